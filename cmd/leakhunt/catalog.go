@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/leakhunt/leakhunt/store"
+)
+
+func runCatalog(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		return usagef("catalog: want a subcommand: add, list or rm")
+	}
+	switch args[0] {
+	case "add":
+		return runCatalogAdd(ctx, e, args[1:])
+	case "list", "ls":
+		return runCatalogList(ctx, e, args[1:])
+	case "rm", "remove":
+		return runCatalogRm(ctx, e, args[1:])
+	}
+	return usagef("catalog: unknown subcommand %q: want add, list or rm", args[0])
+}
+
+func runCatalogAdd(ctx context.Context, e *env, args []string) error {
+	fl, c := newFlags(e, "catalog add", "[--case NAME] PATH...")
+	caseName := fl.String("case", "", "case (client engagement) the documents belong to")
+	if err := parse(fl, args); err != nil {
+		return err
+	}
+	if fl.NArg() == 0 {
+		fl.Usage()
+		return usagef("catalog add: give at least one file or directory")
+	}
+	files, failed := expandPaths(e, fl.Args())
+	s, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	for _, f := range files {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		fp, err := hashWithBar(c, e, f)
+		if err != nil {
+			fmt.Fprintln(e.stderr, "leakhunt:", err)
+			failed = true
+			continue
+		}
+		d, existed, err := s.AddDocument(store.Document{Case: *caseName, Name: filepath.Base(f), Fingerprint: fp}, f)
+		if err != nil {
+			fmt.Fprintln(e.stderr, "leakhunt:", err)
+			failed = true
+			continue
+		}
+		if existed {
+			fmt.Fprintf(e.stdout, "%d\t%s\t(already catalogued as %q)\n", d.ID, f, d.Name)
+		} else {
+			fmt.Fprintf(e.stdout, "%d\t%s\t%s\n", d.ID, f, d.SHA256)
+		}
+	}
+	if failed {
+		return errReported
+	}
+	return nil
+}
+
+func runCatalogList(_ context.Context, e *env, args []string) error {
+	fl, c := newFlags(e, "catalog list", "[--json]")
+	asJSON := fl.Bool("json", false, "print one JSON object per document")
+	if err := parse(fl, args); err != nil {
+		return err
+	}
+	s, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	docs, err := s.Documents()
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		for _, d := range docs {
+			b, _ := json.Marshal(d)
+			fmt.Fprintf(e.stdout, "%s\n", b)
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tCASE\tNAME\tSIZE\tSHA256")
+	for _, d := range docs {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\n", d.ID, d.Case, d.Name, d.Size, d.SHA256)
+	}
+	return tw.Flush()
+}
+
+func runCatalogRm(_ context.Context, e *env, args []string) error {
+	fl, c := newFlags(e, "catalog rm", "ID...")
+	if err := parse(fl, args); err != nil {
+		return err
+	}
+	if fl.NArg() == 0 {
+		return usagef("catalog rm: give the ID of a document (see 'leakhunt catalog list')")
+	}
+	s, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	for _, a := range fl.Args() {
+		id, err := strconv.ParseUint(a, 10, 64)
+		if err != nil {
+			return usagef("catalog rm: %q is not a document ID (see 'leakhunt catalog list')", a)
+		}
+		d, err := s.RemoveDocument(id)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "removed %d\t%s\n", d.ID, d.Name)
+	}
+	return nil
+}

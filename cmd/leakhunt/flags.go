@@ -1,0 +1,87 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/leakhunt/leakhunt/store"
+)
+
+// common holds the global flags every command accepts.
+type common struct {
+	db      string
+	verbose bool
+	quiet   bool
+}
+
+// newFlags makes a command's flag set with the global flags on it.
+func newFlags(e *env, name, usage string) (*flag.FlagSet, *common) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	c := &common{}
+	def := os.Getenv("LEAKHUNT_DB")
+	if def == "" {
+		def = "./leakhunt.db"
+	}
+	fs.StringVar(&c.db, "db", def, "store `path` (env LEAKHUNT_DB)")
+	fs.BoolVar(&c.verbose, "v", false, "log progress details to stderr")
+	fs.BoolVar(&c.quiet, "q", false, "no progress bars or status on stderr")
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "usage: leakhunt %s %s\n\nflags:\n", name, usage)
+		fs.PrintDefaults()
+	}
+	return fs, c
+}
+
+// parse parses flags, turning -h into a clean exit and errors into usage errors.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return usageError{err.Error()}
+	}
+	return nil
+}
+
+// errHelp is returned after -h printed the usage; main treats it as success.
+var errHelp = errors.New("help shown")
+
+func (c *common) logger(e *env) *slog.Logger {
+	if !c.verbose {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func (c *common) open() (*store.Store, error) {
+	return store.Open(c.db, nil)
+}
+
+// isTerminal reports whether w is a terminal (progress bars are drawn only then).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// bar returns a byte progress bar on stderr, or nil when stderr is not a
+// terminal or -q was given.
+func (c *common) bar(e *env, total int64, what string) *progressbar.ProgressBar {
+	if c.quiet || !isTerminal(e.stderr) {
+		return nil
+	}
+	return progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(e.stderr),
+		progressbar.OptionSetDescription(what),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionThrottle(100_000_000),
+		progressbar.OptionClearOnFinish(),
+	)
+}

@@ -1,0 +1,108 @@
+// Command leakhunt finds leaked documents on file-sharing networks and
+// records graded, signed evidence of who serves them. Run "leakhunt help".
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	code := exitCode(ctx, err)
+	if err != nil && !errors.Is(err, errNothingFound) && !errors.Is(err, errReported) && !errors.Is(err, errTampered) {
+		fmt.Fprintln(os.Stderr, "leakhunt:", err)
+	}
+	os.Exit(code)
+}
+
+var (
+	// errNothingFound makes the exit code 1 where a command says so.
+	errNothingFound = errors.New("nothing found")
+	// errReported means the command already printed its errors (exit 2).
+	errReported = errors.New("errors reported")
+	// errTampered makes verify exit 1.
+	errTampered = errors.New("verification failed")
+)
+
+// usageError is an error in how leakhunt was called (exit 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+func exitCode(ctx context.Context, err error) int {
+	switch {
+	case err == nil:
+		return 0
+	case ctx.Err() != nil || errors.Is(err, context.Canceled):
+		return 130
+	case errors.Is(err, errNothingFound), errors.Is(err, errTampered):
+		return 1
+	}
+	return 2
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env *env, args []string) error
+}
+
+// env is what every subcommand gets: streams and global settings.
+type env struct {
+	stdout, stderr io.Writer
+}
+
+func commands() []command {
+	return []command{
+		{"fingerprint", "hash files (MD5, SHA-1, SHA-256, ed2k, TTH, BitTorrent v2 root) without storing them", runFingerprint},
+		{"catalog", "add, list or remove the leaked documents to hunt for", runCatalog},
+		{"match", "check .torrent files, magnet and ed2k links against the catalog", runMatch},
+		{"crawl", "run sources only (dht, web), storing infohashes, metadata and matches", runCrawl},
+		{"watch", "harvest and probe the peers of one torrent", runWatch},
+		{"hunt", "crawl, match, watch matches, probe peers and store evidence", runHunt},
+		{"peers", "list observed peers with their evidence level", runPeers},
+		{"report", "write letters, CSV/JSON exports and a verifiable evidence bundle", runReport},
+		{"verify", "check the evidence log of a store, or a report bundle, offline", runVerify},
+		{"demo", "hunt a local swarm on loopback and write a report: the whole job, offline", runDemo},
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	e := &env{stdout: stdout, stderr: stderr}
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		printUsage(stdout)
+		if len(args) == 0 {
+			return usagef("no command given")
+		}
+		return nil
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			err := c.run(ctx, e, args[1:])
+			if errors.Is(err, errHelp) {
+				return nil
+			}
+			return err
+		}
+	}
+	return usagef("unknown command %q: run 'leakhunt help'", args[0])
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "usage: leakhunt COMMAND [flags] [args]")
+	fmt.Fprintln(w, "\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'leakhunt COMMAND -h' for a command's flags.")
+}

@@ -1,0 +1,573 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"unicode"
+
+	"github.com/PuerkitoBio/goquery"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// PageResult is what [ExtractPage] found on one page.
+type PageResult struct {
+	// Links are the magnet, ed2k and .torrent links, each once, in page
+	// order.
+	Links []Link
+	// Next is the next page of a paginated listing, nil when none was found.
+	// It is on the page's host.
+	Next *url.URL
+	// Charset is the character set the page was decoded from.
+	Charset string
+	// Truncated is set when the page held more than MaxExtractLinks links
+	// and the rest were dropped.
+	Truncated bool
+}
+
+// Limits of [ExtractPage], whatever the caller's configuration.
+const (
+	// MaxExtractBytes is the largest body ExtractPage parses.
+	MaxExtractBytes = 32 << 20
+	// MaxExtractLinks is the most links ExtractPage returns for one page.
+	MaxExtractLinks = 10000
+)
+
+const (
+	maxBoxText   = 4096 // bytes of a row's text considered
+	maxBoxNodes  = 2000 // nodes visited per row walk
+	maxBoxDepth  = 8    // ancestors climbed to find a link's row
+	maxNameGuess = 200  // runes: longer "residual" text is not a name
+)
+
+// ExtractPage finds the magnet, ed2k and .torrent links of an HTML page,
+// with the name and size written around each, and its next-page link. base is
+// the page's URL (relative links resolve against it, or against <base href>);
+// contentType is the response's Content-Type, used for its charset. It does no
+// I/O and is safe for concurrent use.
+func ExtractPage(base *url.URL, body []byte, contentType string) (PageResult, error) {
+	return ExtractPageProfile(base, body, contentType, nil)
+}
+
+// ExtractPageProfile is [ExtractPage] reading rows, names, sizes and the next
+// link with p's selectors first; when p finds no link the generic extractor
+// runs. A nil p means generic extraction only.
+func ExtractPageProfile(base *url.URL, body []byte, contentType string, p *Profile) (PageResult, error) {
+	if base == nil || !base.IsAbs() {
+		return PageResult{}, errors.New("extract page: base URL must be absolute")
+	}
+	if len(body) > MaxExtractBytes {
+		return PageResult{}, fmt.Errorf("extract page: %w: %d bytes (limit %d)", ErrBodyTooLarge, len(body), MaxExtractBytes)
+	}
+	text, cs := toUTF8(body, contentType)
+	root, err := html.Parse(bytes.NewReader(text))
+	if err != nil {
+		return PageResult{}, fmt.Errorf("extract page: parse html: %w", err)
+	}
+	e := newExtractor(base, root)
+	if p != nil {
+		e.profile(p)
+	}
+	if len(e.links) == 0 {
+		e.generic()
+	}
+	res := PageResult{Links: e.links, Charset: cs, Truncated: e.truncated}
+	if p != nil && p.next != nil {
+		res.Next = e.profileNext(p)
+	}
+	if res.Next == nil {
+		res.Next = e.findNext()
+	}
+	return res, nil
+}
+
+// extractor holds the state of one page's extraction.
+type extractor struct {
+	page      *url.URL // the page's own URL
+	base      *url.URL // resolution base (<base href> or page)
+	doc       *goquery.Document
+	anchors   []*html.Node // a[href], area[href] in document order
+	texts     []*html.Node // text nodes that may hold pasted links
+	relNext   string       // <link rel=next href>
+	current   int          // page number marked current, 0 if none
+	links     []Link
+	index     map[string]int // linkKey → index in links
+	truncated bool
+	// boxes counts, per ancestor, the distinct links of each kind below it.
+	boxes map[*html.Node]*boxCount
+}
+
+type boxCount struct {
+	n    [LinkHash + 1]int
+	last [LinkHash + 1]string
+}
+
+// candidate is a link found at node (an anchor, or the element holding a
+// text node).
+type candidate struct {
+	node   *html.Node
+	anchor bool
+	link   Link
+	key    string
+}
+
+func newExtractor(page *url.URL, root *html.Node) *extractor {
+	e := &extractor{
+		page:  page,
+		base:  page,
+		doc:   goquery.NewDocumentFromNode(root),
+		index: make(map[string]int),
+	}
+	if href, ok := e.doc.Find("base[href]").First().Attr("href"); ok {
+		if b, err := page.Parse(strings.TrimSpace(href)); err == nil && (b.Scheme == "http" || b.Scheme == "https") {
+			e.base = b
+		}
+	}
+	e.doc.Find("link[rel][href]").EachWithBreak(func(_ int, s *goquery.Selection) bool {
+		if hasToken(s.AttrOr("rel", ""), "next") {
+			e.relNext = s.AttrOr("href", "")
+			return false
+		}
+		return true
+	})
+	e.doc.Find("a[href], area[href]").Each(func(_ int, s *goquery.Selection) {
+		e.anchors = append(e.anchors, s.Nodes[0])
+	})
+	e.scanText(root)
+	return e
+}
+
+// scanText collects text nodes that may hold pasted links and the element
+// marked as the current page, without recursion.
+func (e *extractor) scanText(root *html.Node) {
+	for n := root; n != nil; {
+		skip := false
+		switch n.Type {
+		case html.TextNode:
+			if mayHoldLink(n.Data) {
+				e.texts = append(e.texts, n)
+			}
+		case html.ElementNode:
+			switch n.DataAtom {
+			case atom.Script, atom.Style, atom.Template:
+				skip = true
+			}
+			if e.current == 0 && isCurrentMarker(n) {
+				if k, ok := pageNumber(cleanText(textOf(n, 32, 50))); ok {
+					e.current = k
+				}
+			}
+		}
+		if n.FirstChild != nil && !skip {
+			n = n.FirstChild
+			continue
+		}
+		for n != nil && n.NextSibling == nil {
+			if n == root {
+				return
+			}
+			n = n.Parent
+		}
+		if n == nil || n == root {
+			return
+		}
+		n = n.NextSibling
+	}
+}
+
+func mayHoldLink(s string) bool {
+	return strings.Contains(s, "agnet:") || strings.Contains(s, "AGNET:") ||
+		strings.Contains(s, "d2k://") || strings.Contains(s, "D2K://") ||
+		strings.Contains(s, ".torrent") || strings.Contains(s, ".TORRENT")
+}
+
+// generic runs the configuration-free extraction.
+func (e *extractor) generic() {
+	var cands []candidate
+	for _, a := range e.anchors {
+		kind, link := classify(e.base, attr(a, "href"))
+		if kind == 0 && strings.EqualFold(attr(a, "type"), "application/x-bittorrent") {
+			if u, err := e.base.Parse(strings.TrimSpace(attr(a, "href"))); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+				u.Fragment = ""
+				kind, link = LinkTorrent, u.String()
+			}
+		}
+		if kind != 0 {
+			cands = append(cands, e.newCandidate(a, true, kind, link))
+		}
+	}
+	for _, t := range e.texts {
+		holder := t.Parent
+		if holder == nil {
+			continue
+		}
+		for _, m := range findTextLinks(t.Data, e.base) {
+			cands = append(cands, e.newCandidate(holder, false, m.kind, m.link))
+		}
+	}
+	e.countBoxes(cands)
+	for _, c := range cands {
+		if !e.add(c) {
+			return
+		}
+	}
+}
+
+func (e *extractor) newCandidate(n *html.Node, anchor bool, kind LinkKind, link string) candidate {
+	l := newLink(kind, link)
+	return candidate{node: n, anchor: anchor, link: l, key: linkKey(l)}
+}
+
+// add describes c and appends it, or merges it into the same link seen
+// before. It returns false once the page's link limit is reached.
+func (e *extractor) add(c candidate) bool {
+	if i, ok := e.index[c.key]; ok {
+		prev := &e.links[i]
+		if prev.Name == "" || prev.Size == 0 {
+			name, size := e.describe(c)
+			if prev.Name == "" {
+				prev.Name = name
+			}
+			if prev.Size == 0 {
+				prev.Size = size
+			}
+		}
+		return true
+	}
+	if len(e.links) >= MaxExtractLinks {
+		e.truncated = true
+		return false
+	}
+	c.link.Name, c.link.Size = e.describe(c)
+	e.index[c.key] = len(e.links)
+	e.links = append(e.links, c.link)
+	return true
+}
+
+type textLink struct {
+	kind LinkKind
+	link string
+}
+
+// findTextLinks finds links pasted as text.
+func findTextLinks(s string, base *url.URL) []textLink {
+	var out []textLink
+	for _, m := range textMagnet.FindAllString(s, 64) {
+		m = strings.TrimRight(m, ".,;:!)]}")
+		if strings.Contains(strings.ToLower(m), "xt=") {
+			out = append(out, textLink{LinkMagnet, m})
+		}
+	}
+	for _, m := range textED2K.FindAllString(s, 64) {
+		if _, _, ok := parseED2K(m); ok {
+			out = append(out, textLink{LinkED2K, m})
+		}
+	}
+	for _, m := range textTorrent.FindAllString(s, 64) {
+		if kind, link := classify(base, m); kind == LinkTorrent {
+			out = append(out, textLink{kind, link})
+		}
+	}
+	return out
+}
+
+// countBoxes records, for each ancestor of each candidate (up to
+// maxBoxDepth), how many distinct links of each kind it holds.
+func (e *extractor) countBoxes(cands []candidate) {
+	e.boxes = make(map[*html.Node]*boxCount)
+	for _, c := range cands {
+		for p, i := c.node, 0; p != nil && i <= maxBoxDepth; p, i = p.Parent, i+1 {
+			b := e.boxes[p]
+			if b == nil {
+				b = &boxCount{}
+				e.boxes[p] = b
+			}
+			if b.last[c.link.Kind] != c.key {
+				b.last[c.link.Kind] = c.key
+				b.n[c.link.Kind]++
+			}
+		}
+	}
+}
+
+// container returns the element that holds one link's record: the nearest
+// table row, list item or article, or else the largest ancestor that holds
+// no other link of the same kind.
+func (e *extractor) container(n *html.Node) *html.Node {
+	best := n
+	for p, i := n, 0; p != nil && i <= maxBoxDepth; p, i = p.Parent, i+1 {
+		if p.Type != html.ElementNode {
+			break
+		}
+		switch p.DataAtom {
+		case atom.Body, atom.Html, atom.Table, atom.Tbody, atom.Thead, atom.Ul, atom.Ol, atom.Dl, atom.Form, atom.Main:
+			return best
+		}
+		if b := e.boxes[p]; b != nil && p != n {
+			for _, k := range b.n {
+				if k > 1 {
+					return best
+				}
+			}
+		}
+		best = p
+		switch p.DataAtom {
+		case atom.Tr, atom.Li, atom.Article, atom.Dd, atom.Dt:
+			return p
+		}
+	}
+	return best
+}
+
+// describe returns the name and size written for c.
+func (e *extractor) describe(c candidate) (string, int64) {
+	name, size := c.link.Name, c.link.Size
+	if name != "" && size > 0 {
+		return name, size
+	}
+	box := e.container(c.node)
+	if name == "" {
+		name = e.nameIn(box, c)
+	}
+	if size == 0 {
+		size = sizeIn(box, name)
+	}
+	return name, size
+}
+
+// nameIn guesses the name of c's record from the text of box.
+func (e *extractor) nameIn(box *html.Node, c candidate) string {
+	// An element named for it: class/id/itemprop "name" or "title".
+	var named, bestAnchor string
+	walk(box, func(n *html.Node) {
+		if n.Type != html.ElementNode {
+			return
+		}
+		if named == "" && n != box && namedElement(n) {
+			if t := cleanText(textOf(n, 1024, 200)); isName(t) {
+				named = t
+			}
+		}
+		if n.DataAtom == atom.A && n != c.node {
+			href := strings.TrimSpace(attr(n, "href"))
+			if kind, _ := classify(e.base, href); kind != 0 || href == "" || href[0] == '#' || hasPrefixFold(href, "javascript:") {
+				return
+			}
+			if t := cleanText(textOf(n, 1024, 200)); isName(t) && len(t) > len(bestAnchor) {
+				bestAnchor = t
+			}
+		}
+	})
+	switch {
+	case named != "":
+		return named
+	case bestAnchor != "":
+		return bestAnchor
+	}
+	if c.anchor {
+		if t := cleanText(textOf(c.node, 1024, 200)); isName(t) {
+			return t
+		}
+		if t := cleanText(attr(c.node, "title")); isName(t) {
+			return t
+		}
+	}
+	if box.DataAtom == atom.Tr {
+		var cell string
+		for td := box.FirstChild; td != nil; td = td.NextSibling {
+			if td.DataAtom != atom.Td && td.DataAtom != atom.Th {
+				continue
+			}
+			if t := cleanText(textOf(td, 1024, 200)); isName(t) && len(t) > len(cell) {
+				cell = t
+			}
+		}
+		if cell != "" {
+			return cell
+		}
+	} else if t := residualText(box); isName(t) && len([]rune(t)) <= maxNameGuess {
+		return t
+	}
+	if c.link.Kind == LinkTorrent {
+		return torrentFileName(c.link.URL)
+	}
+	return ""
+}
+
+// residualText is a record's text without pasted links, sizes and
+// generic link words.
+func residualText(box *html.Node) string {
+	t := textOfSkipping(box, maxBoxText, maxBoxNodes, func(n *html.Node) bool {
+		return n.DataAtom == atom.A && !isName(cleanText(textOf(n, 256, 50)))
+	})
+	for _, re := range []interface{ ReplaceAllString(string, string) string }{textMagnet, textED2K, textTorrent, sizeRe} {
+		t = re.ReplaceAllString(t, " ")
+	}
+	return strings.Trim(cleanText(t), " -|:：/()[]【】「」・,")
+}
+
+// sizeIn finds the size in box: a cell that is only a size, an element
+// named "size", or the first size in the row's text (outside the name).
+func sizeIn(box *html.Node, name string) int64 {
+	if box.DataAtom == atom.Tr {
+		for td := box.FirstChild; td != nil; td = td.NextSibling {
+			if td.Type == html.ElementNode {
+				if n, ok := wholeSize(textOf(td, 64, 50)); ok {
+					return n
+				}
+			}
+		}
+	}
+	var size int64
+	walk(box, func(n *html.Node) {
+		if size == 0 && n.Type == html.ElementNode && containsFold(attr(n, "class")+" "+attr(n, "id"), "size") {
+			size, _ = FindSize(textOf(n, 256, 50))
+		}
+	})
+	if size > 0 {
+		return size
+	}
+	t := textOf(box, maxBoxText, maxBoxNodes)
+	if name != "" {
+		t = strings.Replace(t, name, " ", 1)
+	}
+	t = textMagnet.ReplaceAllString(t, " ")
+	t = textED2K.ReplaceAllString(t, " ")
+	size, _ = FindSize(t)
+	return size
+}
+
+// genericWords are link texts that say nothing about what is linked.
+var genericWords = map[string]bool{
+	"download": true, "dl": true, "magnet": true, "magnet link": true, "torrent": true,
+	".torrent": true, "torrent file": true, "download torrent": true, "get": true,
+	"link": true, "here": true, "click here": true, "mirror": true, "details": true,
+	"ダウンロード": true, "マグネット": true, "トレント": true, "リンク": true, "ここ": true,
+	"磁力": true, "下载": true, "种子": true,
+}
+
+// isName reports whether t can be a record's name: not empty, not a
+// generic word, not only digits, punctuation or a size, not a URL.
+func isName(t string) bool {
+	if t == "" {
+		return false
+	}
+	l := strings.ToLower(strings.Trim(t, " []()【】<>«»›‹|:-"))
+	if len([]rune(l)) < 2 || genericWords[l] {
+		return false
+	}
+	if hasPrefixFold(l, "magnet:") || hasPrefixFold(l, "ed2k:") || hasPrefixFold(l, "http://") || hasPrefixFold(l, "https://") {
+		return false
+	}
+	letters := false
+	for _, r := range l {
+		if unicode.IsLetter(r) {
+			letters = true
+			break
+		}
+	}
+	if !letters {
+		return false
+	}
+	if _, ok := wholeSize(t); ok {
+		return false
+	}
+	return true
+}
+
+func namedElement(n *html.Node) bool {
+	s := attr(n, "class") + " " + attr(n, "id") + " " + attr(n, "itemprop")
+	return containsFold(s, "name") || containsFold(s, "title")
+}
+
+func containsFold(s, sub string) bool {
+	return strings.Contains(strings.ToLower(s), sub)
+}
+
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Namespace == "" && a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+func hasToken(list, tok string) bool {
+	for _, f := range strings.Fields(list) {
+		if strings.EqualFold(f, tok) {
+			return true
+		}
+	}
+	return false
+}
+
+// walk visits n's subtree in document order, at most maxBoxNodes nodes,
+// skipping scripts and styles, without recursion.
+func walk(root *html.Node, visit func(*html.Node)) {
+	walkSkipping(root, maxBoxNodes, visit, nil)
+}
+
+func walkSkipping(root *html.Node, maxNodes int, visit func(*html.Node), skip func(*html.Node) bool) {
+	seen := 0
+	for n := root; n != nil; {
+		seen++
+		if seen > maxNodes {
+			return
+		}
+		descend := true
+		if n.Type == html.ElementNode && (n.DataAtom == atom.Script || n.DataAtom == atom.Style || n.DataAtom == atom.Template) {
+			descend = false
+		} else if skip != nil && n != root && skip(n) {
+			descend = false
+		} else {
+			visit(n)
+		}
+		if descend && n.FirstChild != nil {
+			n = n.FirstChild
+			continue
+		}
+		for n != root && n.NextSibling == nil {
+			n = n.Parent
+		}
+		if n == root {
+			return
+		}
+		n = n.NextSibling
+	}
+}
+
+// textOf returns n's text, elements separated by spaces, stopping after
+// maxBytes bytes or maxNodes nodes.
+func textOf(n *html.Node, maxBytes, maxNodes int) string {
+	return textOfSkipping(n, maxBytes, maxNodes, nil)
+}
+
+func textOfSkipping(n *html.Node, maxBytes, maxNodes int, skip func(*html.Node) bool) string {
+	if n.Type == html.TextNode {
+		if len(n.Data) > maxBytes {
+			return n.Data[:maxBytes]
+		}
+		return n.Data
+	}
+	var b strings.Builder
+	walkSkipping(n, maxNodes, func(c *html.Node) {
+		if b.Len() >= maxBytes {
+			return
+		}
+		switch c.Type {
+		case html.TextNode:
+			d := c.Data
+			if rest := maxBytes - b.Len(); len(d) > rest {
+				d = d[:rest]
+			}
+			b.WriteString(d)
+		case html.ElementNode:
+			b.WriteByte(' ')
+		}
+	}, skip)
+	return b.String()
+}

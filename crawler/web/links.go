@@ -1,0 +1,266 @@
+package web
+
+import (
+	"encoding/base32"
+	"encoding/hex"
+	"net/url"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// LinkKind says what a [Link] points at.
+type LinkKind int
+
+// The kinds of link the extractors report.
+const (
+	// LinkMagnet is a magnet URI.
+	LinkMagnet LinkKind = iota + 1
+	// LinkED2K is an ed2k://|file|... link.
+	LinkED2K
+	// LinkTorrent is an http(s) URL of a .torrent file.
+	LinkTorrent
+	// LinkHash is a bare infohash (a feed's torrent:infoHash without a link).
+	LinkHash
+)
+
+func (k LinkKind) String() string {
+	switch k {
+	case LinkMagnet:
+		return "magnet"
+	case LinkED2K:
+		return "ed2k"
+	case LinkTorrent:
+		return "torrent"
+	case LinkHash:
+		return "infohash"
+	}
+	return "unknown"
+}
+
+// Link is one magnet, ed2k or .torrent link found on a page or feed, with
+// what the page said about it. Everything in it is untrusted data.
+type Link struct {
+	Kind LinkKind
+	// URL is the link as found (magnet, ed2k) or resolved to an absolute
+	// URL (.torrent); empty for [LinkHash].
+	URL string
+	// InfoHash is the v1 infohash in lower-case hex when the link or feed
+	// states it.
+	InfoHash string
+	// Name is the name written next to the link (or in it: magnet dn, ed2k
+	// name), whitespace-collapsed, at most maxNameRunes runes.
+	Name string
+	// Size is the size in bytes written next to the link (or in it), 0 when
+	// unknown. Page sizes are approximate ("1.2 GB").
+	Size int64
+	// Page is the item's own page when a feed names one (Torznab comments,
+	// RSS item link to a details page); empty for links found on HTML pages.
+	Page string
+}
+
+const maxNameRunes = 512
+
+var (
+	// Links pasted as text (bulletin boards). Printable ASCII without
+	// quotes, angle brackets or spaces.
+	textMagnet  = regexp.MustCompile(`(?i)magnet:\?[!#-&(-;=?-~]{1,4096}`)
+	textED2K    = regexp.MustCompile(`(?i)ed2k://\|file\|[^|\r\n<>"]{1,1024}\|\d{1,20}\|[0-9a-f]{32}\|(?:[^|\r\n<>"\s]{0,1024}\|){0,8}/?`)
+	textTorrent = regexp.MustCompile(`(?i)https?://[!#-&(-;=?-~]{1,2048}?\.torrent\b`)
+)
+
+// classify returns the kind of an href, resolved against base, and the link
+// to report; 0 when it is not a link we collect.
+func classify(base *url.URL, href string) (LinkKind, string) {
+	href = strings.TrimSpace(href)
+	if len(href) < 8 {
+		return 0, ""
+	}
+	switch {
+	case hasPrefixFold(href, "magnet:?"):
+		return LinkMagnet, href
+	case hasPrefixFold(href, "ed2k://"):
+		if _, _, ok := parseED2K(href); !ok {
+			return 0, ""
+		}
+		return LinkED2K, href
+	}
+	u, err := base.Parse(href)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return 0, ""
+	}
+	if isTorrentURL(u) {
+		u.Fragment = ""
+		return LinkTorrent, u.String()
+	}
+	return 0, ""
+}
+
+// isTorrentURL reports whether u names a .torrent file in its path or in a
+// query value (download.php?file=x.torrent).
+func isTorrentURL(u *url.URL) bool {
+	if strings.HasSuffix(strings.ToLower(u.Path), ".torrent") {
+		return true
+	}
+	if !strings.Contains(strings.ToLower(u.RawQuery), ".torrent") {
+		return false
+	}
+	for _, vs := range u.Query() {
+		for _, v := range vs {
+			if strings.HasSuffix(strings.ToLower(v), ".torrent") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// parseMagnet returns the v1 infohash (lower-case hex, or ""), the display
+// name and the exact length a magnet URI states.
+func parseMagnet(link string) (infohash, name string, size int64) {
+	i := strings.IndexByte(link, '?')
+	if i < 0 {
+		return "", "", 0
+	}
+	q, _ := url.ParseQuery(link[i+1:]) // keeps what parsed
+	for _, xt := range q["xt"] {
+		if ih := btih(xt); ih != "" {
+			infohash = ih
+			break
+		}
+	}
+	name = cleanText(q.Get("dn"))
+	if n, err := strconv.ParseInt(q.Get("xl"), 10, 64); err == nil && n > 0 {
+		size = n
+	}
+	return infohash, name, size
+}
+
+// btih returns the lower-case hex infohash of an "urn:btih:" value (40 hex
+// digits or 32 base32 characters), or "".
+func btih(xt string) string {
+	if !hasPrefixFold(xt, "urn:btih:") {
+		return ""
+	}
+	return normalizeInfoHash(xt[len("urn:btih:"):])
+}
+
+// normalizeInfoHash accepts 40 hex digits or 32 base32 characters and
+// returns 40 lower-case hex digits, or "".
+func normalizeInfoHash(h string) string {
+	h = strings.TrimSpace(h)
+	switch len(h) {
+	case 40:
+		if _, err := hex.DecodeString(h); err == nil {
+			return strings.ToLower(h)
+		}
+	case 32:
+		if b, err := base32.StdEncoding.DecodeString(strings.ToUpper(h)); err == nil && len(b) == 20 {
+			return hex.EncodeToString(b)
+		}
+	}
+	return ""
+}
+
+// parseED2K returns the file name and size of an ed2k://|file|NAME|SIZE|HASH|/
+// link.
+func parseED2K(link string) (name string, size int64, ok bool) {
+	parts := strings.Split(link[len("ed2k://"):], "|")
+	// "", "file", NAME, SIZE, HASH, ...
+	if len(parts) < 5 || parts[0] != "" || !strings.EqualFold(parts[1], "file") {
+		return "", 0, false
+	}
+	size, err := strconv.ParseInt(parts[3], 10, 64)
+	if err != nil || size < 0 {
+		return "", 0, false
+	}
+	if len(parts[4]) != 32 {
+		return "", 0, false
+	}
+	if _, err := hex.DecodeString(parts[4]); err != nil {
+		return "", 0, false
+	}
+	name = parts[2]
+	if un, err := url.PathUnescape(name); err == nil {
+		name = un
+	}
+	return cleanText(name), size, true
+}
+
+// torrentFileName is the name a .torrent URL suggests: its file name
+// without the extension.
+func torrentFileName(link string) string {
+	u, err := url.Parse(link)
+	if err != nil {
+		return ""
+	}
+	base := path.Base(u.Path)
+	if !strings.HasSuffix(strings.ToLower(base), ".torrent") {
+		for _, vs := range u.Query() {
+			for _, v := range vs {
+				if strings.HasSuffix(strings.ToLower(v), ".torrent") {
+					base = path.Base(v)
+				}
+			}
+		}
+	}
+	if len(base) > len(".torrent") && strings.HasSuffix(strings.ToLower(base), ".torrent") {
+		return cleanText(base[:len(base)-len(".torrent")])
+	}
+	return ""
+}
+
+// linkKey identifies a link for de-duplication on one page.
+func linkKey(l Link) string {
+	if l.Kind == LinkMagnet && l.InfoHash != "" {
+		return "btih:" + l.InfoHash
+	}
+	if l.Kind == LinkED2K {
+		return "ed2k:" + strings.ToLower(l.URL)
+	}
+	return l.Kind.String() + ":" + l.URL
+}
+
+// newLink fills what the link itself says.
+func newLink(kind LinkKind, link string) Link {
+	l := Link{Kind: kind, URL: link}
+	switch kind {
+	case LinkMagnet:
+		l.InfoHash, l.Name, l.Size = parseMagnet(link)
+	case LinkED2K:
+		l.Name, l.Size, _ = parseED2K(link)
+	}
+	return l
+}
+
+// cleanText collapses whitespace, drops control characters and caps the
+// length at maxNameRunes runes.
+func cleanText(s string) string {
+	var b strings.Builder
+	space, n := false, 0
+	for _, r := range s {
+		if r == '\uFFFD' || (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f {
+			continue
+		}
+		if r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\u00a0' || r == '\u3000' {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		space = false
+		if n >= maxNameRunes {
+			break
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
+}

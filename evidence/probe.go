@@ -1,0 +1,290 @@
+package evidence
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/leakhunt/leakhunt/store"
+)
+
+// Transport names accepted by [Prober.Probe] and recorded in observations.
+const (
+	TransportTCP = "tcp"
+	TransportUTP = "utp"
+)
+
+// SourceProbe is the Source of observations made by [Prober.Probe].
+const SourceProbe = "probe"
+
+// BlockSize is the size of the requests a probe sends (16 KiB, the de facto
+// BitTorrent block size). A piece message carrying more than this is a
+// protocol violation.
+const BlockSize = 16 << 10
+
+// Config configures a [Prober].
+type Config struct {
+	// Timeout bounds one whole probe: dial, handshake, waiting for claims and
+	// unchoke, and the download.
+	Timeout time.Duration
+	// DialTimeout bounds connection set-up (TCP connect or uTP SYN/ACK).
+	DialTimeout time.Duration
+	// ClaimWait is how long a probe waits after the handshake for the peer to
+	// claim a piece overlapping the document before it stops at L2.
+	ClaimWait time.Duration
+	// Concurrency is the most probes a Prober runs at once; further calls
+	// to Probe wait for a slot.
+	Concurrency int
+	// PeerID is the peer id we send. A zero PeerID is replaced by
+	// "-LH0001-" followed by 12 random bytes, chosen once per Prober.
+	PeerID [20]byte
+	// LocalAddr, when valid, is the local IP probes are made from. The
+	// actual local IP:port of each connection is recorded in
+	// Observation.ListenAddr.
+	LocalAddr netip.Addr
+	// Version is the leakhunt version recorded in observations.
+	Version string
+	// ClientName, if set, is sent as "v" in our extended handshake. Empty
+	// (the default) sends no client name.
+	ClientName string
+	// Clock measures our clock offset; nil records "unsynchronized".
+	Clock *Clock
+	// FullCopy asks for every piece overlapping the document (L5) instead of
+	// one (L4).
+	FullCopy bool
+	// MaxBytes caps the bytes read from one peer in one probe.
+	MaxBytes int64
+	// MaxPieceLength is the largest piece a probe will buffer in memory;
+	// targets with longer pieces are refused.
+	MaxPieceLength int64
+	// MaxClaimed caps Observation.PiecesClaimed (ClaimedCount stays exact).
+	MaxClaimed int
+	// MaxPEX caps the PEX peers collected from one probe.
+	MaxPEX int
+	// KeepTranscript keeps the raw transcript in [ProbeResult.Transcript]
+	// (capped at MaxBytes plus what we wrote); otherwise only its SHA-256
+	// is kept.
+	KeepTranscript bool
+	// Logger receives debug logs; nil discards.
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns a Config for real use. Its Clock is nil: set it to
+// a [NewClock] so that observations carry a measured offset.
+func DefaultConfig() Config {
+	return Config{
+		Timeout:        60 * time.Second,
+		DialTimeout:    10 * time.Second,
+		ClaimWait:      10 * time.Second,
+		Concurrency:    32,
+		Version:        "dev",
+		MaxBytes:       64 << 20,
+		MaxPieceLength: 16 << 20,
+		MaxClaimed:     64,
+		MaxPEX:         500,
+	}
+}
+
+// Target describes the torrent and document a probe is about. Build it with
+// [TargetFromInfo] or by hand.
+type Target struct {
+	InfoHash    [20]byte
+	PieceLength int64
+	NumPieces   int
+	// PieceHashes are the v1 SHA-1 piece hashes, NumPieces of them.
+	PieceHashes [][20]byte
+	TotalLength int64
+	// FirstPiece and LastPiece (inclusive) are the pieces overlapping the
+	// catalogued document.
+	FirstPiece, LastPiece int
+	// Document is the sha256 (hex) of the catalogued document.
+	Document string
+}
+
+// ProbeResult is what one probe produced.
+type ProbeResult struct {
+	// Observation is the graded observation; store it even when Probe
+	// returned an error (its Error field then says what went wrong).
+	Observation store.Observation
+	// PEX are the peers the remote sent in BEP 11 ut_pex "added"/"added6"
+	// during the probe (deduplicated, capped at Config.MaxPEX). They are
+	// only L1 leads: see [Harvester.PEXObservations].
+	PEX []netip.AddrPort
+	// Extensions are the reserved handshake bytes the peer sent.
+	Extensions [8]byte
+	// Transcript is the raw transcript (see [TranscriptFormat]) when
+	// Config.KeepTranscript is set.
+	Transcript []byte
+	// Duration is how long the probe took.
+	Duration time.Duration
+}
+
+// Prober probes peers. It is safe for concurrent use; at most
+// Config.Concurrency probes run at once.
+type Prober struct {
+	cfg    Config
+	sem    chan struct{}
+	logger *slog.Logger
+}
+
+// NewProber returns a Prober. Zero fields of cfg take DefaultConfig values.
+func NewProber(cfg Config) *Prober {
+	def := DefaultConfig()
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = def.Timeout
+	}
+	if cfg.DialTimeout <= 0 {
+		cfg.DialTimeout = def.DialTimeout
+	}
+	if cfg.ClaimWait <= 0 {
+		cfg.ClaimWait = def.ClaimWait
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = def.Concurrency
+	}
+	if cfg.MaxBytes <= 0 {
+		cfg.MaxBytes = def.MaxBytes
+	}
+	if cfg.MaxPieceLength <= 0 {
+		cfg.MaxPieceLength = def.MaxPieceLength
+	}
+	if cfg.MaxClaimed <= 0 {
+		cfg.MaxClaimed = def.MaxClaimed
+	}
+	if cfg.MaxPEX <= 0 {
+		cfg.MaxPEX = def.MaxPEX
+	}
+	if cfg.PeerID == ([20]byte{}) {
+		copy(cfg.PeerID[:], "-LH0001-")
+		_, _ = rand.Read(cfg.PeerID[8:]) // crypto/rand.Read never fails
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Prober{cfg: cfg, sem: make(chan struct{}, cfg.Concurrency), logger: logger}
+}
+
+// PeerID returns the peer id this Prober sends.
+func (p *Prober) PeerID() [20]byte { return p.cfg.PeerID }
+
+// ErrTarget is wrapped by errors about an invalid [Target].
+var ErrTarget = errors.New("invalid probe target")
+
+// Probe connects to addr over transport ("tcp" or "utp"), grades what the
+// peer proves about target and returns the observation. The observation is
+// L1 when no BitTorrent handshake for the infohash completed (a closed port,
+// a non-BitTorrent service, a wrong infohash), L2 after the handshake, L3
+// when the peer claims a piece overlapping the document, L4 when one such
+// piece downloaded from this peer alone matched its SHA-1, and L5 (only with
+// Config.FullCopy) when every such piece did. A piece that fails its hash is
+// recorded in PiecesFailed and the observation never rises above L3.
+//
+// The probe never sends piece data (requests are rejected or ignored), never
+// claims a piece (it sends HaveNone when the Fast extension is negotiated,
+// else no bitfield) and never tells the peer a listen port.
+//
+// A non-nil error means the probe ended early; the result is still valid
+// and its Observation.Error holds the same text. Errors about the target
+// itself wrap [ErrTarget] and come with a zero result.
+func (p *Prober) Probe(ctx context.Context, target Target, addr netip.AddrPort, transport string) (ProbeResult, error) {
+	if err := p.checkTarget(&target); err != nil {
+		return ProbeResult{}, err
+	}
+	if transport != TransportTCP && transport != TransportUTP {
+		return ProbeResult{}, fmt.Errorf("%w: unknown transport %q", ErrTarget, transport)
+	}
+	if !addr.IsValid() || addr.Port() == 0 {
+		return ProbeResult{}, fmt.Errorf("%w: invalid peer address %v", ErrTarget, addr)
+	}
+	addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
+	select {
+	case p.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ProbeResult{}, fmt.Errorf("probe %v: %w", addr, ctx.Err())
+	}
+	defer func() { <-p.sem }()
+
+	offset := p.clockOffset(ctx)
+	start := time.Now()
+	res := ProbeResult{Observation: store.Observation{
+		Time:        start.UTC(),
+		ClockOffset: offset,
+		Level:       store.L1Announced,
+		Source:      SourceProbe,
+		IP:          addr.Addr().String(),
+		Port:        int(addr.Port()),
+		Transport:   transport,
+		InfoHash:    hex.EncodeToString(target.InfoHash[:]),
+		Document:    target.Document,
+		Version:     p.cfg.Version,
+	}}
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+	defer cancel()
+	err := p.run(ctx, &target, addr, transport, &res)
+	res.Duration = time.Since(start)
+	if err != nil {
+		err = fmt.Errorf("probe %s %v: %w", transport, addr, err)
+		res.Observation.Error = err.Error()
+		p.logger.Debug("probe ended early", "peer", addr.String(), "level", res.Observation.Level, "error", err)
+	}
+	return res, err
+}
+
+func (p *Prober) clockOffset(ctx context.Context) string {
+	if p.cfg.Clock == nil {
+		return Unsynchronized
+	}
+	return p.cfg.Clock.OffsetString(ctx)
+}
+
+func (p *Prober) checkTarget(t *Target) error {
+	switch {
+	case t.PieceLength <= 0:
+		return fmt.Errorf("%w: piece length %d", ErrTarget, t.PieceLength)
+	case t.PieceLength > p.cfg.MaxPieceLength:
+		return fmt.Errorf("%w: piece length %d is more than the limit of %d", ErrTarget, t.PieceLength, p.cfg.MaxPieceLength)
+	case t.NumPieces <= 0 || t.TotalLength <= 0:
+		return fmt.Errorf("%w: %d pieces, %d bytes", ErrTarget, t.NumPieces, t.TotalLength)
+	case (t.TotalLength+t.PieceLength-1)/t.PieceLength != int64(t.NumPieces):
+		return fmt.Errorf("%w: %d bytes in pieces of %d is not %d pieces", ErrTarget, t.TotalLength, t.PieceLength, t.NumPieces)
+	case len(t.PieceHashes) != t.NumPieces:
+		return fmt.Errorf("%w: %d piece hashes for %d pieces", ErrTarget, len(t.PieceHashes), t.NumPieces)
+	case t.FirstPiece < 0 || t.LastPiece < t.FirstPiece || t.LastPiece >= t.NumPieces:
+		return fmt.Errorf("%w: document pieces %d-%d outside 0-%d", ErrTarget, t.FirstPiece, t.LastPiece, t.NumPieces-1)
+	}
+	return nil
+}
+
+// pieceLen returns the length of piece i.
+func (t *Target) pieceLen(i int) int64 {
+	if i == t.NumPieces-1 {
+		return t.TotalLength - int64(t.NumPieces-1)*t.PieceLength
+	}
+	return t.PieceLength
+}
+
+// dial opens the connection for one probe; the returned closer releases
+// everything the dial allocated (the connection and, for uTP, its socket).
+func (p *Prober) dial(ctx context.Context, addr netip.AddrPort, transport string) (net.Conn, func(), error) {
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.DialTimeout)
+	defer cancel()
+	if transport == TransportUTP {
+		return dialUTP(ctx, p.cfg.LocalAddr, addr)
+	}
+	d := net.Dialer{}
+	if p.cfg.LocalAddr.IsValid() {
+		d.LocalAddr = net.TCPAddrFromAddrPort(netip.AddrPortFrom(p.cfg.LocalAddr, 0))
+	}
+	c, err := d.DialContext(ctx, "tcp", addr.String())
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, func() { c.Close() }, nil
+}

@@ -1,0 +1,449 @@
+package evidence
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"sort"
+	"time"
+
+	pp "github.com/anacrolix/torrent/peer_protocol"
+
+	"github.com/leakhunt/leakhunt/store"
+)
+
+// ourPexID is the extension number we assign to ut_pex in our extended
+// handshake; peers send their PEX messages with it.
+const ourPexID = 1
+
+// maxOutstanding is how many block requests a probe keeps in flight.
+const maxOutstanding = 16
+
+// maxRejects bounds how many of our requests a peer may reject in one probe.
+const maxRejects = 256
+
+var errNoClaim = errors.New("peer claimed no piece overlapping the document before the claim wait ended")
+
+// session is the state of one probe after the connection is up. It is
+// owned by one goroutine.
+type session struct {
+	p      *Prober
+	t      *Target
+	w      *wire
+	res    *ProbeResult
+	fast   bool
+	ltep   bool
+	pexSet map[netip.AddrPort]struct{}
+
+	// What the peer claims. haveAll is set by HaveAll; otherwise have holds
+	// the claimed pieces.
+	claimsSeen bool
+	haveAll    bool
+	have       []bool
+	choked     bool
+	allowed    map[int]bool
+
+	// The piece being downloaded (-1 when none).
+	piece     int
+	buf       []byte
+	blocks    []blockState
+	inFlight  int
+	received  int
+	rejects   int
+	tried     map[int]bool
+	verified  []int
+	failed    []int
+	claimWait time.Time
+}
+
+type blockState uint8
+
+const (
+	blockWanted blockState = iota
+	blockRequested
+	blockDone
+)
+
+func (p *Prober) run(ctx context.Context, t *Target, addr netip.AddrPort, transport string, res *ProbeResult) error {
+	conn, closeConn, err := p.dial(ctx, addr, transport)
+	if err != nil {
+		return fmt.Errorf("dial: %w", err)
+	}
+	defer closeConn()
+	stop := context.AfterFunc(ctx, closeConn) // unblocks reads on cancel
+	defer stop()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl) // best effort; ctx cancellation also closes conn
+	}
+	res.Observation.ListenAddr = conn.LocalAddr().String()
+
+	tr := newTranscript(p.cfg.KeepTranscript, p.cfg.MaxBytes+1<<20)
+	w := newWire(conn, tr, p.cfg.MaxBytes, t.NumPieces)
+	s := &session{p: p, t: t, w: w, res: res, choked: true, piece: -1,
+		allowed: map[int]bool{}, tried: map[int]bool{}, pexSet: map[netip.AddrPort]struct{}{}}
+	err = s.run(ctx)
+	s.finish()
+	res.Observation.TranscriptSHA256 = tr.sum()
+	if p.cfg.KeepTranscript {
+		res.Transcript = tr.buf
+	}
+	return err
+}
+
+func (s *session) run(ctx context.Context) error {
+	if err := s.handshake(); err != nil {
+		return err
+	}
+	if err := s.greet(); err != nil {
+		return err
+	}
+	s.claimWait = time.Now().Add(s.p.cfg.ClaimWait)
+	for {
+		done, err := s.step()
+		if done || err != nil {
+			return err
+		}
+		deadline, _ := ctx.Deadline()
+		waitingClaims := !s.claimsOverlap()
+		if waitingClaims && (deadline.IsZero() || s.claimWait.Before(deadline)) {
+			deadline = s.claimWait
+		}
+		_ = s.w.conn.SetReadDeadline(deadline)
+		m, skipped, err := s.w.readMsg()
+		if err != nil {
+			switch {
+			case waitingClaims && !time.Now().Before(s.claimWait):
+				return errNoClaim
+			case ctx.Err() != nil:
+				return fmt.Errorf("%s: %w", s.phase(), ctx.Err())
+			case errors.Is(err, os.ErrDeadlineExceeded):
+				return fmt.Errorf("%s: deadline reached: %w", s.phase(), err)
+			}
+			return err
+		}
+		if skipped {
+			continue
+		}
+		if err := s.handle(m); err != nil {
+			return err
+		}
+	}
+}
+
+// handshake sends ours and checks theirs; success is L2.
+func (s *session) handshake() error {
+	var hs [handshakeLen]byte
+	copy(hs[:], pp.Protocol)
+	ext := pp.NewPeerExtensionBytes(pp.ExtensionBitLtep, pp.ExtensionBitFast)
+	copy(hs[20:28], ext[:])
+	copy(hs[28:48], s.t.InfoHash[:])
+	copy(hs[48:68], s.p.cfg.PeerID[:])
+	if err := s.w.write(hs[:]); err != nil {
+		return fmt.Errorf("write handshake: %w", err)
+	}
+	got, err := s.w.readHandshake()
+	if err != nil {
+		return err
+	}
+	if string(got[:20]) != pp.Protocol {
+		return fmt.Errorf("%w: not a BitTorrent handshake", ErrProtocol)
+	}
+	if !bytes.Equal(got[28:48], s.t.InfoHash[:]) {
+		return fmt.Errorf("%w: handshake for infohash %x", ErrProtocol, got[28:48])
+	}
+	var peerExt pp.PeerExtensionBits
+	copy(peerExt[:], got[20:28])
+	copy(s.res.Extensions[:], got[20:28])
+	s.fast = peerExt.SupportsFast()
+	s.ltep = peerExt.SupportsExtended()
+	o := &s.res.Observation
+	o.Level = store.L2Connected
+	o.PeerID = hex.EncodeToString(got[48:68])
+	o.Client = clientFromPeerID(got[48:68])
+	return nil
+}
+
+// greet sends what follows our handshake: the extended handshake (only
+// ut_pex, no listen port), HaveNone when Fast is on (we claim nothing), and
+// interested.
+func (s *session) greet() error {
+	if s.ltep {
+		payload := extendedHandshake(s.p.cfg.ClientName)
+		if err := s.w.writeMsg(pp.Message{Type: pp.Extended, ExtendedID: pp.HandshakeExtendedID, ExtendedPayload: payload}); err != nil {
+			return err
+		}
+	}
+	if s.fast {
+		if err := s.w.writeMsg(pp.Message{Type: pp.HaveNone}); err != nil {
+			return err
+		}
+	}
+	return s.w.writeMsg(pp.Message{Type: pp.Interested})
+}
+
+// handle applies one message from the peer.
+func (s *session) handle(m pp.Message) error {
+	if m.Keepalive {
+		return nil
+	}
+	switch m.Type {
+	case pp.Bitfield:
+		if s.claimsSeen {
+			return fmt.Errorf("%w: bitfield after other claims", ErrProtocol)
+		}
+		for _, b := range m.Bitfield[s.t.NumPieces:] {
+			if b {
+				return fmt.Errorf("%w: bitfield spare bits set", ErrProtocol)
+			}
+		}
+		s.claimsSeen = true
+		s.have = m.Bitfield[:s.t.NumPieces]
+	case pp.HaveAll, pp.HaveNone:
+		if !s.fast {
+			return fmt.Errorf("%w: %v without the Fast extension", ErrProtocol, m.Type)
+		}
+		if s.claimsSeen {
+			return fmt.Errorf("%w: %v after other claims", ErrProtocol, m.Type)
+		}
+		s.claimsSeen = true
+		s.haveAll = m.Type == pp.HaveAll
+	case pp.Have:
+		i := int(m.Index)
+		if i >= s.t.NumPieces {
+			return fmt.Errorf("%w: have %d of %d pieces", ErrProtocol, i, s.t.NumPieces)
+		}
+		s.claimsSeen = true
+		if !s.haveAll {
+			if s.have == nil {
+				s.have = make([]bool, s.t.NumPieces)
+			}
+			s.have[i] = true
+		}
+	case pp.Choke:
+		s.choked = true
+		if !s.fast { // without Fast a choke drops every pending request
+			s.unrequestAll()
+		}
+	case pp.Unchoke:
+		s.choked = false
+	case pp.AllowedFast:
+		if int(m.Index) < s.t.NumPieces && len(s.allowed) < 1024 {
+			s.allowed[int(m.Index)] = true
+		}
+	case pp.Request:
+		// We never upload: reject when we can say so, else ignore.
+		if s.fast {
+			return s.w.writeMsg(pp.Message{Type: pp.Reject, Index: m.Index, Begin: m.Begin, Length: m.Length})
+		}
+	case pp.Reject:
+		return s.onReject(m)
+	case pp.Piece:
+		return s.onBlock(m)
+	case pp.Extended:
+		s.onExtended(m)
+	}
+	return nil
+}
+
+// step starts or continues the download; done is true when the probe has
+// what it came for.
+func (s *session) step() (done bool, err error) {
+	if s.piece < 0 {
+		if len(s.failed) > 0 {
+			return true, nil // a peer that served bad data gets no second chance
+		}
+		if len(s.verified) > 0 && !s.p.cfg.FullCopy {
+			return true, nil
+		}
+		next := s.nextPiece()
+		if next < 0 {
+			if len(s.verified) > 0 {
+				return true, nil // FullCopy: nothing more this peer claims
+			}
+			return false, nil
+		}
+		s.startPiece(next)
+	}
+	if s.choked && !s.allowed[s.piece] {
+		return false, nil
+	}
+	for i := range s.blocks {
+		if s.inFlight >= maxOutstanding {
+			break
+		}
+		if s.blocks[i] != blockWanted {
+			continue
+		}
+		begin := int64(i) * BlockSize
+		length := min(BlockSize, int64(len(s.buf))-begin)
+		if err := s.w.writeMsg(pp.Message{Type: pp.Request, Index: pp.Integer(s.piece), Begin: pp.Integer(begin), Length: pp.Integer(length)}); err != nil {
+			return false, err
+		}
+		s.blocks[i] = blockRequested
+		s.inFlight++
+	}
+	return false, nil
+}
+
+// phase says what the session was doing, for error messages.
+func (s *session) phase() string {
+	switch {
+	case !s.claimsOverlap():
+		return "waiting for the peer to claim a piece of the document"
+	case s.piece >= 0 && s.choked && !s.allowed[s.piece]:
+		return "waiting for the peer to unchoke us"
+	case s.piece >= 0:
+		return fmt.Sprintf("downloading piece %d (%d of %d blocks)", s.piece, s.received, len(s.blocks))
+	}
+	return "talking to the peer"
+}
+
+// claims reports whether the peer claims piece i.
+func (s *session) claims(i int) bool {
+	return s.haveAll || (s.have != nil && s.have[i])
+}
+
+func (s *session) claimsOverlap() bool {
+	if s.haveAll {
+		return true
+	}
+	for i := s.t.FirstPiece; i <= s.t.LastPiece && s.have != nil; i++ {
+		if s.have[i] {
+			return true
+		}
+	}
+	return false
+}
+
+// nextPiece picks a claimed, untried piece of the document. Interior pieces
+// come first: they hold only document bytes, while the first and last may
+// be shared with neighbouring files.
+func (s *session) nextPiece() int {
+	first, last := s.t.FirstPiece, s.t.LastPiece
+	for i := first + 1; i < last; i++ {
+		if s.claims(i) && !s.tried[i] {
+			return i
+		}
+	}
+	for _, i := range []int{first, last} {
+		if s.claims(i) && !s.tried[i] {
+			return i
+		}
+	}
+	return -1
+}
+
+func (s *session) startPiece(i int) {
+	n := s.t.pieceLen(i)
+	s.piece = i
+	s.tried[i] = true
+	if int64(cap(s.buf)) >= n {
+		s.buf = s.buf[:n]
+	} else {
+		s.buf = make([]byte, n)
+	}
+	nb := int((n + BlockSize - 1) / BlockSize)
+	s.blocks = make([]blockState, nb)
+	s.inFlight, s.received = 0, 0
+}
+
+func (s *session) unrequestAll() {
+	for i, b := range s.blocks {
+		if b == blockRequested {
+			s.blocks[i] = blockWanted
+		}
+	}
+	s.inFlight = 0
+}
+
+// block returns the block index of (index, begin, length) in the current
+// piece, or -1.
+func (s *session) block(index, begin, length pp.Integer) int {
+	if s.piece < 0 || int(index) != s.piece || begin%BlockSize != 0 {
+		return -1
+	}
+	i := int(begin / BlockSize)
+	if i >= len(s.blocks) || int64(length) != min(BlockSize, int64(len(s.buf))-int64(begin)) {
+		return -1
+	}
+	return i
+}
+
+func (s *session) onReject(m pp.Message) error {
+	i := s.block(m.Index, m.Begin, m.Length)
+	if i < 0 || s.blocks[i] != blockRequested {
+		return nil
+	}
+	s.rejects++
+	if s.rejects > maxRejects {
+		return fmt.Errorf("peer rejected %d requests", s.rejects)
+	}
+	s.blocks[i] = blockWanted
+	s.inFlight--
+	return nil
+}
+
+func (s *session) onBlock(m pp.Message) error {
+	i := s.block(m.Index, m.Begin, pp.Integer(len(m.Piece)))
+	if i < 0 || s.blocks[i] != blockRequested {
+		return nil // unrequested data: counted against the byte limit, not used
+	}
+	copy(s.buf[m.Begin:], m.Piece)
+	s.blocks[i] = blockDone
+	s.inFlight--
+	s.received++
+	if s.received < len(s.blocks) {
+		return nil
+	}
+	if sha1.Sum(s.buf) == s.t.PieceHashes[s.piece] {
+		s.verified = append(s.verified, s.piece)
+	} else {
+		s.failed = append(s.failed, s.piece)
+	}
+	s.piece = -1
+	return nil
+}
+
+// finish grades the observation from what the session saw.
+func (s *session) finish() {
+	o := &s.res.Observation
+	if o.Level < store.L2Connected {
+		return
+	}
+	var claimed []int
+	count := 0
+	for i := s.t.FirstPiece; i <= s.t.LastPiece; i++ {
+		if s.claims(i) {
+			count++
+			if len(claimed) < s.p.cfg.MaxClaimed {
+				claimed = append(claimed, i)
+			}
+		}
+	}
+	o.PiecesClaimed, o.ClaimedCount = claimed, count
+	sort.Ints(s.verified)
+	sort.Ints(s.failed)
+	o.PiecesVerified, o.PiecesFailed = s.verified, s.failed
+	o.Level = store.L2Connected
+	if count > 0 {
+		o.Level = store.L3Claims
+	}
+	if len(s.failed) == 0 && len(s.verified) > 0 { // bad data never rises above L3
+		o.Level = store.L4Served
+		if s.p.cfg.FullCopy && len(s.verified) == s.t.LastPiece-s.t.FirstPiece+1 {
+			o.Level = store.L5FullCopy
+		}
+	}
+	if len(s.pexSet) > 0 {
+		s.res.PEX = make([]netip.AddrPort, 0, len(s.pexSet))
+		for a := range s.pexSet {
+			s.res.PEX = append(s.res.PEX, a)
+		}
+		sort.Slice(s.res.PEX, func(i, j int) bool { return s.res.PEX[i].Compare(s.res.PEX[j]) < 0 })
+	}
+}

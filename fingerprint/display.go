@@ -1,0 +1,107 @@
+package fingerprint
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+const (
+	maxComponentLen = 255
+	maxDisplayPath  = 4096
+)
+
+// sanitizeComponent makes one name or path component from untrusted input
+// fit for display: "", "." and ".." become "_", "/" and "\" become "_",
+// invalid UTF-8 and control characters are escaped as \xNN, format and
+// separator characters (bidi overrides, zero widths, U+2028) as \uNNNN, and
+// the result is cut to about 255 bytes. It is data, never a file name to
+// create.
+func sanitizeComponent(c []byte) string {
+	switch string(c) {
+	case "", ".", "..":
+		return "_"
+	}
+	var sb strings.Builder
+	for i := 0; i < len(c); {
+		if sb.Len() >= maxComponentLen {
+			sb.WriteString("…")
+			break
+		}
+		r, n := utf8.DecodeRune(c[i:])
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			fmt.Fprintf(&sb, `\x%02x`, c[i])
+		case r == '/' || r == '\\':
+			sb.WriteByte('_')
+		case r < 0x20 || (r >= 0x7f && r < 0xa0):
+			fmt.Fprintf(&sb, `\x%02x`, r)
+		case unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp, unicode.Co, unicode.Cs) || r == utf8.RuneError:
+			fmt.Fprintf(&sb, `\u%04x`, r)
+		default:
+			sb.WriteRune(r)
+		}
+		i += n
+	}
+	return sb.String()
+}
+
+// displayPath joins a file's sanitized components with "/". A single-file
+// torrent's file is shown under the torrent's (sanitized) name.
+func displayPath(f rawFile, name string) string {
+	if f.isSingle && len(f.path) == 1 {
+		return sanitizeComponent(f.path[0])
+	}
+	if len(f.path) == 0 {
+		return "_"
+	}
+	var sb strings.Builder
+	for i, c := range f.path {
+		if i > 0 {
+			sb.WriteByte('/')
+		}
+		sb.WriteString(sanitizeComponent(c))
+		if sb.Len() > maxDisplayPath {
+			return truncateUTF8(sb.String(), maxDisplayPath) + "…"
+		}
+	}
+	return sb.String()
+}
+
+// validUTF8Name reports whether b is a usable alternative name.
+func validUTF8Name(b []byte) bool { return len(b) > 0 && utf8.Valid(b) }
+
+func allValidUTF8(p [][]byte) bool {
+	for _, c := range p {
+		if !utf8.Valid(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// printable reports whether b is valid UTF-8 without control, format or
+// separator characters.
+func printable(b []byte) bool {
+	if !utf8.Valid(b) {
+		return false
+	}
+	for _, r := range string(b) {
+		if r < 0x20 || (r >= 0x7f && r < 0xa0) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
+			return false
+		}
+	}
+	return true
+}
+
+// truncateUTF8 cuts s to at most n bytes on a rune boundary.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

@@ -1,0 +1,208 @@
+package localswarm
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha1"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/anacrolix/torrent/bencode"
+	"github.com/anacrolix/torrent/metainfo"
+	pp "github.com/anacrolix/torrent/peer_protocol"
+
+	"github.com/leakhunt/leakhunt/fingerprint"
+)
+
+// LiarConfig configures [StartLiar]. The zero value is usable.
+type LiarConfig struct {
+	// Host is the loopback address to listen on: "127.0.0.1" (default) or
+	// "::1". Other addresses are refused.
+	Host string
+	// PeerID is sent in the handshake; zero means "-LR0001-" and 12 random
+	// bytes.
+	PeerID [20]byte
+	// ClientName is sent as "v" in the extended handshake (default
+	// "liar/1.0").
+	ClientName string
+	// Bitfield makes the liar claim its pieces with a full bitfield even
+	// when the Fast extension would allow HaveAll.
+	Bitfield bool
+}
+
+// StartLiar starts a lying seeder on loopback TCP for the torrent whose
+// bencoded info dictionary is info: it claims every piece (HaveAll when the
+// peer speaks the Fast extension, else a full bitfield), unchokes everyone,
+// and answers every request with corrupted bytes, so no piece it serves
+// passes its hash check. It serves until ctx is done or close is called;
+// close waits for its goroutines to end.
+func StartLiar(ctx context.Context, info []byte, cfg LiarConfig) (addr netip.AddrPort, shutdown func(), err error) {
+	if err := fingerprint.CheckBencode(info, fingerprint.MetadataLimits()); err != nil {
+		return addr, nil, fmt.Errorf("liar: info: %w", err)
+	}
+	var mi metainfo.Info
+	if err := bencode.Unmarshal(info, &mi); err != nil {
+		return addr, nil, fmt.Errorf("liar: decode info: %w", err)
+	}
+	if mi.PieceLength <= 0 || len(mi.Pieces) == 0 || len(mi.Pieces)%20 != 0 {
+		return addr, nil, fmt.Errorf("liar: info has no v1 pieces")
+	}
+	host := cfg.Host
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	if ip, err := netip.ParseAddr(host); err != nil || !ip.IsLoopback() {
+		return addr, nil, fmt.Errorf("liar: %q is not a loopback address", host)
+	}
+	if cfg.PeerID == ([20]byte{}) {
+		copy(cfg.PeerID[:], "-LR0001-")
+		_, _ = rand.Read(cfg.PeerID[8:])
+	}
+	if cfg.ClientName == "" {
+		cfg.ClientName = "liar/1.0"
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return addr, nil, fmt.Errorf("liar: listen: %w", err)
+	}
+	l := &liar{
+		cfg:       cfg,
+		ih:        sha1.Sum(info),
+		numPieces: len(mi.Pieces) / 20,
+		pieceLen:  mi.PieceLength,
+		total:     mi.TotalLength(),
+		ln:        ln,
+		conns:     map[net.Conn]struct{}{},
+	}
+	l.wg.Add(1)
+	go l.serve()
+	stop := context.AfterFunc(ctx, l.close)
+	return ln.Addr().(*net.TCPAddr).AddrPort(), func() { stop(); l.close() }, nil
+}
+
+type liar struct {
+	cfg       LiarConfig
+	ih        [20]byte
+	numPieces int
+	pieceLen  int64
+	total     int64
+	ln        net.Listener
+	wg        sync.WaitGroup
+
+	mu     sync.Mutex
+	closed bool
+	conns  map[net.Conn]struct{}
+}
+
+func (l *liar) close() {
+	l.mu.Lock()
+	if !l.closed {
+		l.closed = true
+		l.ln.Close()
+		for c := range l.conns {
+			c.Close()
+		}
+	}
+	l.mu.Unlock()
+	l.wg.Wait()
+}
+
+func (l *liar) serve() {
+	defer l.wg.Done()
+	for {
+		c, err := l.ln.Accept()
+		if err != nil {
+			return
+		}
+		l.mu.Lock()
+		if l.closed {
+			l.mu.Unlock()
+			c.Close()
+			return
+		}
+		l.conns[c] = struct{}{}
+		l.wg.Add(1)
+		l.mu.Unlock()
+		go func() {
+			defer l.wg.Done()
+			_ = l.handle(c) // a liar does not care why a connection ended
+			l.mu.Lock()
+			delete(l.conns, c)
+			l.mu.Unlock()
+			c.Close()
+		}()
+	}
+}
+
+func (l *liar) handle(c net.Conn) error {
+	_ = c.SetDeadline(time.Now().Add(2 * time.Minute))
+	var hs [68]byte
+	if _, err := io.ReadFull(c, hs[:]); err != nil {
+		return err
+	}
+	if string(hs[:20]) != pp.Protocol || !bytes.Equal(hs[28:48], l.ih[:]) {
+		return fmt.Errorf("bad handshake")
+	}
+	var theirs pp.PeerExtensionBits
+	copy(theirs[:], hs[20:28])
+	ours := pp.NewPeerExtensionBytes(pp.ExtensionBitLtep, pp.ExtensionBitFast)
+	out := append([]byte(pp.Protocol), ours[:]...)
+	out = append(out, l.ih[:]...)
+	out = append(out, l.cfg.PeerID[:]...)
+	bw := bufio.NewWriter(c)
+	bw.Write(out)
+	send := func(m pp.Message) { _ = m.WriteTo(bw) }
+	if theirs.SupportsExtended() {
+		payload, err := bencode.Marshal(map[string]any{"m": map[string]int{}, "v": l.cfg.ClientName})
+		if err != nil {
+			return err
+		}
+		send(pp.Message{Type: pp.Extended, ExtendedID: pp.HandshakeExtendedID, ExtendedPayload: payload})
+	}
+	if theirs.SupportsFast() && !l.cfg.Bitfield {
+		send(pp.Message{Type: pp.HaveAll})
+	} else {
+		bf := make([]bool, l.numPieces)
+		for i := range bf {
+			bf[i] = true
+		}
+		send(pp.Message{Type: pp.Bitfield, Bitfield: bf})
+	}
+	send(pp.Message{Type: pp.Unchoke})
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	dec := pp.Decoder{R: bufio.NewReader(c), MaxLength: 1 << 20}
+	for {
+		var m pp.Message
+		if err := dec.Decode(&m); err != nil {
+			return err
+		}
+		if m.Type != pp.Request || m.Keepalive {
+			continue
+		}
+		if m.Length == 0 || m.Length > 128<<10 || int(m.Index) >= l.numPieces {
+			continue
+		}
+		send(pp.Message{Type: pp.Piece, Index: m.Index, Begin: m.Begin, Piece: corrupt(m.Index, m.Begin, m.Length)})
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+	}
+}
+
+// corrupt returns length bytes that are not the torrent's data (a fixed
+// pattern; the chance that it hashes to the real piece is nil).
+func corrupt(index, begin, length pp.Integer) []byte {
+	b := make([]byte, length)
+	for i := range b {
+		b[i] = byte(0xA5 ^ uint32(index) ^ (uint32(begin)+uint32(i))*31)
+	}
+	return b
+}

@@ -1,0 +1,223 @@
+package localswarm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/anacrolix/dht/v2"
+	g "github.com/anacrolix/generics"
+	alog "github.com/anacrolix/log"
+	"github.com/anacrolix/torrent"
+	"github.com/anacrolix/torrent/bencode"
+	"github.com/anacrolix/torrent/metainfo"
+	"github.com/anacrolix/torrent/storage"
+	"golang.org/x/time/rate"
+)
+
+// File is one file of a torrent built in memory.
+type File struct {
+	// Path is the slash-separated path inside the torrent; ignored for a
+	// single-file torrent.
+	Path string
+	Data []byte
+}
+
+// SeederConfig says what a seeder shares.
+type SeederConfig struct {
+	// Path is an existing file or directory to seed in place. Either Path
+	// or Files must be set.
+	Path string
+	// Name and Files describe a torrent written to the swarm's temporary
+	// directory: one file gives a single-file torrent called Name, more give
+	// a directory Name holding them.
+	Name  string
+	Files []File
+	// PieceLength of the torrent (0: metainfo.ChoosePieceLength).
+	PieceLength int64
+	// AnnounceDHT makes the seeder's client run its own DHT node,
+	// bootstrapped from these addresses, and announce the torrent through it
+	// (get_peers then announce_peer). Otherwise the seeder is only registered
+	// directly in the swarm nodes' peer stores.
+	AnnounceDHT []string
+}
+
+// Seeder is an anacrolix torrent.Client seeding one torrent over TCP on
+// 127.0.0.1.
+type Seeder struct {
+	// InfoHash is the torrent's v1 infohash.
+	InfoHash [20]byte
+	// InfoBytes is the bencoded info dictionary.
+	InfoBytes []byte
+	// MetaInfo is the whole torrent.
+	MetaInfo *metainfo.MetaInfo
+	// Addr is the TCP address the client accepts peers on.
+	Addr netip.AddrPort
+
+	client *torrent.Client
+}
+
+// AddSeeder builds a torrent from cfg, starts a client that seeds it once
+// its data is verified, and registers the client as a peer of the torrent
+// in the swarm's DHT.
+func (sw *Swarm) AddSeeder(ctx context.Context, cfg SeederConfig) (*Seeder, error) {
+	path := cfg.Path
+	if path == "" {
+		var err error
+		if path, err = sw.writeFiles(cfg); err != nil {
+			return nil, err
+		}
+	}
+	info := metainfo.Info{PieceLength: cfg.PieceLength}
+	if info.PieceLength == 0 {
+		info.PieceLength = -1 // let BuildFromFilePath choose
+	}
+	if err := buildInfo(&info, path); err != nil {
+		return nil, err
+	}
+	infoBytes, err := bencode.Marshal(info)
+	if err != nil {
+		return nil, fmt.Errorf("marshal info: %w", err)
+	}
+	mi := &metainfo.MetaInfo{InfoBytes: infoBytes}
+
+	ccfg := torrent.NewDefaultClientConfig()
+	ccfg.ListenHost = func(string) string { return "127.0.0.1" }
+	ccfg.ListenPort = 0
+	ccfg.DisableIPv6 = true
+	ccfg.DisableUTP = true
+	ccfg.DisableTrackers = true
+	ccfg.DisableWebtorrent = true
+	ccfg.DisableWebseeds = true
+	ccfg.NoDefaultPortForwarding = true
+	ccfg.DisableAcceptRateLimiting = true
+	ccfg.Seed = true
+	ccfg.Slogger = slog.New(slog.DiscardHandler)
+	ccfg.Logger = alog.Default.WithFilterLevel(alog.Disabled)
+	ccfg.DataDir = filepath.Dir(path)
+	ccfg.DefaultStorage = storage.NewFileOpts(storage.NewFileClientOpts{
+		ClientBaseDir:   filepath.Dir(path),
+		PieceCompletion: storage.NewMapPieceCompletion(),
+		UsePartFiles:    g.Some(false),
+		Logger:          slog.New(slog.DiscardHandler),
+	})
+	ccfg.NoDHT = len(cfg.AnnounceDHT) == 0
+	ccfg.PeriodicallyAnnounceTorrentsToDht = !ccfg.NoDHT
+	if !ccfg.NoDHT {
+		var addrs []dht.Addr
+		for _, s := range cfg.AnnounceDHT {
+			ap, err := netip.ParseAddrPort(s)
+			if err != nil || !ap.Addr().IsLoopback() {
+				return nil, fmt.Errorf("DHT node %q: not a loopback ip:port", s)
+			}
+			addrs = append(addrs, dht.NewAddr(net.UDPAddrFromAddrPort(ap)))
+		}
+		ccfg.DhtStartingNodes = func(string) dht.StartingNodesGetter {
+			return func() ([]dht.Addr, error) { return addrs, nil }
+		}
+		ccfg.ConfigureAnacrolixDhtServer = func(c *dht.ServerConfig) {
+			c.NoSecurity = true
+			c.SendLimiter = rate.NewLimiter(rate.Inf, 0)
+			c.QueryResendDelay = func() time.Duration { return 500 * time.Millisecond }
+			c.Logger = alog.Default.WithFilterLevel(alog.Disabled)
+		}
+	}
+	cl, err := torrent.NewClient(ccfg)
+	if err != nil {
+		return nil, fmt.Errorf("start seeder client: %w", err)
+	}
+	s := &Seeder{InfoHash: mi.HashInfoBytes(), InfoBytes: infoBytes, MetaInfo: mi, client: cl}
+	for _, a := range cl.ListenAddrs() {
+		if ta, ok := a.(*net.TCPAddr); ok {
+			s.Addr = ta.AddrPort()
+		}
+	}
+	if !s.Addr.IsValid() {
+		cl.Close()
+		return nil, errors.New("seeder has no TCP listen address")
+	}
+	t, err := cl.AddTorrent(mi)
+	if err != nil {
+		cl.Close()
+		return nil, fmt.Errorf("add torrent to seeder: %w", err)
+	}
+	if err := t.VerifyDataContext(ctx); err != nil {
+		cl.Close()
+		return nil, fmt.Errorf("verify seeded data: %w", err)
+	}
+	select {
+	case <-t.Complete().On():
+	case <-ctx.Done():
+		cl.Close()
+		return nil, fmt.Errorf("seeder data incomplete: %w", ctx.Err())
+	}
+	sw.mu.Lock()
+	if sw.closed {
+		sw.mu.Unlock()
+		cl.Close()
+		return nil, errors.New("swarm is closed")
+	}
+	sw.seeders = append(sw.seeders, s)
+	sw.mu.Unlock()
+	sw.AddInfohash(s.InfoHash, s.Addr)
+	return s, nil
+}
+
+func buildInfo(info *metainfo.Info, path string) error {
+	pl := info.PieceLength
+	if pl < 0 {
+		info.PieceLength = 0
+	}
+	if err := info.BuildFromFilePath(path); err != nil {
+		return fmt.Errorf("build torrent from %s: %w", path, err)
+	}
+	return nil
+}
+
+// writeFiles writes cfg.Files under a fresh directory of the swarm and
+// returns the path to seed.
+func (sw *Swarm) writeFiles(cfg SeederConfig) (string, error) {
+	if len(cfg.Files) == 0 || cfg.Name == "" || !filepath.IsLocal(cfg.Name) || filepath.Base(cfg.Name) != cfg.Name {
+		return "", errors.New("seeder needs Path, or Name and Files")
+	}
+	root, err := sw.tempDir()
+	if err != nil {
+		return "", err
+	}
+	sw.mu.Lock()
+	sw.seederCount++
+	dir := filepath.Join(root, fmt.Sprintf("seeder-%d", sw.seederCount))
+	sw.mu.Unlock()
+	path := filepath.Join(dir, cfg.Name)
+	if len(cfg.Files) == 1 {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", fmt.Errorf("create seeder directory: %w", err)
+		}
+		return path, os.WriteFile(path, cfg.Files[0].Data, 0o644)
+	}
+	for _, f := range cfg.Files {
+		rel := filepath.FromSlash(f.Path)
+		if !filepath.IsLocal(rel) {
+			return "", fmt.Errorf("file path %q is not local", f.Path)
+		}
+		p := filepath.Join(path, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return "", fmt.Errorf("create seeder directory: %w", err)
+		}
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+			return "", fmt.Errorf("write seeded file: %w", err)
+		}
+	}
+	return path, nil
+}
+
+// Close stops the seeder's client.
+func (s *Seeder) Close() {
+	s.client.Close()
+}

@@ -1,0 +1,259 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// hashKinds are the fingerprint fields indexed for look-up by hash.
+
+func docHashes(d *Document) map[string]string {
+	m := map[string]string{"md5": d.MD5, "sha1": d.SHA1, "sha256": d.SHA256, "ed2k": d.ED2K, "tth": d.TTH, "btv2": d.BTv2Root}
+	if d.ED2KAlt != "" {
+		m["ed2k_alt"] = d.ED2KAlt
+	}
+	return m
+}
+
+// AddDocument catalogues d, whose bytes are read from src, and keeps a
+// content-addressed copy of them beside the database (v1 piece matching
+// needs the bytes later). The copy is verified against d.SHA256 before the
+// record is committed. A document already catalogued (same SHA-256) is
+// returned unchanged with existed set.
+func (s *Store) AddDocument(d Document, src string) (out Document, existed bool, err error) {
+	if len(d.SHA256) != 64 {
+		return Document{}, false, fmt.Errorf("add document %q: missing sha256", d.Name)
+	}
+	if old, err := s.DocumentBySHA256(d.SHA256); err == nil {
+		return old, true, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return Document{}, false, err
+	}
+	if err := s.copyDocument(d.SHA256, src); err != nil {
+		return Document{}, false, fmt.Errorf("add document %q: %w", src, err)
+	}
+	if d.Added.IsZero() {
+		d.Added = time.Now().UTC()
+	}
+	d.Path = ""
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		docs := tx.Bucket(bucketDocs)
+		id, err := docs.NextSequence()
+		if err != nil {
+			return err
+		}
+		d.ID = id
+		v, err := encode(d)
+		if err != nil {
+			return err
+		}
+		if err := docs.Put(u64(id), v); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketDocBySize).Put(append(u64(uint64(d.Size)), u64(id)...), nil); err != nil {
+			return err
+		}
+		for kind, val := range docHashes(&d) {
+			if val == "" {
+				continue
+			}
+			if err := tx.Bucket(bucketDocByHash).Put(hashKey(kind, val, id), nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Document{}, false, fmt.Errorf("add document %q: %w", src, err)
+	}
+	return d, false, nil
+}
+
+func hashKey(kind, val string, id uint64) []byte {
+	k := append([]byte(kind+":"+val), 0)
+	return append(k, u64(id)...)
+}
+
+// docPath is where the copy of the document with this SHA-256 lives.
+func (s *Store) docPath(sha string) string {
+	return filepath.Join(s.docsDir, sha[:2], sha)
+}
+
+// copyDocument copies src to its content address through a temporary file,
+// checks the SHA-256 of what was copied, syncs, then renames into place.
+func (s *Store) copyDocument(sha, src string) error {
+	dst := s.docPath(sha)
+	if _, err := os.Stat(dst); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+		return err
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(dst), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(tmp, h), in); err != nil {
+		tmp.Close()
+		return err
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != sha {
+		tmp.Close()
+		return fmt.Errorf("file changed since it was fingerprinted (sha256 %s, now %s): catalogue it again", sha, got)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), dst)
+}
+
+// OpenDocument opens the catalogued copy of the document with this SHA-256.
+func (s *Store) OpenDocument(sha string) (*os.File, error) {
+	if len(sha) != 64 {
+		return nil, fmt.Errorf("open document %q: %w", sha, ErrNotFound)
+	}
+	if _, err := hex.DecodeString(sha); err != nil {
+		return nil, fmt.Errorf("open document %q: %w", sha, ErrNotFound)
+	}
+	f, err := os.Open(s.docPath(sha))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("open document %s: its copy is missing from %s: catalogue the file again: %w", sha, s.docsDir, ErrNotFound)
+	}
+	return f, err
+}
+
+// Documents lists every catalogued document in ID order.
+func (s *Store) Documents() ([]Document, error) {
+	var out []Document
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketDocs).ForEach(func(k, v []byte) error {
+			var d Document
+			if err := decode(v, &d); err != nil {
+				return fmt.Errorf("document %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			out = append(out, d)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Document returns the document with this ID, or [ErrNotFound].
+func (s *Store) Document(id uint64) (Document, error) {
+	var d Document
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketDocs).Get(u64(id))
+		if v == nil {
+			return fmt.Errorf("document %d: %w", id, ErrNotFound)
+		}
+		return decode(v, &d)
+	})
+	return d, err
+}
+
+// DocumentBySHA256 returns the document with this SHA-256, or [ErrNotFound].
+func (s *Store) DocumentBySHA256(sha string) (Document, error) {
+	docs, err := s.DocumentsByHash("sha256", sha)
+	if err != nil {
+		return Document{}, err
+	}
+	if len(docs) == 0 {
+		return Document{}, fmt.Errorf("document sha256 %s: %w", sha, ErrNotFound)
+	}
+	return docs[0], nil
+}
+
+// DocumentsByHash returns the documents whose hash of this kind ("md5",
+// "sha1", "sha256", "ed2k", "ed2k_alt", "tth", "btv2") equals val.
+func (s *Store) DocumentsByHash(kind, val string) ([]Document, error) {
+	var out []Document
+	err := s.db.View(func(tx *bolt.Tx) error {
+		prefix := append([]byte(kind+":"+val), 0)
+		c := tx.Bucket(bucketDocByHash).Cursor()
+		docs := tx.Bucket(bucketDocs)
+		for k, _ := c.Seek(prefix); k != nil && len(k) == len(prefix)+8 && string(k[:len(prefix)]) == string(prefix); k, _ = c.Next() {
+			var d Document
+			if err := decode(docs.Get(k[len(prefix):]), &d); err != nil {
+				return err
+			}
+			out = append(out, d)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DocumentsBySize returns the documents of exactly this size.
+func (s *Store) DocumentsBySize(size int64) ([]Document, error) {
+	var out []Document
+	err := s.db.View(func(tx *bolt.Tx) error {
+		prefix := u64(uint64(size))
+		c := tx.Bucket(bucketDocBySize).Cursor()
+		docs := tx.Bucket(bucketDocs)
+		for k, _ := c.Seek(prefix); k != nil && string(k[:8]) == string(prefix); k, _ = c.Next() {
+			var d Document
+			if err := decode(docs.Get(k[8:]), &d); err != nil {
+				return err
+			}
+			out = append(out, d)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// RemoveDocument removes the document with this ID, its index entries and
+// its copy. Matches and observations that name it stay: evidence is never
+// deleted.
+func (s *Store) RemoveDocument(id uint64) (Document, error) {
+	var d Document
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		docs := tx.Bucket(bucketDocs)
+		v := docs.Get(u64(id))
+		if v == nil {
+			return fmt.Errorf("document %d: %w", id, ErrNotFound)
+		}
+		if err := decode(v, &d); err != nil {
+			return err
+		}
+		if err := docs.Delete(u64(id)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketDocBySize).Delete(append(u64(uint64(d.Size)), u64(id)...)); err != nil {
+			return err
+		}
+		for kind, val := range docHashes(&d) {
+			if err := tx.Bucket(bucketDocByHash).Delete(hashKey(kind, val, id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Document{}, err
+	}
+	if err := os.Remove(s.docPath(d.SHA256)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return d, fmt.Errorf("remove copy of document %d: %w", id, err)
+	}
+	return d, nil
+}

@@ -1,0 +1,315 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+
+	bolt "go.etcd.io/bbolt"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// Leaf is the canonical byte form of an observation: its JSON encoding.
+// The evidence log's leaf hash is tlog.RecordHash(Leaf()).
+func (o *Observation) Leaf() ([]byte, error) { return json.Marshal(o) }
+
+// peerKey orders peers by torrent, then address.
+func peerKey(ih, ip string, port int) []byte {
+	return []byte(ih + "\x00" + ip + "\x00" + strconv.Itoa(port))
+}
+
+// AppendObservations appends observations to the evidence log in one
+// transaction: each becomes a leaf of the RFC 6962 Merkle tree, its stored
+// hashes are written beside it, and the per-peer summary is updated.
+// It returns the log index of the first. Keys are append-ordered, so large
+// batches are cheap; nothing is ever rewritten.
+func (s *Store) AppendObservations(obs []Observation) (first int64, err error) {
+	leaves := make([][]byte, len(obs))
+	for i := range obs {
+		obs[i].Time = obs[i].Time.UTC()
+		if leaves[i], err = obs[i].Leaf(); err != nil {
+			return 0, fmt.Errorf("encode observation: %w", err)
+		}
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		size, err := logSize(tx)
+		if err != nil {
+			return err
+		}
+		first = size
+		hashes := tx.Bucket(bucketLogHashes)
+		hr := txHashReader{tx}
+		obsB := tx.Bucket(bucketObs)
+		// Append-only buckets: full pages, half the file and half the writes.
+		hashes.FillPercent, obsB.FillPercent = 1.0, 1.0
+		peers := map[string]*Peer{}
+		for i := range obs {
+			n := size + int64(i)
+			stored, err := tlog.StoredHashes(n, leaves[i], hr)
+			if err != nil {
+				return fmt.Errorf("log hashes for record %d: %w", n, err)
+			}
+			base := tlog.StoredHashIndex(0, n)
+			for j, h := range stored {
+				if err := hashes.Put(u64(uint64(base+int64(j))), bytesClone(h[:])); err != nil {
+					return err
+				}
+			}
+			if err := obsB.Put(u64(uint64(n)), leaves[i]); err != nil {
+				return err
+			}
+			if err := summarize(tx, peers, &obs[i], n); err != nil {
+				return err
+			}
+		}
+		pb := tx.Bucket(bucketPeers)
+		for k, p := range peers {
+			v, err := encode(p)
+			if err != nil {
+				return err
+			}
+			if err := pb.Put([]byte(k), v); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keyLogSize, u64(uint64(size+int64(len(obs)))))
+	})
+	return first, err
+}
+
+// summarize folds observation n into its peer's summary.
+func summarize(tx *bolt.Tx, peers map[string]*Peer, o *Observation, n int64) error {
+	key := peerKey(o.InfoHash, o.IP, o.Port)
+	p := peers[string(key)]
+	if p == nil {
+		p = &Peer{IP: o.IP, Port: o.Port, InfoHash: o.InfoHash, Level: -1}
+		if v := tx.Bucket(bucketPeers).Get(key); v != nil {
+			if err := decode(v, p); err != nil {
+				return err
+			}
+		}
+		peers[string(key)] = p
+	}
+	if p.FirstSeen.IsZero() || o.Time.Before(p.FirstSeen) {
+		p.FirstSeen = o.Time
+	}
+	if o.Time.After(p.LastSeen) {
+		p.LastSeen = o.Time
+	}
+	if o.Level > p.Level {
+		p.Level = o.Level
+	}
+	if o.Document != "" {
+		p.Document = o.Document
+	}
+	if o.PeerID != "" {
+		p.PeerID = o.PeerID
+	}
+	if o.Client != "" {
+		p.Client = o.Client
+	}
+	if o.Transport != "" {
+		p.Transport = o.Transport
+	}
+	p.PiecesVerified = mergeInts(p.PiecesVerified, o.PiecesVerified)
+	p.PiecesFailed = mergeInts(p.PiecesFailed, o.PiecesFailed)
+	p.Observations++
+	return tx.Bucket(bucketPeerObs).Put(append(append(key, 0), u64(uint64(n))...), nil)
+}
+
+// mergeInts is the sorted union, capped so a summary stays small.
+func mergeInts(a, b []int) []int {
+	if len(b) == 0 {
+		return a
+	}
+	out := append(slices.Clone(a), b...)
+	slices.Sort(out)
+	out = slices.Compact(out)
+	if len(out) > 1024 {
+		out = out[:1024]
+	}
+	return out
+}
+
+func logSize(tx *bolt.Tx) (int64, error) {
+	v := tx.Bucket(bucketMeta).Get(keyLogSize)
+	if v == nil {
+		return 0, nil
+	}
+	if len(v) != 8 {
+		return 0, fmt.Errorf("%w: bad log size", ErrCorrupt)
+	}
+	return int64(binary.BigEndian.Uint64(v)), nil
+}
+
+// LogSize is the number of observations in the evidence log.
+func (s *Store) LogSize() (n int64, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		n, err = logSize(tx)
+		return err
+	})
+	return n, err
+}
+
+// txHashReader reads stored hashes inside a transaction, including those
+// written earlier in the same one.
+type txHashReader struct{ tx *bolt.Tx }
+
+func (r txHashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	b := r.tx.Bucket(bucketLogHashes)
+	out := make([]tlog.Hash, len(indexes))
+	for i, idx := range indexes {
+		v := b.Get(u64(uint64(idx)))
+		if len(v) != tlog.HashSize {
+			return nil, fmt.Errorf("%w: log hash %d missing", ErrCorrupt, idx)
+		}
+		copy(out[i][:], v)
+	}
+	return out, nil
+}
+
+// ReadHashes implements tlog.HashReader over the stored log, each call in
+// its own short read transaction.
+func (s *Store) ReadHashes(indexes []int64) (out []tlog.Hash, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		out, err = txHashReader{tx}.ReadHashes(indexes)
+		return err
+	})
+	return out, err
+}
+
+var _ tlog.HashReader = (*Store)(nil)
+
+// Leaf returns the stored leaf bytes of log record n, exactly as appended.
+func (s *Store) Leaf(n int64) ([]byte, error) {
+	var out []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketObs).Get(u64(uint64(n)))
+		if v == nil {
+			return fmt.Errorf("log record %d: %w", n, ErrNotFound)
+		}
+		out = bytesClone(v)
+		return nil
+	})
+	return out, err
+}
+
+// Observation returns log record n decoded.
+func (s *Store) Observation(n int64) (Observation, error) {
+	var o Observation
+	leaf, err := s.Leaf(n)
+	if err != nil {
+		return o, err
+	}
+	if err := json.Unmarshal(leaf, &o); err != nil {
+		return o, fmt.Errorf("%w: log record %d: %v", ErrCorrupt, n, err)
+	}
+	return o, nil
+}
+
+// ForEachLeaf calls fn for log records from..end in order, reading in
+// short transactions of at most 4096 records so that a long walk never
+// pins the database. The leaf slice is valid only during the call.
+func (s *Store) ForEachLeaf(from int64, fn func(n int64, leaf []byte) error) error {
+	const page = 4096
+	for {
+		var batch [][]byte
+		err := s.db.View(func(tx *bolt.Tx) error {
+			c := tx.Bucket(bucketObs).Cursor()
+			for k, v := c.Seek(u64(uint64(from))); k != nil && len(batch) < page; k, v = c.Next() {
+				batch = append(batch, bytesClone(v))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for i, leaf := range batch {
+			if err := fn(from+int64(i), leaf); err != nil {
+				return err
+			}
+		}
+		if len(batch) < page {
+			return nil
+		}
+		from += int64(len(batch))
+	}
+}
+
+// Peers lists peer summaries at or above minLevel, ordered by torrent and
+// address.
+func (s *Store) Peers(minLevel int) ([]Peer, error) {
+	var out []Peer
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketPeers).ForEach(func(_, v []byte) error {
+			var p Peer
+			if err := decode(v, &p); err != nil {
+				return err
+			}
+			if p.Level >= minLevel {
+				out = append(out, p)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// PeerObservations lists the log indexes of one peer's observations.
+func (s *Store) PeerObservations(infohash, ip string, port int) ([]int64, error) {
+	var out []int64
+	prefix := append(peerKey(infohash, ip, port), 0)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketPeerObs).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && len(k) == len(prefix)+8 && string(k[:len(prefix)]) == string(prefix); k, _ = c.Next() {
+			out = append(out, int64(binary.BigEndian.Uint64(k[len(prefix):])))
+		}
+		return nil
+	})
+	return out, err
+}
+
+// PutCheckpoint stores a signed checkpoint (a note) for a tree size.
+func (s *Store) PutCheckpoint(size int64, signed []byte) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCheckpoints).Put(u64(uint64(size)), bytesClone(signed))
+	})
+}
+
+// LatestCheckpoint returns the signed checkpoint of the largest tree size,
+// or [ErrNotFound].
+func (s *Store) LatestCheckpoint() (size int64, signed []byte, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		k, v := tx.Bucket(bucketCheckpoints).Cursor().Last()
+		if k == nil {
+			return fmt.Errorf("checkpoint: %w", ErrNotFound)
+		}
+		size, signed = int64(binary.BigEndian.Uint64(k)), bytesClone(v)
+		return nil
+	})
+	return size, signed, err
+}
+
+// Checkpoints calls fn for every stored checkpoint, oldest first.
+func (s *Store) Checkpoints(fn func(size int64, signed []byte) error) error {
+	var sizes []int64
+	var notes [][]byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCheckpoints).ForEach(func(k, v []byte) error {
+			sizes = append(sizes, int64(binary.BigEndian.Uint64(k)))
+			notes = append(notes, bytesClone(v))
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	for i := range sizes {
+		if err := fn(sizes[i], notes[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}

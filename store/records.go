@@ -1,0 +1,142 @@
+package store
+
+import (
+	"time"
+
+	"github.com/leakhunt/leakhunt/fingerprint"
+)
+
+// Document is a catalogued leaked document.
+type Document struct {
+	// ID is assigned by [Store.AddDocument]; it is stable and never reused.
+	ID uint64 `json:"id"`
+	// Case groups documents of one client engagement.
+	Case string `json:"case"`
+	// Name is the file's base name when it was catalogued.
+	Name string `json:"name"`
+	fingerprint.Fingerprint
+	// Added is when the document was catalogued (UTC).
+	Added time.Time `json:"added"`
+}
+
+// Torrent is what leakhunt knows of one infohash.
+type Torrent struct {
+	// InfoHash is the v1 infohash (40 hex digits), or the truncated v2 one
+	// for a v2-only torrent.
+	InfoHash string `json:"infohash"`
+	// InfoHashV2 is the full v2 infohash (64 hex) for v2 and hybrid torrents.
+	InfoHashV2 string    `json:"infohash_v2,omitempty"`
+	Name       string    `json:"name"`
+	Size       int64     `json:"size"`
+	Files      int       `json:"files"`
+	FirstSeen  time.Time `json:"first_seen"`
+	// Source names where it was first seen ("dht-sample", "web:URL", "file:PATH", ...).
+	Source string `json:"source"`
+	// InfoBytes is the raw bencoded info dictionary; kept only for torrents
+	// that matched, so that the match can be re-checked and peers probed.
+	InfoBytes []byte `json:"-"`
+	// Trackers are the announce URLs the torrent named (if known).
+	Trackers []string `json:"trackers,omitempty"`
+}
+
+// Match says that a torrent or link carries a catalogued document.
+type Match struct {
+	InfoHash      string    `json:"infohash"`
+	TorrentName   string    `json:"torrent_name"`
+	File          string    `json:"file"`
+	Document      string    `json:"document"`
+	DocumentName  string    `json:"document_name"`
+	Method        string    `json:"method"`
+	PiecesChecked int       `json:"pieces_checked"`
+	PiecesMatched int       `json:"pieces_matched"`
+	Verdict       string    `json:"verdict"`
+	Source        string    `json:"source,omitempty"`
+	Time          time.Time `json:"time"`
+}
+
+// Sighting is an L0 observation: a torrent or link seen in an index page, a
+// feed, a DHT sample or a query.
+type Sighting struct {
+	Time     time.Time `json:"time"`
+	InfoHash string    `json:"infohash,omitempty"`
+	// Link is the magnet/ed2k/.torrent URL as found, if any.
+	Link string `json:"link,omitempty"`
+	// Source is "dht-sample", "dht-get_peers", "dht-announce", "web", "rss", "torznab".
+	Source string `json:"source"`
+	// URL is the page or feed the link was found on.
+	URL  string `json:"url,omitempty"`
+	Name string `json:"name,omitempty"`
+	Size int64  `json:"size,omitempty"`
+}
+
+// Evidence levels; see the design. L0–L1 never go in a letter.
+const (
+	L0Listed    = 0
+	L1Announced = 1
+	L2Connected = 2
+	L3Claims    = 3
+	L4Served    = 4
+	L5FullCopy  = 5
+)
+
+// Observation is one directly observed fact about one peer of one torrent.
+// Observations are leaves of the evidence log: once appended they are never
+// changed. Its canonical form is its JSON encoding (see [Observation.Leaf]).
+type Observation struct {
+	// Time is when the observation was made, UTC.
+	Time time.Time `json:"time"`
+	// ClockOffset is our clock's measured offset against NTP, as a Go
+	// duration string ("-3.2ms"), or "unsynchronized".
+	ClockOffset string `json:"clock_offset"`
+	// Level is the evidence level this observation proves (0–5).
+	Level int `json:"level"`
+	// Source says how the peer was learnt or observed: "dht", "tracker",
+	// "pex", "probe".
+	Source    string `json:"source"`
+	IP        string `json:"ip"`
+	Port      int    `json:"port"`
+	PeerID    string `json:"peer_id,omitempty"` // hex of the 20 bytes
+	Client    string `json:"client,omitempty"`  // extended handshake "v", or decoded from the peer id
+	Transport string `json:"transport,omitempty"`
+	InfoHash  string `json:"infohash"`
+	// Document is the sha256 of the catalogued document this torrent carries.
+	Document string `json:"document,omitempty"`
+	// PiecesClaimed are pieces overlapping the document the peer claimed to
+	// have (capped; ClaimedCount is the full count).
+	PiecesClaimed []int `json:"pieces_claimed,omitempty"`
+	ClaimedCount  int   `json:"claimed_count,omitempty"`
+	// PiecesVerified were downloaded from this peer alone and hash-checked.
+	PiecesVerified []int `json:"pieces_verified,omitempty"`
+	// PiecesFailed were downloaded from this peer alone and failed the check.
+	PiecesFailed []int `json:"pieces_failed,omitempty"`
+	// Error says what went wrong, if anything (a failed probe is recorded too).
+	Error string `json:"error,omitempty"`
+	// Detail is free text for the source (tracker URL, DHT node, ...).
+	Detail string `json:"detail,omitempty"`
+	// ListenAddr is our own local address for the connection.
+	ListenAddr string `json:"listen_addr,omitempty"`
+	// Version is the leakhunt version that made the observation.
+	Version string `json:"version"`
+	// TranscriptSHA256 is the SHA-256 (hex) of the raw wire transcript.
+	TranscriptSHA256 string `json:"transcript_sha256,omitempty"`
+}
+
+// Peer is the summary of all observations of one IP:port for one torrent.
+type Peer struct {
+	IP             string    `json:"ip"`
+	Port           int       `json:"port"`
+	InfoHash       string    `json:"infohash"`
+	Document       string    `json:"document,omitempty"`
+	Level          int       `json:"level"`
+	FirstSeen      time.Time `json:"first_seen"`
+	LastSeen       time.Time `json:"last_seen"`
+	PeerID         string    `json:"peer_id,omitempty"`
+	Client         string    `json:"client,omitempty"`
+	Transport      string    `json:"transport,omitempty"`
+	PiecesVerified []int     `json:"pieces_verified,omitempty"`
+	// PiecesFailed are pieces from this peer that failed verification.
+	PiecesFailed []int `json:"pieces_failed,omitempty"`
+	// Observations counts this peer's observations in the evidence log;
+	// [Store.PeerObservations] lists their indexes.
+	Observations int `json:"observations"`
+}

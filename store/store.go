@@ -1,0 +1,200 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// SchemaVersion is the layout of the buckets below. Open refuses a database
+// written by a newer leakhunt.
+const SchemaVersion = 1
+
+// valueVersion is the first byte of every JSON value, so that the encoding
+// can change later without guessing.
+const valueVersion = 1
+
+var (
+	bucketMeta        = []byte("meta")
+	bucketDocs        = []byte("documents")    // id(8) → Document
+	bucketDocBySize   = []byte("doc_by_size")  // size(8) id(8) → nil
+	bucketDocByHash   = []byte("doc_by_hash")  // kind ":" value 0x00 id(8) → nil
+	bucketTorrents    = []byte("torrents")     // infohash hex → Torrent
+	bucketMatches     = []byte("matches")      // infohash 0x00 document 0x00 file → Match
+	bucketWatch       = []byte("watchlist")    // infohash hex → WatchEntry
+	bucketSeen        = []byte("seen")         // infohash(20) → unix seconds(8)
+	bucketSightings   = []byte("sightings")    // seq(8) → Sighting
+	bucketState       = []byte("state")        // key → bytes (crawl positions, DHT nodes, caches)
+	bucketObs         = []byte("observations") // log index(8) → leaf (the observation's canonical JSON)
+	bucketLogHashes   = []byte("log_hashes")   // tlog stored-hash index(8) → hash(32)
+	bucketPeers       = []byte("peers")        // peer key → Peer
+	bucketPeerObs     = []byte("peer_obs")     // peer key 0x00 log index(8) → nil
+	bucketCheckpoints = []byte("checkpoints")  // tree size(8) → signed checkpoint note
+	allBuckets        = [][]byte{bucketMeta, bucketDocs, bucketDocBySize, bucketDocByHash, bucketTorrents,
+		bucketMatches, bucketWatch, bucketSeen, bucketSightings, bucketState, bucketObs, bucketLogHashes,
+		bucketPeers, bucketPeerObs, bucketCheckpoints}
+
+	keySchema  = []byte("schema")
+	keyLogSize = []byte("log_size")
+)
+
+// ErrNotFound is returned when a record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrLocked is wrapped when another process has the database open.
+var ErrLocked = errors.New("database is in use by another process")
+
+// ErrCorrupt is wrapped when the database file is damaged or not a database.
+var ErrCorrupt = errors.New("database is damaged")
+
+// Store is leakhunt's embedded database: a bbolt file plus, beside it, a
+// directory of content-addressed copies of the catalogued documents.
+// A Store is safe for concurrent use.
+type Store struct {
+	db      *bolt.DB
+	path    string
+	docsDir string
+}
+
+// Options tune [Open]. The zero value is ready to use.
+type Options struct {
+	// Timeout is how long Open waits for another process to release the
+	// file; 0 means one second.
+	Timeout time.Duration
+	// ReadOnly opens the database without writing (shared lock).
+	ReadOnly bool
+}
+
+// Open opens or creates the store at path. Its document copies live in
+// path + ".docs". Committed data survives a crash at any moment: bbolt
+// syncs every commit, and NoSync is never set.
+func Open(path string, opt *Options) (*Store, error) {
+	if opt == nil {
+		opt = &Options{}
+	}
+	timeout := opt.Timeout
+	if timeout <= 0 {
+		timeout = time.Second
+	}
+	if dir := filepath.Dir(path); !opt.ReadOnly {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("open store %q: %w", path, err)
+		}
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opt.ReadOnly})
+	if err != nil {
+		switch {
+		case errors.Is(err, berrors.ErrTimeout):
+			return nil, fmt.Errorf("open store %q: %w: stop the other leakhunt using it, or choose another file with --db", path, ErrLocked)
+		case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch),
+			errors.Is(err, berrors.ErrInvalidMapping):
+			return nil, fmt.Errorf("open store %q: %w (%v): restore it from a backup, or move it aside to start a new one", path, ErrCorrupt, err)
+		}
+		return nil, fmt.Errorf("open store %q: %w", path, err)
+	}
+	s := &Store{db: db, path: path, docsDir: path + ".docs"}
+	if opt.ReadOnly {
+		if err := s.checkSchema(); err != nil {
+			db.Close()
+			return nil, err
+		}
+		return s, nil
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if v := meta.Get(keySchema); v == nil {
+			return meta.Put(keySchema, u64(SchemaVersion))
+		}
+		return nil
+	})
+	if err == nil {
+		err = s.checkSchema()
+	}
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %q: %w", path, err)
+	}
+	return s, nil
+}
+
+func (s *Store) checkSchema() error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			return fmt.Errorf("%w: %q is a bbolt file but not a leakhunt store", ErrCorrupt, s.path)
+		}
+		v := meta.Get(keySchema)
+		if len(v) != 8 {
+			return fmt.Errorf("%w: %q has no schema version", ErrCorrupt, s.path)
+		}
+		if n := binary.BigEndian.Uint64(v); n > SchemaVersion {
+			return fmt.Errorf("store %q has schema %d, newer than this leakhunt (%d): upgrade leakhunt", s.path, n, SchemaVersion)
+		}
+		return nil
+	})
+}
+
+// Path is the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database. It waits for running transactions.
+func (s *Store) Close() error { return s.db.Close() }
+
+// PutState stores an opaque value under key (crawl positions, node tables,
+// caches owned by other packages).
+func (s *Store) PutState(key string, val []byte) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketState).Put([]byte(key), val)
+	})
+}
+
+// State returns the value stored under key, or [ErrNotFound].
+func (s *Store) State(key string) ([]byte, error) {
+	var out []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketState).Get([]byte(key))
+		if v == nil {
+			return ErrNotFound
+		}
+		out = bytesClone(v)
+		return nil
+	})
+	return out, err
+}
+
+func u64(n uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], n)
+	return b[:]
+}
+
+func bytesClone(b []byte) []byte { return append([]byte(nil), b...) }
+
+// encode is the value encoding: a version byte, then JSON.
+func encode(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte{valueVersion}, b...), nil
+}
+
+// decode reverses encode; the bytes may be bbolt's, which json copies.
+func decode(b []byte, v any) error {
+	if len(b) == 0 || b[0] != valueVersion {
+		return fmt.Errorf("%w: value with unknown encoding version", ErrCorrupt)
+	}
+	return json.Unmarshal(b[1:], v)
+}
