@@ -15,8 +15,8 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := exitCode(ctx, err) // before stop, which cancels ctx
 	stop()
-	code := exitCode(ctx, err)
 	if err != nil && !errors.Is(err, errNothingFound) && !errors.Is(err, errReported) && !errors.Is(err, errTampered) {
 		fmt.Fprintln(os.Stderr, "leakhunt:", err)
 	}

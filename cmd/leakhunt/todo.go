@@ -2,9 +2,6 @@ package main
 
 import "context"
 
-func runMatch(ctx context.Context, e *env, args []string) error {
-	return usagef("match: not built yet")
-}
 func runCrawl(ctx context.Context, e *env, args []string) error {
 	return usagef("crawl: not built yet")
 }
@@ -12,9 +9,6 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 	return usagef("watch: not built yet")
 }
 func runHunt(ctx context.Context, e *env, args []string) error { return usagef("hunt: not built yet") }
-func runPeers(ctx context.Context, e *env, args []string) error {
-	return usagef("peers: not built yet")
-}
 func runReport(ctx context.Context, e *env, args []string) error {
 	return usagef("report: not built yet")
 }

@@ -45,6 +45,10 @@ type Config struct {
 	// for other nodes' announces (infohashes, peers per infohash).
 	PeerStoreInfohashes int
 	PeerStorePeers      int
+	// AllowLocal lets the node talk to loopback, private and link-local
+	// addresses (tests and local swarms). Otherwise packets to and from them
+	// are dropped and such peers are not returned.
+	AllowLocal bool
 	// Logger receives debug logs (default: discard).
 	Logger *slog.Logger
 }

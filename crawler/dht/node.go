@@ -49,17 +49,18 @@ type Node struct {
 	stats   counters
 	running atomic.Bool
 
-	maintOnce sync.Once
+	mu        sync.Mutex // guards maintStarted with closed
+	maintOn   bool
 	closeOnce sync.Once
 	closed    chan struct{}
 	wg        sync.WaitGroup
 }
 
 type counters struct {
-	queriesSent, replies, timeouts, errorReplies  atomic.Int64
-	bep51Nodes, noBep51Nodes, samples             atomic.Int64
+	queriesSent, replies, timeouts, errorReplies    atomic.Int64
+	bep51Nodes, noBep51Nodes, samples               atomic.Int64
 	emitted, dropped, getPeersHeard, announcesHeard atomic.Int64
-	nodesDropped                                  atomic.Int64
+	nodesDropped                                    atomic.Int64
 }
 
 // Stats is a snapshot of a Node's counters.
@@ -122,6 +123,9 @@ func New(cfg Config) (*Node, error) {
 	scfg.Logger = alog.Default.WithFilterLevel(alog.Disabled)
 	scfg.OnQuery = n.onQuery
 	scfg.OnAnnouncePeer = n.onAnnouncePeer
+	if !cfg.AllowLocal {
+		scfg.IPBlocklist = localBlocklist{}
+	}
 	if n.ipv6 {
 		scfg.DefaultWant = []krpc.Want{krpc.WantNodes6}
 	} else {
@@ -296,13 +300,22 @@ func (n *Node) Discover(ctx context.Context, emit func(crawler.Sighting)) error 
 // startMaintainer starts the server's table maintenance once; it ends with
 // the server.
 func (n *Node) startMaintainer() {
-	n.maintOnce.Do(func() {
-		n.wg.Add(1)
-		go func() {
-			defer n.wg.Done()
-			n.srv.TableMaintainer()
-		}()
-	})
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	select {
+	case <-n.closed:
+		return
+	default:
+	}
+	if n.maintOn {
+		return
+	}
+	n.maintOn = true
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		n.srv.TableMaintainer()
+	}()
 }
 
 // GetPeers runs a get_peers traversal for ih (no announce) bounded by
@@ -335,6 +348,9 @@ func (n *Node) GetPeers(ctx context.Context, ih [20]byte) ([]netip.AddrPort, err
 					continue
 				}
 				ap := netip.AddrPortFrom(ip.Unmap(), uint16(p.Port))
+				if !n.cfg.AllowLocal && !publicAddr(ap.Addr()) {
+					continue
+				}
 				if !seen[ap] && len(out) < 1000 {
 					seen[ap] = true
 					out = append(out, ap)
@@ -402,7 +418,9 @@ func (n *Node) Stats() Stats {
 // after. It is safe to call more than once.
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
+		n.mu.Lock()
 		close(n.closed)
+		n.mu.Unlock()
 		n.srv.Close()
 	})
 	n.wg.Wait()

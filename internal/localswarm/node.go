@@ -82,6 +82,9 @@ func (n *node) onQuery(q *krpc.Msg, src net.Addr) bool {
 	case "get_peers":
 		n.sw.stats.getPeers.Add(1)
 		return true
+	case "announce_peer":
+		n.sw.stats.announcePeer.Add(1)
+		return true
 	case "sample_infohashes":
 	default:
 		return true

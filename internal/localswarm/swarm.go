@@ -68,10 +68,12 @@ type Stats struct {
 	EarlySampleQueries int64
 	// GetPeersQueries is the number of get_peers queries received.
 	GetPeersQueries int64
+	// AnnouncePeerQueries is the number of announce_peer queries received.
+	AnnouncePeerQueries int64
 }
 
 type swarmStats struct {
-	sampleQueries, earlySampleQueries, getPeers atomic.Int64
+	sampleQueries, earlySampleQueries, getPeers, announcePeer atomic.Int64
 }
 
 // Swarm is a running local swarm. Its methods are safe for concurrent use.
@@ -218,9 +220,10 @@ func (sw *Swarm) Infohashes() [][20]byte {
 // Stats returns a snapshot of the swarm's counters.
 func (sw *Swarm) Stats() Stats {
 	return Stats{
-		SampleQueries:      sw.stats.sampleQueries.Load(),
-		EarlySampleQueries: sw.stats.earlySampleQueries.Load(),
-		GetPeersQueries:    sw.stats.getPeers.Load(),
+		SampleQueries:       sw.stats.sampleQueries.Load(),
+		EarlySampleQueries:  sw.stats.earlySampleQueries.Load(),
+		GetPeersQueries:     sw.stats.getPeers.Load(),
+		AnnouncePeerQueries: sw.stats.announcePeer.Load(),
 	}
 }
 

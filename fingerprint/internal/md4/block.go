@@ -11,13 +11,15 @@ const (
 	k3 = 0x6ed9eba1
 )
 
+// le reads a little-endian message word; the compiler turns it into a
+// memory operand, which leaves more registers for the state.
+func le(b []byte) uint32 { return binary.LittleEndian.Uint32(b) }
+
 // ff is one step of round 1: a = (a + F(b,c,d) + x) <<< s.
 //
 // In every step b is the word computed by the step before, so the helpers
 // order their operations to put b as late as possible: the work that does
 // not depend on it overlaps the previous step.
-func le(b []byte) uint32 { return binary.LittleEndian.Uint32(b) }
-
 func ff(a, b, c, d, x uint32, s int) uint32 {
 	return bits.RotateLeft32(a+x+((c^d)&b^d), s)
 }
@@ -38,8 +40,9 @@ func hh(a, b, c, d, x uint32, s int) uint32 {
 
 // blocks runs the MD4 compression function over every whole 64-byte block
 // of p, updating s. len(p) must be a multiple of [BlockSize]. The 48 steps
-// are unrolled by hand: the helpers above are small enough to be inlined
-// and their shift counts are constants.
+// are unrolled: the helpers above are small enough to be inlined and their
+// shift counts are constants. The chaining value stays in locals and is
+// stored once per block.
 func blocks(s *[4]uint32, p []byte) {
 	a, b, c, d := s[0], s[1], s[2], s[3]
 	for len(p) >= BlockSize {

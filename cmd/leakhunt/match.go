@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/leakhunt/leakhunt/fingerprint"
+	"github.com/leakhunt/leakhunt/hunt"
+)
+
+// maxInputFile caps what match reads from one file (a .torrent or a text
+// or HTML file of links).
+const maxInputFile = 32 << 20
+
+func runMatch(ctx context.Context, e *env, args []string) error {
+	fl, c := newFlags(e, "match", "[--json] INPUT...\n\nINPUT is a .torrent file, a directory of them, a magnet URI, an ed2k link,\nor a text or HTML file of links. Exit 0 if a document is proven to be in one, 1 if not.")
+	asJSON := fl.Bool("json", false, "print one JSON object per match")
+	if err := parse(fl, args); err != nil {
+		return err
+	}
+	if fl.NArg() == 0 {
+		fl.Usage()
+		return usagef("match: give at least one input")
+	}
+	s, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	rec, err := hunt.NewRecorder(s)
+	if err != nil {
+		return err
+	}
+	var all []fingerprint.Match
+	failed := false
+	report := func(what string, ms []fingerprint.Match, err error) {
+		if err != nil {
+			fmt.Fprintf(e.stderr, "leakhunt: %s: %v\n", what, err)
+			failed = true
+		}
+		all = append(all, ms...)
+	}
+	for _, in := range fl.Args() {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if isLink(in) {
+			l, err := fingerprint.ParseLink(in)
+			if err != nil {
+				report(shorten(in), nil, err)
+				continue
+			}
+			ms, err := rec.Link(l, "arg")
+			report(shorten(in), ms, err)
+			continue
+		}
+		files, bad := expandPaths(e, []string{in})
+		failed = failed || bad
+		st, _ := os.Stat(in)
+		for _, f := range files {
+			if st != nil && st.IsDir() && !strings.HasSuffix(strings.ToLower(f), ".torrent") {
+				continue // a directory is a directory of .torrent files
+			}
+			ms, err := matchFile(rec, f)
+			report(f, ms, err)
+		}
+	}
+	printMatches(e, all, *asJSON)
+	for _, m := range all {
+		if m.Verdict == fingerprint.VerdictProven {
+			return nil
+		}
+	}
+	if failed {
+		return errReported
+	}
+	if !*asJSON {
+		fmt.Fprintln(e.stderr, "no proven match")
+	}
+	return errNothingFound
+}
+
+func isLink(s string) bool {
+	l := strings.ToLower(s)
+	return strings.HasPrefix(l, "magnet:") || strings.HasPrefix(l, "ed2k:")
+}
+
+// matchFile matches a .torrent file, or every link in a text or HTML file.
+func matchFile(rec *hunt.Recorder, path string) ([]fingerprint.Match, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxInputFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxInputFile {
+		return nil, fmt.Errorf("larger than %d MiB: not a torrent or a list of links leakhunt reads", maxInputFile>>20)
+	}
+	if len(b) > 0 && b[0] == 'd' && (strings.HasSuffix(strings.ToLower(path), ".torrent") || fingerprint.CheckBencode(b, fingerprint.TorrentFileLimits()) == nil) {
+		t, err := fingerprint.ParseTorrentFile(b)
+		if err != nil {
+			return nil, err
+		}
+		return rec.Torrent(t, "file:"+filepath.Base(path))
+	}
+	var out []fingerprint.Match
+	var errs []error
+	for _, l := range fingerprint.ExtractLinks(b) {
+		ms, err := rec.Link(l, "file:"+filepath.Base(path))
+		out = append(out, ms...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+func printMatches(e *env, ms []fingerprint.Match, asJSON bool) {
+	if asJSON {
+		for _, m := range ms {
+			b, _ := json.Marshal(m)
+			fmt.Fprintf(e.stdout, "%s\n", b)
+		}
+		return
+	}
+	if len(ms) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "VERDICT\tMETHOD\tPIECES\tINFOHASH\tFILE\tDOCUMENT")
+	for _, m := range ms {
+		pieces := "-"
+		if m.PiecesChecked > 0 {
+			pieces = fmt.Sprintf("%d/%d", m.PiecesMatched, m.PiecesChecked)
+		}
+		ih := m.InfoHash
+		if ih == "" {
+			ih = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Verdict, m.Method, pieces, ih, sanitizeCell(m.File), sanitizeCell(m.DocumentName))
+	}
+	tw.Flush()
+}
+
+func shorten(s string) string {
+	if len(s) > 80 {
+		return s[:77] + "..."
+	}
+	return s
+}

@@ -1,0 +1,156 @@
+package evidence
+
+import (
+	"context"
+	"encoding/hex"
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leakhunt/leakhunt/store"
+)
+
+// checkObservation checks the fields every probe observation must carry.
+func checkObservation(t *testing.T, o store.Observation, fx fixture, addr netip.AddrPort, transport string) {
+	t.Helper()
+	if o.Time.Location() != time.UTC || o.Time.IsZero() {
+		t.Errorf("Time = %v, want a UTC time", o.Time)
+	}
+	if o.ClockOffset != Unsynchronized {
+		t.Errorf("ClockOffset = %q, want %q (no clock configured)", o.ClockOffset, Unsynchronized)
+	}
+	if o.IP != addr.Addr().String() || o.Port != int(addr.Port()) || o.Transport != transport {
+		t.Errorf("peer = %s:%d/%s, want %v/%s", o.IP, o.Port, o.Transport, addr, transport)
+	}
+	if o.InfoHash != hex.EncodeToString(fx.ih[:]) || o.Document != fx.target.Document {
+		t.Errorf("infohash/document = %s/%s", o.InfoHash, o.Document)
+	}
+	if o.Source != SourceProbe || o.Version != "test" {
+		t.Errorf("source/version = %q/%q", o.Source, o.Version)
+	}
+}
+
+func TestProbeHonestSeeder(t *testing.T) {
+	// 16 KiB pieces; doc.bin spans pieces 1..7 and shares its first and last
+	// piece with its neighbours.
+	fx := newFixture(t, 16<<10, 20<<10, 100<<10, 10<<10)
+	if fx.target.FirstPiece != 1 || fx.target.LastPiece != 7 {
+		t.Fatalf("document pieces %d-%d, want 1-7", fx.target.FirstPiece, fx.target.LastPiece)
+	}
+	cl := startSeeder(t, fx)
+	for _, tc := range []struct {
+		transport string
+		v6        bool
+		fullCopy  bool
+	}{
+		{TransportTCP, false, false},
+		{TransportTCP, true, false},
+		{TransportUTP, false, false},
+		{TransportUTP, true, false},
+		{TransportTCP, false, true},
+	} {
+		name := tc.transport
+		if tc.v6 {
+			name += "6"
+		}
+		if tc.fullCopy {
+			name += "-full"
+		}
+		t.Run(name, func(t *testing.T) {
+			addr := seederAddr(t, cl, tc.transport, tc.v6)
+			cfg := testConfig()
+			cfg.FullCopy = tc.fullCopy
+			cfg.KeepTranscript = true
+			p := NewProber(cfg)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			res, err := p.Probe(ctx, fx.target, addr, tc.transport)
+			if err != nil {
+				t.Fatalf("Probe: %v", err)
+			}
+			o := res.Observation
+			checkObservation(t, o, fx, addr, tc.transport)
+			want := store.L4Served
+			if tc.fullCopy {
+				want = store.L5FullCopy
+			}
+			if o.Level != want {
+				t.Fatalf("Level = %d, want %d (%+v)", o.Level, want, o)
+			}
+			if o.Error != "" || len(o.PiecesFailed) != 0 {
+				t.Errorf("Error=%q PiecesFailed=%v", o.Error, o.PiecesFailed)
+			}
+			if tc.fullCopy {
+				if len(o.PiecesVerified) != 7 || o.PiecesVerified[0] != 1 || o.PiecesVerified[6] != 7 {
+					t.Errorf("PiecesVerified = %v, want 1..7", o.PiecesVerified)
+				}
+			} else if len(o.PiecesVerified) != 1 || o.PiecesVerified[0] <= 1 || o.PiecesVerified[0] >= 7 {
+				t.Errorf("PiecesVerified = %v, want one interior piece of 1..7", o.PiecesVerified)
+			}
+			if o.ClaimedCount != 7 || len(o.PiecesClaimed) != 7 {
+				t.Errorf("claimed %v (count %d), want 1..7", o.PiecesClaimed, o.ClaimedCount)
+			}
+			if !strings.HasPrefix(o.PeerID, hex.EncodeToString([]byte("-GT0003-"))) {
+				t.Errorf("PeerID = %s", o.PeerID)
+			}
+			if o.Client != "seeder-test/1.0" {
+				t.Errorf("Client = %q, want the extended handshake v", o.Client)
+			}
+			if _, err := netip.ParseAddrPort(o.ListenAddr); err != nil {
+				t.Errorf("ListenAddr = %q: %v", o.ListenAddr, err)
+			}
+			if got := transcriptHash(res.Transcript); got != o.TranscriptSHA256 {
+				t.Errorf("transcript hash %s, recorded %s", got, o.TranscriptSHA256)
+			}
+		})
+	}
+}
+
+func TestProbeClosedPortStaysL1(t *testing.T) {
+	fx := newFixture(t, 16<<10, 0, 40<<10, 0)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().(*net.TCPAddr).AddrPort()
+	ln.Close()
+	cfg := testConfig()
+	cfg.DialTimeout = time.Second // uTP gets no ICMP: the dial times out
+	p := NewProber(cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for _, transport := range []string{TransportTCP, TransportUTP} {
+		res, err := p.Probe(ctx, fx.target, addr, transport)
+		if err == nil {
+			t.Fatalf("%s: Probe of a closed port succeeded", transport)
+		}
+		o := res.Observation
+		if o.Level != store.L1Announced || o.PeerID != "" || o.Error == "" {
+			t.Errorf("%s: Level=%d PeerID=%q Error=%q, want L1 with an error", transport, o.Level, o.PeerID, o.Error)
+		}
+	}
+}
+
+func TestProbeBadTarget(t *testing.T) {
+	fx := newFixture(t, 16<<10, 0, 40<<10, 0)
+	p := NewProber(testConfig())
+	addr := netip.MustParseAddrPort("127.0.0.1:1")
+	for name, mutate := range map[string]func(*Target){
+		"zero piece length": func(t *Target) { t.PieceLength = 0 },
+		"hash count":        func(t *Target) { t.PieceHashes = t.PieceHashes[1:] },
+		"range":             func(t *Target) { t.LastPiece = t.NumPieces },
+		"num pieces":        func(t *Target) { t.NumPieces++ },
+	} {
+		tg := fx.target
+		tg.PieceHashes = append([][20]byte(nil), tg.PieceHashes...)
+		mutate(&tg)
+		if _, err := p.Probe(context.Background(), tg, addr, TransportTCP); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	if _, err := p.Probe(context.Background(), fx.target, addr, "udp"); err == nil {
+		t.Error("unknown transport accepted")
+	}
+}

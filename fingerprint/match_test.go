@@ -1,0 +1,526 @@
+package fingerprint
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/anacrolix/torrent/metainfo"
+)
+
+// testEntry fingerprints a file with a test-only implementation of the
+// fields the matcher uses (size, SHA-1, SHA-256, BEP 52 pieces root).
+func testEntry(t testing.TB, path, name string) Entry {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1, s256 := sha1.Sum(b), sha256.Sum256(b)
+	return Entry{Name: name, Fingerprint: Fingerprint{
+		Path: path, Size: int64(len(b)),
+		SHA1: hex.EncodeToString(s1[:]), SHA256: hex.EncodeToString(s256[:]),
+		BTv2Root: testV2Root(b),
+	}}
+}
+
+// testV2Root is BEP 52's pieces root: SHA-256 of 16 KiB blocks, a merkle
+// tree padded with zero hashes to a power of two.
+func testV2Root(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	var level [][32]byte
+	for i := 0; i < len(b); i += 16 << 10 {
+		level = append(level, sha256.Sum256(b[i:min(i+16<<10, len(b))]))
+	}
+	for len(level)&(len(level)-1) != 0 {
+		level = append(level, [32]byte{})
+	}
+	for len(level) > 1 {
+		next := level[:0:0]
+		for i := 0; i < len(level); i += 2 {
+			next = append(next, sha256.Sum256(append(level[i][:], level[i+1][:]...)))
+		}
+		level = next
+	}
+	return hex.EncodeToString(level[0][:])
+}
+
+// openFiles serves catalogued copies from paths, keyed by SHA-256.
+func openFiles(entries []Entry) func(string) (ReadAtCloser, error) {
+	m := make(map[string]string)
+	for _, e := range entries {
+		m[e.SHA256] = e.Path
+	}
+	return func(sum string) (ReadAtCloser, error) {
+		p, ok := m[sum]
+		if !ok {
+			return nil, fmt.Errorf("no document %s", sum)
+		}
+		return os.Open(p)
+	}
+}
+
+// writeRandom writes n deterministic pseudo-random bytes.
+func writeRandom(t testing.TB, path string, n int, seed uint64) {
+	t.Helper()
+	r := rand.New(rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8), 1}))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func copyFile(t testing.TB, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testDoc is a document of the creator tests.
+type testDoc struct {
+	name string
+	path string
+}
+
+// makeDocs writes deterministic documents of awkward sizes, plus the
+// synthetic leaks of the repository's testdata when present.
+func makeDocs(t *testing.T, dir string) []testDoc {
+	sizes := []int{1, 1000, 16 << 10, 100_000, 1<<20 + 7, 5<<20 + 123}
+	var docs []testDoc
+	for i, n := range sizes {
+		name := fmt.Sprintf("doc-%d.bin", n)
+		p := filepath.Join(dir, "docs", name)
+		writeRandom(t, p, n, uint64(i+1))
+		docs = append(docs, testDoc{name, p})
+	}
+	leaks, _ := filepath.Glob("../testdata/leaks/*")
+	if len(leaks) == 0 {
+		t.Log("../testdata/leaks is empty or absent: using generated documents only")
+	}
+	for _, l := range leaks {
+		p := filepath.Join(dir, "docs", filepath.Base(l))
+		copyFile(t, l, p)
+		docs = append(docs, testDoc{filepath.Base(l), p})
+	}
+	return docs
+}
+
+// layout places a document for a torrent: alone, in the middle of odd-sized
+// files (so it starts mid-piece), or last after them. It returns the path to
+// give the creator.
+func layout(t *testing.T, dir string, d testDoc, kind string, seed uint64) string {
+	switch kind {
+	case "single":
+		return d.path
+	case "middle", "last":
+		root := filepath.Join(dir, "multi-"+kind+"-"+d.name)
+		writeRandom(t, filepath.Join(root, "a-odd.bin"), 12_345, seed)
+		writeRandom(t, filepath.Join(root, "b-odd.bin"), 777, seed+1)
+		copyFile(t, d.path, filepath.Join(root, "c-"+d.name))
+		if kind == "middle" {
+			writeRandom(t, filepath.Join(root, "d-after.bin"), 33_333, seed+2)
+		}
+		return root
+	}
+	t.Fatalf("unknown layout %s", kind)
+	return ""
+}
+
+type creatorCase struct {
+	doc       testDoc
+	layout    string
+	mode      string
+	pieceSize int
+	torrent   string
+	v1, v2    string // infohashes the creator computed
+}
+
+func needLibtorrent(t testing.TB) {
+	t.Helper()
+	if err := exec.Command("/usr/bin/python3", "-c", "import libtorrent").Run(); err != nil {
+		t.Skipf("skipping: /usr/bin/python3 with libtorrent (python3-libtorrent) is not available: %v", err)
+	}
+}
+
+// wantProven says, independently of the matcher, whether the document at
+// file fi can be proven from v1 pieces: some piece lies wholly inside it, or
+// the piece holding its end is completed by the torrent's end or by pad
+// files.
+func wantProven(tor *Torrent, fi int) bool {
+	f := tor.Files[fi]
+	P, T := tor.PieceLength, tor.TotalLength
+	for i := int64(0); i*P < T; i++ {
+		start, end := i*P, min((i+1)*P, T)
+		if start < f.Offset || start >= f.Offset+f.Length {
+			continue
+		}
+		if end <= f.Offset+f.Length {
+			return true
+		}
+		// Bytes after the file up to end must all be pad files.
+		pos := f.Offset + f.Length
+		for j := fi + 1; j < len(tor.Files) && pos < end; j++ {
+			if !tor.Files[j].Pad && tor.Files[j].Length > 0 {
+				return false
+			}
+			pos += tor.Files[j].Length
+		}
+		return pos >= end
+	}
+	return false
+}
+
+// fileOf finds the torrent file that holds document name.
+func fileOf(t *testing.T, tor *Torrent, name string) int {
+	t.Helper()
+	for i, f := range tor.Files {
+		if strings.HasSuffix(f.Path, name) && !f.Pad {
+			return i
+		}
+	}
+	t.Fatalf("%s not found in torrent %s", name, tor.Name)
+	return -1
+}
+
+func TestLibtorrentCreatedTorrents(t *testing.T) {
+	needLibtorrent(t)
+	dir := t.TempDir()
+	docs := makeDocs(t, dir)
+	var cases []creatorCase
+	type job struct {
+		Path      string `json:"path"`
+		Out       string `json:"out"`
+		PieceSize int    `json:"piece_size"`
+		Mode      string `json:"mode"`
+	}
+	var jobs []job
+	for di, d := range docs {
+		for li, lay := range []string{"single", "middle", "last"} {
+			src := layout(t, dir, d, lay, uint64(100+10*di+li))
+			for _, mode := range []string{"v1", "v2", "hybrid"} {
+				for _, ps := range []int{16 << 10, 64 << 10, 256 << 10, 1 << 20, 4 << 20} {
+					out := filepath.Join(dir, "torrents", fmt.Sprintf("%s-%s-%s-%d.torrent", d.name, lay, mode, ps))
+					cases = append(cases, creatorCase{doc: d, layout: lay, mode: mode, pieceSize: ps, torrent: out})
+					jobs = append(jobs, job{src, out, ps, mode})
+				}
+			}
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "torrents"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	in, _ := json.Marshal(jobs)
+	cmd := exec.Command("/usr/bin/python3", "testdata/lt_create.py")
+	cmd.Stdin = bytes.NewReader(in)
+	cmd.Stderr = os.Stderr
+	outJSON, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("lt_create.py: %v", err)
+	}
+	var made []struct{ Out, V1, V2 string }
+	if err := json.Unmarshal(outJSON, &made); err != nil || len(made) != len(cases) {
+		t.Fatalf("lt_create.py output: %v (%d results for %d jobs)", err, len(made), len(cases))
+	}
+	for i := range cases {
+		cases[i].v1, cases[i].v2 = made[i].V1, made[i].V2
+	}
+
+	var entries []Entry
+	for _, d := range docs {
+		entries = append(entries, testEntry(t, d.path, d.name))
+	}
+	full := NewIndex(entries, openFiles(entries))
+	// Without pieces roots, hybrid torrents must be proven from v1 pieces
+	// through their pad files.
+	noRoots := make([]Entry, len(entries))
+	for i, e := range entries {
+		e.BTv2Root = ""
+		noRoots[i] = e
+	}
+	v1Only := NewIndex(noRoots, openFiles(noRoots))
+	midPiece, padTail := 0, 0
+	for _, c := range cases {
+		name := fmt.Sprintf("%s/%s/%s/%d", c.doc.name, c.layout, c.mode, c.pieceSize)
+		b, err := os.ReadFile(c.torrent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tor, err := ParseTorrentFile(b)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if tor.InfoHash != c.v1 && !(c.mode == "v2" && tor.InfoHash == c.v2[:40]) || tor.InfoHashV2 != c.v2 {
+			t.Errorf("%s: infohashes %s %s, libtorrent %s %s", name, tor.InfoHash, tor.InfoHashV2, c.v1, c.v2)
+		}
+		fi := fileOf(t, tor, c.doc.name)
+		if tor.Files[fi].Offset%tor.PieceLength != 0 && c.mode == "v1" {
+			midPiece++
+		}
+		check := func(ix *Index, wantMethod string, wantLead bool) {
+			t.Helper()
+			ms, err := ix.MatchTorrent(tor)
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+			var got []Match
+			for _, m := range ms {
+				if m.Document == entries[indexOfDoc(docs, c.doc)].SHA256 {
+					got = append(got, m)
+				}
+			}
+			if len(got) != 1 {
+				t.Errorf("%s: %d matches for the document, want 1: %+v", name, len(got), ms)
+				return
+			}
+			m := got[0]
+			switch {
+			case wantLead && (m.Verdict != VerdictLead || m.Method != MethodNameSize):
+				t.Errorf("%s: %+v, want a name-size lead", name, m)
+			case !wantLead && (m.Verdict != VerdictProven || m.Method != wantMethod || m.PiecesChecked == 0 || m.PiecesChecked != m.PiecesMatched):
+				t.Errorf("%s: %+v, want proven by %s", name, m, wantMethod)
+			case m.File != tor.Files[fi].Path || m.InfoHash != tor.InfoHash:
+				t.Errorf("%s: match names file %q infohash %s", name, m.File, m.InfoHash)
+			}
+		}
+		switch c.mode {
+		case "v1":
+			check(full, MethodV1Pieces, !wantProven(tor, fi))
+		case "v2":
+			check(full, MethodV2Root, false)
+		case "hybrid":
+			check(full, MethodV2Root, false)
+			if !wantProven(tor, fi) {
+				t.Errorf("%s: hybrid file not provable from v1 pieces", name)
+			}
+			if fi+1 < len(tor.Files) && tor.Files[fi+1].Pad {
+				padTail++
+			}
+			check(v1Only, MethodV1Pieces, false)
+		}
+	}
+	if midPiece == 0 || padTail == 0 {
+		t.Errorf("no v1 case with a document starting mid-piece (%d) or followed by a pad file (%d)", midPiece, padTail)
+	}
+	t.Logf("%d libtorrent torrents checked; %d v1 with the document mid-piece, %d with a pad file after it", len(cases), midPiece, padTail)
+}
+
+func indexOfDoc(docs []testDoc, d testDoc) int {
+	for i, x := range docs {
+		if x == d {
+			return i
+		}
+	}
+	return -1
+}
+
+func needMktorrent(t testing.TB) {
+	t.Helper()
+	if _, err := exec.LookPath("mktorrent"); err != nil {
+		t.Skipf("skipping: mktorrent is not installed: %v", err)
+	}
+}
+
+// mktorrent runs mktorrent on src with pieces of 2^exp bytes.
+func mktorrent(t *testing.T, src, out string, exp int) {
+	t.Helper()
+	cmd := exec.Command("mktorrent", "-l", fmt.Sprint(exp), "-a", "http://127.0.0.1:1/announce", "-o", out, src)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("mktorrent: %v\n%s", err, b)
+	}
+}
+
+func TestMktorrentCreatedTorrents(t *testing.T) {
+	needMktorrent(t)
+	dir := t.TempDir()
+	docs := makeDocs(t, dir)
+	var entries []Entry
+	for _, d := range docs {
+		entries = append(entries, testEntry(t, d.path, d.name))
+	}
+	ix := NewIndex(entries, openFiles(entries))
+	n, leads := 0, 0
+	for di, d := range docs {
+		for li, lay := range []string{"single", "middle", "last"} {
+			src := layout(t, dir, d, lay, uint64(200+10*di+li))
+			for _, exp := range []int{15, 16, 18, 20, 22} {
+				name := fmt.Sprintf("%s/%s/%d", d.name, lay, 1<<exp)
+				out := filepath.Join(dir, fmt.Sprintf("mk-%d-%d-%d.torrent", di, li, exp))
+				mktorrent(t, src, out, exp)
+				b, err := os.ReadFile(out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tor, err := ParseTorrentFile(b)
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				// anacrolix computes the infohash independently.
+				mi, err := metainfo.LoadFromFile(out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ih := mi.HashInfoBytes().HexString(); tor.InfoHash != ih {
+					t.Errorf("%s: infohash %s, anacrolix %s", name, tor.InfoHash, ih)
+				}
+				fi := fileOf(t, tor, d.name)
+				ms, err := ix.MatchTorrent(tor)
+				if err != nil {
+					t.Errorf("%s: %v", name, err)
+				}
+				want, wantMethod := VerdictProven, MethodV1Pieces
+				if !wantProven(tor, fi) {
+					want, wantMethod = VerdictLead, MethodNameSize
+					leads++
+				}
+				found := false
+				for _, m := range ms {
+					if m.Document != entries[di].SHA256 {
+						continue
+					}
+					found = true
+					if m.Verdict != want || m.Method != wantMethod || m.PiecesChecked != m.PiecesMatched {
+						t.Errorf("%s: %+v, want %s by %s", name, m, want, wantMethod)
+					}
+				}
+				if !found {
+					t.Errorf("%s: document not found: %+v", name, ms)
+				}
+				n++
+			}
+		}
+	}
+	if leads == 0 || leads == n {
+		t.Errorf("%d leads among %d torrents: the cases do not cover both verdicts", leads, n)
+	}
+	t.Logf("%d mktorrent torrents checked, %d only leads (document too small for a whole piece)", n, leads)
+}
+
+// TestDecoys checks that a same-name, same-size file with other bytes is
+// never proven, and that the same bytes under another name are.
+func TestDecoys(t *testing.T) {
+	needLibtorrent(t)
+	dir := t.TempDir()
+	sizes := []int{1000, 100_000, 1<<20 + 7}
+	var entries []Entry
+	type decoyCase struct {
+		src    string // file or directory for the creator
+		name   string // file name inside
+		doc    int    // entry index
+		proven bool   // same bytes
+	}
+	var cs []decoyCase
+	for i, n := range sizes {
+		name := fmt.Sprintf("report-%d.pdf", n)
+		orig := filepath.Join(dir, "docs", name)
+		writeRandom(t, orig, n, uint64(i+50))
+		entries = append(entries, testEntry(t, orig, name))
+		decoy := filepath.Join(dir, "decoy", name)
+		writeRandom(t, decoy, n, uint64(i+500))
+		renamed := filepath.Join(dir, fmt.Sprintf("renamed-%d", i), "totally-different.dat")
+		copyFile(t, orig, renamed)
+		cs = append(cs, decoyCase{decoy, name, i, false}, decoyCase{renamed, "totally-different.dat", i, true})
+		// The decoy after odd-sized files, too.
+		multi := filepath.Join(dir, fmt.Sprintf("multi-decoy-%d", i))
+		writeRandom(t, filepath.Join(multi, "a.bin"), 4321, uint64(i+900))
+		copyFile(t, decoy, filepath.Join(multi, "b-"+name))
+		cs = append(cs, decoyCase{multi, "b-" + name, i, false})
+	}
+	ix := NewIndex(entries, openFiles(entries))
+	type job struct {
+		Path      string `json:"path"`
+		Out       string `json:"out"`
+		PieceSize int    `json:"piece_size"`
+		Mode      string `json:"mode"`
+	}
+	var jobs []job
+	type run struct {
+		c    decoyCase
+		mode string
+		out  string
+	}
+	var runs []run
+	for ci, c := range cs {
+		for _, mode := range []string{"v1", "v2", "hybrid", "mktorrent"} {
+			for _, ps := range []int{16 << 10, 256 << 10} {
+				out := filepath.Join(dir, fmt.Sprintf("decoy-%d-%s-%d.torrent", ci, mode, ps))
+				runs = append(runs, run{c, mode, out})
+				if mode == "mktorrent" {
+					if _, err := exec.LookPath("mktorrent"); err != nil {
+						t.Logf("mktorrent not installed: its decoy cases are skipped")
+						runs = runs[:len(runs)-1]
+						continue
+					}
+					exp := 14
+					for 1<<exp < ps {
+						exp++
+					}
+					mktorrent(t, c.src, out, max(exp, 15))
+					continue
+				}
+				jobs = append(jobs, job{c.src, out, ps, mode})
+			}
+		}
+	}
+	in, _ := json.Marshal(jobs)
+	cmd := exec.Command("/usr/bin/python3", "testdata/lt_create.py")
+	cmd.Stdin = bytes.NewReader(in)
+	cmd.Stderr = os.Stderr
+	if _, err := cmd.Output(); err != nil {
+		t.Fatalf("lt_create.py: %v", err)
+	}
+	for _, r := range runs {
+		name := filepath.Base(r.out) + " " + r.c.name
+		b, err := os.ReadFile(r.out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tor, err := ParseTorrentFile(b)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		ms, err := ix.MatchTorrent(tor)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		var got []Match
+		for _, m := range ms {
+			if m.Document == entries[r.c.doc].SHA256 {
+				got = append(got, m)
+			}
+		}
+		fi := fileOf(t, tor, r.c.name)
+		switch {
+		case r.c.proven && (len(got) != 1 || got[0].Verdict != VerdictProven):
+			t.Errorf("%s: renamed copy: %+v, want proven", name, got)
+		case !r.c.proven && len(got) > 0 && (got[0].Verdict != VerdictLead || wantProven(tor, fi) || tor.Version != V1):
+			t.Errorf("%s: decoy: %+v, want no match (a lead only when no piece can be compared)", name, got)
+		}
+	}
+	t.Logf("%d decoy and renamed torrents checked", len(runs))
+}

@@ -1,0 +1,113 @@
+package hunt
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/leakhunt/leakhunt/fingerprint"
+	"github.com/leakhunt/leakhunt/store"
+)
+
+// Recorder matches torrents and links against the catalog and stores what
+// it finds: the torrent summary, its raw info bytes when a document was
+// proven to be in it, every match, and a watchlist entry for proven ones.
+// It is what `leakhunt match`, the crawlers and the hunt share.
+// A Recorder is safe for concurrent use.
+type Recorder struct {
+	s  *store.Store
+	ix *fingerprint.Index
+	mu sync.Mutex // serializes watchlist updates with AddProven
+}
+
+// ErrEmptyCatalog is returned when there is nothing to hunt for.
+var ErrEmptyCatalog = errors.New("no documents in catalog: add some with 'leakhunt catalog add FILE'")
+
+// NewRecorder builds the catalog index from the store: every document (its
+// catalogued copy opened on demand for v1 verification) and every proven
+// match already stored, so magnets of known torrents match by infohash.
+func NewRecorder(s *store.Store) (*Recorder, error) {
+	docs, err := s.Documents()
+	if err != nil {
+		return nil, fmt.Errorf("load catalog: %w", err)
+	}
+	if len(docs) == 0 {
+		return nil, ErrEmptyCatalog
+	}
+	entries := make([]fingerprint.Entry, len(docs))
+	for i, d := range docs {
+		entries[i] = fingerprint.Entry{Fingerprint: d.Fingerprint, Name: d.Name}
+	}
+	ix := fingerprint.NewIndex(entries, func(sha string) (fingerprint.ReadAtCloser, error) {
+		return s.OpenDocument(sha)
+	})
+	ms, err := s.Matches()
+	if err != nil {
+		return nil, fmt.Errorf("load matches: %w", err)
+	}
+	for _, m := range ms {
+		if m.Verdict == fingerprint.VerdictProven && m.InfoHash != "" {
+			ix.AddProven(fingerprint.Match{InfoHash: m.InfoHash, TorrentName: m.TorrentName, File: m.File,
+				Document: m.Document, DocumentName: m.DocumentName, Method: m.Method, Verdict: m.Verdict})
+		}
+	}
+	return &Recorder{s: s, ix: ix}, nil
+}
+
+// Index is the catalog index.
+func (r *Recorder) Index() *fingerprint.Index { return r.ix }
+
+// Torrent matches a parsed torrent, records it, and returns its matches.
+// source says where it came from ("file:PATH", "dht", "web:URL").
+func (r *Recorder) Torrent(t *fingerprint.Torrent, source string) ([]fingerprint.Match, error) {
+	ms, matchErr := r.ix.MatchTorrent(t)
+	proven := false
+	for _, m := range ms {
+		if m.Verdict == fingerprint.VerdictProven {
+			proven = true
+		}
+	}
+	rec := store.Torrent{InfoHash: t.InfoHash, InfoHashV2: t.InfoHashV2, Name: t.Name, Size: t.TotalLength,
+		Files: len(t.Files), Source: source, Trackers: t.Trackers}
+	if proven || len(ms) > 0 {
+		// Keep the info dictionary of anything that matched, so that the
+		// match can be re-checked and the peers probed later.
+		rec.InfoBytes = t.InfoBytes
+	}
+	if _, err := r.s.PutTorrent(rec); err != nil {
+		return ms, fmt.Errorf("store torrent %s: %w", t.InfoHash, err)
+	}
+	if err := r.record(ms, source); err != nil {
+		return ms, err
+	}
+	return ms, matchErr
+}
+
+// Link matches a magnet or ed2k link and records its matches.
+func (r *Recorder) Link(l fingerprint.Link, source string) ([]fingerprint.Match, error) {
+	ms := r.ix.MatchLink(l)
+	return ms, r.record(ms, source)
+}
+
+func (r *Recorder) record(ms []fingerprint.Match, source string) error {
+	now := time.Now().UTC()
+	for _, m := range ms {
+		if _, err := r.s.PutMatch(store.Match{InfoHash: m.InfoHash, TorrentName: m.TorrentName, File: m.File,
+			Document: m.Document, DocumentName: m.DocumentName, Method: m.Method, PiecesChecked: m.PiecesChecked,
+			PiecesMatched: m.PiecesMatched, Verdict: m.Verdict, Source: source, Time: now}); err != nil {
+			return fmt.Errorf("store match: %w", err)
+		}
+		if m.Verdict != fingerprint.VerdictProven || len(m.InfoHash) != 40 {
+			continue
+		}
+		r.mu.Lock()
+		err := r.s.Watch(store.WatchEntry{InfoHash: m.InfoHash, Reason: "match:" + m.Method})
+		r.ix.AddProven(m)
+		r.mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("watch %s: %w", m.InfoHash, err)
+		}
+	}
+	return nil
+}
