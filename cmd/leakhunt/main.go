@@ -80,10 +80,11 @@ func commands() []command {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	e := &env{stdout: stdout, stderr: stderr}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		printUsage(stdout)
 		if len(args) == 0 {
+			printUsage(stderr)
 			return usagef("no command given")
 		}
+		printUsage(stdout)
 		return nil
 	}
 	for _, c := range commands() {

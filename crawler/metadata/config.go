@@ -1,0 +1,98 @@
+package metadata
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"time"
+)
+
+// Config configures a [Fetcher]. Start from [DefaultConfig].
+type Config struct {
+	// MaxConns is the most peer connections open at once, over all fetches.
+	MaxConns int
+	// PeersPerFetch is the most peers tried in parallel for one infohash.
+	PeersPerFetch int
+	// MaxPeers is the most peers tried for one infohash.
+	MaxPeers int
+	// DialTimeout bounds a TCP connect.
+	DialTimeout time.Duration
+	// PeerTimeout bounds the whole exchange with one peer.
+	PeerTimeout time.Duration
+	// IdleTimeout is the longest silence accepted between two messages.
+	IdleTimeout time.Duration
+	// Timeout bounds one [Fetcher.Fetch].
+	Timeout time.Duration
+	// MaxMetadataSize is the largest metadata accepted (at most 4 MiB: the
+	// bencode pre-check rejects anything larger anyway).
+	MaxMetadataSize int
+	// MaxBuffered bounds the metadata bytes buffered at once, over all
+	// fetches; a fetch waits for room before it requests pieces.
+	MaxBuffered int64
+	// PeerIDPrefix starts our 20-byte peer ID; the rest is random.
+	PeerIDPrefix string
+	// ClientVersion is sent as "v" in the extension handshake ("" omits it).
+	ClientVersion string
+	// Dial opens connections (default: a net.Dialer).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Logger receives debug logs (default: discard).
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the configuration for the live network.
+func DefaultConfig() Config {
+	return Config{
+		MaxConns:        256,
+		PeersPerFetch:   4,
+		MaxPeers:        32,
+		DialTimeout:     5 * time.Second,
+		PeerTimeout:     20 * time.Second,
+		IdleTimeout:     8 * time.Second,
+		Timeout:         60 * time.Second,
+		MaxMetadataSize: 4 << 20,
+		MaxBuffered:     128 << 20,
+		PeerIDPrefix:    "-LH0001-",
+	}
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.MaxConns <= 0 {
+		c.MaxConns = d.MaxConns
+	}
+	if c.PeersPerFetch <= 0 {
+		c.PeersPerFetch = d.PeersPerFetch
+	}
+	if c.MaxPeers <= 0 {
+		c.MaxPeers = d.MaxPeers
+	}
+	if c.DialTimeout <= 0 {
+		c.DialTimeout = d.DialTimeout
+	}
+	if c.PeerTimeout <= 0 {
+		c.PeerTimeout = d.PeerTimeout
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = d.IdleTimeout
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = d.Timeout
+	}
+	if c.MaxMetadataSize <= 0 || c.MaxMetadataSize > d.MaxMetadataSize {
+		c.MaxMetadataSize = d.MaxMetadataSize
+	}
+	if c.MaxBuffered < int64(c.MaxMetadataSize) {
+		c.MaxBuffered = max(d.MaxBuffered, int64(c.MaxMetadataSize))
+	}
+	if len(c.PeerIDPrefix) > 20 {
+		c.PeerIDPrefix = c.PeerIDPrefix[:20]
+	}
+	if c.Dial == nil {
+		var d net.Dialer
+		c.Dial = d.DialContext
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}

@@ -1,0 +1,120 @@
+package evidence
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	mrand "math/rand/v2"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/leakhunt/leakhunt/store"
+)
+
+const python = "/usr/bin/python3"
+
+// startLibtorrentSeeder runs testdata/lt_seed.py: libtorrent creates a
+// torrent of a random file (an independent implementation of the hashing)
+// and seeds it on 127.0.0.1. It returns the torrent's target and the
+// seeder's port; the process is killed at test end.
+func startLibtorrentSeeder(t *testing.T, size int, pieceLen int) (Target, [20]byte, uint16) {
+	t.Helper()
+	if _, err := os.Stat(python); err != nil {
+		t.Skipf("libtorrent test needs %s: %v", python, err)
+	}
+	if err := exec.Command(python, "-c", "import libtorrent").Run(); err != nil {
+		t.Skipf("libtorrent test needs python3-libtorrent (import libtorrent failed: %v)", err)
+	}
+	dir := t.TempDir()
+	doc := make([]byte, size)
+	rng := mrand.New(mrand.NewPCG(7, uint64(size)))
+	for i := range doc {
+		doc[i] = byte(rng.Uint32())
+	}
+	docPath := filepath.Join(dir, "doc.bin")
+	if err := os.WriteFile(docPath, doc, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	torrentPath := filepath.Join(dir, "doc.torrent")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	cmd := exec.CommandContext(ctx, python, "testdata/lt_seed.py", docPath, torrentPath, strconv.Itoa(pieceLen), "127.0.0.1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stdin.Close()
+		cancel()
+		_ = cmd.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "LISTEN ") {
+		t.Fatalf("lt_seed.py: %q %v", line, err)
+	}
+	port, err := strconv.ParseUint(strings.TrimSpace(strings.TrimPrefix(line, "LISTEN ")), 10, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mi, err := metainfo.LoadFromFile(torrentPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := mi.UnmarshalInfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(doc)
+	ih := mi.HashInfoBytes()
+	tg, err := TargetFromInfo(ih, &info, 0, int64(size), hex.EncodeToString(sum[:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tg, ih, uint16(port)
+}
+
+func TestProbeLibtorrentSeeder(t *testing.T) {
+	tg, ih, port := startLibtorrentSeeder(t, 300_000, 16<<10)
+	fx := fixture{ih: ih, target: tg}
+	addr := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port)
+	for _, transport := range []string{TransportTCP, TransportUTP} {
+		t.Run(transport, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			res, err := NewProber(testConfig()).Probe(ctx, tg, addr, transport)
+			if err != nil {
+				t.Fatalf("Probe: %v", err)
+			}
+			o := res.Observation
+			checkObservation(t, o, fx, addr, transport)
+			if o.Level != store.L4Served || len(o.PiecesVerified) != 1 || len(o.PiecesFailed) != 0 {
+				t.Fatalf("Level=%d verified=%v failed=%v, want L4 with one piece", o.Level, o.PiecesVerified, o.PiecesFailed)
+			}
+			if v := o.PiecesVerified[0]; v <= tg.FirstPiece || v >= tg.LastPiece {
+				t.Errorf("verified piece %d, want an interior piece of %d-%d", v, tg.FirstPiece, tg.LastPiece)
+			}
+			if o.ClaimedCount != tg.NumPieces {
+				t.Errorf("ClaimedCount = %d, want %d", o.ClaimedCount, tg.NumPieces)
+			}
+			if !strings.HasPrefix(o.PeerID, hex.EncodeToString([]byte("-LT2080-"))) || o.Client != "lt-seed-test/2.0" {
+				t.Errorf("PeerID=%s Client=%q", o.PeerID, o.Client)
+			}
+		})
+	}
+}
