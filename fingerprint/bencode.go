@@ -33,7 +33,8 @@ var ErrBencode = errors.New("invalid bencode")
 
 // CheckBencode scans b iteratively, without recursion or allocation per
 // value, and reports whether it is exactly one well-formed bencoded value
-// within lim. Only input that passes may be handed to a bencode decoder:
+// within lim: dictionary keys must be strings, each with a value (key order
+// is not checked). Only input that passes may be handed to a bencode decoder:
 // anacrolix's decoder recurses without a depth limit (a few million nested
 // lists overflow the stack, which no recover catches) and decodes huge
 // integers slowly.
@@ -44,24 +45,55 @@ func CheckBencode(b []byte, lim Limits) error {
 	if len(b) == 0 {
 		return fmt.Errorf("%w: empty input", ErrBencode)
 	}
-	depth, tokens := 0, 0
+	// stack holds one state per open container: a list, a dictionary
+	// expecting a key, or a dictionary expecting that key's value.
+	const (
+		inList = iota
+		wantKey
+		wantValue
+	)
+	var stackBuf [64]byte
+	stack := stackBuf[:0]
+	// done records that a whole value ended, for the container holding it.
+	done := func() {
+		if n := len(stack); n > 0 {
+			switch stack[n-1] {
+			case wantKey:
+				stack[n-1] = wantValue
+			case wantValue:
+				stack[n-1] = wantKey
+			}
+		}
+	}
+	tokens := 0
 	i := 0
 	for {
 		if i >= len(b) {
 			return fmt.Errorf("%w: truncated at byte %d", ErrBencode, i)
 		}
 		c := b[i]
+		if n := len(stack); n > 0 && stack[n-1] == wantKey && c != 'e' && (c < '0' || c > '9') {
+			return fmt.Errorf("%w: dictionary key is not a string at byte %d", ErrBencode, i)
+		}
 		switch {
 		case c == 'e':
-			if depth == 0 {
+			if len(stack) == 0 {
 				return fmt.Errorf("%w: unexpected 'e' at byte %d", ErrBencode, i)
 			}
-			depth--
+			if stack[len(stack)-1] == wantValue {
+				return fmt.Errorf("%w: dictionary key without a value at byte %d", ErrBencode, i)
+			}
+			stack = stack[:len(stack)-1]
+			done()
 			i++
 		case c == 'l' || c == 'd':
-			depth++
-			if depth > lim.MaxDepth {
+			if len(stack) >= lim.MaxDepth {
 				return fmt.Errorf("%w: nesting deeper than %d at byte %d", ErrBencode, lim.MaxDepth, i)
+			}
+			if c == 'l' {
+				stack = append(stack, inList)
+			} else {
+				stack = append(stack, wantKey)
 			}
 			tokens++
 			i++
@@ -86,6 +118,7 @@ func CheckBencode(b []byte, lim Limits) error {
 				return fmt.Errorf("%w: integer with a leading zero or -0 at byte %d", ErrBencode, i)
 			}
 			tokens++
+			done()
 			i = j + 1
 		case c >= '0' && c <= '9':
 			j := i
@@ -108,6 +141,7 @@ func CheckBencode(b []byte, lim Limits) error {
 				return fmt.Errorf("%w: string of %d bytes at byte %d runs past the end", ErrBencode, n, i)
 			}
 			tokens++
+			done()
 			i = j + n
 		default:
 			return fmt.Errorf("%w: unexpected byte %q at byte %d", ErrBencode, c, i)
@@ -115,7 +149,7 @@ func CheckBencode(b []byte, lim Limits) error {
 		if tokens > lim.MaxTokens {
 			return fmt.Errorf("%w: more than %d values", ErrBencode, lim.MaxTokens)
 		}
-		if depth == 0 {
+		if len(stack) == 0 {
 			if i != len(b) {
 				return fmt.Errorf("%w: %d trailing bytes after the value", ErrBencode, len(b)-i)
 			}

@@ -279,7 +279,8 @@ func parseED2K(s string) (Link, error) {
 // page: plain, HTML-entity-encoded (&amp;) and percent-encoded
 // (magnet%3A%3F… inside another URL). It scans at most MaxExtractBytes,
 // skips links longer than MaxLinkLen or that do not parse, removes
-// duplicates and returns at most MaxExtractLinks, in order of appearance.
+// duplicates (same kind, hashes, size and name: the first is kept) and
+// returns at most MaxExtractLinks, in order of appearance.
 // Safe for concurrent use.
 func ExtractLinks(text []byte) []Link {
 	if len(text) > MaxExtractBytes {
@@ -289,10 +290,11 @@ func ExtractLinks(text []byte) []Link {
 	seen := make(map[string]bool)
 	add := func(s string) {
 		l, err := ParseLink(s)
-		if err != nil || seen[l.Raw] || len(out) >= MaxExtractLinks {
+		key := strings.Join([]string{l.Kind, l.BTIH, l.BTMH, l.ED2K, l.SHA1, l.TTH, strconv.FormatInt(l.Size, 10), l.Name}, "|")
+		if err != nil || seen[key] || len(out) >= MaxExtractLinks {
 			return
 		}
-		seen[l.Raw] = true
+		seen[key] = true
 		out = append(out, l)
 	}
 	for i := 0; i < len(text) && len(out) < MaxExtractLinks; {

@@ -12,8 +12,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/anacrolix/torrent/bencode"
 	"github.com/anacrolix/torrent/metainfo"
 )
 
@@ -523,4 +525,202 @@ func TestDecoys(t *testing.T) {
 		}
 	}
 	t.Logf("%d decoy and renamed torrents checked", len(runs))
+}
+
+// anacrolixTorrent builds a v1 torrent of path with anacrolix's metainfo, a
+// creator that needs no external tool.
+func anacrolixTorrent(t testing.TB, path string, pieceLen int64) *Torrent {
+	t.Helper()
+	info := metainfo.Info{PieceLength: pieceLen}
+	if err := info.BuildFromFilePath(path); err != nil {
+		t.Fatal(err)
+	}
+	b, err := bencode.Marshal(metainfo.MetaInfo{InfoBytes: bencode.MustMarshal(info)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tor, err := ParseTorrentFile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tor
+}
+
+func TestMatchTorrentCacheAndErrors(t *testing.T) {
+	dir := t.TempDir()
+	doc := filepath.Join(dir, "d", "doc.bin")
+	writeRandom(t, doc, 300_000, 7)
+	writeRandom(t, filepath.Join(dir, "d", "a-first.bin"), 5_000, 8)
+	e := testEntry(t, doc, "doc.bin")
+	e.BTv2Root = ""
+	tor := anacrolixTorrent(t, filepath.Join(dir, "d"), 32<<10)
+
+	var mu sync.Mutex
+	opens, fail := 0, false
+	open := func(sum string) (ReadAtCloser, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		opens++
+		if fail {
+			return nil, fmt.Errorf("copy of %s is gone", sum)
+		}
+		return os.Open(doc)
+	}
+	ix := NewIndex([]Entry{e, e}, open)
+	if ix.Len() != 1 {
+		t.Errorf("Len %d after a duplicate entry, want 1", ix.Len())
+	}
+	ms, err := ix.MatchTorrent(tor)
+	if err != nil || len(ms) != 1 || ms[0].Verdict != VerdictProven || ms[0].PiecesChecked != 9 {
+		t.Fatalf("first match: %+v, %v", ms, err)
+	}
+	// The document starts at 5000 in 32 KiB pieces: pieces 1..8 lie wholly
+	// inside it, and the short piece 9 ends the torrent inside it.
+	mu.Lock()
+	fail = true
+	mu.Unlock()
+	ms2, err := ix.MatchTorrent(tor)
+	if err != nil || fmt.Sprint(ms2) != fmt.Sprint(ms) || opens != 1 {
+		t.Errorf("second match was not served from the cache: %+v, %v, %d opens", ms2, err, opens)
+	}
+
+	// A fresh index whose copy cannot be opened reports the error.
+	ix2 := NewIndex([]Entry{e}, open)
+	if ms, err := ix2.MatchTorrent(tor); err == nil || len(ms) != 0 {
+		t.Errorf("unreadable copy: %+v, %v", ms, err)
+	}
+	// A truncated copy is an error, not a mismatch.
+	short := filepath.Join(dir, "short.bin")
+	writeRandom(t, short, 1000, 7)
+	ix3 := NewIndex([]Entry{e}, func(string) (ReadAtCloser, error) { return os.Open(short) })
+	if ms, err := ix3.MatchTorrent(tor); err == nil || len(ms) != 0 {
+		t.Errorf("truncated copy: %+v, %v", ms, err)
+	}
+	// Without an open function the size hit is only a lead.
+	ix4 := NewIndex([]Entry{e}, nil)
+	if ms, err := ix4.MatchTorrent(tor); err != nil || len(ms) != 1 || ms[0].Verdict != VerdictLead {
+		t.Errorf("no open: %+v, %v", ms, err)
+	}
+}
+
+func TestMatchTorrentConcurrent(t *testing.T) {
+	dir := t.TempDir()
+	var entries []Entry
+	for i := range 4 {
+		p := filepath.Join(dir, "d", fmt.Sprintf("f%d.bin", i))
+		writeRandom(t, p, 50_000+i*9_999, uint64(i))
+		entries = append(entries, testEntry(t, p, filepath.Base(p)))
+	}
+	tor := anacrolixTorrent(t, filepath.Join(dir, "d"), 16<<10)
+	ix := NewIndex(entries, openFiles(entries))
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for range 8 {
+		wg.Go(func() {
+			for range 5 {
+				ms, err := ix.MatchTorrent(tor)
+				proven := 0
+				for _, m := range ms {
+					if m.Verdict == VerdictProven {
+						proven++
+					}
+				}
+				if err != nil || proven != 4 {
+					errs <- fmt.Errorf("%d proven, %v", proven, err)
+					return
+				}
+				ix.AddProven(ms...)
+				_ = ix.MatchLink(Link{BTIH: tor.InfoHash, Size: -1})
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestMatchLink(t *testing.T) {
+	doc := Entry{Name: "Quarterly Report 2026.pdf", Fingerprint: Fingerprint{
+		Size: 12345, SHA256: "aa", SHA1: sha1Empt, ED2K: "00112233445566778899aabbccddeeff",
+		ED2KAlt: ed2kHex, TTH: tthEmpty,
+	}}
+	other := Entry{Name: "holiday.jpg", Fingerprint: Fingerprint{Size: 12345, SHA256: "bb", ED2K: "ffeeddccbbaa99887766554433221100"}}
+	ix := NewIndex([]Entry{doc, other}, nil)
+	ix.AddProven(Match{InfoHash: strings.ToUpper(ihHex), Document: "aa", DocumentName: doc.Name, File: "q.pdf", Verdict: VerdictProven},
+		Match{InfoHash: strings.Repeat("2", 40), Document: "aa", Verdict: VerdictLead})
+	type res struct{ doc, method, verdict string }
+	tests := []struct {
+		name string
+		link string
+		want []res
+	}{
+		{"ed2k main", "ed2k://|file|x|12345|00112233445566778899AABBCCDDEEFF|/", []res{{"aa", MethodED2K, VerdictProven}}},
+		{"ed2k alt", "ed2k://|file|x|12345|" + ed2kHex + "|/", []res{{"aa", MethodED2K, VerdictProven}}},
+		{"ed2k wrong size", "ed2k://|file|x|12346|" + ed2kHex + "|/", nil},
+		{"sha1", "magnet:?xt=urn:sha1:" + sha1B32, []res{{"aa", MethodSHA1, VerdictProven}}},
+		{"tth and sha1 once", "magnet:?xt=urn:bitprint:" + sha1B32 + "." + tthEmpty + "&xl=12345", []res{{"aa", MethodSHA1, VerdictProven}}},
+		{"tth", "magnet:?xt=urn:tree:tiger:" + tthEmpty, []res{{"aa", MethodTTH, VerdictProven}}},
+		{"known btih", "magnet:?xt=urn:btih:" + ihB32, []res{{"aa", MethodBTIH, VerdictProven}}},
+		{"lead only btih", "magnet:?xt=urn:btih:" + strings.Repeat("2", 40), nil},
+		{"unknown btih", "magnet:?xt=urn:btih:" + strings.Repeat("3", 40), nil},
+		{"name-size lead", "magnet:?xt=urn:btih:" + strings.Repeat("3", 40) + "&xl=12345&dn=quarterly_report_2026.PDF", []res{{"aa", MethodNameSize, VerdictLead}}},
+		{"size without similar name", "magnet:?xt=urn:btih:" + strings.Repeat("3", 40) + "&xl=12345&dn=movie.mkv", nil},
+		{"similar name other size", "magnet:?xt=urn:btih:" + strings.Repeat("3", 40) + "&xl=12346&dn=Quarterly+Report+2026.pdf", nil},
+		{"contradicting ed2k", "ed2k://|file|Quarterly Report 2026.pdf|12345|" + strings.Repeat("9", 32) + "|/", nil},
+		{"other doc proven", "ed2k://|file|holiday.jpg|12345|FFEEDDCCBBAA99887766554433221100|/", []res{{"bb", MethodED2K, VerdictProven}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, err := ParseLink(tt.link)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []res
+			for _, m := range ix.MatchLink(l) {
+				got = append(got, res{m.Document, m.Method, m.Verdict})
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSimilarName(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"Quarterly Report 2026.pdf", "quarterly_report_2026.PDF", true},
+		{"member_db_export.sql", "member db export (leaked).sql", true},
+		{"member_db_export.sql", "[LEAK] member_db_export", true},
+		{"社員名簿.xlsx", "【流出】社員名簿.xlsx", true},
+		{"staff_roster.tsv", "holiday photos.zip", false},
+		{"a.txt", "b.txt", false},
+		{"", "x", false},
+	}
+	for _, tt := range tests {
+		if got := SimilarName(tt.a, tt.b); got != tt.want {
+			t.Errorf("SimilarName(%q, %q) = %v", tt.a, tt.b, got)
+		}
+	}
+}
+
+func TestAlignCacheEvicts(t *testing.T) {
+	c := newAlignCache(3 * (10*20 + 128))
+	for i := range int32(5) {
+		c.put(alignKey{doc: i}, &alignVal{full: make([][20]byte, 10)})
+	}
+	if c.get(alignKey{doc: 0}) != nil || c.get(alignKey{doc: 1}) != nil || c.get(alignKey{doc: 4}) == nil {
+		t.Errorf("least recently used entries were not the ones evicted")
+	}
+	if c.size > c.limit || c.ll.Len() != 3 {
+		t.Errorf("size %d of %d, %d entries", c.size, c.limit, c.ll.Len())
+	}
+	c.put(alignKey{doc: 9}, &alignVal{full: make([][20]byte, 1000)})
+	if c.get(alignKey{doc: 9}) != nil {
+		t.Errorf("a value larger than the cache was stored")
+	}
 }

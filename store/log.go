@@ -313,3 +313,21 @@ func (s *Store) Checkpoints(fn func(size int64, signed []byte) error) error {
 	}
 	return nil
 }
+
+// PeersOf lists the peer summaries of one torrent.
+func (s *Store) PeersOf(infohash string) ([]Peer, error) {
+	var out []Peer
+	prefix := []byte(infohash + "\x00")
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketPeers).Cursor()
+		for k, v := c.Seek(prefix); k != nil && len(k) > len(prefix) && string(k[:len(prefix)]) == string(prefix); k, v = c.Next() {
+			var p Peer
+			if err := decode(v, &p); err != nil {
+				return err
+			}
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out, err
+}

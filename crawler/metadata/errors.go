@@ -34,17 +34,17 @@ type kindName struct {
 // the first one an error wraps.
 func kinds() []kindName {
 	return []kindName{
-	{ErrBadBencode, "bad_bencode"},
-	{ErrHashMismatch, "hash_mismatch"},
-	{ErrBadSize, "bad_size"},
-	{ErrProtocol, "protocol"},
-	{ErrRejected, "rejected"},
-	{ErrNoMetadataSupport, "no_metadata_support"},
-	{ErrTimeout, "timeout"},
-	{ErrHandshake, "handshake"},
-	{ErrDial, "dial"},
-	{ErrNoPeers, "no_peers"},
-	{ErrCanceled, "canceled"},
+		{ErrBadBencode, "bad_bencode"},
+		{ErrHashMismatch, "hash_mismatch"},
+		{ErrBadSize, "bad_size"},
+		{ErrProtocol, "protocol"},
+		{ErrRejected, "rejected"},
+		{ErrNoMetadataSupport, "no_metadata_support"},
+		{ErrTimeout, "timeout"},
+		{ErrHandshake, "handshake"},
+		{ErrDial, "dial"},
+		{ErrNoPeers, "no_peers"},
+		{ErrCanceled, "canceled"},
 	}
 }
 

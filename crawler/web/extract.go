@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+	"golang.org/x/text/width"
 )
 
 // PageResult is what [ExtractPage] found on one page.
@@ -101,8 +104,8 @@ type extractor struct {
 }
 
 type boxCount struct {
-	n    [LinkHash + 1]int
-	last [LinkHash + 1]string
+	n    int    // distinct links below
+	last string // key of the last link counted
 }
 
 // candidate is a link found at node (an anchor, or the element holding a
@@ -275,7 +278,7 @@ func findTextLinks(s string, base *url.URL) []textLink {
 }
 
 // countBoxes records, for each ancestor of each candidate (up to
-// maxBoxDepth), how many distinct links of each kind it holds.
+// maxBoxDepth), how many distinct links it holds.
 func (e *extractor) countBoxes(cands []candidate) {
 	e.boxes = make(map[*html.Node]*boxCount)
 	for _, c := range cands {
@@ -285,9 +288,9 @@ func (e *extractor) countBoxes(cands []candidate) {
 				b = &boxCount{}
 				e.boxes[p] = b
 			}
-			if b.last[c.link.Kind] != c.key {
-				b.last[c.link.Kind] = c.key
-				b.n[c.link.Kind]++
+			if b.last != c.key {
+				b.last = c.key
+				b.n++
 			}
 		}
 	}
@@ -295,9 +298,10 @@ func (e *extractor) countBoxes(cands []candidate) {
 
 // container returns the element that holds one link's record: the nearest
 // table row, list item or article, or else the largest ancestor that holds
-// no other link of the same kind.
+// no more links than the link's own parent (a .torrent and a magnet side by
+// side are one record; a list of cards is not).
 func (e *extractor) container(n *html.Node) *html.Node {
-	best := n
+	best, base := n, -1
 	for p, i := n, 0; p != nil && i <= maxBoxDepth; p, i = p.Parent, i+1 {
 		if p.Type != html.ElementNode {
 			break
@@ -306,11 +310,11 @@ func (e *extractor) container(n *html.Node) *html.Node {
 		case atom.Body, atom.Html, atom.Table, atom.Tbody, atom.Thead, atom.Ul, atom.Ol, atom.Dl, atom.Form, atom.Main:
 			return best
 		}
-		if b := e.boxes[p]; b != nil && p != n {
-			for _, k := range b.n {
-				if k > 1 {
-					return best
-				}
+		if b := e.boxes[p]; b != nil && (p != n || n.DataAtom != atom.A) {
+			if base < 0 {
+				base = b.n
+			} else if b.n > base {
+				return best
 			}
 		}
 		best = p
@@ -340,7 +344,8 @@ func (e *extractor) describe(c candidate) (string, int64) {
 
 // nameIn guesses the name of c's record from the text of box.
 func (e *extractor) nameIn(box *html.Node, c candidate) string {
-	// An element named for it: class/id/itemprop "name" or "title".
+	// An element named for it: a heading, or class/id/itemprop "name" or
+	// "title".
 	var named, bestAnchor string
 	walk(box, func(n *html.Node) {
 		if n.Type != html.ElementNode {
@@ -397,16 +402,60 @@ func (e *extractor) nameIn(box *html.Node, c candidate) string {
 	return ""
 }
 
-// residualText is a record's text without pasted links, sizes and
-// generic link words.
+var (
+	emptyBrackets = regexp.MustCompile(`[(\[（【「『]\s*[)\]）】」』]`)
+	sizeLabel     = regexp.MustCompile(`(?i)(?:^|\s)(?:size|file size|サイズ|容量|ファイルサイズ)\s*[:：]?`)
+)
+
+// residualText is a record's text without pasted links, sizes, size labels
+// and generic link words.
 func residualText(box *html.Node) string {
 	t := textOfSkipping(box, maxBoxText, maxBoxNodes, func(n *html.Node) bool {
 		return n.DataAtom == atom.A && !isName(cleanText(textOf(n, 256, 50)))
 	})
-	for _, re := range []interface{ ReplaceAllString(string, string) string }{textMagnet, textED2K, textTorrent, sizeRe} {
+	for _, re := range []*regexp.Regexp{textMagnet, textED2K, textTorrent} {
 		t = re.ReplaceAllString(t, " ")
 	}
-	return strings.Trim(cleanText(t), " -|:：/()[]【】「」・,")
+	t = removeSizes(t)
+	t = sizeLabel.ReplaceAllString(t, " ")
+	t = emptyBrackets.ReplaceAllString(t, " ")
+	return strings.Trim(cleanText(t), " -|:：/・,")
+}
+
+// removeSizes blanks the sizes in t, found in its width-folded form
+// ("１．２ＧＢ") while the rest of t keeps its own characters.
+func removeSizes(t string) string {
+	orig := []rune(t)
+	folded := make([]rune, len(orig))
+	for i, r := range orig {
+		folded[i] = r
+		if r >= 0x80 {
+			if f := width.LookupRune(r).Folded(); f != 0 {
+				folded[i] = f
+			}
+		}
+	}
+	fs := string(folded)
+	locs := sizeRe.FindAllStringSubmatchIndex(fs, 16)
+	if locs == nil {
+		return t
+	}
+	// Byte offsets in fs → rune indices.
+	runeAt := make(map[int]int, len(folded)+1)
+	bi := 0
+	for i, r := range folded {
+		runeAt[bi] = i
+		bi += utf8.RuneLen(r)
+	}
+	runeAt[bi] = len(folded)
+	for _, l := range locs {
+		// Blank from the number to the end of the unit (groups 1 and 3).
+		from, to := runeAt[l[2]], runeAt[l[7]]
+		for i := from; i < to; i++ {
+			orig[i] = ' '
+		}
+	}
+	return string(orig)
 }
 
 // sizeIn finds the size in box: a cell that is only a size, an element
@@ -479,6 +528,10 @@ func isName(t string) bool {
 }
 
 func namedElement(n *html.Node) bool {
+	switch n.DataAtom {
+	case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
+		return true
+	}
 	s := attr(n, "class") + " " + attr(n, "id") + " " + attr(n, "itemprop")
 	return containsFold(s, "name") || containsFold(s, "title")
 }

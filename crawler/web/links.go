@@ -65,9 +65,9 @@ const maxNameRunes = 512
 var (
 	// Links pasted as text (bulletin boards). Printable ASCII without
 	// quotes, angle brackets or spaces.
-	textMagnet  = regexp.MustCompile(`(?i)magnet:\?[!#-&(-;=?-~]{1,4096}`)
-	textED2K    = regexp.MustCompile(`(?i)ed2k://\|file\|[^|\r\n<>"]{1,1024}\|\d{1,20}\|[0-9a-f]{32}\|(?:[^|\r\n<>"\s]{0,1024}\|){0,8}/?`)
-	textTorrent = regexp.MustCompile(`(?i)https?://[!#-&(-;=?-~]{1,2048}?\.torrent\b`)
+	textMagnet  = regexp.MustCompile(`(?i)magnet:\?[!#-&(-;=?-~]+`)
+	textED2K    = regexp.MustCompile(`(?i)ed2k://\|file\|[^|\r\n<>"]{1,1000}\|\d{1,20}\|[0-9a-f]{32}\|(?:[^|\r\n<>"\s]*\|){0,8}/?`)
+	textTorrent = regexp.MustCompile(`(?i)https?://[!#-&(-;=?-~]+?\.torrent\b`)
 )
 
 // classify returns the kind of an href, resolved against base, and the link

@@ -1,0 +1,312 @@
+package metadata
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"crypto/sha1"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/anacrolix/torrent/bencode"
+	"golang.org/x/sync/semaphore"
+
+	"github.com/leakhunt/leakhunt/fingerprint"
+)
+
+// Fetcher fetches metadata from peers. It is safe for concurrent use; one
+// Fetcher should serve the whole process so its limits are global.
+type Fetcher struct {
+	cfg    Config
+	log    *slog.Logger
+	peerID [20]byte
+	conns  chan struct{}       // one token per open connection
+	mem    *semaphore.Weighted // metadata bytes buffered
+}
+
+// New returns a Fetcher.
+func New(cfg Config) *Fetcher {
+	cfg = cfg.withDefaults()
+	f := &Fetcher{
+		cfg:   cfg,
+		log:   cfg.Logger,
+		conns: make(chan struct{}, cfg.MaxConns),
+		mem:   semaphore.NewWeighted(cfg.MaxBuffered),
+	}
+	n := copy(f.peerID[:], cfg.PeerIDPrefix)
+	_, _ = rand.Read(f.peerID[n:])
+	return f
+}
+
+// Fetch returns the raw info dictionary of ih from one of peers: its SHA-1
+// is ih and it passed fingerprint.CheckBencode with MetadataLimits, but it
+// has not been decoded. Up to PeersPerFetch peers are tried at a time; the
+// first valid copy wins and the other attempts are stopped. On failure the
+// error is a [*FetchError].
+func (f *Fetcher) Fetch(ctx context.Context, ih [20]byte, peers []netip.AddrPort) ([]byte, error) {
+	peers = dedupe(peers, f.cfg.MaxPeers)
+	if len(peers) == 0 {
+		return nil, &FetchError{InfoHash: ih, Err: ErrNoPeers}
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
+	defer cancel()
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+
+	queue := make(chan netip.AddrPort, len(peers))
+	for _, p := range peers {
+		queue <- p
+	}
+	close(queue)
+	var (
+		mu     sync.Mutex
+		result []byte
+		perrs  []*PeerError
+		wg     sync.WaitGroup
+	)
+	for range min(f.cfg.PeersPerFetch, len(peers)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range queue {
+				if wctx.Err() != nil {
+					return
+				}
+				b, err := f.fetchPeer(wctx, ih, p)
+				mu.Lock()
+				switch {
+				case err == nil:
+					if result == nil {
+						result = b
+					}
+					stop()
+				case result == nil:
+					perrs = append(perrs, &PeerError{Peer: p, Err: err})
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if result != nil {
+		return result, nil
+	}
+	fe := &FetchError{InfoHash: ih, Peers: perrs}
+	if err := ctx.Err(); err != nil {
+		fe.Err = ctxKind(err)
+	}
+	return nil, fe
+}
+
+func dedupe(peers []netip.AddrPort, limit int) []netip.AddrPort {
+	seen := make(map[netip.AddrPort]bool, len(peers))
+	var out []netip.AddrPort
+	for _, p := range peers {
+		p = netip.AddrPortFrom(p.Addr().Unmap(), p.Port())
+		if !p.IsValid() || p.Port() == 0 || seen[p] {
+			continue
+		}
+		seen[p] = true
+		out = append(out, p)
+		if len(out) == limit {
+			break
+		}
+	}
+	return out
+}
+
+// fetchPeer runs the whole exchange with one peer.
+func (f *Fetcher) fetchPeer(ctx context.Context, ih [20]byte, peer netip.AddrPort) ([]byte, error) {
+	select {
+	case f.conns <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctxKind(ctx.Err())
+	}
+	defer func() { <-f.conns }()
+
+	dctx, dcancel := context.WithTimeout(ctx, f.cfg.DialTimeout)
+	conn, err := f.cfg.Dial(dctx, "tcp", peer.String())
+	dcancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctxKind(ctx.Err())
+		}
+		return nil, errorf(ErrDial, "%v", err)
+	}
+	defer conn.Close()
+	deadline := time.Now().Add(f.cfg.PeerTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	_ = conn.SetDeadline(deadline)
+	// Unblock reads and writes at once when ctx ends.
+	stopAfter := context.AfterFunc(ctx, func() { _ = conn.Close() })
+	defer stopAfter()
+
+	pc := &peerConn{f: f, conn: conn, ih: ih, deadline: deadline,
+		r: bufio.NewReaderSize(conn, 32<<10)}
+	b, err := pc.run(ctx)
+	if err != nil {
+		if ctx.Err() != nil && !errors.Is(err, ErrHashMismatch) && !errors.Is(err, ErrBadBencode) {
+			return nil, ctxKind(ctx.Err())
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, errorf(ErrTimeout, "%v", err)
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || isNetErr(err) {
+			return nil, errorf(ErrProtocol, "connection ended: %v", err)
+		}
+		return nil, err
+	}
+	return b, nil
+}
+
+func isNetErr(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne)
+}
+
+// peerConn is the state of one exchange.
+type peerConn struct {
+	f        *Fetcher
+	conn     net.Conn
+	r        *bufio.Reader
+	ih       [20]byte
+	deadline time.Time
+	buf      []byte
+	read     int // bytes of messages read, to bound a flood
+}
+
+// next reads the next message with the idle timeout applied.
+func (pc *peerConn) next() (byte, []byte, error) {
+	d := time.Now().Add(pc.f.cfg.IdleTimeout)
+	if pc.deadline.Before(d) {
+		d = pc.deadline
+	}
+	_ = pc.conn.SetReadDeadline(d)
+	id, payload, err := readMessage(pc.r, pc.buf)
+	if payload != nil {
+		pc.buf = payload[:0]
+		pc.read += len(payload)
+	}
+	if pc.read > 2*pc.f.cfg.MaxMetadataSize+(1<<20) {
+		return 0, nil, errorf(ErrProtocol, "peer sent more than %d bytes", pc.read)
+	}
+	return id, payload, err
+}
+
+func (pc *peerConn) run(ctx context.Context) ([]byte, error) {
+	f := pc.f
+	if _, err := pc.conn.Write(appendHandshake(nil, pc.ih, f.peerID)); err != nil {
+		return nil, errorf(ErrHandshake, "send handshake: %v", err)
+	}
+	var hs [68]byte
+	if _, err := io.ReadFull(pc.r, hs[:]); err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, errorf(ErrTimeout, "waiting for handshake: %v", err)
+		}
+		return nil, errorf(ErrHandshake, "read handshake: %v", err)
+	}
+	if err := parseHandshake(hs[:], pc.ih); err != nil {
+		return nil, err
+	}
+	ours := extHandshake{M: map[string]int64{"ut_metadata": ourMetadataID}, V: f.cfg.ClientVersion}
+	if _, err := pc.conn.Write(appendMessage(nil, msgExtended, []byte{0}, bencode.MustMarshal(ours))); err != nil {
+		return nil, errorf(ErrHandshake, "send extension handshake: %v", err)
+	}
+
+	// Wait for the peer's extension handshake, skipping anything else.
+	var theirID byte
+	var size int64
+	for {
+		id, p, err := pc.next()
+		if err != nil {
+			return nil, err
+		}
+		if id != msgExtended || p[0] != 0 {
+			continue
+		}
+		if theirID, size, err = parseExtHandshake(p[1:]); err != nil {
+			return nil, err
+		}
+		break
+	}
+	if size <= 0 || size > int64(f.cfg.MaxMetadataSize) {
+		return nil, errorf(ErrBadSize, "metadata_size %d (limit %d)", size, f.cfg.MaxMetadataSize)
+	}
+	if err := f.mem.Acquire(ctx, size); err != nil {
+		return nil, ctxKind(err)
+	}
+	defer f.mem.Release(size)
+
+	n := int((size + pieceSize - 1) / pieceSize)
+	var reqs []byte
+	for i := range n {
+		d := bencode.MustMarshal(metadataMsg{MsgType: mdRequest, Piece: int64(i)})
+		reqs = appendMessage(reqs, msgExtended, []byte{theirID}, d)
+	}
+	if _, err := pc.conn.Write(reqs); err != nil {
+		return nil, errorf(ErrProtocol, "send requests: %v", err)
+	}
+	info := make([]byte, size)
+	got := make([]bool, n)
+	left := n
+	for left > 0 {
+		id, p, err := pc.next()
+		if err != nil {
+			return nil, err
+		}
+		if id != msgExtended || p[0] != ourMetadataID {
+			continue
+		}
+		m, data, err := parseMetadataMsg(p[1:])
+		if err != nil {
+			return nil, err
+		}
+		switch m.MsgType {
+		case mdRequest:
+			// We never serve metadata.
+			rej := bencode.MustMarshal(metadataMsg{MsgType: mdReject, Piece: m.Piece})
+			if _, err := pc.conn.Write(appendMessage(nil, msgExtended, []byte{theirID}, rej)); err != nil {
+				return nil, errorf(ErrProtocol, "send reject: %v", err)
+			}
+			continue
+		case mdReject:
+			return nil, errorf(ErrRejected, "piece %d", m.Piece)
+		case mdData:
+		default:
+			continue
+		}
+		if m.Piece < 0 || m.Piece >= int64(n) {
+			return nil, errorf(ErrProtocol, "piece %d of %d", m.Piece, n)
+		}
+		if m.TotalSize != nil && *m.TotalSize != size {
+			return nil, errorf(ErrBadSize, "total_size %d but metadata_size %d", *m.TotalSize, size)
+		}
+		start := m.Piece * pieceSize
+		want := min(size-start, pieceSize)
+		if int64(len(data)) != want {
+			return nil, errorf(ErrBadSize, "piece %d has %d bytes, want %d", m.Piece, len(data), want)
+		}
+		if got[m.Piece] {
+			continue
+		}
+		copy(info[start:], data)
+		got[m.Piece] = true
+		left--
+	}
+	if sha1.Sum(info) != pc.ih {
+		return nil, errorf(ErrHashMismatch, "%d bytes", size)
+	}
+	if err := fingerprint.CheckBencode(info, fingerprint.MetadataLimits()); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadBencode, err)
+	}
+	return info, nil
+}

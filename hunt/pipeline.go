@@ -1,0 +1,502 @@
+package hunt
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/leakhunt/leakhunt/crawler"
+	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/fingerprint"
+	"github.com/leakhunt/leakhunt/store"
+)
+
+// PeerFinder finds addresses said to be peers of a torrent: the DHT's
+// get_peers. Safe for concurrent use.
+type PeerFinder interface {
+	GetPeers(ctx context.Context, ih [20]byte) ([]netip.AddrPort, error)
+}
+
+// MetadataFetcher fetches an info dictionary from peers and returns its
+// raw bytes once their hash equals the infohash and they passed the
+// bencode pre-check. Safe for concurrent use.
+type MetadataFetcher interface {
+	Fetch(ctx context.Context, ih [20]byte, peers []netip.AddrPort) ([]byte, error)
+}
+
+// Prober probes one peer of a torrent and grades what it did.
+type Prober interface {
+	Probe(ctx context.Context, target evidence.Target, addr netip.AddrPort, transport string) (evidence.ProbeResult, error)
+}
+
+// TrackerHarvester asks a torrent's trackers for peers without announcing
+// us as one. Each returned observation is L1.
+type TrackerHarvester interface {
+	Harvest(ctx context.Context, ih [20]byte, trackers []string) ([]store.Observation, error)
+}
+
+// Config wires the pipeline. Nil components switch their stage off.
+type Config struct {
+	// Sources find sightings (DHT node, web crawlers, feeds).
+	Sources []crawler.Source
+	// Peers finds peers in the DHT, for metadata fetches and harvesting.
+	Peers PeerFinder
+	// Fetcher fetches metadata of new infohashes (BEP 9).
+	Fetcher MetadataFetcher
+	// Prober probes the peers of watched torrents; nil means no probing
+	// (harvested addresses are still recorded at L1).
+	Prober Prober
+	// Trackers harvests peers from the trackers a torrent names.
+	Trackers TrackerHarvester
+	// Clock measures our clock offset for L1 observations; nil records
+	// "unsynchronized".
+	Clock *evidence.Clock
+	// Keys sign checkpoints of the evidence log.
+	Keys *evidence.Keys
+	// MaxFetches bounds concurrent metadata fetches.
+	MaxFetches int
+	// MaxProbes bounds concurrent probes.
+	MaxProbes int
+	// QueueSize bounds the sightings waiting to be handled; sources block
+	// when it is full.
+	QueueSize int
+	// ProbeInterval is how often each watched torrent is harvested and its
+	// peers probed again (first-seen and last-seen come from these rounds).
+	ProbeInterval time.Duration
+	// CheckpointInterval is how often a checkpoint is signed (and always at
+	// the end).
+	CheckpointInterval time.Duration
+	// RetryFailedAfter is how long an infohash whose metadata could not be
+	// fetched is ignored before a new sighting may try again.
+	RetryFailedAfter time.Duration
+	// Transports are tried in order for each probe until one connects.
+	Transports []string
+	// Version is recorded in L1 observations.
+	Version string
+	// Logger receives logs (default: discard).
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the production defaults; components are nil.
+func DefaultConfig() Config {
+	return Config{
+		MaxFetches:         64,
+		MaxProbes:          16,
+		QueueSize:          4096,
+		ProbeInterval:      10 * time.Minute,
+		CheckpointInterval: 5 * time.Minute,
+		RetryFailedAfter:   30 * time.Minute,
+		Transports:         []string{"tcp", "utp"},
+	}
+}
+
+// Stats are the pipeline's live counters.
+type Stats struct {
+	Sightings     int64
+	NewInfohashes int64
+	MetadataOK    int64
+	MetadataFail  int64
+	Dropped       int64
+	Torrents      int64
+	Matches       int64
+	Proven        int64
+	Probes        int64
+	Observations  int64
+	// PeersByLevel counts distinct peers by their best level so far in
+	// this run.
+	PeersByLevel [6]int64
+}
+
+// Pipeline runs sources → dedupe → metadata → match → watch → harvest →
+// probe → store. Create it with [New]; Run it once.
+type Pipeline struct {
+	cfg Config
+	s   *store.Store
+	rec *Recorder
+	log *slog.Logger
+
+	seenMu sync.Mutex
+	seen   map[[20]byte]struct{}  // fetched (also in the store's seen set)
+	failed map[[20]byte]time.Time // fetch failed; retry after RetryFailedAfter
+	busy   map[[20]byte]struct{}  // fetch queued or running
+
+	obs chan store.Observation
+
+	peerMu    sync.Mutex
+	peerLevel map[string]int // best level per infohash/ip/port this run
+
+	st struct {
+		sightings, newIH, metaOK, metaFail, dropped, torrents, matches, proven, probes, observations atomic.Int64
+		byLevel                                                                                      [6]atomic.Int64
+	}
+}
+
+// New makes a pipeline over a store and its catalog. It loads the seen set
+// so that a resumed hunt does not fetch again what it has seen.
+func New(s *store.Store, rec *Recorder, cfg Config) (*Pipeline, error) {
+	def := DefaultConfig()
+	if cfg.MaxFetches <= 0 {
+		cfg.MaxFetches = def.MaxFetches
+	}
+	if cfg.MaxProbes <= 0 {
+		cfg.MaxProbes = def.MaxProbes
+	}
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = def.QueueSize
+	}
+	if cfg.ProbeInterval <= 0 {
+		cfg.ProbeInterval = def.ProbeInterval
+	}
+	if cfg.CheckpointInterval <= 0 {
+		cfg.CheckpointInterval = def.CheckpointInterval
+	}
+	if cfg.RetryFailedAfter <= 0 {
+		cfg.RetryFailedAfter = def.RetryFailedAfter
+	}
+	if len(cfg.Transports) == 0 {
+		cfg.Transports = def.Transports
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	p := &Pipeline{cfg: cfg, s: s, rec: rec, log: cfg.Logger,
+		seen: map[[20]byte]struct{}{}, failed: map[[20]byte]time.Time{}, busy: map[[20]byte]struct{}{},
+		obs: make(chan store.Observation, 1024), peerLevel: map[string]int{}}
+	if err := s.ForEachSeen(func(ih [20]byte) { p.seen[ih] = struct{}{} }); err != nil {
+		return nil, fmt.Errorf("load seen set: %w", err)
+	}
+	return p, nil
+}
+
+// Stats returns a snapshot of the counters. Safe for concurrent use.
+func (p *Pipeline) Stats() Stats {
+	var s Stats
+	s.Sightings, s.NewInfohashes = p.st.sightings.Load(), p.st.newIH.Load()
+	s.MetadataOK, s.MetadataFail, s.Dropped = p.st.metaOK.Load(), p.st.metaFail.Load(), p.st.dropped.Load()
+	s.Torrents, s.Matches, s.Proven = p.st.torrents.Load(), p.st.matches.Load(), p.st.proven.Load()
+	s.Probes, s.Observations = p.st.probes.Load(), p.st.observations.Load()
+	for i := range s.PeersByLevel {
+		s.PeersByLevel[i] = p.st.byLevel[i].Load()
+	}
+	return s
+}
+
+// Run runs until ctx is done (or every source is exhausted and watch is
+// off). On the way out it finishes in-flight writes and signs a checkpoint,
+// then returns ctx's error.
+func (p *Pipeline) Run(ctx context.Context) error {
+	// The writer outlives the workers: it drains p.obs after they stop.
+	writerDone := make(chan error, 1)
+	go func() { writerDone <- p.writer() }()
+
+	g, gctx := errgroup.WithContext(ctx)
+	sightings := make(chan crawler.Sighting, p.cfg.QueueSize)
+	var sources sync.WaitGroup
+	for _, src := range p.cfg.Sources {
+		sources.Add(1)
+		g.Go(func() error {
+			defer sources.Done()
+			err := src.Discover(gctx, func(s crawler.Sighting) {
+				select {
+				case sightings <- s:
+				case <-gctx.Done():
+				}
+			})
+			if err != nil && gctx.Err() == nil {
+				p.log.Warn("source stopped", "source", src.Name(), "err", err)
+			}
+			return nil
+		})
+	}
+	go func() { sources.Wait(); close(sightings) }()
+
+	fetches := make(chan fetchJob, p.cfg.QueueSize)
+	g.Go(func() error {
+		defer close(fetches)
+		for s := range sightings {
+			p.handleSighting(gctx, s, fetches)
+		}
+		return nil
+	})
+	g.Go(func() error { return p.fetchLoop(gctx, fetches) })
+	g.Go(func() error { return p.watchLoop(gctx) })
+	g.Go(func() error { return p.checkpointLoop(gctx) })
+
+	err := g.Wait()
+	close(p.obs)
+	werr := <-writerDone
+	if p.cfg.Keys != nil {
+		if _, _, cerr := evidence.SignCheckpoint(p.s, p.cfg.Keys); cerr != nil {
+			werr = errors.Join(werr, fmt.Errorf("sign final checkpoint: %w", cerr))
+		}
+	}
+	if werr != nil {
+		return werr
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	return err
+}
+
+type fetchJob struct {
+	ih    [20]byte
+	peers []netip.AddrPort
+	src   string
+}
+
+// handleSighting matches what a sighting carries and queues new infohashes
+// for a metadata fetch.
+func (p *Pipeline) handleSighting(ctx context.Context, s crawler.Sighting, fetches chan<- fetchJob) {
+	p.st.sightings.Add(1)
+	source := s.Source
+	if s.URL != "" {
+		source += ":" + s.URL
+	}
+	if len(s.Torrent) > 0 {
+		t, err := fingerprint.ParseTorrentFile(s.Torrent)
+		if err != nil {
+			p.log.Debug("bad torrent file", "url", s.URL, "err", err)
+		} else {
+			p.recordTorrent(t, source)
+			p.markSeen(t.InfoHash)
+		}
+	}
+	var linkPeers []netip.AddrPort
+	ihHex := s.InfoHash
+	if s.Link != "" {
+		if l, err := fingerprint.ParseLink(s.Link); err == nil {
+			ms, err := p.rec.Link(l, source)
+			p.countMatches(ms, err)
+			if ihHex == "" {
+				ihHex = l.BTIH
+			}
+			for _, a := range l.Peers {
+				if ap, err := netip.ParseAddrPort(a); err == nil {
+					linkPeers = append(linkPeers, ap)
+				}
+			}
+		}
+	}
+	if s.Source != "dht-sample" && s.Source != "dht-get_peers" && s.Source != "dht-announce" {
+		// Where a leak was advertised is L0 evidence worth keeping.
+		if err := p.s.AddSightings([]store.Sighting{{Time: s.Time, InfoHash: ihHex, Link: s.Link, Source: s.Source, URL: s.URL, Name: s.Name, Size: s.Size}}); err != nil {
+			p.log.Warn("store sighting", "err", err)
+		}
+	}
+	if s.Peer != "" {
+		if ap, err := netip.ParseAddrPort(s.Peer); err == nil {
+			linkPeers = append(linkPeers, ap)
+		}
+	}
+	ih, err := store.ParseInfohash(ihHex)
+	if err != nil || p.cfg.Fetcher == nil {
+		return
+	}
+	if !p.claim(ih) {
+		return
+	}
+	p.st.newIH.Add(1)
+	select {
+	case fetches <- fetchJob{ih: ih, peers: linkPeers, src: s.Source}:
+	case <-ctx.Done():
+	default:
+		// The fetchers are behind: drop, and let a later sighting retry.
+		p.st.dropped.Add(1)
+		p.release(ih, false)
+	}
+}
+
+// claim marks ih as being fetched unless it was seen, is being fetched, or
+// failed recently.
+func (p *Pipeline) claim(ih [20]byte) bool {
+	p.seenMu.Lock()
+	defer p.seenMu.Unlock()
+	if _, ok := p.seen[ih]; ok {
+		return false
+	}
+	if _, ok := p.busy[ih]; ok {
+		return false
+	}
+	if t, ok := p.failed[ih]; ok && time.Since(t) < p.cfg.RetryFailedAfter {
+		return false
+	}
+	p.busy[ih] = struct{}{}
+	return true
+}
+
+func (p *Pipeline) release(ih [20]byte, failed bool) {
+	p.seenMu.Lock()
+	defer p.seenMu.Unlock()
+	delete(p.busy, ih)
+	if failed {
+		if len(p.failed) > 1_000_000 {
+			clear(p.failed) // bounded memory; retrying early is harmless
+		}
+		p.failed[ih] = time.Now()
+	}
+}
+
+func (p *Pipeline) markSeen(ihHex string) {
+	ih, err := store.ParseInfohash(ihHex)
+	if err != nil {
+		return
+	}
+	p.seenMu.Lock()
+	p.seen[ih] = struct{}{}
+	p.seenMu.Unlock()
+	if _, err := p.s.MarkSeen([][20]byte{ih}); err != nil {
+		p.log.Warn("mark seen", "err", err)
+	}
+}
+
+func (p *Pipeline) fetchLoop(ctx context.Context, fetches <-chan fetchJob) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(p.cfg.MaxFetches)
+	for job := range fetches {
+		if gctx.Err() != nil {
+			p.release(job.ih, false)
+			continue
+		}
+		g.Go(func() error {
+			p.fetch(gctx, job)
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+func (p *Pipeline) fetch(ctx context.Context, job fetchJob) {
+	peers := job.peers
+	if p.cfg.Peers != nil {
+		more, err := p.cfg.Peers.GetPeers(ctx, job.ih)
+		if err != nil {
+			p.log.Debug("get_peers", "infohash", hex.EncodeToString(job.ih[:]), "err", err)
+		}
+		peers = append(peers, more...)
+	}
+	if len(peers) == 0 {
+		p.st.metaFail.Add(1)
+		p.release(job.ih, true)
+		return
+	}
+	info, err := p.cfg.Fetcher.Fetch(ctx, job.ih, peers)
+	if err != nil {
+		p.st.metaFail.Add(1)
+		p.log.Debug("metadata", "infohash", hex.EncodeToString(job.ih[:]), "err", err)
+		p.release(job.ih, ctx.Err() == nil)
+		return
+	}
+	p.st.metaOK.Add(1)
+	t, err := fingerprint.ParseInfo(info)
+	if err != nil {
+		p.log.Debug("bad metadata", "infohash", hex.EncodeToString(job.ih[:]), "err", err)
+		p.release(job.ih, true)
+		p.markSeen(hex.EncodeToString(job.ih[:]))
+		return
+	}
+	p.recordTorrent(t, job.src)
+	p.markSeen(t.InfoHash)
+	p.release(job.ih, false)
+}
+
+func (p *Pipeline) recordTorrent(t *fingerprint.Torrent, source string) {
+	p.st.torrents.Add(1)
+	ms, err := p.rec.Torrent(t, source)
+	p.countMatches(ms, err)
+}
+
+func (p *Pipeline) countMatches(ms []fingerprint.Match, err error) {
+	if err != nil {
+		p.log.Warn("match", "err", err)
+	}
+	for _, m := range ms {
+		p.st.matches.Add(1)
+		if m.Verdict == fingerprint.VerdictProven {
+			p.st.proven.Add(1)
+			p.log.Info("proven match", "infohash", m.InfoHash, "document", m.DocumentName, "method", m.Method)
+		}
+	}
+}
+
+// writer appends observations in batches: one transaction for everything
+// that is waiting, so a burst of probes costs one commit.
+func (p *Pipeline) writer() error {
+	var errs []error
+	batch := make([]store.Observation, 0, 1024)
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		if _, err := p.s.AppendObservations(batch); err != nil {
+			errs = append(errs, err)
+		} else {
+			p.st.observations.Add(int64(len(batch)))
+		}
+		batch = batch[:0]
+	}
+	for o := range p.obs {
+		batch = append(batch, o)
+	drain:
+		for len(batch) < cap(batch) {
+			select {
+			case o, ok := <-p.obs:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, o)
+			default:
+				break drain
+			}
+		}
+		flush()
+	}
+	flush()
+	return errors.Join(errs...)
+}
+
+// record hands an observation to the writer and updates the level counts.
+func (p *Pipeline) record(ctx context.Context, o store.Observation) {
+	key := o.InfoHash + "/" + o.IP + "/" + strconv.Itoa(o.Port)
+	p.peerMu.Lock()
+	old, ok := p.peerLevel[key]
+	if !ok || o.Level > old {
+		p.peerLevel[key] = o.Level
+		if ok {
+			p.st.byLevel[old].Add(-1)
+		}
+		p.st.byLevel[o.Level].Add(1)
+	}
+	p.peerMu.Unlock()
+	// Never drop evidence: block, even after cancellation (the writer
+	// drains until the channel is closed).
+	_ = ctx
+	p.obs <- o
+}
+
+func (p *Pipeline) checkpointLoop(ctx context.Context) error {
+	if p.cfg.Keys == nil {
+		return nil
+	}
+	t := time.NewTicker(p.cfg.CheckpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if _, _, err := evidence.SignCheckpoint(p.s, p.cfg.Keys); err != nil {
+				p.log.Warn("checkpoint", "err", err)
+			}
+		}
+	}
+}
