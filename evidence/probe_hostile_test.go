@@ -163,7 +163,7 @@ func TestProbeHostilePeers(t *testing.T) {
 			c.Write(append(append([]byte{}, hs...), frame(byte(pp.Extended), make([]byte, 100<<10))...))
 			fp.record(c, nil)
 		}, 0, store.L2Connected, ErrProtocol},
-		{"byte limit", func(c net.Conn, _ *fakePeer) {
+		{"byte limit", func(c net.Conn, fp *fakePeer) {
 			c.Write(hs)
 			ext := frame(byte(pp.Extended), append([]byte{0}, strings.Repeat("x", 60<<10)...))
 			for range 10 {
@@ -171,6 +171,7 @@ func TestProbeHostilePeers(t *testing.T) {
 					return
 				}
 			}
+			fp.record(c, nil)
 		}, 100 << 10, store.L2Connected, ErrByteLimit},
 		{"oversized block", func(c net.Conn, fp *fakePeer) {
 			c.Write(append(append(append([]byte{}, hs...), msg(pp.Message{Type: pp.HaveAll})...), msg(pp.Message{Type: pp.Unchoke})...))
@@ -228,6 +229,9 @@ func TestProbeHostilePeers(t *testing.T) {
 			var wmu sync.Mutex
 			write := func(b []byte) { wmu.Lock(); c.Write(b); wmu.Unlock() }
 			write(append(append([]byte{}, hs...), msg(pp.Message{Type: pp.HaveAll})...))
+			write(msg(pp.Message{Type: pp.Extended, ExtendedPayload: []byte("d1:md6:ut_pexi7ee1:v9:fake\x1b/1.0e")}))
+			pex := "d5:added18:\x7f\x00\x00\x01\x1a\xe1\x0a\x00\x00\x01\x00\x00\x7f\x00\x00\x01\x1a\xe16:added618:\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x1a\xe2e"
+			write(msg(pp.Message{Type: pp.Extended, ExtendedID: ourPexID, ExtendedPayload: []byte(pex)}))
 			write(msg(pp.Message{Type: pp.Request, Index: 0, Begin: 0, Length: BlockSize}))
 			write(msg(pp.Message{Type: pp.Unchoke}))
 			fp.record(c, func(m pp.Message) {
@@ -241,6 +245,13 @@ func TestProbeHostilePeers(t *testing.T) {
 		res, err := NewProber(testConfig()).Probe(context.Background(), fx.target, fp.addr, TransportTCP)
 		if err != nil || res.Observation.Level != store.L4Served {
 			t.Fatalf("Level=%d err=%v", res.Observation.Level, err)
+		}
+		wantPEX := []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:6881"), netip.MustParseAddrPort("[::1]:6882")}
+		if len(res.PEX) != 2 || res.PEX[0] != wantPEX[0] || res.PEX[1] != wantPEX[1] {
+			t.Errorf("PEX = %v, want %v (port 0 dropped, duplicates merged)", res.PEX, wantPEX)
+		}
+		if res.Observation.Client != "fake/1.0" {
+			t.Errorf("Client = %q, want the sanitized v", res.Observation.Client)
 		}
 		time.Sleep(50 * time.Millisecond) // let the fake record our last messages
 		allowed := map[pp.MessageType]bool{pp.Extended: true, pp.HaveNone: true, pp.Interested: true, pp.Request: true, pp.Reject: true}

@@ -23,6 +23,9 @@ func sanitizeComponent(c []byte) string {
 	case "", ".", "..":
 		return "_"
 	}
+	if len(c) <= maxComponentLen && plainASCII(c) {
+		return string(c)
+	}
 	var sb strings.Builder
 	for i := 0; i < len(c); {
 		if sb.Len() >= maxComponentLen {
@@ -104,4 +107,14 @@ func truncateUTF8(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// plainASCII reports whether c is printable ASCII without path separators.
+func plainASCII(c []byte) bool {
+	for _, b := range c {
+		if b < 0x20 || b >= 0x7f || b == '/' || b == '\\' {
+			return false
+		}
+	}
+	return true
 }

@@ -24,6 +24,9 @@ const (
 	MaxExtractLinks = 10_000
 	// MaxLinkPeers is the most peer addresses kept from one link.
 	MaxLinkPeers = 64
+	// minLinkLen is shorter than any valid link ("magnet:?xt=urn:sha1:"
+	// and 32 characters is the shortest).
+	minLinkLen = 40
 	// maxMagnetParams bounds the parameters read from one magnet.
 	maxMagnetParams = 512
 )
@@ -297,6 +300,7 @@ func ExtractLinks(text []byte) []Link {
 		seen[key] = true
 		out = append(out, l)
 	}
+	ed2k := newED2KScan(text)
 	for i := 0; i < len(text) && len(out) < MaxExtractLinks; {
 		j, kind, encoded := nextLinkStart(text, i)
 		if j < 0 {
@@ -306,10 +310,10 @@ func ExtractLinks(text []byte) []Link {
 		if kind == KindMagnet {
 			run = magnetRun(text[j:])
 		} else {
-			run = ed2kRun(text[j:], encoded)
+			run = ed2k.run(j, encoded)
 		}
 		i = j + max(len(run), 1)
-		if len(run) > MaxLinkLen*3 {
+		if len(run) > MaxLinkLen*3 || len(run) < minLinkLen {
 			continue
 		}
 		s := string(run)
@@ -343,20 +347,35 @@ var linkStarts = []struct {
 
 // nextLinkStart finds the next place at or after i where a link starts.
 func nextLinkStart(text []byte, i int) (int, string, bool) {
-	for i < len(text) {
-		j := bytes.IndexAny(text[i:], "mMeE")
-		if j < 0 {
-			break
+	for ; i < len(text); i++ {
+		if c := text[i] | 0x20; c != 'm' && c != 'e' {
+			continue
 		}
-		i += j
 		for _, ls := range linkStarts {
-			if len(text)-i >= len(ls.prefix) && bytes.EqualFold(text[i:i+len(ls.prefix)], []byte(ls.prefix)) {
+			if hasLowerPrefix(text[i:], ls.prefix) {
 				return i, ls.kind, ls.encoded
 			}
 		}
-		i++
 	}
 	return -1, "", false
+}
+
+// hasLowerPrefix reports whether b starts with prefix (lower-case ASCII),
+// ignoring ASCII case.
+func hasLowerPrefix(b []byte, prefix string) bool {
+	if len(b) < len(prefix) {
+		return false
+	}
+	for k := 0; k < len(prefix); k++ {
+		c := b[k]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[k] {
+			return false
+		}
+	}
+	return true
 }
 
 // endsLink reports whether c ends a link in text or HTML.
@@ -374,34 +393,62 @@ func magnetRun(b []byte) []byte {
 	return b[:n]
 }
 
-// ed2kRun returns the ed2k link at the start of b. Plain names may hold
-// spaces, so the link ends at "|/" (or "|/|sources,…|/"), a line break or
-// markup.
-func ed2kRun(b []byte, encoded bool) []byte {
+// ed2kScan finds where plain ed2k links end. It caches the next "|/" and
+// the next line break or markup, so that scanning a hostile text full of
+// link starts stays linear.
+type ed2kScan struct {
+	text       []byte
+	pipeSlash  int // first "|/" at or after the last search, or len(text)
+	hard       int // first byte that ends any link, likewise
+	searchedPS int
+	searchedH  int
+}
+
+func newED2KScan(text []byte) *ed2kScan {
+	return &ed2kScan{text: text, searchedPS: -1, searchedH: -1}
+}
+
+// end returns the index just after the first "|/" at or after from, if it
+// comes before any line break or markup and within MaxLinkLen of start;
+// otherwise -1.
+func (s *ed2kScan) end(start, from int) int {
+	if s.searchedPS < 0 || s.pipeSlash < from {
+		s.pipeSlash = len(s.text)
+		if i := bytes.Index(s.text[from:], []byte("|/")); i >= 0 {
+			s.pipeSlash = from + i
+		}
+		s.searchedPS = from
+	}
+	if s.searchedH < 0 || s.hard < from {
+		s.hard = len(s.text)
+		if i := bytes.IndexAny(s.text[from:], "\n\r<>\""); i >= 0 {
+			s.hard = from + i
+		}
+		s.searchedH = from
+	}
+	if s.pipeSlash >= len(s.text) || s.pipeSlash > s.hard || s.pipeSlash+2-start > MaxLinkLen {
+		return -1
+	}
+	return s.pipeSlash + 2
+}
+
+// run returns the ed2k link starting at j. Plain names may hold spaces, so
+// the link ends at "|/" (or "|/|sources,…|/"), not at white space.
+func (s *ed2kScan) run(j int, encoded bool) []byte {
+	b := s.text[j:]
 	if encoded {
 		return magnetRun(b)
 	}
-	end := func(from int) int {
-		for n := from; n+1 < len(b) && n <= MaxLinkLen; n++ {
-			if c := b[n]; c == '\n' || c == '\r' || c == '<' || c == '>' || c == '"' {
-				return -1
-			}
-			if b[n] == '|' && b[n+1] == '/' {
-				return n + 2
-			}
-		}
-		return -1
-	}
-	n := end(len("ed2k://|"))
+	n := s.end(j, j+len("ed2k://|"))
 	if n < 0 {
 		return magnetRun(b)
 	}
-	if rest := b[n:]; len(rest) > 9 && bytes.EqualFold(rest[:9], []byte("|sources,")) {
-		if m := end(n + 1); m > 0 {
+	if rest := s.text[n:]; len(rest) > 9 && bytes.EqualFold(rest[:9], []byte("|sources,")) {
+		if m := s.end(j, n+1); m > 0 {
 			n = m
 		}
 	}
-	return b[:n]
+	return s.text[j:n]
 }
 
 // trimTrailingPunct removes sentence punctuation and unbalanced closing

@@ -3,6 +3,7 @@ package fingerprint
 import (
 	"errors"
 	"fmt"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -133,5 +134,56 @@ func TestExtractLinksLimits(t *testing.T) {
 	}
 	if got := ExtractLinks(nil); got != nil {
 		t.Errorf("links in nothing: %v", got)
+	}
+}
+
+func TestExtractLinksFixture(t *testing.T) {
+	b, err := os.ReadFile("testdata/links.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := ExtractLinks(b)
+	want := []struct{ kind, btih, ed2k, name string }{
+		{KindMagnet, ihHex, "", "member_db_export.sql"},
+		{KindMagnet, ihHex, "", "hybrid"},
+		{KindMagnet, strings.Repeat("1", 40), "", "staff roster"},
+		{KindED2K, "", ed2kHex, "Quarterly Report 2026.pdf"},
+		{KindED2K, "", ed2kHex, "tuition_fees_2026.csv"},
+		{KindMagnet, "", ed2kHex, "empty"},
+		{KindMagnet, "", "", ""},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d links, want %d: %+v", len(got), len(want), got)
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.Kind != w.kind || g.BTIH != w.btih || g.ED2K != w.ed2k || g.Name != w.name {
+			t.Errorf("link %d: %+v, want %+v", i, g, w)
+		}
+	}
+	if got[0].Size != 2406060 || got[1].BTMH == "" || got[3].AICH != aichB32 || got[4].Peers[0] != "127.0.0.1:4662" ||
+		got[6].SHA1 != sha1Empt || got[6].TTH != tthEmpty || got[6].Peers[0] != "127.0.0.1:6881" {
+		t.Errorf("fields: %+v", got)
+	}
+}
+
+func ExampleParseLink() {
+	l, err := ParseLink("magnet:?xt=urn:btih:YEX6DQDLXISUVHOJ6UM3GNNKPQJWPKEK&dn=report.pdf&xl=12345")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(l.Kind, l.BTIH, l.Name, l.Size)
+	// Output: magnet c12fe1c06bba254a9dc9f519b335aa7c1367a88a report.pdf 12345
+}
+
+// TestExtractLinksHostile runs inputs built to make a naive scanner
+// quadratic; a regression shows up as a test that does not finish.
+func TestExtractLinksHostile(t *testing.T) {
+	for _, unit := range []string{"ed2k://| ", "ed2k://|file|", "magnet:?", "eeeemmmm", "ed2k%3a%2f%2f%7c ", "&amp;"} {
+		in := []byte(strings.Repeat(unit, (4<<20)/len(unit)+1))
+		if got := ExtractLinks(in); len(got) != 0 {
+			t.Errorf("%q: %d links", unit, len(got))
+		}
 	}
 }

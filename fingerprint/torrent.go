@@ -163,7 +163,7 @@ func ParseTorrentFile(b []byte) (*Torrent, error) {
 	if !v.isDict(info) {
 		return nil, fmt.Errorf("%w: info is not a dictionary", ErrTorrent)
 	}
-	t, err := parseInfo(v[info:v.end(info)])
+	t, err := parseInfo(bytes.Clone(v[info:v.end(info)]))
 	if err != nil {
 		return nil, err
 	}

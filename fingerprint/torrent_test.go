@@ -5,8 +5,8 @@ import (
 	"bytes"
 	"crypto/sha1"
 	"encoding/hex"
-	"fmt"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -317,3 +317,35 @@ func TestParseV2Layout(t *testing.T) {
 }
 
 func slicesEqual(a, b []string) bool { return fmt.Sprint(a) == fmt.Sprint(b) && len(a) == len(b) }
+
+// TestFixtures checks the small torrents in testdata, made by libtorrent
+// (testdata/lt_create.py), against the infohashes libtorrent printed.
+func TestFixtures(t *testing.T) {
+	tests := []struct {
+		file, v1, v2 string
+		version      Version
+		files        int
+	}{
+		{"v1-single.torrent", "e88cfa24193771ee4e2680b83b4706f7fdc26340", "", V1, 1},
+		{"v1-multi.torrent", "118a5da1de4d1c7f750d049651eb4c16a83a56d0", "", V1, 2},
+		{"v2-multi.torrent", "ef9cd016ef4d39b7fc9f74955e7dd67fe8c60a31", "ef9cd016ef4d39b7fc9f74955e7dd67fe8c60a31b876a74eadd764f2eff9c17d", V2, 2},
+		{"hybrid-multi.torrent", "7918b18ce47d6dcd50c7f63211e399744e71c4d7", "0a2aec9a06b09144170ac3ce241f21ccb101b7b9af2c1c90cdaf65de13e114e0", Hybrid, 4},
+	}
+	for _, tt := range tests {
+		b, err := os.ReadFile(filepath.Join("testdata", tt.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tor, err := ParseTorrentFile(b)
+		if err != nil {
+			t.Errorf("%s: %v", tt.file, err)
+			continue
+		}
+		if tor.InfoHash != tt.v1 || tor.InfoHashV2 != tt.v2 || tor.Version != tt.version || len(tor.Files) != tt.files {
+			t.Errorf("%s: %s %s %v %d files", tt.file, tor.InfoHash, tor.InfoHashV2, tor.Version, len(tor.Files))
+		}
+		if len(tor.Trackers) != 1 || tor.Trackers[0] != "http://127.0.0.1:1/announce" {
+			t.Errorf("%s: trackers %q", tt.file, tor.Trackers)
+		}
+	}
+}

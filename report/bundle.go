@@ -119,7 +119,7 @@ func (b *bundle) writeFile(rel string, data []byte) error {
 }
 
 // writeManifest writes MANIFEST: "sha256  path" per file, sorted by path.
-func (b *bundle) writeManifest() error {
+func (b *bundle) writeManifest() ([]byte, error) {
 	b.mu.Lock()
 	paths := make([]string, 0, len(b.sum))
 	for p := range b.sum {
@@ -132,16 +132,33 @@ func (b *bundle) writeManifest() error {
 	}
 	b.mu.Unlock()
 	p := filepath.Join(b.dir, ManifestName)
-	if err := os.WriteFile(p, []byte(sb.String()), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", ManifestName, err)
+	if err := writeSynced(p, []byte(sb.String())); err != nil {
+		return nil, fmt.Errorf("write %s: %w", ManifestName, err)
 	}
-	return nil
+	return []byte(sb.String()), nil
+}
+
+// writeSynced writes a new file and syncs it.
+func writeSynced(p string, data []byte) error {
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // validRel reports whether rel is a clean relative slash path inside the
 // bundle.
 func validRel(rel string) bool {
-	if rel == "" || rel == ManifestName || strings.HasPrefix(rel, "/") || strings.Contains(rel, "\\") || path.Clean(rel) != rel || strings.HasPrefix(rel, "../") || rel == ".." {
+	if rel == "" || rel == ManifestName || rel == ManifestSigName || strings.HasPrefix(rel, "/") || strings.Contains(rel, "\\") || path.Clean(rel) != rel || strings.HasPrefix(rel, "../") || rel == ".." {
 		return false
 	}
 	for _, r := range rel {
@@ -188,7 +205,7 @@ func (b *bundle) writeZip(zipPath string) (err error) {
 		paths = append(paths, p)
 	}
 	b.mu.Unlock()
-	paths = append(paths, ManifestName)
+	paths = append(paths, ManifestName, ManifestSigName)
 	sort.Strings(paths)
 	f, err := os.OpenFile(zipPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {

@@ -34,7 +34,7 @@ func TestFetchFromMetadataServer(t *testing.T) {
 	}
 	defer ms.Close()
 	f := metadata.New(testConfig())
-	for _, size := range []int64{1, 16 << 10, 300 << 20, 5 << 30} { // 1 to 7 metadata pieces
+	for _, size := range []int64{1, 16 << 10, 20 << 20, 100 << 20} { // 1 to 8 metadata pieces
 		info := localswarm.SampleInfo("file.bin", size)
 		ih := ms.Add(info)
 		got, err := f.Fetch(context.Background(), ih, []netip.AddrPort{ms.Addr()})

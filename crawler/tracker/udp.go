@@ -14,13 +14,13 @@ import (
 
 // BEP 15 constants.
 const (
-	udpProtocolID    = 0x41727101980
-	udpActionConnect = 0
+	udpProtocolID     = 0x41727101980
+	udpActionConnect  = 0
 	udpActionAnnounce = 1
-	udpActionScrape  = 2
-	udpActionError   = 3
-	udpMaxPacket     = 64 << 10
-	udpMaxJunk       = 64 // unrelated packets tolerated per request
+	udpActionScrape   = 2
+	udpActionError    = 3
+	udpMaxPacket      = 64 << 10
+	udpMaxJunk        = 64 // unrelated packets tolerated per request
 )
 
 // udpDial resolves the tracker's host and connects a UDP socket to the

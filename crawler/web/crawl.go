@@ -125,7 +125,7 @@ type round struct {
 
 // visit marks u seen and reports whether it was new.
 func (r *round) visit(u *url.URL) bool {
-	k := u.String()
+	k := seenKey(u)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.seen[k] {
@@ -249,4 +249,21 @@ func (r *round) chain(ctx context.Context, start *url.URL, emit func(crawler.Sig
 	}
 	log.Debug("page limit reached", "start", redactURL(start), "max_pages", c.cfg.MaxPages)
 	return nil
+}
+
+// seenKey normalizes u for loop detection: scheme and host lower case,
+// default port, empty query and fragment dropped, empty path as "/".
+func seenKey(u *url.URL) string {
+	n := *u
+	n.Scheme = strings.ToLower(n.Scheme)
+	n.Host = strings.ToLower(n.Host)
+	if (n.Scheme == "http" && strings.HasSuffix(n.Host, ":80")) || (n.Scheme == "https" && strings.HasSuffix(n.Host, ":443")) {
+		n.Host = n.Host[:strings.LastIndexByte(n.Host, ':')]
+	}
+	n.ForceQuery = false
+	n.Fragment, n.RawFragment = "", ""
+	if n.Path == "" && n.RawPath == "" {
+		n.Path = "/"
+	}
+	return n.String()
 }

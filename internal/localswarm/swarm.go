@@ -121,7 +121,7 @@ func Start(ctx context.Context, cfg Config) (*Swarm, error) {
 		sw.nodes = append(sw.nodes, n)
 	}
 	// Two rounds: the second one fills tables with nodes that joined later.
-	for round := 0; round < 2; round++ {
+	for round := 0; round < 2 && len(sw.nodes) > 1; round++ {
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(32)
 		for _, n := range sw.nodes[min(1, len(sw.nodes)-1):] {

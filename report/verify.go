@@ -1,0 +1,358 @@
+package report
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/leakhunt/leakhunt/evidence"
+)
+
+// ManifestSigName is the signed note committing to MANIFEST's sha256.
+const ManifestSigName = "MANIFEST.sig"
+
+// manifestNoteText is the text of MANIFEST.sig.
+func manifestNoteText(sum [32]byte) string {
+	return "leakhunt bundle manifest\nsha256 " + hex.EncodeToString(sum[:]) + "\n"
+}
+
+// Problem is one thing in a bundle that failed verification.
+type Problem struct {
+	// Path is the bundle file concerned, slash-separated.
+	Path string
+	What string
+}
+
+func (p Problem) String() string { return p.Path + ": " + p.What }
+
+// ErrNotBundle is returned by [VerifyBundle] for a directory without MANIFEST.
+var ErrNotBundle = errors.New("not a report bundle (no MANIFEST)")
+
+// maxProofLine bounds one line of a proofs file.
+const maxProofLine = 8 << 20
+
+// VerifyBundle checks a report bundle offline: MANIFEST's signature and
+// every file's sha256, that no file is unlisted, the checkpoint's
+// signature with the bundle's key.pub, every record's inclusion proof
+// against the checkpoint, and that letters and peers.csv name only peers
+// whose records in the bundle reach L2 or above. No problems means the
+// bundle is intact. The error is for a bundle that cannot be read at all.
+// The key is the bundle's own: compare key.pub with the key the sender
+// published independently.
+func VerifyBundle(dir string) ([]Problem, error) {
+	mb, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %w", dir, ErrNotBundle)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var probs []Problem
+	add := func(path, format string, args ...any) {
+		probs = append(probs, Problem{path, fmt.Sprintf(format, args...)})
+	}
+	manifest, err := ParseManifest(strings.NewReader(string(mb)))
+	if err != nil {
+		add(ManifestName, "%v", err)
+		manifest = map[string]string{}
+	}
+	key, keyErr := os.ReadFile(filepath.Join(dir, "key.pub"))
+	verifierKey := strings.TrimSpace(string(key))
+	if keyErr != nil {
+		add("key.pub", "cannot read the public key: %v", keyErr)
+	}
+	// MANIFEST's own signature.
+	if sig, err := os.ReadFile(filepath.Join(dir, ManifestSigName)); err != nil {
+		add(ManifestSigName, "missing: %v", err)
+	} else if keyErr == nil {
+		if err := checkManifestSig(sig, verifierKey, sha256.Sum256(mb)); errors.Is(err, errManifestChanged) {
+			add(ManifestName, "does not match the sha256 signed in %s", ManifestSigName)
+		} else if err != nil {
+			add(ManifestSigName, "signature does not verify with key.pub: %v", err)
+		}
+	}
+	// Every file against MANIFEST, and no extra files.
+	seen := map[string]bool{}
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			return nil
+		}
+		if rel == ManifestName || rel == ManifestSigName {
+			return nil
+		}
+		want, listed := manifest[rel]
+		if !d.Type().IsRegular() {
+			add(rel, "not a regular file")
+			return nil
+		}
+		if !listed {
+			add(rel, "not listed in MANIFEST")
+			return nil
+		}
+		seen[rel] = true
+		got, err := fileSHA256(p)
+		if err != nil {
+			add(rel, "cannot read: %v", err)
+		} else if got != want {
+			add(rel, "sha256 mismatch")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read bundle %s: %w", dir, err)
+	}
+	var listed []string
+	for rel := range manifest {
+		listed = append(listed, rel)
+	}
+	slices.Sort(listed)
+	for _, rel := range listed {
+		if !seen[rel] {
+			add(rel, "listed in MANIFEST but missing")
+		}
+	}
+	// The checkpoint and every record's proof.
+	levels := map[string]int{} // "ih ip port" and "ip" → highest proven level
+	cpb, err := os.ReadFile(filepath.Join(dir, "checkpoint"))
+	if err != nil {
+		add("checkpoint", "cannot read: %v", err)
+	} else if keyErr == nil {
+		cp, err := evidence.OpenCheckpoint(cpb, verifierKey)
+		if err != nil {
+			add("checkpoint", "%v", err)
+		} else {
+			for _, rel := range listed {
+				if strings.HasPrefix(rel, "proofs/") && strings.HasSuffix(rel, ".jsonl") {
+					checkProofs(dir, rel, cp, levels, add)
+				}
+			}
+		}
+	}
+	// Letters and CSV name only proven peers.
+	for _, rel := range listed {
+		if strings.HasPrefix(rel, "letters/") {
+			checkLetter(dir, rel, levels, add)
+		}
+	}
+	if _, ok := manifest["peers.csv"]; ok {
+		checkCSV(dir, "peers.csv", levels, add)
+	}
+	return probs, nil
+}
+
+var errManifestChanged = errors.New("signed hash differs from MANIFEST's")
+
+func checkManifestSig(sig []byte, verifierKey string, sum [32]byte) error {
+	v, err := note.NewVerifier(verifierKey)
+	if err != nil {
+		return fmt.Errorf("public key: %w", err)
+	}
+	n, err := note.Open(sig, note.VerifierList(v))
+	if err != nil {
+		return err
+	}
+	if n.Text != manifestNoteText(sum) {
+		return errManifestChanged
+	}
+	return nil
+}
+
+func fileSHA256(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// leafKey are the fields of a leaf the checks need.
+type leafKey struct {
+	IP       string `json:"ip"`
+	Port     int    `json:"port"`
+	InfoHash string `json:"infohash"`
+	Level    int    `json:"level"`
+}
+
+func normIP(s string) string {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap().String()
+	}
+	return s
+}
+
+func checkProofs(dir, rel string, cp evidence.Checkpoint, levels map[string]int, add func(string, string, ...any)) {
+	f, err := os.Open(filepath.Join(dir, filepath.FromSlash(rel)))
+	if err != nil {
+		add(rel, "cannot read: %v", err)
+		return
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), maxProofLine)
+	line, bad := 0, 0
+	for sc.Scan() {
+		line++
+		if err := checkProofLine(sc.Bytes(), cp, levels); err != nil {
+			if bad++; bad <= 5 {
+				add(rel, "line %d: %v", line, err)
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		add(rel, "line %d: %v", line+1, err)
+	}
+	if bad > 5 {
+		add(rel, "%d more lines failed", bad-5)
+	}
+}
+
+// checkProofLine checks one proofs line and records the leaf's level.
+func checkProofLine(b []byte, cp evidence.Checkpoint, levels map[string]int) error {
+	var pl proofLine
+	if err := json.Unmarshal(b, &pl); err != nil {
+		return fmt.Errorf("not a proof record: %v", err)
+	}
+	leaf, err := base64.StdEncoding.DecodeString(pl.Leaf)
+	if err != nil {
+		return fmt.Errorf("record %d: leaf is not base64", pl.Index)
+	}
+	if len(pl.Proof) > 64 {
+		return fmt.Errorf("record %d: proof too long", pl.Index)
+	}
+	proof := make(tlog.RecordProof, len(pl.Proof))
+	for i, s := range pl.Proof {
+		h, err := base64.StdEncoding.DecodeString(s)
+		if err != nil || len(h) != tlog.HashSize {
+			return fmt.Errorf("record %d: proof hash %d is not a base64 SHA-256", pl.Index, i)
+		}
+		proof[i] = tlog.Hash(h)
+	}
+	if pl.Index < 0 || pl.Index >= cp.Size {
+		return fmt.Errorf("record %d is outside the signed tree of %d records", pl.Index, cp.Size)
+	}
+	if err := evidence.CheckRecord(proof, cp, pl.Index, leaf); err != nil {
+		return fmt.Errorf("record %d: inclusion proof does not match the signed checkpoint", pl.Index)
+	}
+	var k leafKey
+	if err := json.Unmarshal(leaf, &k); err != nil {
+		return fmt.Errorf("record %d: leaf is not an observation: %v", pl.Index, err)
+	}
+	ip := normIP(k.IP)
+	pk := k.InfoHash + " " + ip + " " + strconv.Itoa(k.Port)
+	if old, ok := levels[pk]; !ok || k.Level > old {
+		levels[pk] = k.Level
+	}
+	if old, ok := levels[ip]; !ok || k.Level > old {
+		levels[ip] = k.Level
+	}
+	return nil
+}
+
+// addrToken finds candidate IP addresses in text.
+var addrToken = regexp.MustCompile(`[0-9A-Fa-f:.]*[0-9A-Fa-f][0-9A-Fa-f:.]*`)
+
+func checkLetter(dir, rel string, levels map[string]int, add func(string, string, ...any)) {
+	b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
+	if err != nil {
+		add(rel, "cannot read: %v", err)
+		return
+	}
+	reported := map[string]bool{}
+	for _, tok := range addrToken.FindAllString(string(b), -1) {
+		tok = strings.Trim(tok, ".:")
+		if strings.Count(tok, ".") != 3 && strings.Count(tok, ":") < 2 {
+			continue
+		}
+		a, err := netip.ParseAddr(tok)
+		if err != nil {
+			continue
+		}
+		ip := a.Unmap().String()
+		if lvl, ok := levels[ip]; (!ok || lvl < 2) && !reported[ip] {
+			reported[ip] = true
+			add(rel, "names %s, which has no record at L2 or above in the bundle", ip)
+		}
+	}
+}
+
+func checkCSV(dir, rel string, levels map[string]int, add func(string, string, ...any)) {
+	f, err := os.Open(filepath.Join(dir, rel))
+	if err != nil {
+		add(rel, "cannot read: %v", err)
+		return
+	}
+	defer f.Close()
+	cr := csv.NewReader(f)
+	head, err := cr.Read()
+	if err != nil {
+		add(rel, "no header: %v", err)
+		return
+	}
+	col := map[string]int{}
+	for i, h := range head {
+		col[h] = i
+	}
+	for _, c := range []string{"ip", "port", "infohash", "level"} {
+		if _, ok := col[c]; !ok {
+			add(rel, "no %q column", c)
+			return
+		}
+	}
+	unq := func(s string) string {
+		if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(s[1])) {
+			return s[1:]
+		}
+		return s
+	}
+	line := 1
+	for {
+		row, err := cr.Read()
+		if err == io.EOF {
+			return
+		}
+		line++
+		if err != nil {
+			add(rel, "line %d: %v", line, err)
+			return
+		}
+		ip, port, ih := normIP(unq(row[col["ip"]])), unq(row[col["port"]]), unq(row[col["infohash"]])
+		lvl, ok := levels[ih+" "+ip+" "+port]
+		claimed, _ := strconv.Atoi(strings.TrimPrefix(row[col["level"]], "L"))
+		switch {
+		case !ok || lvl < 2:
+			add(rel, "line %d names %s port %s, which has no record at L2 or above in the bundle", line, ip, port)
+		case claimed > lvl:
+			add(rel, "line %d claims L%d for %s port %s; its records prove L%d", line, claimed, ip, port, lvl)
+		}
+	}
+}
