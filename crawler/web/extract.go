@@ -44,6 +44,7 @@ const (
 	maxBoxNodes  = 2000 // nodes visited per row walk
 	maxBoxDepth  = 8    // ancestors climbed to find a link's row
 	maxNameGuess = 200  // runes: longer "residual" text is not a name
+	workBudget   = 2_000_000
 )
 
 // ExtractPage finds the magnet, ed2k and .torrent links of an HTML page,
@@ -99,8 +100,14 @@ type extractor struct {
 	links     []Link
 	index     map[string]int // linkKey → index in links
 	truncated bool
-	// boxes counts, per ancestor, the distinct links of each kind below it.
+	// boxes counts, per ancestor, the distinct links below it.
 	boxes map[*html.Node]*boxCount
+	// infos caches what was read from each record.
+	infos map[*html.Node]*boxInfo
+	// budget is the node visits left for describing links; once spent,
+	// links keep only what they say themselves. It bounds the work of a
+	// hostile page to parse time plus a constant.
+	budget int
 }
 
 type boxCount struct {
@@ -119,10 +126,12 @@ type candidate struct {
 
 func newExtractor(page *url.URL, root *html.Node) *extractor {
 	e := &extractor{
-		page:  page,
-		base:  page,
-		doc:   goquery.NewDocumentFromNode(root),
-		index: make(map[string]int),
+		page:   page,
+		base:   page,
+		doc:    goquery.NewDocumentFromNode(root),
+		index:  make(map[string]int),
+		infos:  make(map[*html.Node]*boxInfo),
+		budget: workBudget,
 	}
 	if href, ok := e.doc.Find("base[href]").First().Attr("href"); ok {
 		if b, err := page.Parse(strings.TrimSpace(href)); err == nil && (b.Scheme == "http" || b.Scheme == "https") {
@@ -337,43 +346,90 @@ func (e *extractor) describe(c candidate) (string, int64) {
 		name = e.nameIn(box, c)
 	}
 	if size == 0 {
-		size = sizeIn(box, name)
+		size = e.sizeIn(box, name)
 	}
 	return name, size
 }
 
+// boxInfo caches what was read from one record, shared by its links (a
+// cell may hold hundreds of links: each must not walk it again).
+type boxInfo struct {
+	named            string     // heading or element classed name/title
+	best             [2]nameRef // the two longest non-link anchor texts
+	cell             string     // longest name-like cell of a row
+	residual         string
+	residualDone     bool
+	sizes            map[string]int64 // by the name excluded from the text
+	namesDone, sized bool
+}
+
+type nameRef struct {
+	node *html.Node
+	text string
+}
+
+func (e *extractor) box(n *html.Node) *boxInfo {
+	bi := e.infos[n]
+	if bi == nil {
+		bi = &boxInfo{}
+		e.infos[n] = bi
+	}
+	return bi
+}
+
 // nameIn guesses the name of c's record from the text of box.
 func (e *extractor) nameIn(box *html.Node, c candidate) string {
-	// An element named for it: a heading, or class/id/itemprop "name" or
-	// "title".
-	var named, bestAnchor string
-	walk(box, func(n *html.Node) {
-		if n.Type != html.ElementNode {
-			return
-		}
-		if named == "" && n != box && namedElement(n) {
-			if t := cleanText(textOf(n, 1024, 200)); isName(t) {
-				named = t
-			}
-		}
-		if n.DataAtom == atom.A && n != c.node {
-			href := strings.TrimSpace(attr(n, "href"))
-			if kind, _ := classify(e.base, href); kind != 0 || href == "" || href[0] == '#' || hasPrefixFold(href, "javascript:") {
+	bi := e.box(box)
+	if !bi.namesDone {
+		bi.namesDone = true
+		e.walk(box, maxBoxNodes, func(n *html.Node) {
+			if n.Type != html.ElementNode {
 				return
 			}
-			if t := cleanText(textOf(n, 1024, 200)); isName(t) && len(t) > len(bestAnchor) {
-				bestAnchor = t
+			// A heading, or an element classed "name" or "title".
+			if bi.named == "" && n != box && namedElement(n) {
+				if t := cleanText(e.text(n, 1024, 200)); isName(t) {
+					bi.named = t
+				}
+			}
+			if n.DataAtom == atom.A {
+				href := strings.TrimSpace(attr(n, "href"))
+				if kind, _ := classify(e.base, href); kind != 0 || href == "" || href[0] == '#' || hasPrefixFold(href, "javascript:") {
+					return
+				}
+				t := cleanText(e.text(n, 1024, 200))
+				if !isName(t) {
+					return
+				}
+				switch {
+				case len(t) > len(bi.best[0].text):
+					bi.best[1], bi.best[0] = bi.best[0], nameRef{n, t}
+				case len(t) > len(bi.best[1].text):
+					bi.best[1] = nameRef{n, t}
+				}
+			}
+		}, nil)
+		if box.DataAtom == atom.Tr {
+			for td := box.FirstChild; td != nil; td = td.NextSibling {
+				if td.DataAtom != atom.Td && td.DataAtom != atom.Th {
+					continue
+				}
+				if t := cleanText(e.text(td, 1024, 200)); isName(t) && len(t) > len(bi.cell) {
+					bi.cell = t
+				}
 			}
 		}
-	})
+	}
 	switch {
-	case named != "":
-		return named
-	case bestAnchor != "":
-		return bestAnchor
+	case bi.named != "":
+		return bi.named
+	case bi.best[0].text != "" && bi.best[0].node != c.node:
+		return bi.best[0].text
+	case bi.best[1].text != "":
+		return bi.best[1].text
 	}
 	if c.anchor {
-		if t := cleanText(textOf(c.node, 1024, 200)); isName(t) {
+		if t := cleanText(e.text(c.node, 1024, 200)); isName(t) {
 			return t
 		}
 		if t := cleanText(attr(c.node, "title")); isName(t) {
@@ -381,20 +437,17 @@ func (e *extractor) nameIn(box *html.Node, c candidate) string {
 		}
 	}
 	if box.DataAtom == atom.Tr {
-		var cell string
-		for td := box.FirstChild; td != nil; td = td.NextSibling {
-			if td.DataAtom != atom.Td && td.DataAtom != atom.Th {
-				continue
-			}
-			if t := cleanText(textOf(td, 1024, 200)); isName(t) && len(t) > len(cell) {
-				cell = t
-			}
+		if bi.cell != "" {
+			return bi.cell
 		}
-		if cell != "" {
-			return cell
+	} else {
+		if !bi.residualDone {
+			bi.residualDone = true
+			bi.residual = e.residualText(box)
 		}
-	} else if t := residualText(box); isName(t) && len([]rune(t)) <= maxNameGuess {
-		return t
+		if t := bi.residual; isName(t) && utf8.RuneCountInString(t) <= maxNameGuess {
+			return t
+		}
 	}
 	if c.link.Kind == LinkTorrent {
 		return torrentFileName(c.link.URL)
@@ -409,9 +462,9 @@ var (
 
 // residualText is a record's text without pasted links, sizes, size labels
 // and generic link words.
-func residualText(box *html.Node) string {
-	t := textOfSkipping(box, maxBoxText, maxBoxNodes, func(n *html.Node) bool {
-		return n.DataAtom == atom.A && !isName(cleanText(textOf(n, 256, 50)))
+func (e *extractor) residualText(box *html.Node) string {
+	t := e.textSkipping(box, maxBoxText, maxBoxNodes, func(n *html.Node) bool {
+		return n.DataAtom == atom.A && !isName(cleanText(e.text(n, 256, 50)))
 	})
 	for _, re := range []*regexp.Regexp{textMagnet, textED2K, textTorrent} {
 		t = re.ReplaceAllString(t, " ")
@@ -459,27 +512,42 @@ func removeSizes(t string) string {
 }
 
 // sizeIn finds the size in box: a cell that is only a size, an element
-// named "size", or the first size in the row's text (outside the name).
-func sizeIn(box *html.Node, name string) int64 {
+// classed "size", or the first size in the record's text outside the name.
+func (e *extractor) sizeIn(box *html.Node, name string) int64 {
+	bi := e.box(box)
+	if n, ok := bi.sizes[name]; ok {
+		return n
+	}
+	if bi.sizes == nil {
+		bi.sizes = make(map[string]int64)
+	}
+	n := e.findSizeIn(box, name)
+	if len(bi.sizes) < 64 {
+		bi.sizes[name] = n
+	}
+	return n
+}
+
+func (e *extractor) findSizeIn(box *html.Node, name string) int64 {
 	if box.DataAtom == atom.Tr {
 		for td := box.FirstChild; td != nil; td = td.NextSibling {
 			if td.Type == html.ElementNode {
-				if n, ok := wholeSize(textOf(td, 64, 50)); ok {
+				if n, ok := wholeSize(e.text(td, 64, 50)); ok {
 					return n
 				}
 			}
 		}
 	}
 	var size int64
-	walk(box, func(n *html.Node) {
+	e.walk(box, maxBoxNodes, func(n *html.Node) {
 		if size == 0 && n.Type == html.ElementNode && containsFold(attr(n, "class")+" "+attr(n, "id"), "size") {
-			size, _ = FindSize(textOf(n, 256, 50))
+			size, _ = FindSize(e.text(n, 256, 50))
 		}
-	})
+	}, nil)
 	if size > 0 {
 		return size
 	}
-	t := textOf(box, maxBoxText, maxBoxNodes)
+	t := e.text(box, maxBoxText, maxBoxNodes)
 	if name != "" {
 		t = strings.Replace(t, name, " ", 1)
 	}
@@ -558,19 +626,21 @@ func hasToken(list, tok string) bool {
 	return false
 }
 
-// walk visits n's subtree in document order, at most maxBoxNodes nodes,
-// skipping scripts and styles, without recursion.
-func walk(root *html.Node, visit func(*html.Node)) {
-	walkSkipping(root, maxBoxNodes, visit, nil)
+// walk visits root's subtree in document order, at most maxNodes nodes and
+// never more than the page's remaining work budget, skipping scripts,
+// styles and the subtrees skip selects, without recursion.
+func (e *extractor) walk(root *html.Node, maxNodes int, visit func(*html.Node), skip func(*html.Node) bool) {
+	walkBudget(root, maxNodes, &e.budget, visit, skip)
 }
 
-func walkSkipping(root *html.Node, maxNodes int, visit func(*html.Node), skip func(*html.Node) bool) {
+func walkBudget(root *html.Node, maxNodes int, budget *int, visit func(*html.Node), skip func(*html.Node) bool) {
 	seen := 0
 	for n := root; n != nil; {
 		seen++
-		if seen > maxNodes {
+		if seen > maxNodes || *budget <= 0 {
 			return
 		}
+		*budget--
 		descend := true
 		if n.Type == html.ElementNode && (n.DataAtom == atom.Script || n.DataAtom == atom.Style || n.DataAtom == atom.Template) {
 			descend = false
@@ -593,13 +663,23 @@ func walkSkipping(root *html.Node, maxNodes int, visit func(*html.Node), skip fu
 	}
 }
 
-// textOf returns n's text, elements separated by spaces, stopping after
+// text returns n's text, elements separated by spaces, stopping after
 // maxBytes bytes or maxNodes nodes.
-func textOf(n *html.Node, maxBytes, maxNodes int) string {
-	return textOfSkipping(n, maxBytes, maxNodes, nil)
+func (e *extractor) text(n *html.Node, maxBytes, maxNodes int) string {
+	return textBudget(n, maxBytes, maxNodes, &e.budget, nil)
 }
 
-func textOfSkipping(n *html.Node, maxBytes, maxNodes int, skip func(*html.Node) bool) string {
+func (e *extractor) textSkipping(n *html.Node, maxBytes, maxNodes int, skip func(*html.Node) bool) string {
+	return textBudget(n, maxBytes, maxNodes, &e.budget, skip)
+}
+
+// textOf is text without a page budget, for small bounded reads.
+func textOf(n *html.Node, maxBytes, maxNodes int) string {
+	budget := maxNodes
+	return textBudget(n, maxBytes, maxNodes, &budget, nil)
+}
+
+func textBudget(n *html.Node, maxBytes, maxNodes int, budget *int, skip func(*html.Node) bool) string {
 	if n.Type == html.TextNode {
 		if len(n.Data) > maxBytes {
 			return n.Data[:maxBytes]
@@ -607,7 +687,7 @@ func textOfSkipping(n *html.Node, maxBytes, maxNodes int, skip func(*html.Node) 
 		return n.Data
 	}
 	var b strings.Builder
-	walkSkipping(n, maxNodes, func(c *html.Node) {
+	walkBudget(n, maxNodes, budget, func(c *html.Node) {
 		if b.Len() >= maxBytes {
 			return
 		}
