@@ -44,7 +44,7 @@ func startFakeNTP(t *testing.T, skew time.Duration) (string, *atomic.Int64) {
 			now := time.Now().Add(skew)
 			resp := make([]byte, 48)
 			resp[0] = 0<<6 | 4<<3 | 4 // no leap warning, version 4, server mode
-			resp[1] = 1                // stratum 1
+			resp[1] = 1               // stratum 1
 			resp[2] = 4
 			resp[3] = 0xec
 			copy(resp[12:16], "LOCL")
@@ -90,8 +90,8 @@ func TestClockMeasuresAndCaches(t *testing.T) {
 
 func TestClockUnsynchronized(t *testing.T) {
 	for name, servers := range map[string][]string{
-		"no servers":    nil,
-		"no answer":     {"127.0.0.1:9"},
+		"no servers": nil,
+		"no answer":  {"127.0.0.1:9"},
 	} {
 		c := NewClock(ClockConfig{Servers: servers, Timeout: 300 * time.Millisecond})
 		if got := c.OffsetString(context.Background()); got != Unsynchronized {

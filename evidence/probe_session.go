@@ -122,7 +122,7 @@ func (s *session) run(ctx context.Context) error {
 			case ctx.Err() != nil:
 				return fmt.Errorf("%s: %w", s.phase(), ctx.Err())
 			case errors.Is(err, os.ErrDeadlineExceeded):
-				return fmt.Errorf("%s: deadline reached: %w", s.phase(), err)
+				return fmt.Errorf("%s: %w (%v)", s.phase(), context.DeadlineExceeded, err)
 			}
 			return err
 		}

@@ -78,6 +78,13 @@ type Config struct {
 	// RetryFailedAfter is how long an infohash whose metadata could not be
 	// fetched is ignored before a new sighting may try again.
 	RetryFailedAfter time.Duration
+	// Self holds the local addresses of our own connections, which are
+	// never recorded as peers; nil makes a new one. Give the same set to
+	// the fetcher's and the prober's dialers.
+	Self *SelfSet
+	// Watch turns on the watch stage: harvesting and probing the peers of
+	// watched torrents. Crawling alone leaves it off.
+	Watch bool
 	// Transports are tried in order for each probe until one connects.
 	Transports []string
 	// Version is recorded in L1 observations.
@@ -96,6 +103,7 @@ func DefaultConfig() Config {
 		CheckpointInterval: 5 * time.Minute,
 		RetryFailedAfter:   30 * time.Minute,
 		Transports:         []string{"tcp", "utp"},
+		Watch:              true,
 	}
 }
 
@@ -168,6 +176,9 @@ func New(s *store.Store, rec *Recorder, cfg Config) (*Pipeline, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Self == nil {
+		cfg.Self = NewSelfSet()
+	}
 	p := &Pipeline{cfg: cfg, s: s, rec: rec, log: cfg.Logger,
 		seen: map[[20]byte]struct{}{}, failed: map[[20]byte]time.Time{}, busy: map[[20]byte]struct{}{},
 		obs: make(chan store.Observation, 1024), peerLevel: map[string]int{}}
@@ -192,46 +203,77 @@ func (p *Pipeline) Stats() Stats {
 
 // Run runs until ctx is done (or every source is exhausted and watch is
 // off). On the way out it finishes in-flight writes and signs a checkpoint,
-// then returns ctx's error.
+// then returns ctx's error. A Pipeline runs once: Run or Watch, not both.
 func (p *Pipeline) Run(ctx context.Context) error {
-	// The writer outlives the workers: it drains p.obs after they stop.
-	writerDone := make(chan error, 1)
-	go func() { writerDone <- p.writer() }()
-
-	g, gctx := errgroup.WithContext(ctx)
-	sightings := make(chan crawler.Sighting, p.cfg.QueueSize)
-	var sources sync.WaitGroup
-	for _, src := range p.cfg.Sources {
-		sources.Add(1)
-		g.Go(func() error {
-			defer sources.Done()
-			err := src.Discover(gctx, func(s crawler.Sighting) {
-				select {
-				case sightings <- s:
-				case <-gctx.Done():
+	return p.withWriter(ctx, func() error {
+		g, gctx := errgroup.WithContext(ctx)
+		sightings := make(chan crawler.Sighting, p.cfg.QueueSize)
+		var sources sync.WaitGroup
+		for _, src := range p.cfg.Sources {
+			sources.Add(1)
+			g.Go(func() error {
+				defer sources.Done()
+				err := src.Discover(gctx, func(s crawler.Sighting) {
+					select {
+					case sightings <- s:
+					case <-gctx.Done():
+					}
+				})
+				if err != nil && gctx.Err() == nil {
+					p.log.Warn("source stopped", "source", src.Name(), "err", err)
 				}
+				return nil
 			})
-			if err != nil && gctx.Err() == nil {
-				p.log.Warn("source stopped", "source", src.Name(), "err", err)
+		}
+		go func() { sources.Wait(); close(sightings) }()
+
+		fetches := make(chan fetchJob, p.cfg.QueueSize)
+		g.Go(func() error {
+			defer close(fetches)
+			for s := range sightings {
+				p.handleSighting(gctx, s, fetches)
 			}
 			return nil
 		})
-	}
-	go func() { sources.Wait(); close(sightings) }()
+		g.Go(func() error { return p.fetchLoop(gctx, fetches) })
+		g.Go(func() error { return p.watchLoop(gctx) })
+		g.Go(func() error { return p.checkpointLoop(gctx) })
+		return g.Wait()
+	})
+}
 
-	fetches := make(chan fetchJob, p.cfg.QueueSize)
-	g.Go(func() error {
-		defer close(fetches)
-		for s := range sightings {
-			p.handleSighting(gctx, s, fetches)
+// Watch gives one torrent a harvest-and-probe round every ProbeInterval
+// until ctx is done, or rounds rounds when rounds > 0, calling onRound
+// after each. It then finishes writes and signs a checkpoint.
+func (p *Pipeline) Watch(ctx context.Context, ihHex string, rounds int, onRound func(Round)) error {
+	return p.withWriter(ctx, func() error {
+		for i := 0; rounds <= 0 || i < rounds; i++ {
+			r, err := p.WatchOnce(ctx, ihHex)
+			if err != nil {
+				return err
+			}
+			if onRound != nil {
+				onRound(r)
+			}
+			if rounds > 0 && i == rounds-1 {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(p.cfg.ProbeInterval):
+			}
 		}
 		return nil
 	})
-	g.Go(func() error { return p.fetchLoop(gctx, fetches) })
-	g.Go(func() error { return p.watchLoop(gctx) })
-	g.Go(func() error { return p.checkpointLoop(gctx) })
+}
 
-	err := g.Wait()
+// withWriter runs fn while the observation writer runs, then drains it and
+// signs a final checkpoint.
+func (p *Pipeline) withWriter(ctx context.Context, fn func() error) error {
+	writerDone := make(chan error, 1)
+	go func() { writerDone <- p.writer() }()
+	err := fn()
 	close(p.obs)
 	werr := <-writerDone
 	if p.cfg.Keys != nil {
@@ -499,4 +541,43 @@ func (p *Pipeline) checkpointLoop(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// Resolve makes sure the store has the info dictionary of ih: if not, it
+// finds peers (DHT and the given ones), fetches the metadata, matches and
+// records it. It returns the torrent's matches.
+func (p *Pipeline) Resolve(ctx context.Context, ih [20]byte, peers []netip.AddrPort) ([]store.Match, error) {
+	ihHex := hex.EncodeToString(ih[:])
+	if t, err := p.s.Torrent(ihHex); err == nil && len(t.InfoBytes) > 0 {
+		return p.s.MatchesFor(ihHex)
+	}
+	if p.cfg.Fetcher == nil {
+		return nil, fmt.Errorf("torrent %s: metadata unknown and fetching is off", ihHex)
+	}
+	if p.cfg.Peers != nil {
+		more, err := p.cfg.Peers.GetPeers(ctx, ih)
+		if err != nil && len(peers) == 0 {
+			return nil, fmt.Errorf("find peers of %s: %w", ihHex, err)
+		}
+		peers = append(peers, more...)
+	}
+	if len(peers) == 0 {
+		return nil, fmt.Errorf("torrent %s: no peers found to fetch its metadata from", ihHex)
+	}
+	info, err := p.cfg.Fetcher.Fetch(ctx, ih, peers)
+	if err != nil {
+		return nil, fmt.Errorf("fetch metadata of %s: %w", ihHex, err)
+	}
+	t, err := fingerprint.ParseInfo(info)
+	if err != nil {
+		return nil, fmt.Errorf("metadata of %s: %w", ihHex, err)
+	}
+	if _, err := p.rec.Torrent(t, "watch"); err != nil {
+		return nil, err
+	}
+	// Keep the info even without a match: the user asked to watch it.
+	if _, err := p.s.PutTorrent(store.Torrent{InfoHash: t.InfoHash, InfoBytes: t.InfoBytes}); err != nil {
+		return nil, err
+	}
+	return p.s.MatchesFor(ihHex)
 }

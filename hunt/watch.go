@@ -22,7 +22,7 @@ const watchTick = 2 * time.Second
 // ProbeInterval; a torrent that joins the watchlist mid-run gets its first
 // round within watchTick.
 func (p *Pipeline) watchLoop(ctx context.Context) error {
-	if p.cfg.Peers == nil && p.cfg.Trackers == nil && p.cfg.Prober == nil {
+	if !p.cfg.Watch || (p.cfg.Peers == nil && p.cfg.Trackers == nil && p.cfg.Prober == nil) {
 		return nil
 	}
 	last := map[string]time.Time{}
@@ -80,7 +80,7 @@ func (p *Pipeline) WatchOnce(ctx context.Context, ihHex string) (Round, error) {
 	addrs := map[netip.AddrPort]bool{}
 	l1 := func(ap netip.AddrPort, source, detail string) {
 		ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-		if !ap.IsValid() || ap.Port() == 0 {
+		if !ap.IsValid() || ap.Port() == 0 || p.cfg.Self.Contains(ap) {
 			return
 		}
 		r.Harvested++
@@ -109,6 +109,9 @@ func (p *Pipeline) WatchOnce(ctx context.Context, ihHex string) (Round, error) {
 				continue
 			}
 			ap := netip.AddrPortFrom(ip.Unmap(), uint16(o.Port))
+			if p.cfg.Self.Contains(ap) {
+				continue
+			}
 			r.Harvested++
 			addrs[ap] = true
 			o.InfoHash, o.Document, o.Level = ihHex, doc, store.L1Announced
@@ -128,7 +131,9 @@ func (p *Pipeline) WatchOnce(ctx context.Context, ihHex string) (Round, error) {
 	}
 	for _, k := range known {
 		if ip, err := netip.ParseAddr(k.IP); err == nil && k.Port > 0 && k.Port <= 65535 {
-			addrs[netip.AddrPortFrom(ip, uint16(k.Port))] = true
+			if ap := netip.AddrPortFrom(ip, uint16(k.Port)); !p.cfg.Self.Contains(ap) {
+				addrs[ap] = true
+			}
 		}
 	}
 	if p.cfg.Prober == nil || len(targets) == 0 {
@@ -172,6 +177,13 @@ func (p *Pipeline) probe(ctx context.Context, target evidence.Target, ap netip.A
 		}
 	}
 	o := last.Observation
+	if la, err := netip.ParseAddrPort(o.ListenAddr); err == nil {
+		p.cfg.Self.Add(la)
+	}
+	if ctx.Err() != nil {
+		// Interrupted: an unfinished probe proves nothing; do not record it.
+		return 0, nil
+	}
 	if o.IP == "" { // a probe that failed before it built an observation
 		o = store.Observation{Time: time.Now().UTC(), IP: ap.Addr().String(), Port: int(ap.Port()),
 			InfoHash: hex.EncodeToString(target.InfoHash[:]), Level: store.L1Announced, Source: "probe", Error: "probe failed"}

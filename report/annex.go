@@ -17,8 +17,13 @@ import (
 	"github.com/leakhunt/leakhunt/store"
 )
 
-// proofLine is one line of a proofs/*.jsonl file.
+// ProofsName is the file of every bundled record with its proof.
+const ProofsName = "proofs/records.jsonl"
+
+// proofLine is one line of proofs/records.jsonl.
 type proofLine struct {
+	// Peer names the annex the record belongs to ("peer-00001").
+	Peer  string   `json:"peer"`
 	Index int64    `json:"index"`
 	Leaf  string   `json:"leaf"`  // base64 of the exact stored bytes
 	Proof []string `json:"proof"` // base64 hashes, leaf level first
@@ -32,21 +37,26 @@ const proofBatch = 1024
 // batches. It returns the number of records written.
 func (r *run) writeAnnexes(ctx context.Context) (int64, error) {
 	pr := newProver(r.s, r.cp.Size)
+	pw, err := r.b.create(ProofsName)
+	if err != nil {
+		return 0, err
+	}
+	defer pw.abort()
 	var total int64
 	for _, p := range r.peers {
 		if err := ctx.Err(); err != nil {
 			return total, err
 		}
-		n, err := r.writeAnnex(pr, p)
+		n, err := r.writeAnnex(pr, pw, p)
 		if err != nil {
 			return total, fmt.Errorf("annex for %s: %w", p.id(), err)
 		}
 		total += n
 	}
-	return total, nil
+	return total, pw.Close()
 }
 
-func (r *run) writeAnnex(pr *prover, p *peerOut) (int64, error) {
+func (r *run) writeAnnex(pr *prover, pw *bundleFile, p *peerOut) (int64, error) {
 	k := p.agg.key
 	all, err := r.s.PeerObservations(k.InfoHash, k.IP, k.Port)
 	if err != nil {
@@ -66,11 +76,6 @@ func (r *run) writeAnnex(pr *prover, p *peerOut) (int64, error) {
 		return 0, err
 	}
 	defer aw.abort()
-	pw, err := r.b.create(p.proofPath())
-	if err != nil {
-		return 0, err
-	}
-	defer pw.abort()
 	r.annexHeader(aw, p)
 	var written int64
 	leaves := make([][]byte, 0, proofBatch)
@@ -93,7 +98,7 @@ func (r *run) writeAnnex(pr *prover, p *peerOut) (int64, error) {
 			if err := json.Unmarshal(leaves[i], &o); err != nil || o.InfoHash != k.InfoHash || o.IP != k.IP || o.Port != k.Port {
 				return written, fmt.Errorf("log record %d does not belong to this peer: %w", n, store.ErrCorrupt)
 			}
-			line := proofLine{Index: n, Leaf: base64.StdEncoding.EncodeToString(leaves[i]), Proof: make([]string, len(proofs[i]))}
+			line := proofLine{Peer: p.id(), Index: n, Leaf: base64.StdEncoding.EncodeToString(leaves[i]), Proof: make([]string, len(proofs[i]))}
 			for j, h := range proofs[i] {
 				line.Proof[j] = base64.StdEncoding.EncodeToString(h[:])
 			}
@@ -108,9 +113,6 @@ func (r *run) writeAnnex(pr *prover, p *peerOut) (int64, error) {
 		}
 	}
 	p.bundled = written
-	if err := pw.Close(); err != nil {
-		return written, err
-	}
 	return written, aw.Close()
 }
 
@@ -328,7 +330,7 @@ Peers named: %d at level L%d or above; letters: %d
 Contents
   letters/isp-NNN.txt   one takedown letter per abuse contact
   annex/peer-NNNNN.txt  per peer: complete observation history, inclusion proofs, method
-  proofs/peer-NNNNN.jsonl  per record: log index, leaf (base64, exact bytes), proof hashes
+  proofs/records.jsonl  per record: peer, log index, leaf (base64, exact bytes), proof hashes
   peers.csv, evidence.json, index.html, charts/*.svg  summaries
   checkpoint, key.pub   the signed checkpoint and the public key
   MANIFEST              sha256 of every other file

@@ -62,10 +62,10 @@ type LetterData struct {
 	// MinLevel is "L4 served" (in the language).
 	MinLevel string
 	// Checkpoint facts.
-	TreeSize  int64
-	RootHash  string
-	KeyName   string
-	TimeZone  string
+	TreeSize int64
+	RootHash string
+	KeyName  string
+	TimeZone string
 	// ShowLocal is false when local time is UTC.
 	ShowLocal bool
 	LetterID  string

@@ -73,7 +73,7 @@ type peerOut struct {
 
 func (p *peerOut) id() string        { return fmt.Sprintf("peer-%05d", p.n) }
 func (p *peerOut) annexPath() string { return "annex/" + p.id() + ".txt" }
-func (p *peerOut) proofPath() string { return "proofs/" + p.id() + ".jsonl" }
+func (p *peerOut) proofPath() string { return ProofsName }
 func (g *group) letterPath() string  { return fmt.Sprintf("letters/isp-%03d.txt", g.n) }
 
 // run holds one generation's state.
@@ -148,6 +148,7 @@ func Generate(ctx context.Context, s *store.Store, keys *evidence.Keys, opt Opti
 	if sum.BundledRecords, err = r.writeAnnexes(ctx); err != nil {
 		return nil, err
 	}
+	r.log.Info("annexes and proofs written", "records", sum.BundledRecords)
 	for _, g := range r.groups {
 		if err := r.writeLetter(tmpl, g); err != nil {
 			return nil, err
@@ -157,9 +158,11 @@ func Generate(ctx context.Context, s *store.Store, keys *evidence.Keys, opt Opti
 			sum.ContactsUnknown++
 		}
 	}
+	r.log.Info("letters written", "letters", sum.Letters)
 	if err := r.writeExports(); err != nil {
 		return nil, err
 	}
+	r.log.Info("exports written")
 	if err := r.writeBundleFiles(); err != nil {
 		return nil, err
 	}

@@ -103,6 +103,11 @@ func New(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
 	}
+	if uc, ok := conn.(*net.UDPConn); ok {
+		// Replies to a burst of queries arrive together; the kernel caps
+		// this at net.core.rmem_max.
+		_ = uc.SetReadBuffer(4 << 20)
+	}
 	n := &Node{
 		cfg:     cfg,
 		log:     cfg.Logger,

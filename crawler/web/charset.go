@@ -13,7 +13,7 @@ import (
 
 // metaCharset finds a declared charset in <meta charset>, <meta
 // http-equiv=Content-Type content="...; charset=..."> or an XML declaration.
-var metaCharset = regexp.MustCompile(`(?i)(?:<meta\b[^>]{0,512}?\bcharset\s*=\s*["']?|<\?xml\b[^>]{0,200}?\bencoding\s*=\s*["'])([a-z0-9_.:\-]{1,40})`)
+var metaCharset = regexp.MustCompile(`(?i)(?:<meta\b[^>]*?\bcharset\s*=\s*["']?|<\?xml\b[^>]*?\bencoding\s*=\s*["'])([a-z0-9_.:\-]{1,40})`)
 
 // prescanBytes is how far into a document a charset declaration is looked
 // for. HTML says 1024; real pages put long <head>s first, so look further.

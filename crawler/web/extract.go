@@ -45,6 +45,9 @@ const (
 	maxBoxDepth  = 8    // ancestors climbed to find a link's row
 	maxNameGuess = 200  // runes: longer "residual" text is not a name
 	workBudget   = 2_000_000
+	// maxDescribeRetries is how many repeats of a link are read for a
+	// missing name or size.
+	maxDescribeRetries = 3
 )
 
 // ExtractPage finds the magnet, ed2k and .torrent links of an HTML page,
@@ -99,6 +102,7 @@ type extractor struct {
 	current   int          // page number marked current, 0 if none
 	links     []Link
 	index     map[string]int // linkKey → index in links
+	retries   []int          // per link, describe attempts on repeats
 	truncated bool
 	// boxes counts, per ancestor, the distinct links below it.
 	boxes map[*html.Node]*boxCount
@@ -238,7 +242,10 @@ func (e *extractor) newCandidate(n *html.Node, anchor bool, kind LinkKind, link 
 func (e *extractor) add(c candidate) bool {
 	if i, ok := e.index[c.key]; ok {
 		prev := &e.links[i]
-		if prev.Name == "" || prev.Size == 0 {
+		// A link repeated on the page may have its name or size next to
+		// another occurrence; look at a few, not at thousands.
+		if (prev.Name == "" || prev.Size == 0) && e.retries[i] < maxDescribeRetries {
+			e.retries[i]++
 			name, size := e.describe(c)
 			if prev.Name == "" {
 				prev.Name = name
@@ -256,6 +263,7 @@ func (e *extractor) add(c candidate) bool {
 	c.link.Name, c.link.Size = e.describe(c)
 	e.index[c.key] = len(e.links)
 	e.links = append(e.links, c.link)
+	e.retries = append(e.retries, 0)
 	return true
 }
 
@@ -466,6 +474,7 @@ func (e *extractor) residualText(box *html.Node) string {
 	t := e.textSkipping(box, maxBoxText, maxBoxNodes, func(n *html.Node) bool {
 		return n.DataAtom == atom.A && !isName(cleanText(e.text(n, 256, 50)))
 	})
+	e.budget -= len(t) // the regular expressions below cost about this
 	for _, re := range []*regexp.Regexp{textMagnet, textED2K, textTorrent} {
 		t = re.ReplaceAllString(t, " ")
 	}
@@ -548,6 +557,7 @@ func (e *extractor) findSizeIn(box *html.Node, name string) int64 {
 		return size
 	}
 	t := e.text(box, maxBoxText, maxBoxNodes)
+	e.budget -= len(t)
 	if name != "" {
 		t = strings.Replace(t, name, " ", 1)
 	}

@@ -66,7 +66,7 @@ var (
 	// Links pasted as text (bulletin boards). Printable ASCII without
 	// quotes, angle brackets or spaces.
 	textMagnet  = regexp.MustCompile(`(?i)magnet:\?[!#-&(-;=?-~]+`)
-	textED2K    = regexp.MustCompile(`(?i)ed2k://\|file\|[^|\r\n<>"]{1,1000}\|\d{1,20}\|[0-9a-f]{32}\|(?:[^|\r\n<>"\s]*\|){0,8}/?`)
+	textED2K    = regexp.MustCompile(`(?i)ed2k://\|file\|[^|\r\n<>"]+\|\d{1,20}\|[0-9a-f]{32}\|(?:[^|\r\n<>"\s]*\|){0,8}/?`)
 	textTorrent = regexp.MustCompile(`(?i)https?://[!#-&(-;=?-~]+?\.torrent\b`)
 )
 

@@ -1,25 +1,16 @@
-// Command gen writes the synthetic leaked documents in testdata/leaks.
-// Every name, account and address in them is invented; the output is
-// deterministic, so running it again reproduces the committed files.
+// Command gen writes the synthetic leaked documents of internal/demodata
+// into testdata/leaks:
 //
 //	go run ./testdata/gen -out testdata/leaks
 package main
 
 import (
-	"bytes"
 	"flag"
-	"fmt"
 	"log"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
-)
 
-var (
-	family = []string{"架空", "試験", "見本", "仮名", "例示", "模擬", "検証", "偽田", "虚山", "空野"}
-	given  = []string{"太郎", "花子", "一郎", "桜", "健", "美咲", "翔", "陽菜", "大輝", "結衣"}
-	banks  = []string{"テスト銀行", "サンプル信用金庫", "架空信託銀行", "ダミー銀行"}
-	latin  = []string{"Fake", "Sample", "Dummy", "Test", "Example", "Mock"}
+	"github.com/leakhunt/leakhunt/internal/demodata"
 )
 
 func main() {
@@ -28,70 +19,9 @@ func main() {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		log.Fatal(err)
 	}
-	r := rand.New(rand.NewPCG(2026, 11))
-	files := map[string][]byte{
-		"tuition_fees_2026.csv": tuition(r, 4000),
-		"incident_memo.txt":     memo(),
-		"staff_roster.tsv":      roster(r, 900),
-		"member_db_export.sql":  sqlDump(r, 12000),
-	}
-	for name, b := range files {
+	for name, b := range demodata.Documents() {
 		if err := os.WriteFile(filepath.Join(*out, name), b, 0o644); err != nil {
 			log.Fatal(err)
 		}
 	}
-}
-
-func name(r *rand.Rand) string { return family[r.IntN(len(family))] + " " + given[r.IntN(len(given))] }
-
-func tuition(r *rand.Rand, n int) []byte {
-	var b bytes.Buffer
-	b.WriteString("# SYNTHETIC TEST DATA — all names and accounts are fake (leakhunt testdata)\n")
-	b.WriteString("学籍番号,氏名,学年,授業料(円),振込先銀行,支店番号,口座番号,口座名義,納付期限\n")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "S%07d,%s,%d,%d,%s,%03d,%07d,%s,2026-%02d-%02d\n",
-			1000000+i, name(r), 1+r.IntN(6), 50000+r.IntN(40)*2500,
-			banks[r.IntN(len(banks))], r.IntN(1000), r.IntN(10000000), "カ)テスト", 1+r.IntN(12), 1+r.IntN(28))
-	}
-	return b.Bytes()
-}
-
-func memo() []byte {
-	var b bytes.Buffer
-	b.WriteString("SYNTHETIC TEST DOCUMENT — fictitious organisation, people and events.\n\n")
-	b.WriteString("社外秘 / CONFIDENTIAL\n件名: 授業料管理システムの障害対応について（架空）\n\n")
-	for i := 1; i <= 40; i++ {
-		fmt.Fprintf(&b, "%d. 架空の手順 %d: 見本データのバックアップを確認し、検証担当 (example-%02d@example.invalid) に報告する。\n", i, i, i)
-		fmt.Fprintf(&b, "   Step %d (fictitious): verify the sample backup and report to the test owner.\n", i)
-	}
-	b.WriteString("\n— 架空株式会社 情報システム部 (fictitious)\n")
-	return b.Bytes()
-}
-
-func roster(r *rand.Rand, n int) []byte {
-	var b bytes.Buffer
-	b.WriteString("# SYNTHETIC TEST DATA — fake staff roster (leakhunt testdata)\n")
-	b.WriteString("社員番号\t氏名\t部署\t内線\t生年月日\tメール\n")
-	depts := []string{"総務部", "経理部", "情報システム部", "教務課"}
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "E%05d\t%s\t%s\t%04d\t19%02d-%02d-%02d\tstaff%05d@example.invalid\n",
-			i, name(r), depts[r.IntN(len(depts))], r.IntN(10000), 50+r.IntN(50), 1+r.IntN(12), 1+r.IntN(28), i)
-	}
-	return b.Bytes()
-}
-
-func sqlDump(r *rand.Rand, n int) []byte {
-	var b bytes.Buffer
-	b.WriteString("-- SYNTHETIC TEST DATA: fictitious member database export (leakhunt testdata)\n")
-	b.WriteString("CREATE TABLE members (id INTEGER PRIMARY KEY, name TEXT, email TEXT, phone TEXT, card TEXT, note TEXT);\n")
-	for i := 0; i < n; i++ {
-		note := make([]byte, 40+r.IntN(60))
-		for j := range note {
-			note[j] = "abcdefghijklmnopqrstuvwxyz0123456789 "[r.IntN(37)]
-		}
-		fmt.Fprintf(&b, "INSERT INTO members VALUES (%d, '%s %s', 'member%06d@example.invalid', '000-%04d-%04d', 'TEST-%04d-%04d-%04d-%04d', '%s');\n",
-			i, latin[r.IntN(len(latin))], latin[r.IntN(len(latin))], i, r.IntN(10000), r.IntN(10000),
-			r.IntN(10000), r.IntN(10000), r.IntN(10000), r.IntN(10000), note)
-	}
-	return b.Bytes()
 }

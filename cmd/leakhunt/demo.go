@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/fingerprint"
+	"github.com/leakhunt/leakhunt/hunt"
+	"github.com/leakhunt/leakhunt/internal/demo"
+	"github.com/leakhunt/leakhunt/report"
+	"github.com/leakhunt/leakhunt/store"
+)
+
+func runDemo(ctx context.Context, e *env, args []string) error {
+	fl, c := newFlags(e, "demo", "[--out DIR]\n\nStarts a swarm on loopback sharing synthetic leaks, decoys, an honest seeder, a lying\npeer and an address with nothing behind it; hunts it with the real pipeline; writes a report.")
+	out := fl.String("out", "./leakhunt-demo", "output `directory` (its store, documents and report are replaced)")
+	timeout := fl.Duration("timeout", 90*time.Second, "give up after this `long`")
+	lang := fl.String("lang", "en", "letter language: en or ja")
+	if err := parse(fl, args); err != nil {
+		return err
+	}
+	res, err := Demo(ctx, e, c, *out, *timeout, *lang)
+	if err != nil {
+		return err
+	}
+	if len(res.wrong) > 0 {
+		return fmt.Errorf("demo found wrong evidence: %s", strings.Join(res.wrong, "; "))
+	}
+	if len(res.missing) > 0 {
+		return fmt.Errorf("demo did not find everything within %s: missing %s", *timeout, strings.Join(res.missing, "; "))
+	}
+	return nil
+}
+
+type demoResult struct {
+	storePath       string
+	reportDir       string
+	missing, wrong  []string
+	scenarioTorrent []demo.Torrent
+}
+
+// Demo runs the demo into out and returns what it found against what it
+// should have found. It stops as soon as everything was found.
+func Demo(ctx context.Context, e *env, c *common, out string, timeout time.Duration, lang string) (*demoResult, error) {
+	log := c.logger(e)
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, err
+	}
+	// Replace only what an earlier demo wrote.
+	for _, name := range []string{"leakhunt.db", "leakhunt.db.key", "leakhunt.db.pub", "leakhunt.db.docs", "documents", "report", "report.zip"} {
+		if err := os.RemoveAll(filepath.Join(out, name)); err != nil {
+			return nil, err
+		}
+	}
+	fmt.Fprintln(e.stderr, "demo: starting a swarm on 127.0.0.1 (24 DHT nodes, 5 torrents, honest seeders, a lying peer, an empty address)")
+	sc, err := demo.Start(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer sc.Close()
+
+	// The client's leaked files: catalogue them.
+	storePath := filepath.Join(out, "leakhunt.db")
+	s, err := store.Open(storePath, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	docDir := filepath.Join(out, "documents")
+	if err := os.MkdirAll(docDir, 0o755); err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(sc.Documents))
+	for n := range sc.Documents {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		p := filepath.Join(docDir, n)
+		if err := os.WriteFile(p, sc.Documents[n], 0o644); err != nil {
+			return nil, err
+		}
+		fp, err := fingerprint.File(p, nil)
+		if err != nil {
+			return nil, err
+		}
+		if _, _, err := s.AddDocument(store.Document{Case: "demo", Name: n, Fingerprint: fp}, p); err != nil {
+			return nil, err
+		}
+	}
+	fmt.Fprintf(e.stderr, "demo: catalogued %d synthetic leaked documents in %s\n", len(names), docDir)
+
+	// Hunt it with the real pipeline: our DHT node samples the swarm, fetches
+	// metadata, matches, and probes the peers of every match.
+	h := huntFlags{listen: "127.0.0.1:0", bootstrap: sc.Bootstrap(), allowLocal: true, rate: 2000,
+		fetches: 16, probes: 8, probe: true, probeInterval: 4 * time.Second, watch: true}
+	rec, err := hunt.NewRecorder(s)
+	if err != nil {
+		return nil, err
+	}
+	node, err := startDHT(s, &h, log)
+	if err != nil {
+		return nil, err
+	}
+	defer node.Close()
+	cfg, err := pipelineConfig(s, &h, node, log)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Sources = append(cfg.Sources, node)
+	cfg.CheckpointInterval = 10 * time.Second
+	p, err := hunt.New(s, rec, cfg)
+	if err != nil {
+		return nil, err
+	}
+	hctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- p.Run(hctx) }()
+	stop := liveView(hctx, e, c, 10*time.Second, func(el time.Duration) []string { return statusLines(el, p.Stats(), node) })
+	res := &demoResult{storePath: storePath, scenarioTorrent: sc.Torrents}
+	t := time.NewTicker(500 * time.Millisecond)
+wait:
+	for {
+		select {
+		case <-hctx.Done():
+			break wait
+		case <-t.C:
+			// Stop once everything is found, after one more probe round so
+			// first and last seen differ.
+			missing, wrong, err := sc.Check(s)
+			if err != nil {
+				cancel()
+				return nil, err
+			}
+			res.missing, res.wrong = missing, wrong
+			if len(missing) == 0 {
+				break wait
+			}
+		}
+	}
+	t.Stop()
+	cancel()
+	runErr := <-done
+	stop()
+	if runErr != nil && !errors.Is(runErr, context.Canceled) && !errors.Is(runErr, context.DeadlineExceeded) {
+		return nil, runErr
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if res.missing, res.wrong, err = sc.Check(s); err != nil {
+		return nil, err
+	}
+	if err := printFindings(e, s, sc); err != nil {
+		return nil, err
+	}
+
+	// The report: letters, exports and a bundle anyone can verify.
+	keys, err := evidence.LoadOrCreateKeys(s.Path(), "leakhunt")
+	if err != nil {
+		return nil, err
+	}
+	opt := report.DefaultOptions()
+	opt.OutDir = filepath.Join(out, "report")
+	opt.Lang = lang
+	opt.Version = version
+	opt.Logger = log
+	opt.Config = report.FileConfig{
+		Contractor:    report.Identity{Name: "Demo Leak Response Ltd. (fictitious)", Address: "1-2-3 Example, Chiyoda-ku, Tokyo (fictitious)", Email: "takedown@example.invalid"},
+		Client:        "Example Juku Co. (fictitious)",
+		CaseReference: "DEMO-2026-001",
+	}
+	sum, err := report.Generate(ctx, s, keys, opt)
+	if err != nil {
+		return nil, fmt.Errorf("write report: %w", err)
+	}
+	res.reportDir = sum.Dir
+	fmt.Fprintf(e.stdout, "\nreport: %s (%d peers named, %d letters; records covered by the signed checkpoint: %d)\n", sum.Dir, sum.Peers, sum.Letters, sum.Records)
+	fmt.Fprintf(e.stdout, "check it offline: leakhunt verify %s\n", sum.Dir)
+	return res, nil
+}
+
+// printFindings prints each torrent of the scenario with its verdict and
+// peers by level.
+func printFindings(e *env, s *store.Store, sc *demo.Scenario) error {
+	fmt.Fprintln(e.stdout, "What the hunt found:")
+	for _, t := range sc.Torrents {
+		ms, err := s.MatchesFor(t.InfoHash)
+		if err != nil {
+			return err
+		}
+		verdict := "no match"
+		for _, m := range ms {
+			if m.Verdict == fingerprint.VerdictProven {
+				verdict = fmt.Sprintf("PROVEN: carries %s (%s, %d/%d pieces)", m.DocumentName, m.Method, m.PiecesMatched, m.PiecesChecked)
+			}
+		}
+		fmt.Fprintf(e.stdout, "\n%s  %q (%s)\n  %s\n", t.InfoHash, t.Name, t.Role, verdict)
+		peers, err := s.PeersOf(t.InfoHash)
+		if err != nil {
+			return err
+		}
+		if len(peers) == 0 {
+			continue
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		for _, p := range peers {
+			what := levelMeaning[p.Level]
+			if len(p.PiecesFailed) > 0 {
+				what += fmt.Sprintf("; pieces %s FAILED verification", intsString(p.PiecesFailed))
+			}
+			if len(p.PiecesVerified) > 0 {
+				what += fmt.Sprintf("; pieces %s verified", intsString(p.PiecesVerified))
+			}
+			fmt.Fprintf(tw, "  L%d\t%s:%d\t%s\t%s\n", p.Level, p.IP, p.Port, sanitizeCell(p.Client), what)
+		}
+		tw.Flush()
+	}
+	return nil
+}
+
+var levelMeaning = [6]string{
+	"listed",
+	"announced only (DHT/tracker/PEX listing, not proof)",
+	"connected: handshake completed",
+	"claims pieces of the document",
+	"served a verified piece of the document",
+	"served the whole document, verified",
+}

@@ -1,0 +1,383 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/leakhunt/leakhunt/crawler"
+	"github.com/leakhunt/leakhunt/crawler/dht"
+	"github.com/leakhunt/leakhunt/crawler/metadata"
+	"github.com/leakhunt/leakhunt/crawler/web"
+	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/hunt"
+	"github.com/leakhunt/leakhunt/store"
+)
+
+// version is recorded in every observation.
+const version = "0.1.0"
+
+// listFlag is a repeatable flag that also accepts comma-separated values.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
+}
+
+// huntFlags are the flags of hunt, crawl and watch.
+type huntFlags struct {
+	config        string
+	bootstrap     listFlag
+	listen        string
+	duration      time.Duration
+	web           listFlag
+	torznab       string
+	torznabKey    string
+	keywords      listFlag
+	profile       string
+	maxPages      int
+	fetches       int
+	probes        int
+	probe         bool
+	fullCopy      bool
+	probeInterval time.Duration
+	ntp           listFlag
+	allowLocal    bool
+	rate          float64
+	watch         bool // not a flag: crawl turns the watch stage off
+}
+
+func (h *huntFlags) register(fl *flag.FlagSet) {
+	fl.StringVar(&h.config, "config", "", "JSON `file` of flag values (keys are flag names; command-line flags win)")
+	fl.Var(&h.bootstrap, "bootstrap", "DHT bootstrap nodes `host:port,...` (default: the public routers)")
+	fl.StringVar(&h.listen, "listen", "0.0.0.0:0", "UDP `address` of our DHT node (a fixed port helps after restarts)")
+	fl.DurationVar(&h.duration, "duration", 0, "stop after this `long` (0: until interrupted)")
+	fl.Var(&h.web, "web", "index page or feed `URL` to crawl (repeatable)")
+	fl.StringVar(&h.torznab, "torznab", "", "Torznab endpoint `URL` (Jackett, Prowlarr)")
+	fl.StringVar(&h.torznabKey, "torznab-key", "", "Torznab API `key`")
+	fl.Var(&h.keywords, "keyword", "extra Torznab search `words` besides the catalog's document names (repeatable)")
+	fl.StringVar(&h.profile, "profile", "", "site profiles `file` (JSON CSS selectors) for index pages")
+	fl.IntVar(&h.maxPages, "max-pages", 20, "most pages followed from one start URL")
+	fl.IntVar(&h.fetches, "fetches", 64, "concurrent metadata fetches")
+	fl.IntVar(&h.probes, "probes", 16, "concurrent peer probes")
+	fl.BoolVar(&h.probe, "probe", true, "probe the peers of matched torrents (false: record L1 listings only)")
+	fl.BoolVar(&h.fullCopy, "full-copy", false, "download every piece of the document from each peer (L5) instead of one (L4)")
+	fl.DurationVar(&h.probeInterval, "probe-interval", 10*time.Minute, "how often each matched torrent's peers are harvested and probed again")
+	fl.Var(&h.ntp, "ntp", "NTP servers to measure our clock offset against (default: pool.ntp.org)")
+	fl.BoolVar(&h.allowLocal, "allow-local", false, "allow loopback and private addresses (local test swarms)")
+	fl.Float64Var(&h.rate, "rate", 500, "DHT packets per second")
+}
+
+// applyConfigFile sets, from a JSON object of flag names to values, every
+// flag not given on the command line.
+func applyConfigFile(fl *flag.FlagSet, path string) error {
+	if path == "" {
+		return nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return usagef("config: %v", err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return usagef("config %q: %v", path, err)
+	}
+	given := map[string]bool{}
+	fl.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	for k, v := range m {
+		if fl.Lookup(k) == nil {
+			return usagef("config %q: unknown setting %q", path, k)
+		}
+		if given[k] {
+			continue
+		}
+		var s string
+		switch v := v.(type) {
+		case []any:
+			parts := make([]string, len(v))
+			for i, x := range v {
+				parts[i] = fmt.Sprint(x)
+			}
+			s = strings.Join(parts, ",")
+		default:
+			s = fmt.Sprint(v)
+		}
+		if err := fl.Set(k, s); err != nil {
+			return usagef("config %q: %s: %v", path, k, err)
+		}
+	}
+	return nil
+}
+
+// components are what a pipeline run needs besides the store.
+type components struct {
+	node    *dht.Node
+	sources []crawler.Source
+	closers []func()
+}
+
+func (c *components) close() {
+	for i := len(c.closers) - 1; i >= 0; i-- {
+		c.closers[i]()
+	}
+}
+
+const (
+	stateDHTNodes = "dht.nodes"
+	stateDHTID    = "dht.id"
+)
+
+// startDHT starts our DHT node, restoring its ID and node table from the store.
+func startDHT(s *store.Store, h *huntFlags, log *slog.Logger) (*dht.Node, error) {
+	cfg := dht.DefaultConfig()
+	cfg.ListenAddr = h.listen
+	if len(h.bootstrap) > 0 {
+		cfg.Bootstrap = h.bootstrap
+	}
+	cfg.AllowLocal = h.allowLocal
+	cfg.RateLimit = h.rate
+	cfg.Logger = log
+	if b, err := s.State(stateDHTID); err == nil && len(b) == 20 {
+		cfg.NodeID = [20]byte(b)
+	}
+	if b, err := s.State(stateDHTNodes); err == nil {
+		json.Unmarshal(b, &cfg.KnownNodes) // a damaged table only costs a bootstrap
+	}
+	n, err := dht.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	id := n.ID()
+	if err := s.PutState(stateDHTID, id[:]); err != nil {
+		n.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+func saveNodes(s *store.Store, n *dht.Node) error {
+	b, err := json.Marshal(n.Nodes())
+	if err != nil {
+		return err
+	}
+	return s.PutState(stateDHTNodes, b)
+}
+
+// webSources builds the web, feed and Torznab sources.
+func webSources(s *store.Store, h *huntFlags, log *slog.Logger) ([]crawler.Source, []func(), error) {
+	var out []crawler.Source
+	var closers []func()
+	cfg := web.DefaultConfig()
+	cfg.MaxPages = h.maxPages
+	cfg.AllowLoopback = h.allowLocal
+	cfg.AllowPrivate = h.allowLocal
+	cfg.Logger = log
+	cfg.UserAgent = "leakhunt/" + version
+	if h.profile != "" {
+		ps, err := web.LoadProfiles(h.profile)
+		if err != nil {
+			return nil, nil, usagef("profile: %v", err)
+		}
+		cfg.Profiles = ps
+	}
+	if len(h.web) > 0 {
+		c, err := web.New(cfg, h.web)
+		if err != nil {
+			return nil, nil, err
+		}
+		out, closers = append(out, c), append(closers, c.Close)
+	}
+	if h.torznab != "" {
+		tz, err := web.NewTorznabSource(cfg, web.TorznabConfig{Endpoint: h.torznab, APIKey: h.torznabKey, Queries: h.keywords,
+			QueryFunc: func(context.Context) ([]string, error) {
+				docs, err := s.Documents()
+				if err != nil {
+					return nil, err
+				}
+				var qs []string
+				for _, d := range docs {
+					if q := web.QueryFromName(d.Name); q != "" {
+						qs = append(qs, q)
+					}
+				}
+				return qs, nil
+			}})
+		if err != nil {
+			return nil, nil, err
+		}
+		out, closers = append(out, tz), append(closers, tz.Close)
+	}
+	return out, closers, nil
+}
+
+// pipelineConfig wires the pipeline's components from the flags.
+func pipelineConfig(s *store.Store, h *huntFlags, node *dht.Node, log *slog.Logger) (hunt.Config, error) {
+	cfg := hunt.DefaultConfig()
+	cfg.Logger = log
+	cfg.Version = version
+	cfg.MaxFetches, cfg.MaxProbes = h.fetches, h.probes
+	cfg.ProbeInterval = h.probeInterval
+	cfg.Self = hunt.NewSelfSet()
+	mcfg := metadata.DefaultConfig()
+	mcfg.Logger = log
+	var d net.Dialer
+	mcfg.Dial = cfg.Self.Dialer(d.DialContext)
+	cfg.Fetcher = metadata.New(mcfg)
+	if node != nil {
+		cfg.Peers = node
+	}
+	ccfg := evidence.DefaultClockConfig()
+	if len(h.ntp) > 0 {
+		ccfg.Servers = h.ntp
+	}
+	if h.allowLocal && len(h.ntp) == 0 {
+		ccfg.Servers = nil // a local swarm is offline: do not ask the internet
+	}
+	cfg.Clock = evidence.NewClock(ccfg)
+	if h.probe {
+		pcfg := evidence.DefaultConfig()
+		pcfg.Version = version
+		pcfg.Clock = cfg.Clock
+		pcfg.FullCopy = h.fullCopy
+		pcfg.Concurrency = h.probes
+		pcfg.Logger = log
+		cfg.Prober = evidence.NewProber(pcfg)
+	}
+	keys, err := evidence.LoadOrCreateKeys(s.Path(), "leakhunt")
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Keys = keys
+	return cfg, nil
+}
+
+func runHunt(ctx context.Context, e *env, args []string) error {
+	fl, c := newFlags(e, "hunt", "[flags]\n\nCrawls the DHT and the web sources, matches everything seen against the catalog,\nand harvests and probes the peers of every match, storing graded evidence.")
+	h := huntFlags{watch: true}
+	h.register(fl)
+	if err := parse(fl, args); err != nil {
+		return err
+	}
+	if err := applyConfigFile(fl, h.config); err != nil {
+		return err
+	}
+	return huntWith(ctx, e, c, &h, true, true)
+}
+
+// huntWith runs the pipeline with the DHT and/or the web sources.
+func huntWith(ctx context.Context, e *env, c *common, h *huntFlags, withDHT, withWeb bool) error {
+	log := c.logger(e)
+	s, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	rec, err := hunt.NewRecorder(s)
+	if err != nil {
+		return err
+	}
+	var comp components
+	defer comp.close()
+	if withDHT {
+		n, err := startDHT(s, h, log)
+		if err != nil {
+			return err
+		}
+		comp.node = n
+		comp.sources = append(comp.sources, n)
+		comp.closers = append(comp.closers, func() {
+			if err := saveNodes(s, n); err != nil {
+				fmt.Fprintln(e.stderr, "leakhunt: save DHT nodes:", err)
+			}
+			n.Close()
+		})
+	}
+	if withWeb {
+		srcs, closers, err := webSources(s, h, log)
+		if err != nil {
+			return err
+		}
+		comp.sources = append(comp.sources, srcs...)
+		comp.closers = append(comp.closers, closers...)
+	}
+	cfg, err := pipelineConfig(s, h, comp.node, log)
+	if err != nil {
+		return err
+	}
+	cfg.Sources = comp.sources
+	cfg.Watch = h.watch
+	p, err := hunt.New(s, rec, cfg)
+	if err != nil {
+		return err
+	}
+	if h.duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.duration)
+		defer cancel()
+	}
+	stop := liveView(ctx, e, c, 30*time.Second, func(el time.Duration) []string {
+		return statusLines(el, p.Stats(), comp.node)
+	})
+	err = p.Run(ctx)
+	stop()
+	if errors.Is(err, context.DeadlineExceeded) && h.duration > 0 {
+		return nil // --duration elapsed: a normal end
+	}
+	return err
+}
+
+func statusLines(el time.Duration, st hunt.Stats, n *dht.Node) []string {
+	var lines []string
+	if n != nil {
+		ds := n.Stats()
+		rate := 0.0
+		if el > 0 {
+			rate = float64(ds.SamplesReceived) / el.Seconds()
+		}
+		lines = append(lines, fmt.Sprintf("dht      %d nodes, %d sampled (%.0f/s), %d get_peers / %d announces heard", ds.NodesInTable+ds.NodesTracked, ds.SamplesReceived, rate, ds.GetPeersHeard, ds.AnnouncesHeard))
+	}
+	lines = append(lines,
+		fmt.Sprintf("pipeline %s: %d sightings, %d new infohashes, metadata %d ok / %d failed, %d dropped", el, st.Sightings, st.NewInfohashes, st.MetadataOK, st.MetadataFail, st.Dropped),
+		fmt.Sprintf("matches  %d (%d proven) in %d torrents", st.Matches, st.Proven, st.Torrents),
+		fmt.Sprintf("peers    L1 %d  L2 %d  L3 %d  L4 %d  L5 %d  (%d probes, %d observations)", st.PeersByLevel[1], st.PeersByLevel[2], st.PeersByLevel[3], st.PeersByLevel[4], st.PeersByLevel[5], st.Probes, st.Observations),
+	)
+	return lines
+}
+
+func runCrawl(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || (args[0] != "dht" && args[0] != "web") {
+		return usagef("crawl: want 'crawl dht [flags]' or 'crawl web URL... [flags]'")
+	}
+	kind := args[0]
+	fl, c := newFlags(e, "crawl "+kind, "[flags]")
+	var h huntFlags
+	h.register(fl)
+	if err := parse(fl, args[1:]); err != nil {
+		return err
+	}
+	if err := applyConfigFile(fl, h.config); err != nil {
+		return err
+	}
+	h.probe = false
+	if kind == "web" {
+		h.web = append(h.web, fl.Args()...)
+		if len(h.web) == 0 && h.torznab == "" {
+			return usagef("crawl web: give at least one URL, or --torznab")
+		}
+		return huntWith(ctx, e, c, &h, false, true)
+	}
+	return huntWith(ctx, e, c, &h, true, false)
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/leakhunt/leakhunt/fingerprint"
+	"github.com/leakhunt/leakhunt/hunt"
+	"github.com/leakhunt/leakhunt/store"
+)
+
+func runWatch(ctx context.Context, e *env, args []string) error {
+	fl, c := newFlags(e, "watch", "[flags] INFOHASH|MAGNET|TORRENT\n\nHarvests the peers of one torrent (DHT, trackers, PEX) and probes each, every\n--probe-interval, until --duration or Ctrl-C (--rounds N stops after N rounds).")
+	h := huntFlags{watch: true}
+	h.register(fl)
+	rounds := fl.Int("rounds", 0, "stop after this many rounds (0: until --duration or interrupted)")
+	if err := parse(fl, args); err != nil {
+		return err
+	}
+	if err := applyConfigFile(fl, h.config); err != nil {
+		return err
+	}
+	if fl.NArg() != 1 {
+		fl.Usage()
+		return usagef("watch: give one infohash, magnet or .torrent file")
+	}
+	log := c.logger(e)
+	s, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	rec, err := hunt.NewRecorder(s)
+	if err != nil {
+		return err
+	}
+
+	// Work out the infohash, and what the argument itself tells.
+	arg := fl.Arg(0)
+	var ihHex string
+	var peers []netip.AddrPort
+	switch {
+	case isLink(arg):
+		l, err := fingerprint.ParseLink(arg)
+		if err != nil {
+			return usagef("watch: %v", err)
+		}
+		if l.BTIH == "" {
+			return usagef("watch: the link has no BitTorrent infohash (urn:btih)")
+		}
+		ihHex = l.BTIH
+		for _, a := range l.Peers {
+			if ap, err := netip.ParseAddrPort(a); err == nil {
+				peers = append(peers, ap)
+			}
+		}
+	case len(arg) == 40 && !strings.ContainsAny(arg, "/."):
+		ihHex = strings.ToLower(arg)
+	default:
+		b, err := os.ReadFile(arg)
+		if err != nil {
+			return err
+		}
+		t, err := fingerprint.ParseTorrentFile(b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", arg, err)
+		}
+		if _, err := rec.Torrent(t, "file:"+arg); err != nil {
+			return err
+		}
+		if _, err := s.PutTorrent(store.Torrent{InfoHash: t.InfoHash, InfoBytes: t.InfoBytes, Trackers: t.Trackers}); err != nil {
+			return err
+		}
+		ihHex = t.InfoHash
+	}
+	ih, err := store.ParseInfohash(ihHex)
+	if err != nil {
+		return usagef("watch: %v", err)
+	}
+
+	n, err := startDHT(s, &h, log)
+	if err != nil {
+		return err
+	}
+	defer func() { saveNodes(s, n); n.Close() }()
+	cfg, err := pipelineConfig(s, &h, n, log)
+	if err != nil {
+		return err
+	}
+	p, err := hunt.New(s, rec, cfg)
+	if err != nil {
+		return err
+	}
+	if h.duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.duration)
+		defer cancel()
+	}
+	ms, err := p.Resolve(ctx, ih, peers)
+	if err != nil {
+		return err
+	}
+	proven := 0
+	for _, m := range ms {
+		if m.Verdict == fingerprint.VerdictProven {
+			proven++
+		}
+	}
+	if proven == 0 {
+		fmt.Fprintf(e.stderr, "leakhunt: warning: %s carries no catalogued document that was proven; peers are recorded at L1 only\n", ihHex)
+	}
+	if err := s.Watch(store.WatchEntry{InfoHash: ihHex, Reason: "user"}); err != nil {
+		return err
+	}
+	round := 0
+	err = p.Watch(ctx, ihHex, *rounds, func(r hunt.Round) {
+		round++
+		fmt.Fprintf(e.stdout, "%s round %d: %d addresses harvested, %d probed: L1 %d, L2 %d, L3 %d, L4 %d, L5 %d\n",
+			time.Now().UTC().Format(time.RFC3339), round, r.Harvested, r.Probed, r.Levels[1], r.Levels[2], r.Levels[3], r.Levels[4], r.Levels[5])
+	})
+	if errors.Is(err, context.DeadlineExceeded) && h.duration > 0 {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,66 @@
+package hunt
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// selfTTL is how long a local address of one of our connections is
+// remembered.
+const selfTTL = 2 * time.Hour
+
+// SelfSet remembers the local addresses of our own connections. Peers
+// report our connections back to us (PEX lists every connected peer, our
+// metadata fetches and probes included), and leakhunt must never record
+// itself as a peer. Safe for concurrent use; the zero value is not usable,
+// use [NewSelfSet].
+type SelfSet struct {
+	mu sync.Mutex
+	m  map[netip.AddrPort]time.Time
+}
+
+// NewSelfSet returns an empty set.
+func NewSelfSet() *SelfSet { return &SelfSet{m: map[netip.AddrPort]time.Time{}} }
+
+// Add remembers a local address of one of our connections.
+func (s *SelfSet) Add(ap netip.AddrPort) {
+	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	if len(s.m) > 100_000 {
+		for k, t := range s.m {
+			if now.Sub(t) > selfTTL {
+				delete(s.m, k)
+			}
+		}
+	}
+	s.m[ap] = now
+}
+
+// Contains reports whether ap is, or recently was, the local address of
+// one of our connections.
+func (s *SelfSet) Contains(ap netip.AddrPort) bool {
+	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.m[ap]
+	return ok && time.Since(t) < selfTTL
+}
+
+// Dialer wraps a dial function so that the local address of every TCP
+// connection it opens is remembered.
+func (s *SelfSet) Dialer(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err == nil {
+			if la, ok := c.LocalAddr().(*net.TCPAddr); ok {
+				s.Add(la.AddrPort())
+			}
+		}
+		return c, err
+	}
+}
