@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"testing"
@@ -141,6 +142,14 @@ func BenchmarkGenerate(b *testing.B) {
 					opt.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 				}
 				opt.OutDir = filepath.Join(dir, fmt.Sprintf("out-L%d-%d", lvl, i))
+				if pf := os.Getenv("LEAKHUNT_BENCH_PROF"); pf != "" {
+					f, err := os.Create(fmt.Sprintf("%s.L%d", pf, lvl))
+					if err != nil {
+						b.Fatal(err)
+					}
+					pprof.StartCPUProfile(f)
+					defer pprof.StopCPUProfile()
+				}
 				t0 := time.Now()
 				sum, err := Generate(context.Background(), s, keys, opt)
 				if err != nil {

@@ -652,3 +652,45 @@ func TestDiscoverInterval(t *testing.T) {
 		t.Error("name")
 	}
 }
+
+func TestTimeoutRetried(t *testing.T) {
+	ctx := testContext(t)
+	var mu sync.Mutex
+	calls := 0
+	srv := newServer(t, nil, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/robots.txt" {
+			http.NotFound(w, r)
+			return
+		}
+		mu.Lock()
+		calls++
+		n := calls
+		mu.Unlock()
+		if n == 1 {
+			// Stall past the client's timeout, then give up.
+			select {
+			case <-r.Context().Done():
+			case <-time.After(5 * time.Second):
+			}
+			return
+		}
+		fmt.Fprint(w, "ok")
+	})
+	cfg := testConfig()
+	cfg.RequestTimeout = 200 * time.Millisecond
+	cfg.Retries = 1
+	c, err := NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	res, err := c.Get(ctx, mustURL(t, srv.URL+"/slow"))
+	if err != nil || string(res.Body) != "ok" {
+		t.Fatalf("err %v: a timed-out attempt must be retried", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if calls != 2 {
+		t.Errorf("%d calls, want 2", calls)
+	}
+}

@@ -20,6 +20,7 @@ type AddressError struct {
 	Reason string
 }
 
+// Error says which address was refused and why.
 func (e *AddressError) Error() string {
 	return fmt.Sprintf("connect to %s refused: %s %v", e.Addr, e.Reason, ErrForbiddenAddress)
 }

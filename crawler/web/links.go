@@ -25,6 +25,7 @@ const (
 	LinkHash
 )
 
+// String returns "magnet", "ed2k", "torrent" or "infohash".
 func (k LinkKind) String() string {
 	switch k {
 	case LinkMagnet:

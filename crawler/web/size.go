@@ -63,6 +63,9 @@ func foldWidth(s string) string {
 // one was found. KB, MB, GB are read as binary units, as torrent sites mean
 // them; the result is approximate unless the text gives bytes.
 func FindSize(s string) (int64, bool) {
+	if strings.IndexFunc(s, func(r rune) bool { return (r >= '0' && r <= '9') || (r >= '０' && r <= '９') }) < 0 {
+		return 0, false
+	}
 	s = foldWidth(s)
 	for _, m := range sizeRe.FindAllStringSubmatch(s, 8) {
 		if n, ok := sizeValue(m[1], m[2], m[3]); ok {
@@ -75,8 +78,14 @@ func FindSize(s string) (int64, bool) {
 // wholeSize reports whether s, trimmed, is nothing but a size (a table
 // cell), and its value.
 func wholeSize(s string) (int64, bool) {
-	s = strings.TrimSpace(foldWidth(s))
-	if s == "" || len(s) > 40 {
+	s = strings.TrimSpace(s)
+	if s == "" || len(s) > 60 {
+		return 0, false
+	}
+	s = foldWidth(s)
+	// Cheap refusal first: a size starts with a digit (after at most one
+	// boundary character).
+	if !isDigit(s[0]) && (len(s) < 2 || !isDigit(s[1])) {
 		return 0, false
 	}
 	loc := sizeRe.FindStringSubmatchIndex(s)
@@ -127,3 +136,5 @@ func sizeValue(intPart, frac, unit string) (int64, bool) {
 	}
 	return v, true
 }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }

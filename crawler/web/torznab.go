@@ -23,6 +23,7 @@ type TorznabError struct {
 	Description string
 }
 
+// Error returns the server's code and description.
 func (e *TorznabError) Error() string {
 	return fmt.Sprintf("torznab error %s: %s", e.Code, e.Description)
 }

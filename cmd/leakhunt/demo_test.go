@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/report"
+	"github.com/leakhunt/leakhunt/store"
+)
+
+// TestDemo runs the whole demo and checks its findings from its store, not
+// its text: every leak proven, the honest seeders at L4, the liar at L3
+// with its failed piece on record, the empty address at L1, no decoy
+// matched; then the store's log and the report bundle verify offline.
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the demo runs a whole swarm (about 15 s)")
+	}
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	e := &env{stdout: &stdout, stderr: &stderr}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	res, err := Demo(ctx, e, &common{quiet: true}, out, 2*time.Minute, "ja")
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, stderr.String())
+	}
+	if len(res.wrong) > 0 || len(res.missing) > 0 {
+		t.Fatalf("demo findings: wrong %v, missing %v", res.wrong, res.missing)
+	}
+	s, err := store.Open(res.storePath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+
+	// The liar's failed piece is on record and it never reached L4.
+	liars := 0
+	for _, tor := range res.scenarioTorrent {
+		peers, err := s.PeersOf(tor.InfoHash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range peers {
+			if p.Client == "liar/1.0" {
+				liars++
+				if p.Level != store.L3Claims || len(p.PiecesFailed) == 0 || len(p.PiecesVerified) != 0 {
+					t.Errorf("liar summary %+v", p)
+				}
+			}
+		}
+	}
+	if liars != 1 {
+		t.Errorf("found %d lying peers, want 1", liars)
+	}
+
+	// The store's log verifies with its public key.
+	vk, err := os.ReadFile(res.storePath + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, n, err := evidence.VerifyStore(s, strings.TrimSpace(string(vk)))
+	if err != nil || len(problems) > 0 || n == 0 {
+		t.Fatalf("VerifyStore: %d records, %v, %v", n, problems, err)
+	}
+	// The bundle verifies offline and names only L4 peers.
+	problemsB, err := report.VerifyBundle(res.reportDir)
+	if err != nil || len(problemsB) > 0 {
+		t.Fatalf("VerifyBundle: %v %v", problemsB, err)
+	}
+	csv, err := os.ReadFile(filepath.Join(res.reportDir, "peers.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(strings.TrimSpace(string(csv)), "\n") != 3 {
+		t.Errorf("peers.csv should name the 3 honest seeders:\n%s", csv)
+	}
+	for _, tor := range res.scenarioTorrent {
+		for ap, lvl := range tor.Peers {
+			cell := "," + ap.Addr().String() + "," + strconv.Itoa(int(ap.Port())) + ","
+			if named := strings.Contains(string(csv), cell); named != (lvl >= 4) {
+				t.Errorf("peers.csv naming %s is %v, but it is L%d (only L4 is named)", ap, named, lvl)
+			}
+			if lvl < 4 && strings.Contains(string(csv), ap.String()) {
+				t.Errorf("peers.csv names %s, which is only L%d", ap, lvl)
+			}
+		}
+	}
+	if !strings.Contains(stdout.String(), "PROVEN") {
+		t.Errorf("demo printed no findings:\n%s", stdout.String())
+	}
+}
