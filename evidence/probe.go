@@ -71,6 +71,10 @@ type Config struct {
 	// (capped at MaxBytes plus what we wrote); otherwise only its SHA-256
 	// is kept.
 	KeepTranscript bool
+	// OnDial, if set, is called with the local address of every
+	// connection a probe opens, before anything is sent (so a caller can
+	// recognize its own connections when peers report them back by PEX).
+	OnDial func(local net.Addr)
 	// Logger receives debug logs; nil discards.
 	Logger *slog.Logger
 }
@@ -276,7 +280,11 @@ func (p *Prober) dial(ctx context.Context, addr netip.AddrPort, transport string
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.DialTimeout)
 	defer cancel()
 	if transport == TransportUTP {
-		return dialUTP(ctx, p.cfg.LocalAddr, addr)
+		c, closeFn, err := dialUTP(ctx, p.cfg.LocalAddr, addr)
+		if err == nil && p.cfg.OnDial != nil {
+			p.cfg.OnDial(c.LocalAddr())
+		}
+		return c, closeFn, err
 	}
 	d := net.Dialer{}
 	if p.cfg.LocalAddr.IsValid() {
@@ -285,6 +293,9 @@ func (p *Prober) dial(ctx context.Context, addr netip.AddrPort, transport string
 	c, err := d.DialContext(ctx, "tcp", addr.String())
 	if err != nil {
 		return nil, nil, err
+	}
+	if p.cfg.OnDial != nil {
+		p.cfg.OnDial(c.LocalAddr())
 	}
 	return c, func() { c.Close() }, nil
 }

@@ -439,6 +439,7 @@ func (p *Pipeline) fetch(ctx context.Context, job fetchJob) {
 		return
 	}
 	p.st.metaOK.Add(1)
+	p.log.Debug("metadata fetched", "infohash", hex.EncodeToString(job.ih[:]), "bytes", len(info))
 	t, err := fingerprint.ParseInfo(info)
 	if err != nil {
 		p.log.Debug("bad metadata", "infohash", hex.EncodeToString(job.ih[:]), "err", err)

@@ -64,3 +64,18 @@ func (s *SelfSet) Dialer(dial func(ctx context.Context, network, addr string) (n
 		return c, err
 	}
 }
+
+// AddNet remembers the local address of one of our connections, TCP or
+// UDP (uTP).
+func (s *SelfSet) AddNet(a net.Addr) {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		s.Add(a.AddrPort())
+	case *net.UDPAddr:
+		s.Add(a.AddrPort())
+	default:
+		if ap, err := netip.ParseAddrPort(a.String()); err == nil {
+			s.Add(ap)
+		}
+	}
+}

@@ -199,6 +199,7 @@ func (p *Pipeline) probe(ctx context.Context, target evidence.Target, ap netip.A
 	if o.Version == "" {
 		o.Version = p.cfg.Version
 	}
+	p.log.Debug("probe done", "peer", ap.String(), "level", o.Level, "transport", o.Transport)
 	p.record(ctx, o)
 	return o.Level, last.PEX
 }

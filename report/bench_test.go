@@ -128,7 +128,20 @@ func BenchmarkGenerate(b *testing.B) {
 	}
 	dir := b.TempDir()
 	start := time.Now()
-	s, keys := benchStore(b, dir, nObs, nHosts)
+	var s *store.Store
+	var keys *evidence.Keys
+	if keep := os.Getenv("LEAKHUNT_BENCH_STORE"); keep != "" { // reuse a store built earlier
+		var err error
+		if _, err = os.Stat(filepath.Join(keep, "bench.db")); err != nil {
+			s, keys = benchStore(b, keep, nObs, nHosts)
+		} else if s, err = store.Open(filepath.Join(keep, "bench.db"), nil); err != nil {
+			b.Fatal(err)
+		} else if keys, err = evidence.LoadOrCreateKeys(filepath.Join(keep, "bench.db"), "leakhunt-bench"); err != nil {
+			b.Fatal(err)
+		}
+	} else {
+		s, keys = benchStore(b, dir, nObs, nHosts)
+	}
 	defer s.Close()
 	b.Logf("store of %d observations over %d hosts built in %s", nObs, nHosts, time.Since(start).Round(time.Millisecond))
 	for _, lvl := range []int{4, 2} {

@@ -15,6 +15,7 @@ import (
 	"github.com/leakhunt/leakhunt/crawler"
 	"github.com/leakhunt/leakhunt/crawler/dht"
 	"github.com/leakhunt/leakhunt/crawler/metadata"
+	"github.com/leakhunt/leakhunt/crawler/tracker"
 	"github.com/leakhunt/leakhunt/crawler/web"
 	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/hunt"
@@ -254,8 +255,16 @@ func pipelineConfig(s *store.Store, h *huntFlags, node *dht.Node, log *slog.Logg
 		pcfg.FullCopy = h.fullCopy
 		pcfg.Concurrency = h.probes
 		pcfg.Logger = log
+		pcfg.OnDial = cfg.Self.AddNet
 		cfg.Prober = evidence.NewProber(pcfg)
 	}
+	tcfg := tracker.DefaultConfig()
+	tcfg.AllowPrivate = h.allowLocal
+	tcfg.UserAgent = "leakhunt/" + version
+	tcfg.Logger = log
+	hcfg := evidence.DefaultHarvestConfig()
+	hcfg.Version, hcfg.Clock, hcfg.Logger = version, cfg.Clock, log
+	cfg.Trackers = hunt.TrackerHarvest{Harvester: evidence.NewHarvester(hcfg), Client: tracker.New(tcfg)}
 	keys, err := evidence.LoadOrCreateKeys(s.Path(), "leakhunt")
 	if err != nil {
 		return cfg, err

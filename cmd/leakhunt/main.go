@@ -10,9 +10,14 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	alog "github.com/anacrolix/log"
 )
 
 func main() {
+	// anacrolix's libraries log through a package-level default; leakhunt
+	// reports through its own logger, so silence theirs before any use.
+	alog.Default.SetHandlers(alog.DiscardHandler)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	code := exitCode(ctx, err) // before stop, which cancels ctx

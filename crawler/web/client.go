@@ -55,9 +55,9 @@ type Client struct {
 	mu    sync.Mutex
 	hosts map[string]*hostState
 
-	// onDial, when set (tests), sees every address the dialer is asked to
-	// connect to, before the address check.
-	onDial func(network, address string)
+	// onDial, when set (tests), sees every address the dialer is about to
+	// connect to and the policy's verdict, and returns the final verdict.
+	onDial func(network, address string, verdict error) error
 }
 
 type hostState struct {
@@ -88,8 +88,15 @@ func NewClient(cfg Config) (*Client, error) {
 	dialer := &net.Dialer{
 		Timeout:   10 * time.Second,
 		KeepAlive: 30 * time.Second,
-		Control: func(network, address string, rc syscall.RawConn) error {
-			return c.policy.control(c.onDial)(network, address, rc)
+		// Control runs after the socket is created and before connect(2),
+		// with the numeric address being dialled: after DNS resolution and
+		// for every redirect hop, so neither can reach a refused address.
+		Control: func(network, address string, _ syscall.RawConn) error {
+			err := c.policy.control(address)
+			if c.onDial != nil {
+				return c.onDial(network, address, err)
+			}
+			return err
 		},
 	}
 	c.tr = &http.Transport{

@@ -212,10 +212,16 @@ func TestRedirectToPrivateAddressRefusedAtConnect(t *testing.T) {
 	defer c.Close()
 	var mu sync.Mutex
 	var dialled []string
-	c.onDial = func(_, address string) {
+	c.onDial = func(_, address string, verdict error) error {
 		mu.Lock()
 		dialled = append(dialled, address)
 		mu.Unlock()
+		// Safety net: should the policy ever allow a non-loopback address,
+		// refuse it here anyway, so this test never sends a packet there.
+		if verdict == nil && !strings.HasPrefix(address, "127.0.0.1:") {
+			return errors.New("test guard: non-loopback address allowed by the policy")
+		}
+		return verdict
 	}
 	_, err = c.Get(ctx, mustURL(t, srv.URL+"/go"))
 	var ae *AddressError

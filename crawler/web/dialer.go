@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"syscall"
 )
 
 // ErrForbiddenAddress is wrapped by the error returned when a connection
@@ -108,22 +107,17 @@ func (p addrPolicy) check(a netip.Addr) error {
 	return nil
 }
 
-// control is a net.Dialer.Control function: it runs after the socket is
-// created and before connect(2), with the numeric address being dialled, so
-// it sees the address after DNS resolution and after every redirect.
-func (p addrPolicy) control(hook func(network, address string)) func(network, address string, _ syscall.RawConn) error {
-	return func(network, address string, _ syscall.RawConn) error {
-		if hook != nil {
-			hook(network, address)
-		}
-		host, _, err := net.SplitHostPort(address)
-		if err != nil {
-			return fmt.Errorf("dial %q: %w", address, err)
-		}
-		a, err := netip.ParseAddr(host)
-		if err != nil {
-			return fmt.Errorf("dial %q: not a numeric address: %w", address, ErrForbiddenAddress)
-		}
-		return p.check(a)
+// control checks the numeric address a net.Dialer.Control function is
+// given (host:port). Control runs after the socket is created and before
+// connect(2), so it sees the address after DNS resolution and redirects.
+func (p addrPolicy) control(address string) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return fmt.Errorf("dial %q: %w", address, err)
 	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return fmt.Errorf("dial %q: not a numeric address: %w", address, ErrForbiddenAddress)
+	}
+	return p.check(a)
 }

@@ -11,7 +11,7 @@ import (
 // nextWords are link texts meaning "next page" once arrows and spaces are
 // trimmed.
 var nextWords = map[string]bool{
-	"next": true, "next page": true, "nextpage": true, "newer": false,
+	"next": true, "next page": true, "nextpage": true,
 	"次": true, "次へ": true, "次の": true, "次のページ": true, "次ページ": true,
 	"次へ進む": true, "つぎへ": true, "下一页": true, "다음": true, "suivant": true,
 	"weiter": true, "siguiente": true,
