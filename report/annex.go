@@ -1,11 +1,15 @@
 package report
 
 import (
+	"bytes"
+	"runtime"
+
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"golang.org/x/sync/errgroup"
 	"io"
 	"strconv"
 	"strings"
@@ -32,31 +36,110 @@ type proofLine struct {
 // proofBatch bounds the records proven (and held) at once.
 const proofBatch = 1024
 
-// writeAnnexes writes, per selected peer, its annex and proofs file:
-// every record of the peer in the signed tree, fetched and proven in
-// batches. It returns the number of records written.
+// annexJob is one peer's annex, written by a worker; its proof lines are
+// buffered until every earlier peer's are in the proofs file.
+type annexJob struct {
+	p      *peerOut
+	buf    bytes.Buffer
+	n      int64
+	err    error
+	inline bool // too many records to buffer: written by the committer
+	done   chan struct{}
+}
+
+// inlineRecords is the history size above which a peer's proofs are not
+// buffered (about 1.3 KB per record) but streamed by the committer.
+const inlineRecords = 4096
+
+// byteWriter is where proof lines go.
+type byteWriter interface {
+	io.Writer
+	io.ByteWriter
+}
+
+// writeAnnexes writes, per selected peer, its annex and its lines of the
+// proofs file: every record of the peer in the signed tree, fetched and
+// proven in batches. Peers are handled by one worker per CPU; proof lines
+// are committed in peer order. It returns the number of records written.
 func (r *run) writeAnnexes(ctx context.Context) (int64, error) {
-	pr := newProver(r.s, r.cp.Size)
 	pw, err := r.b.create(ProofsName)
 	if err != nil {
 		return 0, err
 	}
 	defer pw.abort()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	workers := max(1, min(runtime.GOMAXPROCS(0), 4))
+	jobs := make(chan *annexJob, workers)
+	order := make(chan *annexJob, 2*workers)
+	g, gctx := errgroup.WithContext(ctx)
+	for range workers {
+		g.Go(func() error {
+			pr := newProver(r.s, r.cp.Size)
+			for j := range jobs {
+				if err := gctx.Err(); err != nil {
+					j.err = err
+				} else {
+					j.n, j.err = r.writeAnnex(pr, &j.buf, j.p)
+				}
+				close(j.done)
+			}
+			return nil
+		})
+	}
+	g.Go(func() error { // feeder: every job sent to order was taken by a worker or is inline
+		defer close(order)
+		defer close(jobs)
+		for _, p := range r.peers {
+			j := &annexJob{p: p, done: make(chan struct{})}
+			if p.agg.count > inlineRecords {
+				j.inline = true
+				close(j.done)
+			} else {
+				select {
+				case jobs <- j:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+			}
+			select {
+			case order <- j:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		return nil
+	})
+	pr := newProver(r.s, r.cp.Size)
 	var total int64
-	for _, p := range r.peers {
-		if err := ctx.Err(); err != nil {
-			return total, err
+	var firstErr error
+	for j := range order {
+		<-j.done
+		if firstErr != nil {
+			continue
 		}
-		n, err := r.writeAnnex(pr, pw, p)
-		if err != nil {
-			return total, fmt.Errorf("annex for %s: %w", p.id(), err)
+		if j.inline {
+			j.n, j.err = r.writeAnnex(pr, pw, j.p)
+		} else if j.err == nil {
+			_, j.err = pw.Write(j.buf.Bytes())
 		}
-		total += n
+		if j.err != nil {
+			firstErr = fmt.Errorf("annex for %s: %w", j.p.id(), j.err)
+			cancel()
+			continue
+		}
+		total += j.n
+	}
+	if err := g.Wait(); err != nil && firstErr == nil {
+		firstErr = err
+	}
+	if firstErr != nil {
+		return total, firstErr
 	}
 	return total, pw.Close()
 }
 
-func (r *run) writeAnnex(pr *prover, pw *bundleFile, p *peerOut) (int64, error) {
+func (r *run) writeAnnex(pr *prover, pw byteWriter, p *peerOut) (int64, error) {
 	k := p.agg.key
 	all, err := r.s.PeerObservations(k.InfoHash, k.IP, k.Port)
 	if err != nil {

@@ -33,6 +33,7 @@ func (s *Store) AppendObservations(obs []Observation) (first int64, err error) {
 			return 0, fmt.Errorf("encode observation: %w", err)
 		}
 	}
+	var peers map[string]*Peer
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		size, err := logSize(tx)
 		if err != nil {
@@ -40,11 +41,11 @@ func (s *Store) AppendObservations(obs []Observation) (first int64, err error) {
 		}
 		first = size
 		hashes := tx.Bucket(bucketLogHashes)
-		hr := txHashReader{tx}
+		hr := &overlayHashReader{under: txHashReader{tx}, fresh: make(map[int64]tlog.Hash, 3*len(obs))}
 		obsB := tx.Bucket(bucketObs)
 		// Append-only buckets: full pages, half the file and half the writes.
 		hashes.FillPercent, obsB.FillPercent = 1.0, 1.0
-		peers := map[string]*Peer{}
+		peers = map[string]*Peer{}
 		for i := range obs {
 			n := size + int64(i)
 			stored, err := tlog.StoredHashes(n, leaves[i], hr)
@@ -53,6 +54,7 @@ func (s *Store) AppendObservations(obs []Observation) (first int64, err error) {
 			}
 			base := tlog.StoredHashIndex(0, n)
 			for j, h := range stored {
+				hr.fresh[base+int64(j)] = h
 				if err := hashes.Put(u64(uint64(base+int64(j))), bytesClone(h[:])); err != nil {
 					return err
 				}
@@ -60,7 +62,7 @@ func (s *Store) AppendObservations(obs []Observation) (first int64, err error) {
 			if err := obsB.Put(u64(uint64(n)), leaves[i]); err != nil {
 				return err
 			}
-			if err := summarize(tx, peers, &obs[i], n); err != nil {
+			if err := s.summarize(tx, peers, &obs[i], n); err != nil {
 				return err
 			}
 		}
@@ -76,18 +78,54 @@ func (s *Store) AppendObservations(obs []Observation) (first int64, err error) {
 		}
 		return tx.Bucket(bucketMeta).Put(keyLogSize, u64(uint64(size+int64(len(obs)))))
 	})
+	if err == nil {
+		s.cachePeers(peers)
+	}
 	return first, err
 }
 
+// maxPeerCache bounds the peer summaries kept decoded in memory.
+const maxPeerCache = 200_000
+
+// cachedPeer returns a copy of a cached summary.
+func (s *Store) cachedPeer(key string) (*Peer, bool) {
+	s.peerMu.Lock()
+	defer s.peerMu.Unlock()
+	p, ok := s.peerCache[key]
+	if !ok {
+		return nil, false
+	}
+	c := *p
+	c.PiecesVerified = slices.Clone(p.PiecesVerified)
+	c.PiecesFailed = slices.Clone(p.PiecesFailed)
+	return &c, true
+}
+
+// cachePeers keeps committed summaries decoded, so the next batch touching
+// the same peers skips decoding them. Only committed state enters the cache.
+func (s *Store) cachePeers(peers map[string]*Peer) {
+	s.peerMu.Lock()
+	defer s.peerMu.Unlock()
+	if s.peerCache == nil || len(s.peerCache)+len(peers) > maxPeerCache {
+		s.peerCache = make(map[string]*Peer, len(peers))
+	}
+	for k, p := range peers {
+		s.peerCache[k] = p
+	}
+}
+
 // summarize folds observation n into its peer's summary.
-func summarize(tx *bolt.Tx, peers map[string]*Peer, o *Observation, n int64) error {
+func (s *Store) summarize(tx *bolt.Tx, peers map[string]*Peer, o *Observation, n int64) error {
 	key := peerKey(o.InfoHash, o.IP, o.Port)
 	p := peers[string(key)]
 	if p == nil {
-		p = &Peer{IP: o.IP, Port: o.Port, InfoHash: o.InfoHash, Level: -1}
-		if v := tx.Bucket(bucketPeers).Get(key); v != nil {
-			if err := decode(v, p); err != nil {
-				return err
+		var ok bool
+		if p, ok = s.cachedPeer(string(key)); !ok {
+			p = &Peer{IP: o.IP, Port: o.Port, InfoHash: o.InfoHash, Level: -1}
+			if v := tx.Bucket(bucketPeers).Get(key); v != nil {
+				if err := decode(v, p); err != nil {
+					return err
+				}
 			}
 		}
 		peers[string(key)] = p
@@ -166,6 +204,43 @@ func (r txHashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 			return nil, fmt.Errorf("%w: log hash %d missing", ErrCorrupt, idx)
 		}
 		copy(out[i][:], v)
+	}
+	return out, nil
+}
+
+// overlayHashReader serves hashes written earlier in the same batch from
+// memory, and the rest from the transaction: most hashes a new record needs
+// are its recent left neighbours, so the batch rarely searches the B+tree.
+type overlayHashReader struct {
+	under txHashReader
+	fresh map[int64]tlog.Hash
+}
+
+func (r *overlayHashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	var missing []int64
+	for i, idx := range indexes {
+		h, ok := r.fresh[idx]
+		if !ok {
+			missing = append(missing, idx)
+			continue
+		}
+		out[i] = h
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	got, err := r.under.ReadHashes(missing)
+	if err != nil {
+		return nil, err
+	}
+	j := 0
+	for i, idx := range indexes {
+		if _, ok := r.fresh[idx]; !ok {
+			out[i] = got[j]
+			r.fresh[idx] = got[j]
+			j++
+		}
 	}
 	return out, nil
 }

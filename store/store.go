@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -61,6 +62,9 @@ type Store struct {
 	db      *bolt.DB
 	path    string
 	docsDir string
+
+	peerMu    sync.Mutex
+	peerCache map[string]*Peer // committed peer summaries, decoded
 }
 
 // Options tune [Open]. The zero value is ready to use.

@@ -321,18 +321,27 @@ func TestChildWriter(t *testing.T) {
 	}
 }
 
+// BenchmarkAppendObservations appends observations of 10,000 hosts in
+// batched transactions, as the pipeline's writer does.
 func BenchmarkAppendObservations(b *testing.B) {
-	s := openTemp(b)
-	batch := make([]Observation, 1000)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		for j := range batch {
-			batch[j] = obs(i*1000 + j)
-			batch[j].IP = fmt.Sprintf("10.%d.%d.%d", j%7, (i*1000+j)/256%256, j%256)
-		}
-		if _, err := s.AppendObservations(batch); err != nil {
-			b.Fatal(err)
-		}
+	for _, size := range []int{1000, 5000} {
+		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
+			s := openTemp(b)
+			batch := make([]Observation, size)
+			for j := range batch {
+				batch[j] = obs(j)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				for j := range batch {
+					h := (i*size + j) % 10_000
+					batch[j].IP = fmt.Sprintf("10.0.%d.%d", h/256, h%256)
+				}
+				if _, err := s.AppendObservations(batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "obs/s")
+		})
 	}
-	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "obs/s")
 }
