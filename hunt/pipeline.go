@@ -237,8 +237,15 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		})
 		g.Go(func() error { return p.fetchLoop(gctx, fetches) })
 		g.Go(func() error { return p.watchLoop(gctx) })
-		g.Go(func() error { return p.checkpointLoop(gctx) })
-		return g.Wait()
+		// Checkpoints are signed while the stages run; when every stage has
+		// ended (sources exhausted and watching off) the run is over.
+		cpCtx, cpCancel := context.WithCancel(gctx)
+		cpDone := make(chan struct{})
+		go func() { defer close(cpDone); p.checkpointLoop(cpCtx) }()
+		err := g.Wait()
+		cpCancel()
+		<-cpDone
+		return err
 	})
 }
 

@@ -2,22 +2,21 @@ package report
 
 import (
 	"bytes"
-	"runtime"
-
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"golang.org/x/sync/errgroup"
 	"io"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
+	"golang.org/x/sync/errgroup"
 
-	"context"
 	"github.com/leakhunt/leakhunt/store"
 )
 

@@ -187,6 +187,7 @@ func webSources(s *store.Store, h *huntFlags, log *slog.Logger) ([]crawler.Sourc
 	cfg.AllowPrivate = h.allowLocal
 	cfg.Logger = log
 	cfg.UserAgent = "leakhunt/" + version
+	cfg.State = webState{s}
 	if h.profile != "" {
 		ps, err := web.LoadProfiles(h.profile)
 		if err != nil {
@@ -389,4 +390,18 @@ func runCrawl(ctx context.Context, e *env, args []string) error {
 		return huntWith(ctx, e, c, &h, false, true)
 	}
 	return huntWith(ctx, e, c, &h, true, false)
+}
+
+// webState keeps the web crawler's conditional-GET state (ETag,
+// Last-Modified, next page) in the store, so a re-crawl after a restart
+// asks only for what changed.
+type webState struct{ s *store.Store }
+
+func (w webState) Get(key string) ([]byte, bool) {
+	b, err := w.s.State("web:" + key)
+	return b, err == nil
+}
+
+func (w webState) Put(key string, val []byte) {
+	w.s.PutState("web:"+key, val) // losing a cache entry only costs a full GET
 }

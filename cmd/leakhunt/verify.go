@@ -84,4 +84,3 @@ func readKeyName(p string) string {
 	name, _, _ := strings.Cut(strings.TrimSpace(string(b)), "+")
 	return name
 }
-
