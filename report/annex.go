@@ -284,7 +284,7 @@ func (r *run) annexRecord(w io.Writer, n int64, leaf []byte, o *store.Observatio
 	kv("peer", fmt.Sprintf("%s port %d", field(o.IP), o.Port))
 	kv("transport", field(o.Transport))
 	kv("peer id (hex)", field(o.PeerID))
-	kv("client", quoteField(o.Client))
+	kv("client", quoteIf(o.Client))
 	kv("infohash", field(o.InfoHash))
 	kv("document sha256", field(o.Document))
 	if o.ClaimedCount > 0 || len(o.PiecesClaimed) > 0 {
@@ -296,8 +296,8 @@ func (r *run) annexRecord(w io.Writer, n int64, leaf []byte, o *store.Observatio
 	if len(o.PiecesFailed) > 0 {
 		kv("pieces failed", intList(o.PiecesFailed, 1024))
 	}
-	kv("error", quoteField(o.Error))
-	kv("detail", quoteField(o.Detail))
+	kv("error", quoteIf(o.Error))
+	kv("detail", quoteIf(o.Detail))
 	kv("our address", field(o.ListenAddr))
 	kv("software", field(o.Version))
 	kv("transcript sha256", field(o.TranscriptSHA256))
@@ -422,4 +422,12 @@ Method
 Checking
 %s`, r.cp.Size, r.cp.Size, r.rootHash(), r.keys.Verifier.Name(), len(r.peers), r.opt.MinLevel, len(r.groups),
 		methodText(r.opt.Version), checkingText)
+}
+
+// quoteIf is quoteField, or "" (the line is left out) for an empty value.
+func quoteIf(s string) string {
+	if s == "" {
+		return ""
+	}
+	return quoteField(s)
 }
