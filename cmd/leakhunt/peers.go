@@ -4,11 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/leakhunt/leakhunt/store"
+	"github.com/leakhunt/leakhunt/report"
 )
 
 // parseLevel accepts "L4", "l4" or "4".
@@ -44,6 +45,7 @@ func runPeers(_ context.Context, e *env, args []string) error {
 	fl, c := newFlags(e, "peers", "[--json] [--min-level L2]")
 	asJSON := fl.Bool("json", false, "print one JSON object per peer")
 	minLevel := fl.String("min-level", "L2", "lowest evidence `level` to list (L0–L5)")
+	asnDB := fl.String("asn-db", "", "MaxMind-format ASN `database` (GeoLite2-ASN, DB-IP ASN Lite, IPinfo) for asn, isp and country")
 	if err := parse(fl, args); err != nil {
 		return err
 	}
@@ -60,13 +62,36 @@ func runPeers(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	attr := newAttributor(c)
+	var db *report.ASNDB
+	if *asnDB != "" {
+		if db, err = report.OpenASNDB(*asnDB); err != nil {
+			return err
+		}
+		defer db.Close()
+	}
 	rows := make([]peerRow, 0, len(peers))
 	for _, p := range peers {
 		r := peerRow{IP: p.IP, Port: p.Port, InfoHash: p.InfoHash, Document: p.Document, Level: fmt.Sprintf("L%d", p.Level),
 			FirstSeen: p.FirstSeen, LastSeen: p.LastSeen, PeerID: p.PeerID, Client: p.Client, Transport: p.Transport,
 			PiecesVerified: p.PiecesVerified, PiecesFailed: p.PiecesFailed, Observations: p.Observations}
-		r.ASN, r.ISP, r.Country = attr(p.IP)
+		if r.PiecesVerified == nil {
+			r.PiecesVerified = []int{}
+		}
+		if ip, err := netip.ParseAddr(p.IP); err == nil {
+			var a report.Attribution
+			if db != nil {
+				a = db.Lookup(ip)
+			} else if sp := report.Classify(ip); sp != "" {
+				a.Special = sp
+			}
+			if a.ASN != 0 {
+				r.ASN = fmt.Sprintf("AS%d", a.ASN)
+			}
+			r.ISP, r.Country = a.Org, a.Country
+			if a.Special != "" {
+				r.ISP = a.Special
+			}
+		}
 		rows = append(rows, r)
 	}
 	if *asJSON {
@@ -120,14 +145,3 @@ func intsString(v []int) string {
 	}
 	return strings.Join(parts, ",")
 }
-
-// newAttributor returns a function giving ASN, ISP and country for an IP.
-// Without an ASN database it marks loopback and private addresses and
-// leaves the rest blank.
-func newAttributor(_ *common) func(ip string) (asn, isp, country string) {
-	return func(ip string) (string, string, string) {
-		return "", "", ""
-	}
-}
-
-var _ = store.L2Connected

@@ -98,6 +98,10 @@ func (sw *Swarm) AddSeeder(ctx context.Context, cfg SeederConfig) (*Seeder, erro
 	ccfg.NoDefaultPortForwarding = true
 	ccfg.DisableAcceptRateLimiting = true
 	ccfg.Seed = true
+	// Name the seeder for what it is; anacrolix's default is the main
+	// module's name, which would make a test seeder look like leakhunt.
+	ccfg.ExtendedHandshakeClientVersion = "localswarm-seeder (anacrolix/torrent v1.61.0)"
+	ccfg.Bep20 = "-LS0001-"
 	ccfg.Slogger = slog.New(slog.DiscardHandler)
 	ccfg.Logger = alog.Default.WithFilterLevel(alog.Disabled)
 	ccfg.DataDir = filepath.Dir(path)
