@@ -1,5 +1,3 @@
-// Command leakhunt finds leaked documents on file-sharing networks and
-// records graded, signed evidence of who serves them. Run "leakhunt help".
 package main
 
 import (

@@ -1,0 +1,15 @@
+// Command leakhunt finds leaked documents on file-sharing networks and
+// records graded, signed evidence of the hosts that serve them.
+//
+//	leakhunt catalog add --case NAME FILE...   catalogue the leaked files
+//	leakhunt match INPUT...                    prove torrents or links carry them
+//	leakhunt hunt                              crawl, match, probe, store evidence
+//	leakhunt peers --min-level L2              who serves what, graded
+//	leakhunt report --out DIR                  letters, exports, evidence bundle
+//	leakhunt verify DIR                        check a bundle or the store offline
+//	leakhunt demo                              all of it on a local swarm, offline
+//
+// Results go to stdout, logs and progress to stderr. Exit codes: 0 ok,
+// 1 nothing found (match) or verification failed (verify), 2 usage or
+// input error, 130 interrupted.
+package main
