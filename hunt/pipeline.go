@@ -139,6 +139,10 @@ type Pipeline struct {
 
 	obs chan store.Observation
 
+	watchMu sync.Mutex
+	watchAt time.Time
+	watched map[string]string // watched infohash → proven document
+
 	peerMu    sync.Mutex
 	peerLevel map[string]int // best level per infohash/ip/port this run
 
@@ -345,6 +349,7 @@ func (p *Pipeline) handleSighting(ctx context.Context, s crawler.Sighting, fetch
 	if s.Peer != "" {
 		if ap, err := netip.ParseAddrPort(s.Peer); err == nil {
 			linkPeers = append(linkPeers, ap)
+			p.announced(ctx, ihHex, ap, s)
 		}
 	}
 	ih, err := store.ParseInfohash(ihHex)
@@ -588,4 +593,54 @@ func (p *Pipeline) Resolve(ctx context.Context, ih [20]byte, peers []netip.AddrP
 		return nil, err
 	}
 	return p.s.MatchesFor(ihHex)
+}
+
+// announced records a DHT announce_peer naming a peer of a watched torrent
+// as an L1 observation: someone said this address has the torrent.
+func (p *Pipeline) announced(ctx context.Context, ihHex string, ap netip.AddrPort, s crawler.Sighting) {
+	if !p.cfg.Watch || p.cfg.Self.Contains(ap) || ap.Port() == 0 {
+		return
+	}
+	doc, ok := p.watchedDocument(ihHex)
+	if !ok {
+		return
+	}
+	t := s.Time
+	if t.IsZero() {
+		t = time.Now()
+	}
+	p.record(ctx, store.Observation{Time: t.UTC(), ClockOffset: p.clockOffset(ctx), Level: store.L1Announced,
+		Source: "dht", Detail: "announce_peer", IP: ap.Addr().Unmap().String(), Port: int(ap.Port()),
+		InfoHash: ihHex, Document: doc, Version: p.cfg.Version})
+}
+
+// watchedDocument reports whether ihHex is on the watchlist and the
+// document it was proven to carry. The answer comes from a copy of the
+// watchlist refreshed at most every few seconds, so a burst of announces
+// costs no store reads.
+func (p *Pipeline) watchedDocument(ihHex string) (string, bool) {
+	p.watchMu.Lock()
+	defer p.watchMu.Unlock()
+	if time.Since(p.watchAt) > watchTick {
+		p.watchAt = time.Now()
+		list, err := p.s.Watchlist()
+		if err == nil {
+			m := make(map[string]string, len(list))
+			for _, w := range list {
+				doc := ""
+				if ms, err := p.s.MatchesFor(w.InfoHash); err == nil {
+					for _, mt := range ms {
+						if mt.Verdict == fingerprint.VerdictProven {
+							doc = mt.Document
+							break
+						}
+					}
+				}
+				m[w.InfoHash] = doc
+			}
+			p.watched = m
+		}
+	}
+	doc, ok := p.watched[ihHex]
+	return doc, ok
 }

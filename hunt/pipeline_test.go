@@ -1,0 +1,198 @@
+package hunt
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/anacrolix/torrent/bencode"
+	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/leakhunt/leakhunt/crawler"
+	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/fingerprint"
+	"github.com/leakhunt/leakhunt/store"
+)
+
+// The pipeline's own logic (dedupe, resume, what is recorded at which
+// level) is tested here with small in-process stand-ins for the network
+// components; the real DHT node, fetcher and prober run against real
+// peers in cmd/leakhunt's demo and hunt tests.
+
+type listSource struct{ sightings []crawler.Sighting }
+
+func (l listSource) Name() string { return "list" }
+func (l listSource) Discover(ctx context.Context, emit func(crawler.Sighting)) error {
+	for _, s := range l.sightings {
+		emit(s)
+	}
+	return nil
+}
+
+type mapFetcher struct {
+	infos map[[20]byte][]byte
+	calls atomic.Int64
+}
+
+func (f *mapFetcher) Fetch(ctx context.Context, ih [20]byte, peers []netip.AddrPort) ([]byte, error) {
+	f.calls.Add(1)
+	if b, ok := f.infos[ih]; ok {
+		return b, nil
+	}
+	return nil, errors.New("no peer had it")
+}
+
+type fixedPeers []netip.AddrPort
+
+func (f fixedPeers) GetPeers(context.Context, [20]byte) ([]netip.AddrPort, error) { return f, nil }
+
+// fakeProber answers every probe at a fixed level, reporting PEX peers.
+type fakeProber struct {
+	level int
+	pex   []netip.AddrPort
+	mu    sync.Mutex
+	hits  map[netip.AddrPort]int
+}
+
+func (f *fakeProber) Probe(ctx context.Context, t evidence.Target, ap netip.AddrPort, tr string) (evidence.ProbeResult, error) {
+	f.mu.Lock()
+	f.hits[ap]++
+	f.mu.Unlock()
+	return evidence.ProbeResult{PEX: f.pex, Observation: store.Observation{Time: time.Now().UTC(), Level: f.level, Source: "probe",
+		IP: ap.Addr().String(), Port: int(ap.Port()), InfoHash: hex.EncodeToString(t.InfoHash[:]), Transport: tr}}, nil
+}
+
+// fixture catalogues one document and returns the store, its recorder and
+// the info dictionary of a torrent carrying it.
+func fixture(t *testing.T) (*store.Store, *Recorder, [20]byte, []byte) {
+	t.Helper()
+	dir := t.TempDir()
+	doc := filepath.Join(dir, "leak.csv")
+	b := make([]byte, 100_000)
+	for i := range b {
+		b[i] = byte(i * 7)
+	}
+	if err := os.WriteFile(doc, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := store.Open(filepath.Join(dir, "p.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	fp, err := fingerprint.File(doc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.AddDocument(store.Document{Name: "leak.csv", Fingerprint: fp}, doc); err != nil {
+		t.Fatal(err)
+	}
+	info := metainfo.Info{PieceLength: 16 << 10}
+	if err := info.BuildFromFilePath(doc); err != nil {
+		t.Fatal(err)
+	}
+	infoBytes := bencode.MustMarshal(info)
+	rec, err := NewRecorder(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, rec, metainfo.HashBytes(infoBytes), infoBytes
+}
+
+func run(t *testing.T, s *store.Store, rec *Recorder, cfg Config, limit time.Duration) *Pipeline {
+	t.Helper()
+	p, err := New(s, rec, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	if err := p.Run(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestDedupeMatchAndResume(t *testing.T) {
+	s, rec, ih, info := fixture(t)
+	other := [20]byte{1, 2, 3}
+	ihHex, otherHex := hex.EncodeToString(ih[:]), hex.EncodeToString(other[:])
+	var ss []crawler.Sighting
+	for range 5 {
+		ss = append(ss, crawler.Sighting{InfoHash: ihHex, Source: "dht-sample"}, crawler.Sighting{InfoHash: otherHex, Source: "dht-sample"})
+	}
+	f := &mapFetcher{infos: map[[20]byte][]byte{ih: info}}
+	cfg := Config{Sources: []crawler.Source{listSource{ss}}, Fetcher: f, Peers: fixedPeers{netip.MustParseAddrPort("127.0.0.1:9")}}
+	p := run(t, s, rec, cfg, 10*time.Second)
+	if n := f.calls.Load(); n != 2 {
+		t.Fatalf("%d fetches for 2 distinct infohashes sighted 5 times each", n)
+	}
+	st := p.Stats()
+	if st.Proven != 1 || st.MetadataOK != 1 || st.MetadataFail != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	if w, _ := s.Watchlist(); len(w) != 1 || w[0].InfoHash != ihHex {
+		t.Fatalf("watchlist %v", w)
+	}
+	// A resumed run fetches nothing it fetched before; the failed one is
+	// retried only after RetryFailedAfter.
+	f2 := &mapFetcher{infos: f.infos}
+	cfg.Fetcher = f2
+	run(t, s, rec, cfg, 10*time.Second)
+	if n := f2.calls.Load(); n != 1 {
+		t.Fatalf("resumed run made %d fetches, want 1 (only the one that failed)", n)
+	}
+}
+
+// TestLevelsAndSelf watches a matched torrent: a DHT listing and an
+// announce_peer are L1, a probe's level is recorded as it is, and our own
+// address, listed back to us by the DHT or PEX, is never recorded.
+func TestLevelsAndSelf(t *testing.T) {
+	s, rec, ih, info := fixture(t)
+	ihHex := hex.EncodeToString(ih[:])
+	tor, err := fingerprint.ParseInfo(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rec.Torrent(tor, "test"); err != nil {
+		t.Fatal(err)
+	}
+	self := NewSelfSet()
+	me := netip.MustParseAddrPort("127.0.0.1:40000")
+	self.Add(me)
+	seeder := netip.MustParseAddrPort("127.0.0.1:40001")
+	announced := netip.MustParseAddrPort("127.0.0.1:40002")
+	pr := &fakeProber{level: store.L4Served, pex: []netip.AddrPort{me}, hits: map[netip.AddrPort]int{}}
+	src := listSource{[]crawler.Sighting{{InfoHash: ihHex, Source: "dht-announce", Peer: announced.String(), Time: time.Now()}}}
+	cfg := Config{Sources: []crawler.Source{src}, Peers: fixedPeers{seeder, me}, Prober: pr, Self: self, Watch: true,
+		ProbeInterval: time.Hour, Transports: []string{"tcp"}}
+	run(t, s, rec, cfg, 4*time.Second)
+
+	peers, err := s.PeersOf(ihHex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	levels := map[int]int{}
+	for _, p := range peers {
+		if p.Port == int(me.Port()) {
+			t.Fatalf("our own address was recorded: %+v", p)
+		}
+		levels[p.Port] = p.Level
+	}
+	if levels[int(seeder.Port())] != store.L4Served {
+		t.Errorf("seeder at L%d, want L4", levels[int(seeder.Port())])
+	}
+	if lvl, ok := levels[int(announced.Port())]; !ok || lvl < store.L1Announced {
+		t.Errorf("announced peer missing (%v)", levels)
+	}
+	if pr.hits[me] != 0 {
+		t.Errorf("we probed ourselves %d times", pr.hits[me])
+	}
+}
