@@ -58,6 +58,11 @@ type Config struct {
 	// FullCopy asks for every piece overlapping the document (L5) instead of
 	// one (L4).
 	FullCopy bool
+	// MaxLevel stops a probe once it has proved this level: L2 ends after
+	// the handshake, L3 once the peer claims a piece of the document, so
+	// that no content is downloaded at all. 0 means no limit (L4, or L5
+	// with FullCopy).
+	MaxLevel int
 	// MaxBytes caps the bytes read from one peer in one probe.
 	MaxBytes int64
 	// MaxPieceLength is the largest piece a probe will buffer in memory;

@@ -99,6 +99,9 @@ func (s *session) run(ctx context.Context) error {
 	if err := s.handshake(); err != nil {
 		return err
 	}
+	if s.p.cfg.MaxLevel == store.L2Connected {
+		return nil // the handshake is all that was asked
+	}
 	if err := s.greet(); err != nil {
 		return err
 	}
@@ -253,6 +256,9 @@ func (s *session) handle(m pp.Message) error {
 // step starts or continues the download; done is true when the probe has
 // what it came for.
 func (s *session) step() (done bool, err error) {
+	if s.p.cfg.MaxLevel == store.L3Claims {
+		return s.claimsOverlap(), nil // claims are all that was asked: download nothing
+	}
 	if s.piece < 0 {
 		if len(s.failed) > 0 {
 			return true, nil // a peer that served bad data gets no second chance

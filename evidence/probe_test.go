@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"net"
 	"net/netip"
@@ -152,5 +153,46 @@ func TestProbeBadTarget(t *testing.T) {
 	}
 	if _, err := p.Probe(context.Background(), fx.target, addr, "udp"); err == nil {
 		t.Error("unknown transport accepted")
+	}
+}
+
+// TestProbeMaxLevel stops at the level asked for: L2 after the handshake,
+// L3 on the claim, and in neither case is a piece requested.
+func TestProbeMaxLevel(t *testing.T) {
+	fx := newFixture(t, 16<<10, 20<<10, 100<<10, 10<<10)
+	cl := startSeeder(t, fx)
+	addr := seederAddr(t, cl, TransportTCP, false)
+	for _, max := range []int{0, store.L2Connected, store.L3Claims} {
+		cfg := testConfig()
+		cfg.MaxLevel = max
+		cfg.KeepTranscript = true
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		res, err := NewProber(cfg).Probe(ctx, fx.target, addr, TransportTCP)
+		cancel()
+		if err != nil {
+			t.Fatalf("MaxLevel %d: %v", max, err)
+		}
+		o := res.Observation
+		want := max
+		if max == 0 {
+			want = store.L4Served // no limit: the default probe, for contrast
+		}
+		if o.Level != want || (max != 0 && len(o.PiecesVerified) != 0) {
+			t.Fatalf("MaxLevel %d: observation %+v", max, o)
+		}
+		// Scan our side of the transcript (records: direction, 4-byte
+		// length, bytes) for a Request (message id 6).
+		requested := false
+		for b := res.Transcript; len(b) >= 5; {
+			n := int(binary.BigEndian.Uint32(b[1:5]))
+			rec := b[5 : 5+n]
+			if b[0] == TranscriptWrite && len(rec) >= 5 && rec[4] == 6 {
+				requested = true
+			}
+			b = b[5+n:]
+		}
+		if requested != (max == 0) {
+			t.Fatalf("MaxLevel %d: piece requested = %v", max, requested)
+		}
 	}
 }

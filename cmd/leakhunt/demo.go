@@ -101,7 +101,7 @@ func Demo(ctx context.Context, e *env, c *common, out string, timeout time.Durat
 	// Hunt it with the real pipeline: our DHT node samples the swarm, fetches
 	// metadata, matches, and probes the peers of every match.
 	h := huntFlags{listen: "127.0.0.1:0", bootstrap: sc.Bootstrap(), allowLocal: true, rate: 2000,
-		fetches: 16, probes: 8, probe: true, probeInterval: 4 * time.Second, watch: true}
+		fetches: 16, probes: 8, probe: true, chase: "L4", probeInterval: 4 * time.Second, watch: true}
 	rec, err := hunt.NewRecorder(s)
 	if err != nil {
 		return nil, err

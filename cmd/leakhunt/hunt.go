@@ -54,6 +54,8 @@ type huntFlags struct {
 	probes        int
 	probe         bool
 	fullCopy      bool
+	chase         string
+	webInterval   time.Duration
 	probeInterval time.Duration
 	ntp           listFlag
 	allowLocal    bool
@@ -76,6 +78,8 @@ func (h *huntFlags) register(fl *flag.FlagSet) {
 	fl.IntVar(&h.probes, "probes", 16, "concurrent peer probes")
 	fl.BoolVar(&h.probe, "probe", true, "probe the peers of matched torrents (false: record L1 listings only)")
 	fl.BoolVar(&h.fullCopy, "full-copy", false, "download every piece of the document from each peer (L5) instead of one (L4)")
+	fl.StringVar(&h.chase, "chase", "L4", "highest evidence `level` probes try to prove: L2 handshake only, L3 claims only (no content downloaded), L4 one verified piece, L5 every piece")
+	fl.DurationVar(&h.webInterval, "web-interval", time.Hour, "how often web pages and Torznab searches are repeated during a hunt (crawl web runs once)")
 	fl.DurationVar(&h.probeInterval, "probe-interval", 10*time.Minute, "how often each matched torrent's peers are harvested and probed again")
 	fl.Var(&h.ntp, "ntp", "NTP servers to measure our clock offset against (default: pool.ntp.org)")
 	fl.BoolVar(&h.allowLocal, "allow-local", false, "allow loopback and private addresses (local test swarms)")
@@ -183,6 +187,7 @@ func webSources(s *store.Store, h *huntFlags, log *slog.Logger) ([]crawler.Sourc
 	var closers []func()
 	cfg := web.DefaultConfig()
 	cfg.MaxPages = h.maxPages
+	cfg.Interval = h.webInterval
 	cfg.AllowLoopback = h.allowLocal
 	cfg.AllowPrivate = h.allowLocal
 	cfg.Logger = log
@@ -253,7 +258,17 @@ func pipelineConfig(s *store.Store, h *huntFlags, node *dht.Node, log *slog.Logg
 		pcfg := evidence.DefaultConfig()
 		pcfg.Version = version
 		pcfg.Clock = cfg.Clock
-		pcfg.FullCopy = h.fullCopy
+		chase, err := parseLevel(h.chase)
+		if err != nil {
+			return cfg, err
+		}
+		if chase < store.L2Connected {
+			return cfg, usagef("--chase %s: probing proves L2 at least; use --probe=false to record listings only", h.chase)
+		}
+		pcfg.FullCopy = h.fullCopy || chase == store.L5FullCopy
+		if chase < store.L4Served {
+			pcfg.MaxLevel = chase
+		}
 		pcfg.Concurrency = h.probes
 		pcfg.Logger = log
 		pcfg.OnDial = cfg.Self.AddNet
@@ -382,6 +397,7 @@ func runCrawl(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	h.probe = false
+	h.webInterval = 0
 	if kind == "web" {
 		h.web = append(h.web, fl.Args()...)
 		if len(h.web) == 0 && h.torznab == "" {
