@@ -21,10 +21,15 @@ func peerKey(ih, ip string, port int) []byte {
 }
 
 // AppendObservations appends observations to the evidence log in one
-// transaction: each becomes a leaf of the RFC 6962 Merkle tree, its stored
-// hashes are written beside it, and the per-peer summary is updated.
-// It returns the log index of the first. Keys are append-ordered, so large
-// batches are cheap; nothing is ever rewritten.
+// transaction: each becomes a leaf of the RFC 6962 Merkle tree and its
+// stored hashes are written beside it, all under append-ordered keys, so
+// large batches are cheap and nothing is ever rewritten. It returns the log
+// index of the first.
+//
+// The per-peer summaries and index ([Store.Peers], [Store.PeerObservations])
+// are derived from the log: they are folded in memory and written in
+// larger, separate transactions (see summary.go). A crash in between loses
+// nothing: Open replays the log records the summaries do not cover yet.
 func (s *Store) AppendObservations(obs []Observation) (first int64, err error) {
 	leaves := make([][]byte, len(obs))
 	for i := range obs {
@@ -33,7 +38,9 @@ func (s *Store) AppendObservations(obs []Observation) (first int64, err error) {
 			return 0, fmt.Errorf("encode observation: %w", err)
 		}
 	}
-	var peers map[string]*Peer
+	// One appender at a time, so summaries are folded in log order.
+	s.appendMu.Lock()
+	defer s.appendMu.Unlock()
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		size, err := logSize(tx)
 		if err != nil {
@@ -45,7 +52,6 @@ func (s *Store) AppendObservations(obs []Observation) (first int64, err error) {
 		obsB := tx.Bucket(bucketObs)
 		// Append-only buckets: full pages, half the file and half the writes.
 		hashes.FillPercent, obsB.FillPercent = 1.0, 1.0
-		peers = map[string]*Peer{}
 		for i := range obs {
 			n := size + int64(i)
 			stored, err := tlog.StoredHashes(n, leaves[i], hr)
@@ -62,99 +68,16 @@ func (s *Store) AppendObservations(obs []Observation) (first int64, err error) {
 			if err := obsB.Put(u64(uint64(n)), leaves[i]); err != nil {
 				return err
 			}
-			if err := s.summarize(tx, peers, &obs[i], n); err != nil {
-				return err
-			}
-		}
-		pb := tx.Bucket(bucketPeers)
-		for k, p := range peers {
-			v, err := encode(p)
-			if err != nil {
-				return err
-			}
-			if err := pb.Put([]byte(k), v); err != nil {
-				return err
-			}
 		}
 		return tx.Bucket(bucketMeta).Put(keyLogSize, u64(uint64(size+int64(len(obs)))))
 	})
-	if err == nil {
-		s.cachePeers(peers)
+	if err != nil {
+		return 0, err
 	}
-	return first, err
-}
-
-// maxPeerCache bounds the peer summaries kept decoded in memory.
-const maxPeerCache = 200_000
-
-// cachedPeer returns a copy of a cached summary.
-func (s *Store) cachedPeer(key string) (*Peer, bool) {
-	s.peerMu.Lock()
-	defer s.peerMu.Unlock()
-	p, ok := s.peerCache[key]
-	if !ok {
-		return nil, false
+	if err := s.fold(obs, first); err != nil {
+		return first, fmt.Errorf("peer summaries: %w", err)
 	}
-	c := *p
-	c.PiecesVerified = slices.Clone(p.PiecesVerified)
-	c.PiecesFailed = slices.Clone(p.PiecesFailed)
-	return &c, true
-}
-
-// cachePeers keeps committed summaries decoded, so the next batch touching
-// the same peers skips decoding them. Only committed state enters the cache.
-func (s *Store) cachePeers(peers map[string]*Peer) {
-	s.peerMu.Lock()
-	defer s.peerMu.Unlock()
-	if s.peerCache == nil || len(s.peerCache)+len(peers) > maxPeerCache {
-		s.peerCache = make(map[string]*Peer, len(peers))
-	}
-	for k, p := range peers {
-		s.peerCache[k] = p
-	}
-}
-
-// summarize folds observation n into its peer's summary.
-func (s *Store) summarize(tx *bolt.Tx, peers map[string]*Peer, o *Observation, n int64) error {
-	key := peerKey(o.InfoHash, o.IP, o.Port)
-	p := peers[string(key)]
-	if p == nil {
-		var ok bool
-		if p, ok = s.cachedPeer(string(key)); !ok {
-			p = &Peer{IP: o.IP, Port: o.Port, InfoHash: o.InfoHash, Level: -1}
-			if v := tx.Bucket(bucketPeers).Get(key); v != nil {
-				if err := decode(v, p); err != nil {
-					return err
-				}
-			}
-		}
-		peers[string(key)] = p
-	}
-	if p.FirstSeen.IsZero() || o.Time.Before(p.FirstSeen) {
-		p.FirstSeen = o.Time
-	}
-	if o.Time.After(p.LastSeen) {
-		p.LastSeen = o.Time
-	}
-	if o.Level > p.Level {
-		p.Level = o.Level
-	}
-	if o.Document != "" {
-		p.Document = o.Document
-	}
-	if o.PeerID != "" {
-		p.PeerID = o.PeerID
-	}
-	if o.Client != "" {
-		p.Client = o.Client
-	}
-	if o.Transport != "" {
-		p.Transport = o.Transport
-	}
-	p.PiecesVerified = mergeInts(p.PiecesVerified, o.PiecesVerified)
-	p.PiecesFailed = mergeInts(p.PiecesFailed, o.PiecesFailed)
-	p.Observations++
-	return tx.Bucket(bucketPeerObs).Put(append(append(key, 0), u64(uint64(n))...), nil)
+	return first, nil
 }
 
 // mergeInts is the sorted union, capped so a summary stays small.
@@ -316,6 +239,9 @@ func (s *Store) ForEachLeaf(from int64, fn func(n int64, leaf []byte) error) err
 // Peers lists peer summaries at or above minLevel, ordered by torrent and
 // address.
 func (s *Store) Peers(minLevel int) ([]Peer, error) {
+	if err := s.flushForRead(); err != nil {
+		return nil, err
+	}
 	var out []Peer
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketPeers).ForEach(func(_, v []byte) error {
@@ -334,12 +260,20 @@ func (s *Store) Peers(minLevel int) ([]Peer, error) {
 
 // PeerObservations lists the log indexes of one peer's observations.
 func (s *Store) PeerObservations(infohash, ip string, port int) ([]int64, error) {
+	if err := s.flushForRead(); err != nil {
+		return nil, err
+	}
 	var out []int64
 	prefix := append(peerKey(infohash, ip, port), 0)
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketPeerObs).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && len(k) == len(prefix)+8 && string(k[:len(prefix)]) == string(prefix); k, _ = c.Next() {
-			out = append(out, int64(binary.BigEndian.Uint64(k[len(prefix):])))
+		for k, v := c.Seek(prefix); k != nil && len(k) == len(prefix)+8 && string(k[:len(prefix)]) == string(prefix); k, v = c.Next() {
+			if len(v)%8 != 0 {
+				return fmt.Errorf("%w: peer index entry of %d bytes", ErrCorrupt, len(v))
+			}
+			for ; len(v) > 0; v = v[8:] {
+				out = append(out, int64(binary.BigEndian.Uint64(v)))
+			}
 		}
 		return nil
 	})
@@ -391,6 +325,9 @@ func (s *Store) Checkpoints(fn func(size int64, signed []byte) error) error {
 
 // PeersOf lists the peer summaries of one torrent.
 func (s *Store) PeersOf(infohash string) ([]Peer, error) {
+	if err := s.flushForRead(); err != nil {
+		return nil, err
+	}
 	var out []Peer
 	prefix := []byte(infohash + "\x00")
 	err := s.db.View(func(tx *bolt.Tx) error {

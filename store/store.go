@@ -63,8 +63,13 @@ type Store struct {
 	path    string
 	docsDir string
 
-	peerMu    sync.Mutex
-	peerCache map[string]*Peer // committed peer summaries, decoded
+	appendMu sync.Mutex // one AppendObservations at a time
+
+	sumMu          sync.Mutex
+	pending        map[string]*pendingPeer // folded, not yet flushed
+	pendingCount   int
+	pendingThrough int64            // log size that flushed + pending summaries cover
+	peerCache      map[string]*Peer // flushed summaries, decoded
 }
 
 // Options tune [Open]. The zero value is ready to use.
@@ -126,6 +131,9 @@ func Open(path string, opt *Options) (*Store, error) {
 	if err == nil {
 		err = s.checkSchema()
 	}
+	if err == nil {
+		err = s.replaySummaries()
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %q: %w", path, err)
@@ -153,8 +161,15 @@ func (s *Store) checkSchema() error {
 // Path is the database file's path.
 func (s *Store) Path() string { return s.path }
 
-// Close closes the database. It waits for running transactions.
-func (s *Store) Close() error { return s.db.Close() }
+// Close writes pending peer summaries and closes the database. It waits
+// for running transactions.
+func (s *Store) Close() error {
+	var ferr error
+	if !s.db.IsReadOnly() {
+		ferr = s.flushSummaries()
+	}
+	return errors.Join(ferr, s.db.Close())
+}
 
 // PutState stores an opaque value under key (crawl positions, node tables,
 // caches owned by other packages).

@@ -1,0 +1,198 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Peer summaries are derived from the evidence log. AppendObservations
+// folds each committed observation into pending summaries in memory;
+// flushSummaries writes them, with the per-peer index entries, in one
+// transaction together with the log size they cover (keyPeersThrough).
+// Large flushes amortize the cost of the summary and index buckets, whose
+// keys (by peer) are not append-ordered. Readers flush first, so they
+// always see every committed observation; Open replays what a crash left
+// unflushed.
+
+// flushEvery is how many folded observations trigger a flush.
+const flushEvery = 50_000
+
+// maxPeerCache bounds the flushed summaries kept decoded in memory.
+const maxPeerCache = 200_000
+
+var keyPeersThrough = []byte("peers_through")
+
+type pendingPeer struct {
+	p   Peer
+	idx []int64 // log indexes not yet in the per-peer index
+}
+
+// fold adds observations first.. (already committed) to the pending
+// summaries, flushing when enough are waiting.
+func (s *Store) fold(obs []Observation, first int64) error {
+	s.sumMu.Lock()
+	defer s.sumMu.Unlock()
+	for i := range obs {
+		if err := s.foldOne(&obs[i], first+int64(i)); err != nil {
+			return err
+		}
+	}
+	s.pendingThrough = first + int64(len(obs))
+	if s.pendingCount >= flushEvery {
+		return s.flushLocked()
+	}
+	return nil
+}
+
+func (s *Store) foldOne(o *Observation, n int64) error {
+	key := string(peerKey(o.InfoHash, o.IP, o.Port))
+	pp := s.pending[key]
+	if pp == nil {
+		pp = &pendingPeer{p: Peer{IP: o.IP, Port: o.Port, InfoHash: o.InfoHash, Level: -1}}
+		if c, ok := s.peerCache[key]; ok {
+			pp.p = *c
+		} else if err := s.db.View(func(tx *bolt.Tx) error {
+			if v := tx.Bucket(bucketPeers).Get([]byte(key)); v != nil {
+				return decode(v, &pp.p)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		pp.p.PiecesVerified = slices.Clone(pp.p.PiecesVerified)
+		pp.p.PiecesFailed = slices.Clone(pp.p.PiecesFailed)
+		if s.pending == nil {
+			s.pending = map[string]*pendingPeer{}
+		}
+		s.pending[key] = pp
+	}
+	p := &pp.p
+	if p.FirstSeen.IsZero() || o.Time.Before(p.FirstSeen) {
+		p.FirstSeen = o.Time
+	}
+	if o.Time.After(p.LastSeen) {
+		p.LastSeen = o.Time
+	}
+	if o.Level > p.Level {
+		p.Level = o.Level
+	}
+	if o.Document != "" {
+		p.Document = o.Document
+	}
+	if o.PeerID != "" {
+		p.PeerID = o.PeerID
+	}
+	if o.Client != "" {
+		p.Client = o.Client
+	}
+	if o.Transport != "" {
+		p.Transport = o.Transport
+	}
+	p.PiecesVerified = mergeInts(p.PiecesVerified, o.PiecesVerified)
+	p.PiecesFailed = mergeInts(p.PiecesFailed, o.PiecesFailed)
+	p.Observations++
+	pp.idx = append(pp.idx, n)
+	s.pendingCount++
+	return nil
+}
+
+// flushSummaries writes the pending summaries. Safe for concurrent use.
+func (s *Store) flushSummaries() error {
+	s.sumMu.Lock()
+	defer s.sumMu.Unlock()
+	return s.flushLocked()
+}
+
+func (s *Store) flushLocked() error {
+	if len(s.pending) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(s.pending))
+	for k := range s.pending {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // sequential inserts within the transaction
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		pb, ib := tx.Bucket(bucketPeers), tx.Bucket(bucketPeerObs)
+		for _, k := range keys {
+			pp := s.pending[k]
+			v, err := encode(&pp.p)
+			if err != nil {
+				return err
+			}
+			if err := pb.Put([]byte(k), v); err != nil {
+				return err
+			}
+			// One index entry per peer per flush: the key ends with the
+			// first log index, the value packs them all (8 bytes each).
+			if len(pp.idx) > 0 {
+				packed := make([]byte, 0, 8*len(pp.idx))
+				for _, n := range pp.idx {
+					packed = binary.BigEndian.AppendUint64(packed, uint64(n))
+				}
+				if err := ib.Put(append(append([]byte(k), 0), u64(uint64(pp.idx[0]))...), packed); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keyPeersThrough, u64(uint64(s.pendingThrough)))
+	})
+	if err != nil {
+		return err
+	}
+	if s.peerCache == nil || len(s.peerCache)+len(s.pending) > maxPeerCache {
+		s.peerCache = make(map[string]*Peer, len(s.pending))
+	}
+	for k, pp := range s.pending {
+		p := pp.p
+		s.peerCache[k] = &p
+	}
+	s.pending, s.pendingCount = nil, 0
+	return nil
+}
+
+// replaySummaries folds the log records that the flushed summaries do not
+// cover (left by a crash between an append and a flush), then flushes.
+func (s *Store) replaySummaries() error {
+	var through, size int64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		if size, err = logSize(tx); err != nil {
+			return err
+		}
+		if v := tx.Bucket(bucketMeta).Get(keyPeersThrough); len(v) == 8 {
+			through = int64(binary.BigEndian.Uint64(v))
+		}
+		return nil
+	})
+	if err != nil || through >= size {
+		return err
+	}
+	s.sumMu.Lock()
+	defer s.sumMu.Unlock()
+	err = s.ForEachLeaf(through, func(n int64, leaf []byte) error {
+		var o Observation
+		if err := json.Unmarshal(leaf, &o); err != nil {
+			return fmt.Errorf("%w: log record %d: %v", ErrCorrupt, n, err)
+		}
+		return s.foldOne(&o, n)
+	})
+	if err != nil {
+		return fmt.Errorf("replay peer summaries from record %d: %w", through, err)
+	}
+	s.pendingThrough = size
+	return s.flushLocked()
+}
+
+// flushForRead makes the summaries current before a read.
+func (s *Store) flushForRead() error {
+	if s.db.IsReadOnly() {
+		return nil
+	}
+	return s.flushSummaries()
+}
