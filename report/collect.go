@@ -50,7 +50,8 @@ type collection struct {
 }
 
 // collect walks log records [0, size) once, keeping per-peer aggregates.
-func collect(s *store.Store, size int64, minLevel int) (*collection, error) {
+// progress, if set, is called every 4096 records with the count read.
+func collect(s *store.Store, size int64, minLevel int, progress func(done, total int64)) (*collection, error) {
 	c := &collection{peers: map[peerKey]*peerAgg{}, perDay: map[string]*[2]int{}}
 	var o store.Observation
 	err := s.ForEachLeaf(0, func(n int64, leaf []byte) error {
@@ -63,6 +64,9 @@ func collect(s *store.Store, size int64, minLevel int) (*collection, error) {
 		}
 		c.total++
 		c.add(n, &o, minLevel)
+		if progress != nil && (c.total%4096 == 0 || c.total == size) {
+			progress(c.total, size)
+		}
 		return nil
 	})
 	if err != nil && err != errStopWalk {

@@ -101,6 +101,9 @@ type Options struct {
 	Zip bool
 	// Now is the letters' date; nil means time.Now.
 	Now func() time.Time
+	// OnProgress, if set, is called as the evidence log is read, with the
+	// records read and the total (the report's longest phase).
+	OnProgress func(done, total int64)
 	// Logger receives progress; nil discards.
 	Logger *slog.Logger
 	// Version is written in the method description.

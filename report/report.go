@@ -134,7 +134,7 @@ func Generate(ctx context.Context, s *store.Store, keys *evidence.Keys, opt Opti
 		return nil, fmt.Errorf("sign checkpoint: %w", err)
 	}
 	r.log.Info("checkpoint signed", "records", r.cp.Size)
-	if r.coll, err = collect(s, r.cp.Size, opt.MinLevel); err != nil {
+	if r.coll, err = collect(s, r.cp.Size, opt.MinLevel, opt.OnProgress); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {

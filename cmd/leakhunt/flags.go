@@ -85,3 +85,17 @@ func (c *common) bar(e *env, total int64, what string) *progressbar.ProgressBar 
 		progressbar.OptionClearOnFinish(),
 	)
 }
+
+// countBar is like bar, for counts of records rather than bytes.
+func (c *common) countBar(e *env, total int64, what string) *progressbar.ProgressBar {
+	if c.quiet || !isTerminal(e.stderr) {
+		return nil
+	}
+	return progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(e.stderr),
+		progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(),
+		progressbar.OptionThrottle(100_000_000),
+		progressbar.OptionClearOnFinish(),
+	)
+}

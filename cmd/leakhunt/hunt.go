@@ -356,6 +356,26 @@ func huntWith(ctx context.Context, e *env, c *common, h *huntFlags, withDHT, wit
 	stop := liveView(ctx, e, c, 30*time.Second, func(el time.Duration) []string {
 		return statusLines(el, p.Stats(), comp.node)
 	})
+	if comp.node != nil {
+		// Save the node table now and then, not only at exit: after a
+		// crash the next run still starts from known nodes.
+		saveCtx, cancelSave := context.WithCancel(ctx)
+		defer cancelSave()
+		go func() {
+			t := time.NewTicker(5 * time.Minute)
+			defer t.Stop()
+			for {
+				select {
+				case <-saveCtx.Done():
+					return
+				case <-t.C:
+					if err := saveNodes(s, comp.node); err != nil {
+						log.Warn("save DHT nodes", "err", err)
+					}
+				}
+			}
+		}()
+	}
 	err = p.Run(ctx)
 	stop()
 	if errors.Is(err, context.DeadlineExceeded) && h.duration > 0 {

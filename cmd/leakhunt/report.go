@@ -93,6 +93,12 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if n, err := s.LogSize(); err == nil && n > 0 {
+		if bar := c.countBar(e, n, "reading the evidence log"); bar != nil {
+			opt.OnProgress = func(done, _ int64) { bar.Set64(done) }
+			defer bar.Finish()
+		}
+	}
 	sum, err := report.Generate(ctx, s, keys, opt)
 	if errors.Is(err, report.ErrNoPeers) {
 		fmt.Fprintf(e.stderr, "leakhunt: no peer at L%d or above: the bundle in %s has no letters\n", lvl, *out)
