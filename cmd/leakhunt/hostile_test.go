@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/leakhunt/leakhunt/fingerprint"
+	"github.com/leakhunt/leakhunt/hunt"
+	"github.com/leakhunt/leakhunt/internal/localswarm"
+	"github.com/leakhunt/leakhunt/store"
+)
+
+// TestHuntSurvivesHostilePeers hunts a swarm where, besides one honest
+// seeder of a leak, every kind of hostile metadata peer is announced in the
+// DHT (millions of nested lists, a 4 MB integer, lying sizes, wrong bytes,
+// a slow drip, huge messages...). With the real DHT node, fetcher and
+// prober, the leak is still proven and its seeder reaches L4; each hostile
+// fetch fails and is counted; the process stays up and its heap bounded.
+func TestHuntSurvivesHostilePeers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs a swarm of hostile peers (about 10 s)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	sw, err := localswarm.Start(ctx, localswarm.Config{Nodes: 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sw.Close()
+	// Several kinds share one infohash (a valid info dictionary served
+	// badly): a fetch of it tries each of them.
+	hostileSet := map[[20]byte]bool{}
+	for _, k := range localswarm.HostileKinds() {
+		h, err := localswarm.StartHostile(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Close()
+		sw.AddInfohash(h.InfoHash(), h.Addr())
+		hostileSet[h.InfoHash()] = true
+	}
+	var hostile [][20]byte
+	for ih := range hostileSet {
+		hostile = append(hostile, ih)
+	}
+	doc, err := os.ReadFile(filepath.Join(leaksDir(t), "staff_roster.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeder, err := sw.AddSeeder(ctx, localswarm.SeederConfig{Name: "roster.tsv", PieceLength: 16 << 10,
+		Files: []localswarm.File{{Data: doc}}, AnnounceDHT: sw.BootstrapAddrs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seeder.Close()
+
+	dir := t.TempDir()
+	s, err := store.Open(filepath.Join(dir, "h.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p := filepath.Join(dir, "staff_roster.tsv")
+	os.WriteFile(p, doc, 0o644)
+	fp, err := fingerprint.File(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.AddDocument(store.Document{Name: "staff_roster.tsv", Fingerprint: fp}, p); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := hunt.NewRecorder(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := huntFlags{listen: "127.0.0.1:0", bootstrap: sw.BootstrapAddrs(), allowLocal: true, rate: 2000,
+		fetches: 16, probes: 4, probe: true, chase: "L4", probeInterval: 2 * time.Second, watch: true}
+	node, err := startDHT(s, &h, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Close()
+	cfg, err := pipelineConfig(s, &h, node, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Sources = append(cfg.Sources, node)
+	pl, err := hunt.New(s, rec, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- pl.Run(hctx) }()
+
+	ih := hex.EncodeToString(seeder.InfoHash[:])
+	deadline := time.Now().Add(90 * time.Second)
+	var maxHeap uint64
+	for {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		maxHeap = max(maxHeap, ms.HeapAlloc)
+		st := pl.Stats()
+		peers, _ := s.PeersOf(ih)
+		l4 := false
+		for _, pr := range peers {
+			l4 = l4 || pr.Level == store.L4Served
+		}
+		if l4 && st.MetadataOK+st.MetadataFail >= int64(len(hostile)+1) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 90 s: stats %+v, honest seeder at L4: %v", st, l4)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	stop()
+	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	// The kinds that serve a valid dictionary badly (slow drip, lying
+	// sizes...) share its infohash; only the ones whose metadata itself is
+	// hostile must never be stored.
+	valid := sha1.Sum(localswarm.SampleInfo("hostile.bin", 1<<20))
+	for _, h := range hostile {
+		if h == valid {
+			continue
+		}
+		if _, err := s.Torrent(hex.EncodeToString(h[:])); err == nil {
+			t.Errorf("hostile metadata %x was stored", h)
+		}
+	}
+	if maxHeap > 512<<20 {
+		t.Errorf("heap reached %d MiB while fetching hostile metadata", maxHeap>>20)
+	}
+	t.Logf("stats %+v, peak heap %d MiB", pl.Stats(), maxHeap>>20)
+}
