@@ -110,12 +110,12 @@ func Demo(ctx context.Context, e *env, c *common, out string, timeout time.Durat
 	if err != nil {
 		return nil, err
 	}
-	defer node.Close()
+	defer node.close()
 	cfg, err := pipelineConfig(s, &h, node, log)
 	if err != nil {
 		return nil, err
 	}
-	cfg.Sources = append(cfg.Sources, node)
+	cfg.Sources = append(cfg.Sources, node.sources()...)
 	cfg.CheckpointInterval = 10 * time.Second
 	p, err := hunt.New(s, rec, cfg)
 	if err != nil {

@@ -86,12 +86,12 @@ func TestHuntSurvivesHostilePeers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer node.Close()
+	defer node.close()
 	cfg, err := pipelineConfig(s, &h, node, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Sources = append(cfg.Sources, node)
+	cfg.Sources = append(cfg.Sources, node.sources()...)
 	pl, err := hunt.New(s, rec, cfg)
 	if err != nil {
 		t.Fatal(err)

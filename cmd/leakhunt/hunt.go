@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/leakhunt/leakhunt/crawler"
-	"github.com/leakhunt/leakhunt/crawler/dht"
 	"github.com/leakhunt/leakhunt/crawler/metadata"
 	"github.com/leakhunt/leakhunt/crawler/tracker"
 	"github.com/leakhunt/leakhunt/crawler/web"
@@ -43,6 +42,7 @@ type huntFlags struct {
 	config        string
 	bootstrap     listFlag
 	listen        string
+	listen6       string
 	duration      time.Duration
 	web           listFlag
 	torznab       string
@@ -66,7 +66,8 @@ type huntFlags struct {
 func (h *huntFlags) register(fl *flag.FlagSet) {
 	fl.StringVar(&h.config, "config", "", "JSON `file` of flag values (keys are flag names; command-line flags win)")
 	fl.Var(&h.bootstrap, "bootstrap", "DHT bootstrap nodes `host:port,...` (default: the public routers)")
-	fl.StringVar(&h.listen, "listen", "0.0.0.0:0", "UDP `address` of our DHT node (a fixed port helps after restarts)")
+	fl.StringVar(&h.listen, "listen", "0.0.0.0:0", "UDP `address` of our IPv4 DHT node (a fixed port helps after restarts; empty: none)")
+	fl.StringVar(&h.listen6, "listen6", "", "UDP `address` of an IPv6 DHT node too (BEP 32), e.g. [::]:6881")
 	fl.DurationVar(&h.duration, "duration", 0, "stop after this `long` (0: until interrupted)")
 	fl.Var(&h.web, "web", "index page or feed `URL` to crawl (repeatable)")
 	fl.StringVar(&h.torznab, "torznab", "", "Torznab endpoint `URL` (Jackett, Prowlarr)")
@@ -129,7 +130,7 @@ func applyConfigFile(fl *flag.FlagSet, path string) error {
 
 // components are what a pipeline run needs besides the store.
 type components struct {
-	node    *dht.Node
+	node    *dhtSet
 	sources []crawler.Source
 	closers []func()
 }
@@ -138,47 +139,6 @@ func (c *components) close() {
 	for i := len(c.closers) - 1; i >= 0; i-- {
 		c.closers[i]()
 	}
-}
-
-const (
-	stateDHTNodes = "dht.nodes"
-	stateDHTID    = "dht.id"
-)
-
-// startDHT starts our DHT node, restoring its ID and node table from the store.
-func startDHT(s *store.Store, h *huntFlags, log *slog.Logger) (*dht.Node, error) {
-	cfg := dht.DefaultConfig()
-	cfg.ListenAddr = h.listen
-	if len(h.bootstrap) > 0 {
-		cfg.Bootstrap = h.bootstrap
-	}
-	cfg.AllowLocal = h.allowLocal
-	cfg.RateLimit = h.rate
-	cfg.Logger = log
-	if b, err := s.State(stateDHTID); err == nil && len(b) == 20 {
-		cfg.NodeID = [20]byte(b)
-	}
-	if b, err := s.State(stateDHTNodes); err == nil {
-		json.Unmarshal(b, &cfg.KnownNodes) // a damaged table only costs a bootstrap
-	}
-	n, err := dht.New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	id := n.ID()
-	if err := s.PutState(stateDHTID, id[:]); err != nil {
-		n.Close()
-		return nil, err
-	}
-	return n, nil
-}
-
-func saveNodes(s *store.Store, n *dht.Node) error {
-	b, err := json.Marshal(n.Nodes())
-	if err != nil {
-		return err
-	}
-	return s.PutState(stateDHTNodes, b)
 }
 
 // webSources builds the web, feed and Torznab sources.
@@ -231,7 +191,7 @@ func webSources(s *store.Store, h *huntFlags, log *slog.Logger) ([]crawler.Sourc
 }
 
 // pipelineConfig wires the pipeline's components from the flags.
-func pipelineConfig(s *store.Store, h *huntFlags, node *dht.Node, log *slog.Logger) (hunt.Config, error) {
+func pipelineConfig(s *store.Store, h *huntFlags, node *dhtSet, log *slog.Logger) (hunt.Config, error) {
 	cfg := hunt.DefaultConfig()
 	cfg.Logger = log
 	cfg.Version = version
@@ -322,12 +282,12 @@ func huntWith(ctx context.Context, e *env, c *common, h *huntFlags, withDHT, wit
 			return err
 		}
 		comp.node = n
-		comp.sources = append(comp.sources, n)
+		comp.sources = append(comp.sources, n.sources()...)
 		comp.closers = append(comp.closers, func() {
-			if err := saveNodes(s, n); err != nil {
+			if err := n.save(); err != nil {
 				fmt.Fprintln(e.stderr, "leakhunt: save DHT nodes:", err)
 			}
-			n.Close()
+			n.close()
 		})
 	}
 	if withWeb {
@@ -369,7 +329,7 @@ func huntWith(ctx context.Context, e *env, c *common, h *huntFlags, withDHT, wit
 				case <-saveCtx.Done():
 					return
 				case <-t.C:
-					if err := saveNodes(s, comp.node); err != nil {
+					if err := comp.node.save(); err != nil {
 						log.Warn("save DHT nodes", "err", err)
 					}
 				}
@@ -384,10 +344,10 @@ func huntWith(ctx context.Context, e *env, c *common, h *huntFlags, withDHT, wit
 	return err
 }
 
-func statusLines(el time.Duration, st hunt.Stats, n *dht.Node) []string {
+func statusLines(el time.Duration, st hunt.Stats, n *dhtSet) []string {
 	var lines []string
 	if n != nil {
-		ds := n.Stats()
+		ds := n.stats()
 		rate := 0.0
 		if el > 0 {
 			rate = float64(ds.SamplesReceived) / el.Seconds()

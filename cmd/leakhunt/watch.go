@@ -87,7 +87,7 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer func() { saveNodes(s, n); n.Close() }()
+	defer func() { n.save(); n.close() }()
 	cfg, err := pipelineConfig(s, &h, n, log)
 	if err != nil {
 		return err
