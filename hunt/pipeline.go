@@ -521,6 +521,10 @@ func (p *Pipeline) writer() error {
 
 // record hands an observation to the writer and updates the level counts.
 func (p *Pipeline) record(ctx context.Context, o store.Observation) {
+	if o.Level < store.L0Listed || o.Level > store.L5FullCopy {
+		p.log.Warn("observation with an impossible level dropped", "level", o.Level, "peer", o.IP)
+		return
+	}
 	key := o.InfoHash + "/" + o.IP + "/" + strconv.Itoa(o.Port)
 	p.peerMu.Lock()
 	old, ok := p.peerLevel[key]
