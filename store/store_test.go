@@ -245,11 +245,8 @@ func TestConcurrentReaders(t *testing.T) {
 // reports each commit, kills it with SIGKILL mid-stream, and checks that
 // everything it reported committed is there and the log is consistent.
 func TestKillDuringWrites(t *testing.T) {
-	if os.Getenv("LEAKHUNT_STORE_CHILD") != "" {
-		return
-	}
 	path := filepath.Join(t.TempDir(), "kill.db")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestChildWriter$")
+	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "LEAKHUNT_STORE_CHILD="+path)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -315,15 +312,13 @@ func TestKillDuringWrites(t *testing.T) {
 	}
 }
 
-// TestChildWriter is the child process of TestKillDuringWrites.
-func TestChildWriter(t *testing.T) {
-	path := os.Getenv("LEAKHUNT_STORE_CHILD")
-	if path == "" {
-		t.Skip("child process of TestKillDuringWrites; runs only when it starts it")
-	}
+// childWriter is the child process of TestKillDuringWrites (see
+// TestMain): it appends observations forever, reporting each commit.
+func childWriter(path string) {
 	s, err := Open(path, nil)
 	if err != nil {
-		t.Fatal(err)
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
 	}
 	for i := 0; ; i += 10 {
 		var b []Observation
@@ -331,10 +326,20 @@ func TestChildWriter(t *testing.T) {
 			b = append(b, obs(i+j))
 		}
 		if _, err := s.AppendObservations(b); err != nil {
-			t.Fatal(err)
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
 		}
 		fmt.Printf("committed %d\n", i+10)
 	}
+}
+
+// TestMain runs the test binary as the writer child when
+// TestKillDuringWrites starts it.
+func TestMain(m *testing.M) {
+	if path := os.Getenv("LEAKHUNT_STORE_CHILD"); path != "" {
+		childWriter(path)
+	}
+	os.Exit(m.Run())
 }
 
 // BenchmarkAppendObservations appends observations of 10,000 hosts in
