@@ -51,15 +51,13 @@ func (s *SelfSet) Contains(ap netip.AddrPort) bool {
 	return ok && time.Since(t) < selfTTL
 }
 
-// Dialer wraps a dial function so that the local address of every TCP
-// connection it opens is remembered.
+// Dialer wraps a dial function so that the local address of every
+// connection it opens (TCP or uTP) is remembered.
 func (s *SelfSet) Dialer(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := dial(ctx, network, addr)
 		if err == nil {
-			if la, ok := c.LocalAddr().(*net.TCPAddr); ok {
-				s.Add(la.AddrPort())
-			}
+			s.AddNet(c.LocalAddr())
 		}
 		return c, err
 	}

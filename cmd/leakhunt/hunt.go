@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -200,8 +201,7 @@ func pipelineConfig(s *store.Store, h *huntFlags, node *dhtSet, log *slog.Logger
 	cfg.Self = hunt.NewSelfSet()
 	mcfg := metadata.DefaultConfig()
 	mcfg.Logger = log
-	var d net.Dialer
-	mcfg.Dial = cfg.Self.Dialer(d.DialContext)
+	mcfg.Dial = cfg.Self.Dialer(dialTCPThenUTP)
 	cfg.Fetcher = metadata.New(mcfg)
 	if node != nil {
 		cfg.Peers = node
@@ -400,4 +400,23 @@ func (w webState) Get(key string) ([]byte, bool) {
 
 func (w webState) Put(key string, val []byte) {
 	w.s.PutState("web:"+key, val) // losing a cache entry only costs a full GET
+}
+
+// dialTCPThenUTP connects over TCP and, when that fails, over uTP: many
+// peers (behind NAT, or with TCP off) only answer on uTP.
+func dialTCPThenUTP(ctx context.Context, network, addr string) (net.Conn, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, network, addr)
+	if err == nil || ctx.Err() != nil {
+		return c, err
+	}
+	ap, perr := netip.ParseAddrPort(addr)
+	if perr != nil {
+		return nil, err
+	}
+	uc, uerr := evidence.DialUTP(ctx, ap)
+	if uerr != nil {
+		return nil, fmt.Errorf("%w; utp: %v", err, uerr)
+	}
+	return uc, nil
 }

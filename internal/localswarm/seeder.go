@@ -16,6 +16,7 @@ import (
 	alog "github.com/anacrolix/log"
 	"github.com/anacrolix/torrent"
 	"github.com/anacrolix/torrent/bencode"
+	"github.com/anacrolix/torrent/merkle"
 	"github.com/anacrolix/torrent/metainfo"
 	"github.com/anacrolix/torrent/storage"
 	"golang.org/x/time/rate"
@@ -39,8 +40,14 @@ type SeederConfig struct {
 	// a directory Name holding them.
 	Name  string
 	Files []File
-	// PieceLength of the torrent (0: metainfo.ChoosePieceLength).
+	// PieceLength of the torrent (0: metainfo.ChoosePieceLength; for a
+	// Hybrid torrent 0 means 16 KiB).
 	PieceLength int64
+	// Hybrid seeds a BEP 52 hybrid (v1 and v2) torrent built by
+	// [BuildHybrid] from Name and Files (Path must be empty). Files are
+	// written as for a v1 torrent; pad files are not written, as anacrolix
+	// stores a hybrid torrent by its v2 file tree.
+	Hybrid bool
 	// AnnounceDHT makes the seeder's client run its own DHT node,
 	// bootstrapped from these addresses, and announce the torrent through it
 	// (get_peers then announce_peer). Otherwise the seeder is only registered
@@ -67,6 +74,20 @@ type Seeder struct {
 // its data is verified, and registers the client as a peer of the torrent
 // in the swarm's DHT.
 func (sw *Swarm) AddSeeder(ctx context.Context, cfg SeederConfig) (*Seeder, error) {
+	if cfg.Hybrid && cfg.Path != "" {
+		return nil, errors.New("a hybrid seeder needs Name and Files, not Path")
+	}
+	var hybrid *HybridTorrent
+	if cfg.Hybrid {
+		pl := cfg.PieceLength
+		if pl == 0 {
+			pl = merkle.BlockSize
+		}
+		var err error
+		if hybrid, err = BuildHybrid(cfg.Name, cfg.Files, pl); err != nil {
+			return nil, err
+		}
+	}
 	path := cfg.Path
 	if path == "" {
 		var err error
@@ -74,18 +95,24 @@ func (sw *Swarm) AddSeeder(ctx context.Context, cfg SeederConfig) (*Seeder, erro
 			return nil, err
 		}
 	}
-	info := metainfo.Info{PieceLength: cfg.PieceLength}
-	if info.PieceLength == 0 {
-		info.PieceLength = -1 // let BuildFromFilePath choose
+	var mi *metainfo.MetaInfo
+	if hybrid != nil {
+		mi = hybrid.MetaInfo
+	} else {
+		info := metainfo.Info{PieceLength: cfg.PieceLength}
+		if info.PieceLength == 0 {
+			info.PieceLength = -1 // let BuildFromFilePath choose
+		}
+		if err := buildInfo(&info, path); err != nil {
+			return nil, err
+		}
+		infoBytes, err := bencode.Marshal(info)
+		if err != nil {
+			return nil, fmt.Errorf("marshal info: %w", err)
+		}
+		mi = &metainfo.MetaInfo{InfoBytes: infoBytes}
 	}
-	if err := buildInfo(&info, path); err != nil {
-		return nil, err
-	}
-	infoBytes, err := bencode.Marshal(info)
-	if err != nil {
-		return nil, fmt.Errorf("marshal info: %w", err)
-	}
-	mi := &metainfo.MetaInfo{InfoBytes: infoBytes}
+	infoBytes := []byte(mi.InfoBytes)
 
 	ccfg := torrent.NewDefaultClientConfig()
 	ccfg.ListenHost = func(string) string { return "127.0.0.1" }
@@ -105,12 +132,24 @@ func (sw *Swarm) AddSeeder(ctx context.Context, cfg SeederConfig) (*Seeder, erro
 	ccfg.Slogger = slog.New(slog.DiscardHandler)
 	ccfg.Logger = alog.Default.WithFilterLevel(alog.Disabled)
 	ccfg.DataDir = filepath.Dir(path)
-	ccfg.DefaultStorage = storage.NewFileOpts(storage.NewFileClientOpts{
+	fileOpts := storage.NewFileClientOpts{
 		ClientBaseDir:   filepath.Dir(path),
 		PieceCompletion: storage.NewMapPieceCompletion(),
 		UsePartFiles:    g.Some(false),
 		Logger:          slog.New(slog.DiscardHandler),
-	})
+	}
+	if hybrid != nil {
+		// anacrolix lays out a hybrid torrent by its v2 file tree, which
+		// names a single file again inside the torrent's name; keep the
+		// v1 layout that writeFiles used.
+		fileOpts.FilePathMaker = func(o storage.FilePathMakerOpts) string {
+			if len(o.Info.Files) == 0 {
+				return o.Info.BestName()
+			}
+			return filepath.Join(append([]string{o.Info.BestName()}, o.File.BestPath()...)...)
+		}
+	}
+	ccfg.DefaultStorage = storage.NewFileOpts(fileOpts)
 	ccfg.NoDHT = len(cfg.AnnounceDHT) == 0
 	ccfg.PeriodicallyAnnounceTorrentsToDht = !ccfg.NoDHT
 	if !ccfg.NoDHT {
