@@ -60,6 +60,9 @@ func LoadOrCreateKeys(dbPath, name string) (*Keys, error) {
 		sk = []byte(skey)
 	} else if err != nil {
 		return nil, fmt.Errorf("read evidence key %q: %w", skPath, err)
+	} else if st, err := os.Stat(skPath); err == nil && st.Mode().Perm()&0o077 != 0 {
+		// Like ssh: a signing key others can read signs nothing.
+		return nil, fmt.Errorf("evidence key %q is readable by other users (mode %04o): run 'chmod 600 %s'", skPath, st.Mode().Perm(), skPath)
 	}
 	signer, err := note.NewSigner(strings.TrimSpace(string(sk)))
 	if err != nil {

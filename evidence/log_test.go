@@ -3,6 +3,7 @@ package evidence
 import (
 	"encoding/binary"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -176,4 +177,22 @@ func BenchmarkLogAppend(b *testing.B) {
 		mem = append(mem, hs...)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+}
+
+func TestKeyPermissions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k.db")
+	if _, err := LoadOrCreateKeys(path, "test"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path + ".key")
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode %v, %v; want 0600", st.Mode(), err)
+	}
+	if _, err := LoadOrCreateKeys(path, "test"); err != nil {
+		t.Fatalf("reload: %v", err)
+	}
+	os.Chmod(path+".key", 0o644)
+	if _, err := LoadOrCreateKeys(path, "test"); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("world-readable key accepted: %v", err)
+	}
 }
