@@ -60,7 +60,7 @@ func Demo(ctx context.Context, e *env, c *common, out string, timeout time.Durat
 			return nil, err
 		}
 	}
-	fmt.Fprintln(e.stderr, "demo: starting a swarm on 127.0.0.1 (24 DHT nodes, 5 torrents, honest seeders, a lying peer, an empty address)")
+	fmt.Fprintln(e.stderr, "demo: starting a swarm on 127.0.0.1 (24 DHT nodes, 6 torrents, honest seeders, a lying peer, an empty address)")
 	sc, err := demo.Start(ctx)
 	if err != nil {
 		return nil, err

@@ -152,6 +152,19 @@ func Start(ctx context.Context) (sc *Scenario, err error) {
 	}); err != nil {
 		return nil, err
 	}
+	// 5. The real roster in a hybrid (BEP 52 v1+v2) torrent, after a short
+	// note padded to a piece boundary: its v2 pieces root proves it.
+	if _, err := seed("hybrid torrent (BEP 52), leak proven by its v2 root", "staff_roster.tsv", localswarm.SeederConfig{
+		Name: "staff_share_hybrid", PieceLength: 32 << 10, Hybrid: true,
+		Files: []localswarm.File{
+			{Path: "notes.txt", Data: []byte("Shared folder of the staff office, exported for the audit.\n" +
+				"Contents: the staff roster (tab separated, one person per line) and this note.\n" +
+				"Please do not forward outside the office. (synthetic demo data)\n")},
+			{Path: "staff_roster.tsv", Data: docs["staff_roster.tsv"]},
+		},
+	}); err != nil {
+		return nil, err
+	}
 	return sc, nil
 }
 

@@ -46,7 +46,11 @@ type SeederConfig struct {
 	// Hybrid seeds a BEP 52 hybrid (v1 and v2) torrent built by
 	// [BuildHybrid] from Name and Files (Path must be empty). Files are
 	// written as for a v1 torrent; pad files are not written, as anacrolix
-	// stores a hybrid torrent by its v2 file tree.
+	// stores a hybrid torrent by its v2 file tree. anacrolix v1.61.0 also
+	// sizes pieces by that tree: the piece at the end of a padded file is
+	// short, and a v1 peer that requests its pad bytes is disconnected
+	// ("chunk overflows piece"). Pieces wholly inside a file, and the
+	// torrent's last piece, are served normally.
 	Hybrid bool
 	// AnnounceDHT makes the seeder's client run its own DHT node,
 	// bootstrapped from these addresses, and announce the torrent through it
