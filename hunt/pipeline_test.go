@@ -169,7 +169,8 @@ func TestLevelsAndSelf(t *testing.T) {
 	self.Add(me)
 	seeder := netip.MustParseAddrPort("127.0.0.1:40001")
 	announced := netip.MustParseAddrPort("127.0.0.1:40002")
-	pr := &fakeProber{level: store.L4Served, pex: []netip.AddrPort{me}, hits: map[netip.AddrPort]int{}}
+	viaPEX := netip.MustParseAddrPort("127.0.0.1:40003")
+	pr := &fakeProber{level: store.L4Served, pex: []netip.AddrPort{me, viaPEX}, hits: map[netip.AddrPort]int{}}
 	src := listSource{[]crawler.Sighting{{InfoHash: ihHex, Source: "dht-announce", Peer: announced.String(), Time: time.Now()}}}
 	cfg := Config{Sources: []crawler.Source{src}, Peers: fixedPeers{seeder, me}, Prober: pr, Self: self, Watch: true,
 		ProbeInterval: time.Hour, Transports: []string{"tcp"}}
@@ -191,6 +192,9 @@ func TestLevelsAndSelf(t *testing.T) {
 	}
 	if lvl, ok := levels[int(announced.Port())]; !ok || lvl < store.L1Announced {
 		t.Errorf("announced peer missing (%v)", levels)
+	}
+	if lvl, ok := levels[int(viaPEX.Port())]; !ok || lvl < store.L1Announced {
+		t.Errorf("peer learnt by PEX missing (%v)", levels)
 	}
 	if pr.hits[me] != 0 {
 		t.Errorf("we probed ourselves %d times", pr.hits[me])

@@ -139,10 +139,16 @@ func (p *Pipeline) WatchOnce(ctx context.Context, ihHex string) (Round, error) {
 	if p.cfg.Prober == nil || len(targets) == 0 {
 		return r, nil
 	}
+	// Probe a snapshot: PEX answers add to addrs while probes run, and
+	// are probed next round.
+	toProbe := make([]netip.AddrPort, 0, len(addrs))
+	for ap := range addrs {
+		toProbe = append(toProbe, ap)
+	}
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(p.cfg.MaxProbes)
-	for ap := range addrs {
+	for _, ap := range toProbe {
 		g.Go(func() error {
 			lvl, pex := p.probe(gctx, targets[0], ap)
 			mu.Lock()
