@@ -27,7 +27,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err := parse(fl, args); err != nil {
 		return err
 	}
-	res, err := Demo(ctx, e, c, *out, *timeout, *lang)
+	res, err := huntScenario(ctx, e, c, *out, *timeout, *lang)
 	if err != nil {
 		return err
 	}
@@ -47,9 +47,9 @@ type demoResult struct {
 	scenarioTorrent []demo.Torrent
 }
 
-// Demo runs the demo into out and returns what it found against what it
+// huntScenario runs the demo into out and returns what it found against what it
 // should have found. It stops as soon as everything was found.
-func Demo(ctx context.Context, e *env, c *common, out string, timeout time.Duration, lang string) (*demoResult, error) {
+func huntScenario(ctx context.Context, e *env, c *common, out string, timeout time.Duration, lang string) (*demoResult, error) {
 	log := c.logger(e)
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, err

@@ -28,7 +28,7 @@ func TestDemo(t *testing.T) {
 	e := &env{stdout: &stdout, stderr: &stderr}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	res, err := Demo(ctx, e, &common{quiet: true}, out, 2*time.Minute, "ja")
+	res, err := huntScenario(ctx, e, &common{quiet: true}, out, 2*time.Minute, "ja")
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, stderr.String())
 	}
