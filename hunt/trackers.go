@@ -2,6 +2,9 @@ package hunt
 
 import (
 	"context"
+	"encoding/hex"
+	"encoding/json"
+	"time"
 
 	"github.com/leakhunt/leakhunt/crawler/tracker"
 	"github.com/leakhunt/leakhunt/evidence"
@@ -14,7 +17,24 @@ import (
 type TrackerHarvest struct {
 	Harvester *evidence.Harvester
 	Client    *tracker.Client
+	// Store, if set, keeps each tracker's latest scrape counts for the
+	// torrent ([ScrapeState]): how big the swarm says it is, beside what
+	// we observed ourselves.
+	Store *store.Store
 }
+
+// ScrapeRecord is what a tracker's scrape said of a torrent.
+type ScrapeRecord struct {
+	Time      time.Time `json:"time"`
+	Seeders   int       `json:"seeders"`
+	Leechers  int       `json:"leechers"`
+	Completed int       `json:"completed"`
+	Error     string    `json:"error,omitempty"`
+}
+
+// ScrapeState is the store state key of a torrent's scrape records, a
+// JSON object from tracker URL to [ScrapeRecord].
+func ScrapeState(infohash string) string { return "scrape:" + infohash }
 
 var _ TrackerHarvester = TrackerHarvest{}
 
@@ -24,5 +44,26 @@ func (t TrackerHarvest) Harvest(ctx context.Context, ih [20]byte, trackers []str
 	for _, u := range trackers {
 		srcs = append(srcs, evidence.HarvestSource{Name: "tracker", Detail: u, PeerSource: t.Client.Source(u)})
 	}
-	return t.Harvester.Harvest(ctx, ih, "", srcs)
+	obs, err := t.Harvester.Harvest(ctx, ih, "", srcs)
+	if t.Store != nil && len(trackers) > 0 && ctx.Err() == nil {
+		t.scrape(ctx, ih, trackers)
+	}
+	return obs, err
+}
+
+// scrape asks every tracker for its counts and stores them; failures are
+// recorded as such.
+func (t TrackerHarvest) scrape(ctx context.Context, ih [20]byte, trackers []string) {
+	recs := make(map[string]ScrapeRecord, len(trackers))
+	for _, u := range trackers {
+		c, err := t.Client.Scrape(ctx, u, ih)
+		r := ScrapeRecord{Time: time.Now().UTC(), Seeders: c.Seeders, Leechers: c.Leechers, Completed: c.Completed}
+		if err != nil {
+			r = ScrapeRecord{Time: r.Time, Error: err.Error()}
+		}
+		recs[u] = r
+	}
+	if b, err := json.Marshal(recs); err == nil {
+		t.Store.PutState(ScrapeState(hex.EncodeToString(ih[:])), b) // counts are context, not evidence: best effort
+	}
 }

@@ -240,7 +240,7 @@ func pipelineConfig(s *store.Store, h *huntFlags, node *dhtSet, log *slog.Logger
 	tcfg.Logger = log
 	hcfg := evidence.DefaultHarvestConfig()
 	hcfg.Version, hcfg.Clock, hcfg.Logger = version, cfg.Clock, log
-	cfg.Trackers = hunt.TrackerHarvest{Harvester: evidence.NewHarvester(hcfg), Client: tracker.New(tcfg)}
+	cfg.Trackers = hunt.TrackerHarvest{Harvester: evidence.NewHarvester(hcfg), Client: tracker.New(tcfg), Store: s}
 	keys, err := evidence.LoadOrCreateKeys(s.Path(), "leakhunt")
 	if err != nil {
 		return cfg, err

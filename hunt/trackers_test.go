@@ -1,0 +1,78 @@
+package hunt
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leakhunt/leakhunt/crawler/tracker"
+	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/store"
+)
+
+// TestTrackerHarvest asks a tracker on loopback for peers: each listed
+// address is an L1 observation naming the tracker, our announce never
+// registers us (event=stopped, port 0), and the scrape counts are stored.
+func TestTrackerHarvest(t *testing.T) {
+	var mu sync.Mutex
+	var announces []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		switch r.URL.Path {
+		case "/announce":
+			mu.Lock()
+			announces = append(announces, q.Get("event")+"/"+q.Get("port"))
+			mu.Unlock()
+			// One compact peer: 192.0.2.9:6881.
+			w.Write([]byte("d8:intervali1800e5:peers6:\xc0\x00\x02\x09\x1a\xe1e"))
+		case "/scrape":
+			w.Write([]byte("d5:filesd20:" + q.Get("info_hash") + "d8:completei7e10:downloadedi70e10:incompletei9eeee"))
+		}
+	}))
+	defer srv.Close()
+	s, err := store.Open(filepath.Join(t.TempDir(), "t.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	tcfg := tracker.DefaultConfig()
+	tcfg.AllowPrivate, tcfg.Timeout = true, 5*time.Second
+	th := TrackerHarvest{Harvester: evidence.NewHarvester(evidence.DefaultHarvestConfig()), Client: tracker.New(tcfg), Store: s}
+	ih := [20]byte{9, 9, 9}
+	url := srv.URL + "/announce"
+	obs, err := th.Harvest(context.Background(), ih, []string{url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(obs) != 1 || obs[0].IP != "192.0.2.9" || obs[0].Port != 6881 || obs[0].Level != store.L1Announced ||
+		obs[0].Source != "tracker" || obs[0].Detail != url {
+		t.Fatalf("observations %+v", obs)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(announces) == 0 {
+		t.Fatal("the tracker was not asked")
+	}
+	for _, a := range announces {
+		if a != "stopped/0" {
+			t.Errorf("announce %q would register us as a peer", a)
+		}
+	}
+	b, err := s.State(ScrapeState(hex.EncodeToString(ih[:])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs map[string]ScrapeRecord
+	if err := json.Unmarshal(b, &recs); err != nil {
+		t.Fatal(err)
+	}
+	if r := recs[url]; r.Seeders != 7 || r.Leechers != 9 || r.Completed != 70 || r.Error != "" {
+		t.Fatalf("scrape record %+v", recs)
+	}
+}
