@@ -88,6 +88,22 @@ func (h *huntFlags) register(fl *flag.FlagSet) {
 	fl.Float64Var(&h.rate, "rate", 500, "DHT packets per second")
 }
 
+// bound applies --duration to ctx.
+func (h *huntFlags) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if h.duration > 0 {
+		return context.WithTimeout(ctx, h.duration)
+	}
+	return context.WithCancel(ctx)
+}
+
+// ended turns the end of --duration into a normal end.
+func (h *huntFlags) ended(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) && h.duration > 0 {
+		return nil
+	}
+	return err
+}
+
 // applyConfigFile sets, from a JSON object of flag names to values, every
 // flag not given on the command line.
 func applyConfigFile(fl *flag.FlagSet, path string) error {
@@ -308,11 +324,8 @@ func huntWith(ctx context.Context, e *env, c *common, h *huntFlags, withDHT, wit
 	if err != nil {
 		return err
 	}
-	if h.duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, h.duration)
-		defer cancel()
-	}
+	ctx, cancel := h.bound(ctx)
+	defer cancel()
 	stop := liveView(ctx, e, c, 30*time.Second, func(el time.Duration) []string {
 		return statusLines(el, p.Stats(), comp.node)
 	})
@@ -338,10 +351,7 @@ func huntWith(ctx context.Context, e *env, c *common, h *huntFlags, withDHT, wit
 	}
 	err = p.Run(ctx)
 	stop()
-	if errors.Is(err, context.DeadlineExceeded) && h.duration > 0 {
-		return nil // --duration elapsed: a normal end
-	}
-	return err
+	return h.ended(err)
 }
 
 func statusLines(el time.Duration, st hunt.Stats, n *dhtSet) []string {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -96,11 +95,8 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if h.duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, h.duration)
-		defer cancel()
-	}
+	ctx, cancel := h.bound(ctx)
+	defer cancel()
 	ms, err := p.Resolve(ctx, ih, peers)
 	if err != nil {
 		return err
@@ -123,8 +119,5 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%s round %d: %d addresses harvested, %d probed: L1 %d, L2 %d, L3 %d, L4 %d, L5 %d\n",
 			time.Now().UTC().Format(time.RFC3339), round, r.Harvested, r.Probed, r.Levels[1], r.Levels[2], r.Levels[3], r.Levels[4], r.Levels[5])
 	})
-	if errors.Is(err, context.DeadlineExceeded) && h.duration > 0 {
-		return nil
-	}
-	return err
+	return h.ended(err)
 }
