@@ -48,7 +48,7 @@ func (s *Store) AppendObservations(obs []Observation) (first int64, err error) {
 		}
 		first = size
 		hashes := tx.Bucket(bucketLogHashes)
-		hr := &overlayHashReader{under: txHashReader{tx}, fresh: make(map[int64]tlog.Hash, 3*len(obs))}
+		hr := txHashReader{tx}
 		obsB := tx.Bucket(bucketObs)
 		// Append-only buckets: full pages, half the file and half the writes.
 		hashes.FillPercent, obsB.FillPercent = 1.0, 1.0
@@ -60,7 +60,6 @@ func (s *Store) AppendObservations(obs []Observation) (first int64, err error) {
 			}
 			base := tlog.StoredHashIndex(0, n)
 			for j, h := range stored {
-				hr.fresh[base+int64(j)] = h
 				if err := hashes.Put(u64(uint64(base+int64(j))), bytesClone(h[:])); err != nil {
 					return err
 				}
@@ -127,43 +126,6 @@ func (r txHashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 			return nil, fmt.Errorf("%w: log hash %d missing", ErrCorrupt, idx)
 		}
 		copy(out[i][:], v)
-	}
-	return out, nil
-}
-
-// overlayHashReader serves hashes written earlier in the same batch from
-// memory, and the rest from the transaction: most hashes a new record needs
-// are its recent left neighbours, so the batch rarely searches the B+tree.
-type overlayHashReader struct {
-	under txHashReader
-	fresh map[int64]tlog.Hash
-}
-
-func (r *overlayHashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(indexes))
-	var missing []int64
-	for i, idx := range indexes {
-		h, ok := r.fresh[idx]
-		if !ok {
-			missing = append(missing, idx)
-			continue
-		}
-		out[i] = h
-	}
-	if len(missing) == 0 {
-		return out, nil
-	}
-	got, err := r.under.ReadHashes(missing)
-	if err != nil {
-		return nil, err
-	}
-	j := 0
-	for i, idx := range indexes {
-		if _, ok := r.fresh[idx]; !ok {
-			out[i] = got[j]
-			r.fresh[idx] = got[j]
-			j++
-		}
 	}
 	return out, nil
 }
