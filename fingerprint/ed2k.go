@@ -1,6 +1,7 @@
 package fingerprint
 
 import (
+	"bytes"
 	"encoding/hex"
 	"hash"
 
@@ -48,13 +49,13 @@ func (h *ed2kHash) sums() (ed2k, alt string) {
 	case n == 0: // less than one chunk: MD4 of the bytes
 		return hex.EncodeToString(h.cur.Sum(nil)), ""
 	case h.inCur > 0: // a partial last chunk
-		list := h.cur.Sum(bytesClone(h.chunks))
+		list := h.cur.Sum(bytes.Clone(h.chunks))
 		return md4Hex(list), ""
 	}
 	// A positive multiple of the chunk size: eMule appends the hash of an
 	// empty chunk; the other convention does not.
 	empty := md4.Sum(nil)
-	ed2k = md4Hex(append(bytesClone(h.chunks), empty[:]...))
+	ed2k = md4Hex(append(bytes.Clone(h.chunks), empty[:]...))
 	if n == 1 {
 		alt = hex.EncodeToString(h.chunks)
 	} else {
@@ -67,5 +68,3 @@ func md4Hex(b []byte) string {
 	s := md4.Sum(b)
 	return hex.EncodeToString(s[:])
 }
-
-func bytesClone(b []byte) []byte { return append([]byte(nil), b...) }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -60,7 +61,7 @@ func (s *Store) AppendObservations(obs []Observation) (first int64, err error) {
 			}
 			base := tlog.StoredHashIndex(0, n)
 			for j, h := range stored {
-				if err := hashes.Put(u64(uint64(base+int64(j))), bytesClone(h[:])); err != nil {
+				if err := hashes.Put(u64(uint64(base+int64(j))), bytes.Clone(h[:])); err != nil {
 					return err
 				}
 			}
@@ -150,7 +151,7 @@ func (s *Store) Leaf(n int64) ([]byte, error) {
 		if v == nil {
 			return fmt.Errorf("log record %d: %w", n, ErrNotFound)
 		}
-		out = bytesClone(v)
+		out = bytes.Clone(v)
 		return nil
 	})
 	return out, err
@@ -179,7 +180,7 @@ func (s *Store) ForEachLeaf(from int64, fn func(n int64, leaf []byte) error) err
 		err := s.db.View(func(tx *bolt.Tx) error {
 			c := tx.Bucket(bucketObs).Cursor()
 			for k, v := c.Seek(u64(uint64(from))); k != nil && len(batch) < page; k, v = c.Next() {
-				batch = append(batch, bytesClone(v))
+				batch = append(batch, bytes.Clone(v))
 			}
 			return nil
 		})
@@ -245,7 +246,7 @@ func (s *Store) PeerObservations(infohash, ip string, port int) ([]int64, error)
 // PutCheckpoint stores a signed checkpoint (a note) for a tree size.
 func (s *Store) PutCheckpoint(size int64, signed []byte) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketCheckpoints).Put(u64(uint64(size)), bytesClone(signed))
+		return tx.Bucket(bucketCheckpoints).Put(u64(uint64(size)), bytes.Clone(signed))
 	})
 }
 
@@ -257,7 +258,7 @@ func (s *Store) LatestCheckpoint() (size int64, signed []byte, err error) {
 		if k == nil {
 			return fmt.Errorf("checkpoint: %w", ErrNotFound)
 		}
-		size, signed = int64(binary.BigEndian.Uint64(k)), bytesClone(v)
+		size, signed = int64(binary.BigEndian.Uint64(k)), bytes.Clone(v)
 		return nil
 	})
 	return size, signed, err
@@ -270,7 +271,7 @@ func (s *Store) Checkpoints(fn func(size int64, signed []byte) error) error {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketCheckpoints).ForEach(func(k, v []byte) error {
 			sizes = append(sizes, int64(binary.BigEndian.Uint64(k)))
-			notes = append(notes, bytesClone(v))
+			notes = append(notes, bytes.Clone(v))
 			return nil
 		})
 	})

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -187,7 +188,7 @@ func (s *Store) State(key string) ([]byte, error) {
 		if v == nil {
 			return ErrNotFound
 		}
-		out = bytesClone(v)
+		out = bytes.Clone(v)
 		return nil
 	})
 	return out, err
@@ -198,8 +199,6 @@ func u64(n uint64) []byte {
 	binary.BigEndian.PutUint64(b[:], n)
 	return b[:]
 }
-
-func bytesClone(b []byte) []byte { return append([]byte(nil), b...) }
 
 // encode is the value encoding: a version byte, then JSON.
 func encode(v any) ([]byte, error) {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -172,7 +173,7 @@ func (s *Store) MarkSeen(ihs [][20]byte) (fresh [][20]byte, err error) {
 			if b.Get(ih[:]) != nil {
 				continue
 			}
-			if err := b.Put(bytesClone(ih[:]), now); err != nil {
+			if err := b.Put(bytes.Clone(ih[:]), now); err != nil {
 				return err
 			}
 			fresh = append(fresh, ih)

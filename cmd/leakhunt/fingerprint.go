@@ -58,7 +58,7 @@ func runFingerprint(ctx context.Context, e *env, args []string) error {
 func hashWithBar(c *common, e *env, path string) (fingerprint.Fingerprint, error) {
 	var opt fingerprint.Options
 	if st, err := os.Stat(path); err == nil && st.Size() > 64<<20 {
-		if bar := c.bar(e, st.Size(), filepath.Base(path)); bar != nil {
+		if bar := c.bar(e, st.Size(), filepath.Base(path), true); bar != nil {
 			defer bar.Finish()
 			opt.OnProgress = func(done int64) { bar.Set64(done) }
 		}

@@ -71,30 +71,20 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// bar returns a byte progress bar on stderr, or nil when stderr is not a
-// terminal or -q was given.
-func (c *common) bar(e *env, total int64, what string) *progressbar.ProgressBar {
+// bar returns a progress bar on stderr counting bytes (or records when
+// bytes is false), or nil when stderr is not a terminal or -q was given.
+func (c *common) bar(e *env, total int64, what string, bytes bool) *progressbar.ProgressBar {
 	if c.quiet || !isTerminal(e.stderr) {
 		return nil
+	}
+	unit := progressbar.OptionShowCount()
+	if bytes {
+		unit = progressbar.OptionShowBytes(true)
 	}
 	return progressbar.NewOptions64(total,
 		progressbar.OptionSetWriter(e.stderr),
 		progressbar.OptionSetDescription(what),
-		progressbar.OptionShowBytes(true),
-		progressbar.OptionThrottle(100_000_000),
-		progressbar.OptionClearOnFinish(),
-	)
-}
-
-// countBar is like bar, for counts of records rather than bytes.
-func (c *common) countBar(e *env, total int64, what string) *progressbar.ProgressBar {
-	if c.quiet || !isTerminal(e.stderr) {
-		return nil
-	}
-	return progressbar.NewOptions64(total,
-		progressbar.OptionSetWriter(e.stderr),
-		progressbar.OptionSetDescription(what),
-		progressbar.OptionShowCount(),
+		unit,
 		progressbar.OptionThrottle(100_000_000),
 		progressbar.OptionClearOnFinish(),
 	)

@@ -22,7 +22,7 @@ func liveView(ctx context.Context, e *env, c *common, interval time.Duration, st
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	drawn := 0
-	draw := func(final bool) {
+	draw := func() {
 		lines := status(time.Since(start).Truncate(time.Second))
 		if !term {
 			fmt.Fprintf(e.stderr, "%s %s\n", time.Now().UTC().Format(time.RFC3339), strings.Join(lines, " | "))
@@ -37,7 +37,6 @@ func liveView(ctx context.Context, e *env, c *common, interval time.Duration, st
 		}
 		drawn = len(lines)
 		io.WriteString(e.stderr, b.String())
-		_ = final
 	}
 	tick := interval
 	if term {
@@ -51,13 +50,13 @@ func liveView(ctx context.Context, e *env, c *common, interval time.Duration, st
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				draw(false)
+				draw()
 			}
 		}
 	})
 	return func() {
 		cancel()
 		wg.Wait()
-		draw(true)
+		draw()
 	}
 }

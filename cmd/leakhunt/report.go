@@ -94,7 +94,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if n, err := s.LogSize(); err == nil && n > 0 {
-		if bar := c.countBar(e, n, "reading the evidence log"); bar != nil {
+		if bar := c.bar(e, n, "reading the evidence log", false); bar != nil {
 			opt.OnProgress = func(done, _ int64) { bar.Set64(done) }
 			defer bar.Finish()
 		}
