@@ -589,11 +589,7 @@ func (p *Pipeline) Resolve(ctx context.Context, ih [20]byte, peers []netip.AddrP
 	if err != nil {
 		return nil, fmt.Errorf("metadata of %s: %w", ihHex, err)
 	}
-	if _, err := p.rec.Torrent(t, "watch"); err != nil {
-		return nil, err
-	}
-	// Keep the info even without a match: the user asked to watch it.
-	if _, err := p.s.PutTorrent(store.Torrent{InfoHash: t.InfoHash, InfoBytes: t.InfoBytes}); err != nil {
+	if _, err := p.rec.Watched(t, "watch"); err != nil {
 		return nil, err
 	}
 	return p.s.MatchesFor(ihHex)

@@ -59,18 +59,23 @@ func NewRecorder(s *store.Store) (*Recorder, error) {
 func (r *Recorder) Index() *fingerprint.Index { return r.ix }
 
 // Torrent matches a parsed torrent, records it, and returns its matches.
-// source says where it came from ("file:PATH", "dht", "web:URL").
+// source says where it came from ("file:PATH", "dht", "web:URL"). The info
+// dictionary is kept only when something matched.
 func (r *Recorder) Torrent(t *fingerprint.Torrent, source string) ([]fingerprint.Match, error) {
+	return r.torrent(t, source, false)
+}
+
+// Watched is [Recorder.Torrent] for a torrent the user asked to watch: its
+// info dictionary is kept even when nothing matched.
+func (r *Recorder) Watched(t *fingerprint.Torrent, source string) ([]fingerprint.Match, error) {
+	return r.torrent(t, source, true)
+}
+
+func (r *Recorder) torrent(t *fingerprint.Torrent, source string, keepInfo bool) ([]fingerprint.Match, error) {
 	ms, matchErr := r.ix.MatchTorrent(t)
-	proven := false
-	for _, m := range ms {
-		if m.Verdict == fingerprint.VerdictProven {
-			proven = true
-		}
-	}
 	rec := store.Torrent{InfoHash: t.InfoHash, InfoHashV2: t.InfoHashV2, Name: t.Name, Size: t.TotalLength,
 		Files: len(t.Files), Source: source, Trackers: t.Trackers}
-	if proven || len(ms) > 0 {
+	if keepInfo || len(ms) > 0 {
 		// Keep the info dictionary of anything that matched, so that the
 		// match can be re-checked and the peers probed later.
 		rec.InfoBytes = t.InfoBytes

@@ -137,4 +137,11 @@ func TestCatalogAndMatch(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "btih") {
 		t.Fatalf("links file: exit %d %q", code, out)
 	}
+	// A text file that happens to start with 'd' is still read for links.
+	notes := filepath.Join(dir, "notes.txt")
+	os.WriteFile(notes, []byte("download here: magnet:?xt=urn:btih:"+m["infohash"].(string)+"\n"), 0o644)
+	out, _, code = cli(t, "match", "--db", db, notes)
+	if code != 0 || !strings.Contains(out, "btih") {
+		t.Fatalf("text file starting with 'd': exit %d %q", code, out)
+	}
 }

@@ -106,12 +106,17 @@ func matchFile(rec *hunt.Recorder, path string) ([]fingerprint.Match, error) {
 	if len(b) > maxInputFile {
 		return nil, fmt.Errorf("larger than %d MiB: not a torrent or a list of links leakhunt reads", maxInputFile>>20)
 	}
-	if len(b) > 0 && b[0] == 'd' && (strings.HasSuffix(strings.ToLower(path), ".torrent") || fingerprint.CheckBencode(b, fingerprint.TorrentFileLimits()) == nil) {
+	// A bencoded dictionary is a torrent (ParseTorrentFile pre-checks it);
+	// anything else, or a text file that merely starts with 'd', is read
+	// for links.
+	if len(b) > 0 && b[0] == 'd' {
 		t, err := fingerprint.ParseTorrentFile(b)
-		if err != nil {
+		switch {
+		case err == nil:
+			return rec.Torrent(t, "file:"+filepath.Base(path))
+		case strings.HasSuffix(strings.ToLower(path), ".torrent") || !errors.Is(err, fingerprint.ErrBencode):
 			return nil, err
 		}
-		return rec.Torrent(t, "file:"+filepath.Base(path))
 	}
 	var out []fingerprint.Match
 	var errs []error

@@ -69,10 +69,7 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", arg, err)
 		}
-		if _, err := rec.Torrent(t, "file:"+arg); err != nil {
-			return err
-		}
-		if _, err := s.PutTorrent(store.Torrent{InfoHash: t.InfoHash, InfoBytes: t.InfoBytes, Trackers: t.Trackers}); err != nil {
+		if _, err := rec.Watched(t, "file:"+arg); err != nil {
 			return err
 		}
 		ihHex = t.InfoHash
