@@ -30,3 +30,11 @@ echo "file: ${size_mib} MiB in /dev/shm, best of $runs runs, $(nproc) cores"
 printf '%-50s %8s s %8s MB/s  peak RSS %6d MiB\n' "leakhunt fingerprint (7 hashes)" "$lt" "$(awk -v s=$size_mib -v t=$lt 'BEGIN{printf "%.0f", s*1.048576/t}')" $((lm/1024))
 printf '%-50s %8s s %8s MB/s  peak RSS %6d MiB\n' "rhash --md5 --sha1 --sha256 --ed2k --tth --btih" "$rt" "$(awk -v s=$size_mib -v t=$rt 'BEGIN{printf "%.0f", s*1.048576/t}')" $((rm_/1024))
 echo "leakhunt is $(awk -v a=$rt -v b=$lt 'BEGIN{printf "%.2f", a/b}')x faster than rhash"
+
+# rhash one hash at a time, for the per-hash table next to
+# `go test -run '^$' -bench Hash ./fingerprint/`.
+echo "rhash per hash (MB/s, wall time, includes reading the file):"
+for h in md5 sha1 sha256 ed2k tth; do
+  read -r t _ < <(best rhash --$h "$file")
+  printf '  %-7s %6s MB/s\n' "$h" "$(awk -v s=$size_mib -v t=$t 'BEGIN{printf "%.0f", s*1.048576/t}')"
+done
