@@ -24,9 +24,12 @@
 //
 // [Store.AppendObservations] appends each [Observation] as a leaf of an
 // RFC 6962 Merkle tree (golang.org/x/mod/sumdb/tlog): the leaf bytes under
-// an append-ordered key, the tree's stored hashes beside them, and the
-// per-peer summary ([Peer]) and index, all in one transaction. Nothing is
-// ever rewritten. The Store implements tlog.HashReader, so proofs come
+// an append-ordered key and the tree's stored hashes beside them, in one
+// transaction. Nothing is ever rewritten. The per-peer summaries ([Peer],
+// [Store.PeerObservations]) are derived from the log: folded in memory and
+// written in large batches with the log size they cover, flushed before
+// any read of them, and replayed from the log by Open after a crash. The
+// Store implements tlog.HashReader, so proofs come
 // straight from it; signed checkpoints are kept with [Store.PutCheckpoint]
 // (package evidence signs and verifies them).
 //
