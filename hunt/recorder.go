@@ -55,9 +55,6 @@ func NewRecorder(s *store.Store) (*Recorder, error) {
 	return &Recorder{s: s, ix: ix}, nil
 }
 
-// Index is the catalog index.
-func (r *Recorder) Index() *fingerprint.Index { return r.ix }
-
 // Torrent matches a parsed torrent, records it, and returns its matches.
 // source says where it came from ("file:PATH", "dht", "web:URL"). The info
 // dictionary is kept only when something matched.

@@ -250,20 +250,6 @@ func (s *Store) PutCheckpoint(size int64, signed []byte) error {
 	})
 }
 
-// LatestCheckpoint returns the signed checkpoint of the largest tree size,
-// or [ErrNotFound].
-func (s *Store) LatestCheckpoint() (size int64, signed []byte, err error) {
-	err = s.db.View(func(tx *bolt.Tx) error {
-		k, v := tx.Bucket(bucketCheckpoints).Cursor().Last()
-		if k == nil {
-			return fmt.Errorf("checkpoint: %w", ErrNotFound)
-		}
-		size, signed = int64(binary.BigEndian.Uint64(k)), bytes.Clone(v)
-		return nil
-	})
-	return size, signed, err
-}
-
 // Checkpoints calls fn for every stored checkpoint, oldest first.
 func (s *Store) Checkpoints(fn func(size int64, signed []byte) error) error {
 	var sizes []int64

@@ -66,15 +66,6 @@ func (s *Store) Torrent(infohash string) (Torrent, error) {
 	return tv.Torrent, err
 }
 
-// TorrentCount is the number of torrents known.
-func (s *Store) TorrentCount() (n int, err error) {
-	err = s.db.View(func(tx *bolt.Tx) error {
-		n = tx.Bucket(bucketTorrents).Stats().KeyN
-		return nil
-	})
-	return n, err
-}
-
 func matchKey(m *Match) []byte {
 	return []byte(m.InfoHash + "\x00" + m.Document + "\x00" + m.File + "\x00" + m.Method)
 }
