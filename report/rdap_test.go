@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -140,9 +141,46 @@ func TestRDAPLookup(t *testing.T) {
 	}
 }
 
+// countingTransport counts the requests a client has in flight: from the
+// start of RoundTrip until the response body is closed (or RoundTrip
+// fails). That is what RDAPConfig.Concurrency bounds; a count kept by the
+// server would also include handlers still running after the client gave
+// up on them, which the client cannot bound.
+type countingTransport struct {
+	inFlight, maxInFlight, started atomic.Int64
+}
+
+func (c *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	c.started.Add(1)
+	n := c.inFlight.Add(1)
+	for m := c.maxInFlight.Load(); n > m && !c.maxInFlight.CompareAndSwap(m, n); m = c.maxInFlight.Load() {
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		c.inFlight.Add(-1)
+		return nil, err
+	}
+	resp.Body = &countedBody{ReadCloser: resp.Body, done: func() { c.inFlight.Add(-1) }}
+	return resp, nil
+}
+
+type countedBody struct {
+	io.ReadCloser
+	once sync.Once
+	done func()
+}
+
+func (b *countedBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.done)
+	return err
+}
+
 func TestRDAPConcurrencyBound(t *testing.T) {
 	rs := newRDAPServer(t)
-	r := NewRDAP(RDAPConfig{Base: rs.URL, Timeout: 200 * time.Millisecond, Concurrency: 2}, nil)
+	ct := &countingTransport{}
+	r := NewRDAP(RDAPConfig{Base: rs.URL, Timeout: 200 * time.Millisecond, Concurrency: 2,
+		Client: &http.Client{Transport: ct}}, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -154,8 +192,14 @@ func TestRDAPConcurrencyBound(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if m := rs.maxInFlight.Load(); m > 2 || m == 0 {
-		t.Errorf("%d requests in flight at once, want at most 2", m)
+	if m := ct.maxInFlight.Load(); m != 2 {
+		t.Errorf("%d requests in flight at once, want 2 (the bound, reached by 8 callers)", m)
+	}
+	if n := ct.started.Load(); n != 8 {
+		t.Errorf("%d requests made, want 8", n)
+	}
+	if n := ct.inFlight.Load(); n != 0 {
+		t.Errorf("%d requests still open after every Lookup returned", n)
 	}
 }
 
