@@ -109,6 +109,13 @@ type Observation struct {
 	PiecesVerified []int `json:"pieces_verified,omitempty"`
 	// PiecesFailed were downloaded from this peer alone and failed the check.
 	PiecesFailed []int `json:"pieces_failed,omitempty"`
+	// DocBytesVerified is how many bytes of the document the verified
+	// pieces held, each compared byte for byte with the catalogued copy.
+	DocBytesVerified int64 `json:"doc_bytes_verified,omitempty"`
+	// Basis is the SHA-256 (hex) of the match basis the probe relied on:
+	// the record of which file of which info dictionary was proven to be
+	// the document, and how (see [MatchBasis]).
+	Basis string `json:"basis,omitempty"`
 	// Error says what went wrong, if anything (a failed probe is recorded too).
 	Error string `json:"error,omitempty"`
 	// Detail is free text for the source (tracker URL, DHT node, ...).
