@@ -12,12 +12,15 @@ import (
 	"time"
 
 	"github.com/leakhunt/leakhunt/store"
+
+	"github.com/leakhunt/leakhunt/internal/netpolicy"
+	"github.com/leakhunt/leakhunt/internal/peerdial"
 )
 
 // Transport names accepted by [Prober.Probe] and recorded in observations.
 const (
-	TransportTCP = "tcp"
-	TransportUTP = "utp"
+	TransportTCP = peerdial.TCP
+	TransportUTP = peerdial.UTP
 )
 
 // SourceProbe is the Source of observations made by [Prober.Probe].
@@ -44,6 +47,10 @@ type Config struct {
 	// PeerID is the peer id we send. A zero PeerID is replaced by
 	// "-LH0001-" followed by 12 random bytes, chosen once per Prober.
 	PeerID [20]byte
+	// AllowLoopback and AllowPrivate let probes reach loopback and private
+	// addresses (local test swarms). Whatever the caller passes, every
+	// address is checked against this policy when it is dialled.
+	AllowLoopback, AllowPrivate bool
 	// LocalAddr, when valid, is the local IP probes are made from. The
 	// actual local IP:port of each connection is recorded in
 	// Observation.ListenAddr.
@@ -140,6 +147,7 @@ type Prober struct {
 	cfg    Config
 	sem    chan struct{}
 	logger *slog.Logger
+	dialer *peerdial.Dialer
 }
 
 // NewProber returns a Prober. Zero fields of cfg take DefaultConfig values.
@@ -177,7 +185,9 @@ func NewProber(cfg Config) *Prober {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Prober{cfg: cfg, sem: make(chan struct{}, cfg.Concurrency), logger: logger}
+	dialer := &peerdial.Dialer{Policy: netpolicy.Policy{AllowLoopback: cfg.AllowLoopback, AllowPrivate: cfg.AllowPrivate},
+		LocalAddr: cfg.LocalAddr, OnDial: cfg.OnDial}
+	return &Prober{cfg: cfg, sem: make(chan struct{}, cfg.Concurrency), logger: logger, dialer: dialer}
 }
 
 // PeerID returns the peer id this Prober sends.
@@ -279,28 +289,9 @@ func (t *Target) pieceLen(i int) int64 {
 	return t.PieceLength
 }
 
-// dial opens the connection for one probe; the returned closer releases
-// everything the dial allocated (the connection and, for uTP, its socket).
-func (p *Prober) dial(ctx context.Context, addr netip.AddrPort, transport string) (net.Conn, func(), error) {
+// dial opens the connection for one probe, under the address policy.
+func (p *Prober) dial(ctx context.Context, addr netip.AddrPort, transport string) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.DialTimeout)
 	defer cancel()
-	if transport == TransportUTP {
-		c, closeFn, err := dialUTP(ctx, p.cfg.LocalAddr, addr)
-		if err == nil && p.cfg.OnDial != nil {
-			p.cfg.OnDial(c.LocalAddr())
-		}
-		return c, closeFn, err
-	}
-	d := net.Dialer{}
-	if p.cfg.LocalAddr.IsValid() {
-		d.LocalAddr = net.TCPAddrFromAddrPort(netip.AddrPortFrom(p.cfg.LocalAddr, 0))
-	}
-	c, err := d.DialContext(ctx, "tcp", addr.String())
-	if err != nil {
-		return nil, nil, err
-	}
-	if p.cfg.OnDial != nil {
-		p.cfg.OnDial(c.LocalAddr())
-	}
-	return c, func() { c.Close() }, nil
+	return p.dialer.Dial(ctx, transport, addr)
 }

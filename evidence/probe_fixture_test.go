@@ -160,6 +160,7 @@ func testConfig() Config {
 	cfg.DialTimeout = 5 * time.Second
 	cfg.ClaimWait = 5 * time.Second
 	cfg.Version = "test"
+	cfg.AllowLoopback = true
 	return cfg
 }
 

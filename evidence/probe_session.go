@@ -70,12 +70,12 @@ const (
 )
 
 func (p *Prober) run(ctx context.Context, t *Target, addr netip.AddrPort, transport string, res *ProbeResult) error {
-	conn, closeConn, err := p.dial(ctx, addr, transport)
+	conn, err := p.dial(ctx, addr, transport)
 	if err != nil {
 		return fmt.Errorf("dial: %w", err)
 	}
-	defer closeConn()
-	stop := context.AfterFunc(ctx, closeConn) // unblocks reads on cancel
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() }) // unblocks reads on cancel
 	defer stop()
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl) // best effort; ctx cancellation also closes conn

@@ -17,6 +17,7 @@ import (
 	"github.com/leakhunt/leakhunt/crawler"
 	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/fingerprint"
+	"github.com/leakhunt/leakhunt/internal/netpolicy"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -87,6 +88,11 @@ type Config struct {
 	Watch bool
 	// Transports are tried in order for each probe until one connects.
 	Transports []string
+	// AllowLoopback and AllowPrivate let loopback and private peer
+	// addresses be recorded and probed (local test swarms). Addresses the
+	// policy refuses are dropped wherever they come from (DHT, trackers,
+	// PEX, links, earlier runs) and counted in [Round.Refused].
+	AllowLoopback, AllowPrivate bool
 	// Version is recorded in L1 observations.
 	Version string
 	// Logger receives logs (default: discard).
@@ -334,7 +340,7 @@ func (p *Pipeline) handleSighting(ctx context.Context, s crawler.Sighting, fetch
 				ihHex = l.BTIH
 			}
 			for _, a := range l.Peers {
-				if ap, err := netip.ParseAddrPort(a); err == nil {
+				if ap, err := netip.ParseAddrPort(a); err == nil && p.allowed(ap) {
 					linkPeers = append(linkPeers, ap)
 				}
 			}
@@ -347,7 +353,7 @@ func (p *Pipeline) handleSighting(ctx context.Context, s crawler.Sighting, fetch
 		}
 	}
 	if s.Peer != "" {
-		if ap, err := netip.ParseAddrPort(s.Peer); err == nil {
+		if ap, err := netip.ParseAddrPort(s.Peer); err == nil && p.allowed(ap) {
 			linkPeers = append(linkPeers, ap)
 			p.announced(ctx, ihHex, ap, s)
 		}
@@ -368,6 +374,13 @@ func (p *Pipeline) handleSighting(ctx context.Context, s crawler.Sighting, fetch
 		p.st.dropped.Add(1)
 		p.release(ih, false)
 	}
+}
+
+// allowed reports whether the address policy lets ap be recorded and
+// contacted.
+func (p *Pipeline) allowed(ap netip.AddrPort) bool {
+	pol := netpolicy.Policy{AllowLoopback: p.cfg.AllowLoopback, AllowPrivate: p.cfg.AllowPrivate}
+	return pol.CheckAddrPort(ap) == nil
 }
 
 // claim marks ih as being fetched unless it was seen, is being fetched, or

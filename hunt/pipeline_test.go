@@ -173,7 +173,7 @@ func TestLevelsAndSelf(t *testing.T) {
 	pr := &fakeProber{level: store.L4Served, pex: []netip.AddrPort{me, viaPEX}, hits: map[netip.AddrPort]int{}}
 	src := listSource{[]crawler.Sighting{{InfoHash: ihHex, Source: "dht-announce", Peer: announced.String(), Time: time.Now()}}}
 	cfg := Config{Sources: []crawler.Source{src}, Peers: fixedPeers{seeder, me}, Prober: pr, Self: self, Watch: true,
-		ProbeInterval: time.Hour, Transports: []string{"tcp"}}
+		ProbeInterval: time.Hour, Transports: []string{"tcp"}, AllowLoopback: true}
 	run(t, s, rec, cfg, 4*time.Second)
 
 	peers, err := s.PeersOf(ihHex)
@@ -198,5 +198,60 @@ func TestLevelsAndSelf(t *testing.T) {
 	}
 	if pr.hits[me] != 0 {
 		t.Errorf("we probed ourselves %d times", pr.hits[me])
+	}
+}
+
+// TestAddressPolicy: addresses the policy refuses are neither recorded nor
+// probed, whichever source names them (DHT, PEX, an earlier run that
+// allowed loopback). The fake prober sends nothing anywhere; the public
+// address only stands for "an address the policy allows".
+func TestAddressPolicy(t *testing.T) {
+	s, rec, ih, info := fixture(t)
+	ihHex := hex.EncodeToString(ih[:])
+	tor, err := fingerprint.ParseInfo(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rec.Torrent(tor, "test"); err != nil {
+		t.Fatal(err)
+	}
+	earlier := netip.MustParseAddrPort("127.0.0.1:40005") // recorded by an --allow-local run
+	if _, err := s.AppendObservations([]store.Observation{{Time: time.Now().UTC(), Level: store.L2Connected, Source: "probe",
+		IP: earlier.Addr().String(), Port: int(earlier.Port()), InfoHash: ihHex, Version: "test"}}); err != nil {
+		t.Fatal(err)
+	}
+	public := netip.MustParseAddrPort("8.8.8.8:6881")
+	refused := []netip.AddrPort{
+		netip.MustParseAddrPort("10.0.0.5:6881"),
+		netip.MustParseAddrPort("[64:ff9b::a00:5]:6881"), // NAT64 of 10.0.0.5
+		netip.MustParseAddrPort("192.168.1.1:1"),
+		netip.MustParseAddrPort("[2002:7f00:1::1]:6881"), // 6to4 of 127.0.0.1
+	}
+	pr := &fakeProber{level: store.L2Connected, pex: refused[2:], hits: map[netip.AddrPort]int{}}
+	p, err := New(s, rec, Config{Peers: fixedPeers(append([]netip.AddrPort{public}, refused[:2]...)), Prober: pr, Watch: true,
+		Transports: []string{"tcp"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Round
+	err = p.Watch(context.Background(), ihHex, 1, func(x Round) { r = x })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pr.hits) != 1 || pr.hits[public] != 1 {
+		t.Errorf("probed %v, want only %v", pr.hits, public)
+	}
+	if r.Refused != len(refused) {
+		t.Errorf("round refused %d addresses, want %d", r.Refused, len(refused))
+	}
+	peers, err := s.PeersOf(ihHex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pe := range peers {
+		ap := netip.AddrPortFrom(netip.MustParseAddr(pe.IP), uint16(pe.Port))
+		if ap != public && ap != earlier {
+			t.Errorf("refused address recorded: %+v", pe)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package hunt
 
 import (
-	"context"
 	"net"
 	"net/netip"
 	"sync"
@@ -49,18 +48,6 @@ func (s *SelfSet) Contains(ap netip.AddrPort) bool {
 	defer s.mu.Unlock()
 	t, ok := s.m[ap]
 	return ok && time.Since(t) < selfTTL
-}
-
-// Dialer wraps a dial function so that the local address of every
-// connection it opens (TCP or uTP) is remembered.
-func (s *SelfSet) Dialer(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := dial(ctx, network, addr)
-		if err == nil {
-			s.AddNet(c.LocalAddr())
-		}
-		return c, err
-	}
 }
 
 // AddNet remembers the local address of one of our connections, TCP or

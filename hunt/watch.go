@@ -53,7 +53,10 @@ func (p *Pipeline) watchLoop(ctx context.Context) error {
 // Round is what one harvest-and-probe round of a torrent did.
 type Round struct {
 	Harvested int // addresses listed by the DHT, trackers or PEX
-	Probed    int
+	// Refused counts listed addresses the address policy refused
+	// (loopback, private, reserved...): not recorded, not contacted.
+	Refused int
+	Probed  int
 	// Levels counts the probed peers by the level they reached this round.
 	Levels [6]int
 }
@@ -81,6 +84,10 @@ func (p *Pipeline) WatchOnce(ctx context.Context, ihHex string) (Round, error) {
 	l1 := func(ap netip.AddrPort, source, detail string) {
 		ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 		if !ap.IsValid() || ap.Port() == 0 || p.cfg.Self.Contains(ap) {
+			return
+		}
+		if !p.allowed(ap) {
+			r.Refused++
 			return
 		}
 		r.Harvested++
@@ -112,6 +119,10 @@ func (p *Pipeline) WatchOnce(ctx context.Context, ihHex string) (Round, error) {
 			if p.cfg.Self.Contains(ap) {
 				continue
 			}
+			if !p.allowed(ap) {
+				r.Refused++
+				continue
+			}
 			r.Harvested++
 			addrs[ap] = true
 			o.InfoHash, o.Document, o.Level = ihHex, doc, store.L1Announced
@@ -131,7 +142,9 @@ func (p *Pipeline) WatchOnce(ctx context.Context, ihHex string) (Round, error) {
 	}
 	for _, k := range known {
 		if ip, err := netip.ParseAddr(k.IP); err == nil && k.Port > 0 && k.Port <= 65535 {
-			if ap := netip.AddrPortFrom(ip, uint16(k.Port)); !p.cfg.Self.Contains(ap) {
+			// An address recorded in a run that allowed it (--allow-local)
+			// is contacted again only if this run allows it too.
+			if ap := netip.AddrPortFrom(ip, uint16(k.Port)); !p.cfg.Self.Contains(ap) && p.allowed(ap) {
 				addrs[ap] = true
 			}
 		}

@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/oschwald/maxminddb-golang"
+
+	"github.com/leakhunt/leakhunt/internal/netpolicy"
 )
 
 // Attribution says who holds an address.
@@ -27,45 +29,25 @@ type Attribution struct {
 	Special string `json:"special,omitempty"`
 }
 
-// SpecialPrivate labels loopback, private, link-local and unspecified
-// addresses.
+// SpecialPrivate labels loopback, private (RFC 1918, carrier-grade NAT,
+// unique-local), link-local, multicast and unspecified addresses.
 const SpecialPrivate = "private/loopback"
 
-// SpecialReserved labels documentation, benchmarking, shared (CGNAT) and
-// other reserved ranges.
+// SpecialReserved labels documentation, benchmarking and other reserved
+// ranges, and IPv6 addresses embedding a non-public IPv4 address.
 const SpecialReserved = "reserved (special-purpose range)"
 
-var reservedPrefixes = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),
-	netip.MustParsePrefix("100.64.0.0/10"),
-	netip.MustParsePrefix("192.0.0.0/24"),
-	netip.MustParsePrefix("192.0.2.0/24"),
-	netip.MustParsePrefix("198.18.0.0/15"),
-	netip.MustParsePrefix("198.51.100.0/24"),
-	netip.MustParsePrefix("203.0.113.0/24"),
-	netip.MustParsePrefix("240.0.0.0/4"),
-	netip.MustParsePrefix("2001:db8::/32"),
-	netip.MustParsePrefix("100::/64"),
-	netip.MustParsePrefix("2001::/23"),
-}
-
 // Classify returns the special-purpose label of an address, or "" for an
-// ordinary public one. Unparseable addresses are reserved.
+// ordinary public one. Unparseable addresses are reserved. The ranges are
+// those every leakhunt dialler refuses (internal/netpolicy).
 func Classify(ip netip.Addr) string {
-	ip = ip.Unmap()
-	switch {
-	case !ip.IsValid():
-		return SpecialReserved
-	case ip.IsLoopback(), ip.IsPrivate(), ip.IsLinkLocalUnicast(), ip.IsUnspecified(),
-		ip.IsMulticast(), ip.IsLinkLocalMulticast(), ip.IsInterfaceLocalMulticast():
+	switch netpolicy.Classify(ip) {
+	case netpolicy.Public:
+		return ""
+	case netpolicy.Loopback, netpolicy.Private, netpolicy.LinkLocal, netpolicy.Unspecified, netpolicy.Multicast:
 		return SpecialPrivate
 	}
-	for _, p := range reservedPrefixes {
-		if p.Contains(ip) {
-			return SpecialReserved
-		}
-	}
-	return ""
+	return SpecialReserved
 }
 
 // ASNDB attributes addresses from one or more MaxMind-format databases

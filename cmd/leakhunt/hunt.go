@@ -7,8 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -19,6 +17,8 @@ import (
 	"github.com/leakhunt/leakhunt/crawler/web"
 	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/hunt"
+	"github.com/leakhunt/leakhunt/internal/netpolicy"
+	"github.com/leakhunt/leakhunt/internal/peerdial"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -215,9 +215,11 @@ func pipelineConfig(s *store.Store, h *huntFlags, node *dhtSet, log *slog.Logger
 	cfg.MaxFetches, cfg.MaxProbes = h.fetches, h.probes
 	cfg.ProbeInterval = h.probeInterval
 	cfg.Self = hunt.NewSelfSet()
+	cfg.AllowLoopback, cfg.AllowPrivate = h.allowLocal, h.allowLocal
 	mcfg := metadata.DefaultConfig()
 	mcfg.Logger = log
-	mcfg.Dial = cfg.Self.Dialer(dialTCPThenUTP)
+	mcfg.AllowLoopback, mcfg.AllowPrivate = h.allowLocal, h.allowLocal
+	mcfg.Dial = peerDialer(h.allowLocal, cfg.Self).DialTCPThenUTP
 	cfg.Fetcher = metadata.New(mcfg)
 	if node != nil {
 		cfg.Peers = node
@@ -248,6 +250,7 @@ func pipelineConfig(s *store.Store, h *huntFlags, node *dhtSet, log *slog.Logger
 		pcfg.Concurrency = h.probes
 		pcfg.Logger = log
 		pcfg.OnDial = cfg.Self.AddNet
+		pcfg.AllowLoopback, pcfg.AllowPrivate = h.allowLocal, h.allowLocal
 		cfg.Prober = evidence.NewProber(pcfg)
 	}
 	tcfg := tracker.DefaultConfig()
@@ -412,21 +415,12 @@ func (w webState) Put(key string, val []byte) {
 	w.s.PutState("web:"+key, val) // losing a cache entry only costs a full GET
 }
 
-// dialTCPThenUTP connects over TCP and, when that fails, over uTP: many
-// peers (behind NAT, or with TCP off) only answer on uTP.
-func dialTCPThenUTP(ctx context.Context, network, addr string) (net.Conn, error) {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, network, addr)
-	if err == nil || ctx.Err() != nil {
-		return c, err
+// peerDialer is the dialer of metadata fetches: TCP, then uTP, under the
+// address policy of --allow-local, remembering our own local addresses.
+func peerDialer(allowLocal bool, self *hunt.SelfSet) *peerdial.Dialer {
+	d := &peerdial.Dialer{OnDial: self.AddNet}
+	if allowLocal {
+		d.Policy = netpolicy.Local()
 	}
-	ap, perr := netip.ParseAddrPort(addr)
-	if perr != nil {
-		return nil, err
-	}
-	uc, uerr := evidence.DialUTP(ctx, ap)
-	if uerr != nil {
-		return nil, fmt.Errorf("%w; utp: %v", err, uerr)
-	}
-	return uc, nil
+	return d
 }

@@ -66,7 +66,8 @@ func TestMetadataOverUTP(t *testing.T) {
 
 	self := hunt.NewSelfSet()
 	mcfg := metadata.DefaultConfig()
-	mcfg.Dial = self.Dialer(dialTCPThenUTP)
+	mcfg.AllowLoopback = true
+	mcfg.Dial = peerDialer(true, self).DialTCPThenUTP
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	got, err := metadata.New(mcfg).Fetch(ctx, mi.HashInfoBytes(), []netip.AddrPort{addr})
@@ -79,6 +80,7 @@ func TestMetadataOverUTP(t *testing.T) {
 	// Without the fallback, the same fetch fails.
 	plain := metadata.DefaultConfig()
 	plain.Timeout = 5 * time.Second
+	plain.AllowLoopback = true
 	if _, err := metadata.New(plain).Fetch(ctx, mi.HashInfoBytes(), []netip.AddrPort{addr}); err == nil {
 		t.Fatal("a TCP-only fetch reached a uTP-only peer: the test proves nothing")
 	}

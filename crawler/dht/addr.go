@@ -6,23 +6,25 @@ import (
 
 	"github.com/anacrolix/dht/v2/krpc"
 	"github.com/anacrolix/torrent/iplist"
+
+	"github.com/leakhunt/leakhunt/internal/netpolicy"
 )
 
-// publicAddr reports whether a is a global unicast address.
-func publicAddr(a netip.Addr) bool {
-	a = a.Unmap()
-	return a.IsGlobalUnicast() && !a.IsPrivate()
+// policy is leakhunt's address rule for this node: public addresses only,
+// unless AllowLocal (loopback and private too).
+func (n *Node) policy() netpolicy.Policy {
+	if n.cfg.AllowLocal {
+		return netpolicy.Local()
+	}
+	return netpolicy.Policy{}
 }
 
 // usableAddr reports whether the node may send to ap.
 func (n *Node) usableAddr(ap netip.AddrPort) bool {
-	if !ap.IsValid() || ap.Port() == 0 || ap.Addr().Is6() != n.ipv6 {
+	if !ap.IsValid() || ap.Addr().Is6() != n.ipv6 {
 		return false
 	}
-	if n.cfg.AllowLocal {
-		return !ap.Addr().IsUnspecified() && !ap.Addr().IsMulticast()
-	}
-	return publicAddr(ap.Addr())
+	return n.policy().CheckAddrPort(ap) == nil
 }
 
 func (n *Node) want() []krpc.Want {
@@ -32,16 +34,16 @@ func (n *Node) want() []krpc.Want {
 	return []krpc.Want{krpc.WantNodes}
 }
 
-// localBlocklist makes the dht server drop packets to and from addresses
-// that are not global unicast.
-type localBlocklist struct{}
+// policyBlocklist makes the dht server drop packets to and from addresses
+// the policy refuses.
+type policyBlocklist struct{ p netpolicy.Policy }
 
-func (localBlocklist) Lookup(ip net.IP) (iplist.Range, bool) {
+func (b policyBlocklist) Lookup(ip net.IP) (iplist.Range, bool) {
 	a, ok := netip.AddrFromSlice(ip)
-	if !ok || publicAddr(a) {
+	if ok && b.p.Check(a) == nil {
 		return iplist.Range{}, false
 	}
-	return iplist.Range{First: ip, Last: ip, Description: "not a public address"}, true
+	return iplist.Range{First: ip, Last: ip, Description: "address refused by policy"}, true
 }
 
-func (localBlocklist) NumRanges() int { return 1 }
+func (policyBlocklist) NumRanges() int { return 1 }

@@ -115,7 +115,7 @@ func TestLibtorrentInterop(t *testing.T) {
 			time.Sleep(200 * time.Millisecond) // the announce may still be on its way
 		}
 	}
-	info, err := metadata.New(metadata.Config{PeerTimeout: 10 * time.Second}).Fetch(ctx, ih, peers)
+	info, err := metadata.New(metadata.Config{PeerTimeout: 10 * time.Second, AllowLoopback: true}).Fetch(ctx, ih, peers)
 	if err != nil {
 		t.Fatal(err)
 	}

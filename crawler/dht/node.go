@@ -128,9 +128,7 @@ func New(cfg Config) (*Node, error) {
 	scfg.Logger = alog.Default.WithFilterLevel(alog.Disabled)
 	scfg.OnQuery = n.onQuery
 	scfg.OnAnnouncePeer = n.onAnnouncePeer
-	if !cfg.AllowLocal {
-		scfg.IPBlocklist = localBlocklist{}
-	}
+	scfg.IPBlocklist = policyBlocklist{n.policy()}
 	if n.ipv6 {
 		scfg.DefaultWant = []krpc.Want{krpc.WantNodes6}
 	} else {
@@ -353,7 +351,7 @@ func (n *Node) GetPeers(ctx context.Context, ih [20]byte) ([]netip.AddrPort, err
 					continue
 				}
 				ap := netip.AddrPortFrom(ip.Unmap(), uint16(p.Port))
-				if !n.cfg.AllowLocal && !publicAddr(ap.Addr()) {
+				if n.policy().CheckAddrPort(ap) != nil {
 					continue
 				}
 				if !seen[ap] && len(out) < 1000 {

@@ -186,7 +186,7 @@ func TestCrawlLocalSwarm(t *testing.T) {
 		}
 	}
 
-	f := metadata.New(metadata.Config{PeerTimeout: 5 * time.Second})
+	f := metadata.New(metadata.Config{PeerTimeout: 5 * time.Second, AllowLoopback: true})
 	for _, s := range seeders {
 		peers, err := n.GetPeers(ctx, s.InfoHash)
 		if err != nil {

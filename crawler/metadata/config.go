@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net"
 	"time"
+
+	"github.com/leakhunt/leakhunt/internal/netpolicy"
 )
 
 // Config configures a [Fetcher]. Start from [DefaultConfig].
@@ -33,7 +35,12 @@ type Config struct {
 	PeerIDPrefix string
 	// ClientVersion is sent as "v" in the extension handshake ("" omits it).
 	ClientVersion string
-	// Dial opens connections (default: a net.Dialer).
+	// AllowLoopback and AllowPrivate let fetches reach loopback and
+	// private peer addresses (local test swarms). Every peer address is
+	// checked against this policy before Dial is called, whatever Dial is.
+	AllowLoopback, AllowPrivate bool
+	// Dial opens connections (default: TCP through a net.Dialer that
+	// applies the same policy to the address it connects to).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Logger receives debug logs (default: discard).
 	Logger *slog.Logger
@@ -88,11 +95,16 @@ func (c Config) withDefaults() Config {
 		c.PeerIDPrefix = c.PeerIDPrefix[:20]
 	}
 	if c.Dial == nil {
-		var d net.Dialer
+		d := net.Dialer{Control: c.policy().Control}
 		c.Dial = d.DialContext
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c
+}
+
+// policy is the address rule of this configuration.
+func (c Config) policy() netpolicy.Policy {
+	return netpolicy.Policy{AllowLoopback: c.AllowLoopback, AllowPrivate: c.AllowPrivate}
 }

@@ -131,6 +131,9 @@ func (f *Fetcher) fetchPeer(ctx context.Context, ih [20]byte, peer netip.AddrPor
 	}
 	defer func() { <-f.conns }()
 
+	if err := f.cfg.policy().CheckAddrPort(peer); err != nil {
+		return nil, errorf(ErrDial, "%v", err)
+	}
 	dctx, dcancel := context.WithTimeout(ctx, f.cfg.DialTimeout)
 	conn, err := f.cfg.Dial(dctx, "tcp", peer.String())
 	dcancel()

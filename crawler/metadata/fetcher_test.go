@@ -24,6 +24,7 @@ func testConfig() metadata.Config {
 	cfg.PeerTimeout = 2 * time.Second
 	cfg.IdleTimeout = time.Second
 	cfg.Timeout = 10 * time.Second
+	cfg.AllowLoopback = true
 	return cfg
 }
 

@@ -34,9 +34,11 @@
 // # Targets
 //
 // Tracker URLs come from torrents, which are hostile input: only http,
-// https and udp URLs are used, and addresses that are loopback, private,
-// link-local, multicast or unspecified are refused at connect time (after
-// DNS resolution) unless [Config.AllowPrivate] is set (tests). HTTP
+// https and udp URLs are used, and addresses that are not public (loopback,
+// private, carrier-grade NAT, link-local, multicast, reserved, or IPv6
+// embedding such an IPv4 address) are refused at connect time (after DNS
+// resolution); [Config.AllowPrivate] allows loopback and private ones
+// (tests). HTTP
 // redirects are followed at most twice, through the same checks.
 //
 // A [Client] is safe for concurrent use. [Client.Source] adapts one tracker

@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"syscall"
 	"time"
+
+	"github.com/leakhunt/leakhunt/internal/netpolicy"
 )
 
 // Mode says how peers are asked for; see the package documentation.
@@ -43,8 +45,9 @@ type Config struct {
 	PeerIDPrefix string
 	// UserAgent is sent to HTTP trackers.
 	UserAgent string
-	// AllowPrivate allows loopback, private and link-local tracker
-	// addresses (tests only).
+	// AllowPrivate allows loopback and private tracker addresses (local
+	// test swarms). Link-local, multicast and reserved addresses are always
+	// refused.
 	AllowPrivate bool
 	// Logger receives debug logs; nil discards.
 	Logger *slog.Logger
@@ -96,7 +99,7 @@ var (
 	ErrURL = errors.New("unusable tracker URL")
 	// ErrForbiddenAddr is wrapped when a tracker resolves to an address we
 	// refuse to contact.
-	ErrForbiddenAddr = errors.New("forbidden tracker address")
+	ErrForbiddenAddr = netpolicy.ErrForbidden
 )
 
 // Client talks to trackers. It is safe for concurrent use.
@@ -160,29 +163,19 @@ func New(cfg Config) *Client {
 
 // control refuses connections to forbidden addresses; it runs after DNS
 // resolution, for every address dialled.
-func (c *Client) control(_, address string, _ syscall.RawConn) error {
-	ap, err := netip.ParseAddrPort(address)
-	if err != nil {
-		return fmt.Errorf("%w: %q", ErrForbiddenAddr, address)
-	}
-	return c.checkAddr(ap.Addr())
+func (c *Client) control(network, address string, raw syscall.RawConn) error {
+	return c.policy().Control(network, address, raw)
 }
 
-func (c *Client) checkAddr(ip netip.Addr) error {
-	ip = ip.Unmap()
-	if ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() {
-		return fmt.Errorf("%w: %v", ErrForbiddenAddr, ip)
-	}
-	if !c.cfg.AllowPrivate && (ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || isSpecial(ip)) {
-		return fmt.Errorf("%w: %v", ErrForbiddenAddr, ip)
-	}
-	return nil
-}
+func (c *Client) checkAddr(ip netip.Addr) error { return c.policy().Check(ip) }
 
-// isSpecial covers ranges netip has no predicate for: carrier-grade NAT
-// (100.64/10) and 0/8.
-func isSpecial(ip netip.Addr) bool {
-	return netip.MustParsePrefix("100.64.0.0/10").Contains(ip) || netip.MustParsePrefix("0.0.0.0/8").Contains(ip)
+// policy is leakhunt's address rule: public addresses only, unless
+// AllowPrivate.
+func (c *Client) policy() netpolicy.Policy {
+	if c.cfg.AllowPrivate {
+		return netpolicy.Local()
+	}
+	return netpolicy.Policy{}
 }
 
 // Announce asks the tracker at rawURL for the peers of ih, in the

@@ -173,7 +173,11 @@ func TestForbiddenTargets(t *testing.T) {
 	srv := httptest.NewServer(&httpTracker{})
 	defer srv.Close()
 	c := New(Config{Timeout: 2 * time.Second}) // AllowPrivate off
-	for _, u := range []string{srv.URL + "/announce", "udp://127.0.0.1:6969/announce", "udp://[::1]:6969"} {
+	for _, u := range []string{srv.URL + "/announce", "udp://127.0.0.1:6969/announce", "udp://[::1]:6969",
+		"udp://[64:ff9b::a00:1]:6969/announce",  // NAT64 of 10.0.0.1
+		"http://[2002:7f00:1::1]:6969/announce", // 6to4 of 127.0.0.1
+		"udp://100.64.0.1:6969/announce",        // carrier-grade NAT
+		"http://[64:ff9b::7f00:1]:1/announce"} { // NAT64 of 127.0.0.1
 		if _, err := c.Announce(context.Background(), u, testIH); !errors.Is(err, ErrForbiddenAddr) {
 			t.Errorf("%s: %v, want ErrForbiddenAddr", u, err)
 		}

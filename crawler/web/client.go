@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/leakhunt/leakhunt/internal/netpolicy"
 )
 
 // Errors a fetch can wrap, for errors.Is.
@@ -50,7 +52,7 @@ type Client struct {
 	tr     *http.Transport
 	state  StateStore
 	agent  string // robots.txt product token
-	policy addrPolicy
+	policy netpolicy.Policy
 
 	mu    sync.Mutex
 	hosts map[string]*hostState
@@ -78,7 +80,7 @@ func NewClient(cfg Config) (*Client, error) {
 		log:    cfg.logger(),
 		state:  cfg.State,
 		hosts:  make(map[string]*hostState),
-		policy: addrPolicy{loopback: cfg.AllowLoopback, private: cfg.AllowPrivate, allow: cfg.AllowAddrs},
+		policy: netpolicy.Policy{AllowLoopback: cfg.AllowLoopback, AllowPrivate: cfg.AllowPrivate, Allow: cfg.AllowAddrs},
 	}
 	if c.state == nil {
 		c.state = &MemoryState{}
@@ -91,8 +93,8 @@ func NewClient(cfg Config) (*Client, error) {
 		// Control runs after the socket is created and before connect(2),
 		// with the numeric address being dialled: after DNS resolution and
 		// for every redirect hop, so neither can reach a refused address.
-		Control: func(network, address string, _ syscall.RawConn) error {
-			err := c.policy.control(address)
+		Control: func(network, address string, raw syscall.RawConn) error {
+			err := c.policy.Control(network, address, raw)
 			if c.onDial != nil {
 				return c.onDial(network, address, err)
 			}

@@ -269,52 +269,6 @@ func TestLoopbackRefusedByDefault(t *testing.T) {
 	}
 }
 
-func TestAddrPolicy(t *testing.T) {
-	tests := []struct {
-		addr                     string
-		loopback, private, allow bool
-	}{
-		{"8.8.8.8", false, false, true},
-		{"2001:4860:4860::8888", false, false, true},
-		{"127.0.0.1", false, false, false},
-		{"127.0.0.1", true, false, true},
-		{"::1", true, false, true},
-		{"::ffff:127.0.0.1", false, false, false},
-		{"10.1.2.3", true, false, false},
-		{"10.1.2.3", false, true, true},
-		{"172.16.0.1", false, false, false},
-		{"192.168.1.1", false, false, false},
-		{"100.64.0.1", false, false, false},
-		{"fd00::1", false, false, false},
-		{"fd00::1", false, true, true},
-		{"169.254.169.254", true, true, false},
-		{"fe80::1", true, true, false},
-		{"224.0.0.1", true, true, false},
-		{"ff02::1", true, true, false},
-		{"0.0.0.0", true, true, false},
-		{"::", true, true, false},
-		{"255.255.255.255", true, true, false},
-		{"240.0.0.1", true, true, false},
-		{"64:ff9b::a01:203", false, false, false}, // NAT64 of 10.1.2.3
-		{"64:ff9b::808:808", false, false, true},  // NAT64 of 8.8.8.8
-		{"2002:c0a8:101::1", false, false, false}, // 6to4 of 192.168.1.1
-	}
-	for _, tt := range tests {
-		p := addrPolicy{loopback: tt.loopback, private: tt.private}
-		err := p.check(netip.MustParseAddr(tt.addr))
-		if (err == nil) != tt.allow {
-			t.Errorf("%s (loopback %v, private %v): err %v, want allowed %v", tt.addr, tt.loopback, tt.private, err, tt.allow)
-		}
-		if err != nil && !errors.Is(err, ErrForbiddenAddress) {
-			t.Errorf("%s: error %v does not wrap ErrForbiddenAddress", tt.addr, err)
-		}
-	}
-	p := addrPolicy{allow: []netip.Prefix{netip.MustParsePrefix("10.9.0.0/16")}}
-	if p.check(netip.MustParseAddr("10.9.1.1")) != nil || p.check(netip.MustParseAddr("10.8.1.1")) == nil {
-		t.Error("AllowAddrs not honoured exactly")
-	}
-}
-
 func TestPaginationTrapAndLoop(t *testing.T) {
 	ctx := testContext(t)
 	log := &requestLog{}

@@ -325,6 +325,7 @@ func TestHybridSeederProbe(t *testing.T) {
 			cfg := evidence.DefaultConfig()
 			cfg.Timeout, cfg.DialTimeout, cfg.ClaimWait = 20*time.Second, 5*time.Second, 5*time.Second
 			cfg.Version = "test"
+			cfg.AllowLoopback = true
 			res, err := evidence.NewProber(cfg).Probe(ctx, target, s.Addr, evidence.TransportTCP)
 			if err != nil {
 				t.Fatalf("Probe: %v", err)

@@ -1,6 +1,6 @@
 //go:build !cgo || disable_libutp
 
-package evidence
+package peerdial
 
 import (
 	"context"
