@@ -79,10 +79,6 @@ type Config struct {
 	MaxClaimed int
 	// MaxPEX caps the PEX peers collected from one probe.
 	MaxPEX int
-	// KeepTranscript keeps the raw transcript in [ProbeResult.Transcript]
-	// (capped at MaxBytes plus what we wrote); otherwise only its SHA-256
-	// is kept.
-	KeepTranscript bool
 	// OnDial, if set, is called with the local address of every
 	// connection a probe opens, before anything is sent (so a caller can
 	// recognize its own connections when peers report them back by PEX).
@@ -107,22 +103,6 @@ func DefaultConfig() Config {
 	}
 }
 
-// Target describes the torrent and document a probe is about. Build it with
-// [TargetFromInfo] or by hand.
-type Target struct {
-	InfoHash    [20]byte
-	PieceLength int64
-	NumPieces   int
-	// PieceHashes are the v1 SHA-1 piece hashes, NumPieces of them.
-	PieceHashes [][20]byte
-	TotalLength int64
-	// FirstPiece and LastPiece (inclusive) are the pieces overlapping the
-	// catalogued document.
-	FirstPiece, LastPiece int
-	// Document is the sha256 (hex) of the catalogued document.
-	Document string
-}
-
 // ProbeResult is what one probe produced.
 type ProbeResult struct {
 	// Observation is the graded observation; store it even when Probe
@@ -134,8 +114,8 @@ type ProbeResult struct {
 	PEX []netip.AddrPort
 	// Extensions are the reserved handshake bytes the peer sent.
 	Extensions [8]byte
-	// Transcript is the raw transcript (see [TranscriptFormat]) when
-	// Config.KeepTranscript is set.
+	// Transcript is the redacted wire transcript (see [TranscriptFormat]):
+	// keep it beside the observation, which holds its SHA-256.
 	Transcript []byte
 	// Duration is how long the probe took.
 	Duration time.Duration
@@ -200,10 +180,15 @@ var ErrTarget = errors.New("invalid probe target")
 // peer proves about target and returns the observation. The observation is
 // L1 when no BitTorrent handshake for the infohash completed (a closed port,
 // a non-BitTorrent service, a wrong infohash), L2 after the handshake, L3
-// when the peer claims a piece overlapping the document, L4 when one such
-// piece downloaded from this peer alone matched its SHA-1, and L5 (only with
-// Config.FullCopy) when every such piece did. A piece that fails its hash is
-// recorded in PiecesFailed and the observation never rises above L3.
+// when the peer claims a piece overlapping the document, L4 when pieces
+// downloaded from this peer alone, each matching the torrent's SHA-1,
+// hold at least min(document size, piece length) bytes of the document and
+// those bytes equal the catalogued copy byte for byte, and L5 (only with
+// Config.FullCopy) when every piece overlapping the document did. A
+// verified edge piece holding fewer document bytes is recorded (in
+// PiecesVerified, with DocBytesVerified) but does not make L4. A piece that
+// fails its hash is recorded in PiecesFailed and the observation never
+// rises above L3.
 //
 // The probe never sends piece data (requests are rejected or ignored), never
 // claims a piece (it sends HaveNone when the Fast extension is negotiated,
@@ -242,6 +227,7 @@ func (p *Prober) Probe(ctx context.Context, target Target, addr netip.AddrPort, 
 		Transport:   transport,
 		InfoHash:    hex.EncodeToString(target.InfoHash[:]),
 		Document:    target.Document,
+		Basis:       target.Basis,
 		Version:     p.cfg.Version,
 	}}
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
@@ -275,8 +261,10 @@ func (p *Prober) checkTarget(t *Target) error {
 		return fmt.Errorf("%w: %d bytes in pieces of %d is not %d pieces", ErrTarget, t.TotalLength, t.PieceLength, t.NumPieces)
 	case len(t.PieceHashes) != t.NumPieces:
 		return fmt.Errorf("%w: %d piece hashes for %d pieces", ErrTarget, len(t.PieceHashes), t.NumPieces)
-	case t.FirstPiece < 0 || t.LastPiece < t.FirstPiece || t.LastPiece >= t.NumPieces:
-		return fmt.Errorf("%w: document pieces %d-%d outside 0-%d", ErrTarget, t.FirstPiece, t.LastPiece, t.NumPieces-1)
+	case t.DocOffset < 0 || t.DocLength <= 0 || t.DocLength > t.TotalLength-t.DocOffset:
+		return fmt.Errorf("%w: document range %d+%d outside the torrent's %d bytes", ErrTarget, t.DocOffset, t.DocLength, t.TotalLength)
+	case t.Doc == nil && p.cfg.MaxLevel != store.L2Connected && p.cfg.MaxLevel != store.L3Claims:
+		return fmt.Errorf("%w: no catalogued copy to compare downloaded bytes with", ErrTarget)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package evidence
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -18,6 +19,8 @@ import (
 	"github.com/anacrolix/torrent"
 	"github.com/anacrolix/torrent/bencode"
 	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/leakhunt/leakhunt/fingerprint"
 )
 
 // fixture is a torrent of three files on disk whose middle file, doc.bin,
@@ -28,6 +31,7 @@ type fixture struct {
 	info      metainfo.Info
 	infoBytes []byte
 	ih        [20]byte
+	doc       []byte // the catalogued document's bytes
 	target    Target
 }
 
@@ -70,22 +74,35 @@ func newFixture(t testing.TB, pieceLen int64, before, doc, after int) fixture {
 		t.Fatal(err)
 	}
 	mi := &metainfo.MetaInfo{InfoBytes: infoBytes}
-	fx := fixture{dir: dir, mi: mi, info: info, infoBytes: infoBytes, ih: mi.HashInfoBytes()}
-	var off int64
-	for _, f := range info.UpvertedFiles() {
-		if strings.Join(f.Path, "/") == "doc.bin" {
-			sum := sha256.Sum256(docBytes)
-			fx.target, err = TargetFromInfo(fx.ih, &info, off, f.Length, hex.EncodeToString(sum[:]))
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		off += f.Length
-	}
-	if fx.target.Document == "" {
-		t.Fatal("doc.bin not in torrent")
-	}
+	fx := fixture{dir: dir, mi: mi, info: info, infoBytes: infoBytes, ih: mi.HashInfoBytes(), doc: docBytes}
+	fx.target = targetOf(t, infoBytes, "doc.bin", docBytes)
 	return fx
+}
+
+// targetOf builds the probe target of the file at path in a v1 torrent
+// ("" for a single-file torrent's file), as if the matcher had proven it to
+// be doc.
+func targetOf(t testing.TB, infoBytes []byte, path string, doc []byte) Target {
+	t.Helper()
+	tor, err := fingerprint.ParseInfo(infoBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(doc)
+	for fi, f := range tor.Files {
+		if f.Path != path && !(path == "" && len(tor.Files) == 1) {
+			continue
+		}
+		m := fingerprint.Match{InfoHash: tor.InfoHash, File: f.Path, FileIndex: fi, FileOffset: f.Offset, FileLength: f.Length,
+			Document: hex.EncodeToString(sum[:]), Method: fingerprint.MethodV1Pieces, Verdict: fingerprint.VerdictProven}
+		tg, _, err := NewTarget(tor, m, bytes.NewReader(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tg
+	}
+	t.Fatalf("%s not in torrent", path)
+	return Target{}
 }
 
 // seederConfig is an anacrolix client config confined to loopback: no DHT,
@@ -168,7 +185,7 @@ func testConfig() Config {
 // checking that it is a well-formed sequence of records.
 func transcriptHash(b []byte) string {
 	for rest := b; len(rest) > 0; {
-		if len(rest) < 5 || (rest[0] != TranscriptRead && rest[0] != TranscriptWrite) {
+		if len(rest) < 5 || !strings.ContainsRune("RWPT", rune(rest[0])) {
 			return "malformed"
 		}
 		n := int(rest[1])<<24 | int(rest[2])<<16 | int(rest[3])<<8 | int(rest[4])

@@ -51,7 +51,7 @@ func FuzzProbeSession(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		stream := append(append([]byte{}, hs...), b...)
 		res := &ProbeResult{}
-		tr := newTranscript(false, 0)
+		tr := &transcript{}
 		w := newWire(streamConn{bytes.NewReader(stream)}, tr, cfg.MaxBytes, fx.target.NumPieces)
 		s := &session{p: p, t: &fx.target, w: w, res: res, choked: true, piece: -1,
 			allowed: map[int]bool{}, tried: map[int]bool{}, pexSet: map[netip.AddrPort]struct{}{}}

@@ -291,7 +291,7 @@ func TestProbeLiarStaysL3(t *testing.T) {
 				t.Errorf("bitfield=%v full=%v: Level=%d failed=%v verified=%v, want L3 with one failed piece",
 					bitfield, full, o.Level, o.PiecesFailed, o.PiecesVerified)
 			}
-			if o.Client != "liar/1.0" || o.ClaimedCount != fx.target.LastPiece-fx.target.FirstPiece+1 {
+			if o.Client != "liar/1.0" || o.ClaimedCount != fx.target.lastPiece()-fx.target.firstPiece()+1 {
 				t.Errorf("Client=%q ClaimedCount=%d", o.Client, o.ClaimedCount)
 			}
 		}

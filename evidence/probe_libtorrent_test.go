@@ -3,7 +3,6 @@ package evidence
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	mrand "math/rand/v2"
 	"net/netip"
@@ -76,17 +75,7 @@ func startLibtorrentSeeder(t *testing.T, size int, pieceLen int) (Target, [20]by
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := mi.UnmarshalInfo()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(doc)
-	ih := mi.HashInfoBytes()
-	tg, err := TargetFromInfo(ih, &info, 0, int64(size), hex.EncodeToString(sum[:]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tg, ih, uint16(port)
+	return targetOf(t, mi.InfoBytes, "", doc), mi.HashInfoBytes(), uint16(port)
 }
 
 func TestProbeLibtorrentSeeder(t *testing.T) {
@@ -118,8 +107,8 @@ func TestProbeLibtorrentSeeder(t *testing.T) {
 			if o.Level != store.L4Served || len(o.PiecesVerified) != 1 || len(o.PiecesFailed) != 0 {
 				t.Fatalf("Level=%d verified=%v failed=%v, want L4 with one piece", o.Level, o.PiecesVerified, o.PiecesFailed)
 			}
-			if v := o.PiecesVerified[0]; v <= tg.FirstPiece || v >= tg.LastPiece {
-				t.Errorf("verified piece %d, want an interior piece of %d-%d", v, tg.FirstPiece, tg.LastPiece)
+			if v := o.PiecesVerified[0]; v <= tg.firstPiece() || v >= tg.lastPiece() {
+				t.Errorf("verified piece %d, want an interior piece of %d-%d", v, tg.firstPiece(), tg.lastPiece())
 			}
 			if o.ClaimedCount != tg.NumPieces {
 				t.Errorf("ClaimedCount = %d, want %d", o.ClaimedCount, tg.NumPieces)

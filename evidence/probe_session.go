@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"sort"
@@ -58,6 +59,9 @@ type session struct {
 	tried     map[int]bool
 	verified  []int
 	failed    []int
+	docBytes  int64  // document bytes in verified pieces, equal to the catalogued copy's
+	differs   []int  // verified pieces whose document bytes differ from the catalogued copy
+	docBuf    []byte // the catalogued copy's bytes of the piece being compared
 	claimWait time.Time
 }
 
@@ -82,16 +86,13 @@ func (p *Prober) run(ctx context.Context, t *Target, addr netip.AddrPort, transp
 	}
 	res.Observation.ListenAddr = conn.LocalAddr().String()
 
-	tr := newTranscript(p.cfg.KeepTranscript, p.cfg.MaxBytes+1<<20)
+	tr := &transcript{}
 	w := newWire(conn, tr, p.cfg.MaxBytes, t.NumPieces)
 	s := &session{p: p, t: t, w: w, res: res, choked: true, piece: -1,
 		allowed: map[int]bool{}, tried: map[int]bool{}, pexSet: map[netip.AddrPort]struct{}{}}
 	err = s.run(ctx)
 	s.finish()
-	res.Observation.TranscriptSHA256 = tr.sum()
-	if p.cfg.KeepTranscript {
-		res.Transcript = tr.buf
-	}
+	res.Transcript, res.Observation.TranscriptSHA256 = tr.finish()
 	return err
 }
 
@@ -260,16 +261,16 @@ func (s *session) step() (done bool, err error) {
 		return s.claimsOverlap(), nil // claims are all that was asked: download nothing
 	}
 	if s.piece < 0 {
-		if len(s.failed) > 0 {
+		if len(s.failed) > 0 || len(s.differs) > 0 {
 			return true, nil // a peer that served bad data gets no second chance
 		}
-		if len(s.verified) > 0 && !s.p.cfg.FullCopy {
+		if s.docBytes >= s.t.needDocBytes() && !s.p.cfg.FullCopy {
 			return true, nil
 		}
 		next := s.nextPiece()
 		if next < 0 {
 			if len(s.verified) > 0 {
-				return true, nil // FullCopy: nothing more this peer claims
+				return true, nil // nothing more this peer claims
 			}
 			return false, nil
 		}
@@ -318,7 +319,7 @@ func (s *session) claimsOverlap() bool {
 	if s.haveAll {
 		return true
 	}
-	for i := s.t.FirstPiece; i <= s.t.LastPiece && s.have != nil; i++ {
+	for i := s.t.firstPiece(); i <= s.t.lastPiece() && s.have != nil; i++ {
 		if s.have[i] {
 			return true
 		}
@@ -330,7 +331,7 @@ func (s *session) claimsOverlap() bool {
 // come first: they hold only document bytes, while the first and last may
 // be shared with neighbouring files.
 func (s *session) nextPiece() int {
-	first, last := s.t.FirstPiece, s.t.LastPiece
+	first, last := s.t.firstPiece(), s.t.lastPiece()
 	for i := first + 1; i < last; i++ {
 		if s.claims(i) && !s.tried[i] {
 			return i
@@ -406,12 +407,43 @@ func (s *session) onBlock(m pp.Message) error {
 	if s.received < len(s.blocks) {
 		return nil
 	}
-	if sha1.Sum(s.buf) == s.t.PieceHashes[s.piece] {
-		s.verified = append(s.verified, s.piece)
-	} else {
+	if sha1.Sum(s.buf) != s.t.PieceHashes[s.piece] {
 		s.failed = append(s.failed, s.piece)
+		s.piece = -1
+		return nil
+	}
+	s.verified = append(s.verified, s.piece)
+	if err := s.compareDocument(); err != nil {
+		return err
 	}
 	s.piece = -1
+	return nil
+}
+
+// compareDocument compares the document's bytes in the verified piece with
+// the catalogued copy. Equal bytes count towards L4; different bytes mean
+// the torrent's piece hash does not describe the catalogued document there
+// (a crafted torrent), and the probe stops below L4.
+func (s *session) compareDocument() error {
+	inPiece, inDoc, n := s.t.docOverlap(s.piece)
+	if n == 0 || s.t.Doc == nil {
+		return nil
+	}
+	if int64(cap(s.docBuf)) < n {
+		s.docBuf = make([]byte, n)
+	}
+	want := s.docBuf[:n]
+	if got, err := s.t.Doc.ReadAt(want, inDoc); got < len(want) {
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return fmt.Errorf("read the catalogued document at %d: %w", inDoc, err)
+	}
+	if !bytes.Equal(s.buf[inPiece:inPiece+n], want) {
+		s.differs = append(s.differs, s.piece)
+		return nil
+	}
+	s.docBytes += n
 	return nil
 }
 
@@ -423,7 +455,7 @@ func (s *session) finish() {
 	}
 	var claimed []int
 	count := 0
-	for i := s.t.FirstPiece; i <= s.t.LastPiece; i++ {
+	for i := s.t.firstPiece(); i <= s.t.lastPiece(); i++ {
 		if s.claims(i) {
 			count++
 			if len(claimed) < s.p.cfg.MaxClaimed {
@@ -435,15 +467,22 @@ func (s *session) finish() {
 	sort.Ints(s.verified)
 	sort.Ints(s.failed)
 	o.PiecesVerified, o.PiecesFailed = s.verified, s.failed
+	o.DocBytesVerified = s.docBytes
 	o.Level = store.L2Connected
 	if count > 0 {
 		o.Level = store.L3Claims
 	}
-	if len(s.failed) == 0 && len(s.verified) > 0 { // bad data never rises above L3
+	// Bad data never rises above L3; nor does a piece whose document bytes
+	// differ from the catalogued copy, nor edge pieces holding less than
+	// min(document size, piece length) bytes of the document.
+	if len(s.failed) == 0 && len(s.differs) == 0 && s.docBytes >= s.t.needDocBytes() {
 		o.Level = store.L4Served
-		if s.p.cfg.FullCopy && len(s.verified) == s.t.LastPiece-s.t.FirstPiece+1 {
+		if s.p.cfg.FullCopy && len(s.verified) == s.t.lastPiece()-s.t.firstPiece()+1 && s.docBytes == s.t.DocLength {
 			o.Level = store.L5FullCopy
 		}
+	}
+	if len(s.differs) > 0 && o.Error == "" {
+		o.Error = fmt.Sprintf("piece %d matched the torrent's hash but its bytes in the document's range differ from the catalogued copy", s.differs[0])
 	}
 	if len(s.pexSet) > 0 {
 		s.res.PEX = make([]netip.AddrPort, 0, len(s.pexSet))

@@ -1,7 +1,9 @@
 package evidence
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"net"
@@ -37,8 +39,8 @@ func TestProbeHonestSeeder(t *testing.T) {
 	// 16 KiB pieces; doc.bin spans pieces 1..7 and shares its first and last
 	// piece with its neighbours.
 	fx := newFixture(t, 16<<10, 20<<10, 100<<10, 10<<10)
-	if fx.target.FirstPiece != 1 || fx.target.LastPiece != 7 {
-		t.Fatalf("document pieces %d-%d, want 1-7", fx.target.FirstPiece, fx.target.LastPiece)
+	if fx.target.firstPiece() != 1 || fx.target.lastPiece() != 7 {
+		t.Fatalf("document pieces %d-%d, want 1-7", fx.target.firstPiece(), fx.target.lastPiece())
 	}
 	cl := startSeeder(t, fx)
 	for _, tc := range []struct {
@@ -63,7 +65,6 @@ func TestProbeHonestSeeder(t *testing.T) {
 			addr := seederAddr(t, cl, tc.transport, tc.v6)
 			cfg := testConfig()
 			cfg.FullCopy = tc.fullCopy
-			cfg.KeepTranscript = true
 			p := NewProber(cfg)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
@@ -105,6 +106,7 @@ func TestProbeHonestSeeder(t *testing.T) {
 			if got := transcriptHash(res.Transcript); got != o.TranscriptSHA256 {
 				t.Errorf("transcript hash %s, recorded %s", got, o.TranscriptSHA256)
 			}
+			checkRedacted(t, res.Transcript, fx, o.PiecesVerified)
 		})
 	}
 }
@@ -141,7 +143,9 @@ func TestProbeBadTarget(t *testing.T) {
 	for name, mutate := range map[string]func(*Target){
 		"zero piece length": func(t *Target) { t.PieceLength = 0 },
 		"hash count":        func(t *Target) { t.PieceHashes = t.PieceHashes[1:] },
-		"range":             func(t *Target) { t.LastPiece = t.NumPieces },
+		"range":             func(t *Target) { t.DocLength = t.TotalLength - t.DocOffset + 1 },
+		"negative offset":   func(t *Target) { t.DocOffset = -1 },
+		"no document copy":  func(t *Target) { t.Doc = nil },
 		"num pieces":        func(t *Target) { t.NumPieces++ },
 	} {
 		tg := fx.target
@@ -165,7 +169,6 @@ func TestProbeMaxLevel(t *testing.T) {
 	for _, max := range []int{0, store.L2Connected, store.L3Claims} {
 		cfg := testConfig()
 		cfg.MaxLevel = max
-		cfg.KeepTranscript = true
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		res, err := NewProber(cfg).Probe(ctx, fx.target, addr, TransportTCP)
 		cancel()
@@ -194,5 +197,39 @@ func TestProbeMaxLevel(t *testing.T) {
 		if requested != (max == 0) {
 			t.Fatalf("MaxLevel %d: piece requested = %v", max, requested)
 		}
+	}
+}
+
+// checkRedacted checks that a transcript holds no downloaded content: the
+// verified pieces' blocks appear only as 'P' records carrying their
+// SHA-256, and no block of the document appears anywhere in it.
+func checkRedacted(t *testing.T, tr []byte, fx fixture, verified []int) {
+	t.Helper()
+	data := fx.data(t)
+	blocks := map[[32]byte]bool{}
+	for _, i := range verified {
+		for b := int64(0); b < fx.target.pieceLen(i); b += BlockSize {
+			off := int64(i)*fx.target.PieceLength + b
+			blk := data[off:min(off+BlockSize, off+fx.target.pieceLen(i)-b)]
+			blocks[sha256.Sum256(blk)] = true
+			if bytes.Contains(tr, blk[:min(len(blk), 64)]) {
+				t.Errorf("transcript holds bytes of piece %d", i)
+			}
+		}
+	}
+	seen := 0
+	for b := tr; len(b) >= 5; {
+		n := int(binary.BigEndian.Uint32(b[1:5]))
+		rec := b[5 : 5+n]
+		if b[0] == TranscriptPiece {
+			if len(rec) != 13+32 || !blocks[[32]byte(rec[13:])] {
+				t.Errorf("piece record %x does not carry the hash of a served block", rec)
+			}
+			seen++
+		}
+		b = b[5+n:]
+	}
+	if seen == 0 && len(verified) > 0 {
+		t.Error("no redacted piece records")
 	}
 }

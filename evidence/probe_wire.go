@@ -8,63 +8,86 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"net"
 
 	pp "github.com/anacrolix/torrent/peer_protocol"
 )
 
-// Transcript directions: each transcript record starts with one of these.
+// Transcript record kinds: each transcript record starts with one of these.
 const (
-	TranscriptRead  byte = 'R' // bytes read from the peer
-	TranscriptWrite byte = 'W' // bytes we wrote to the peer
+	TranscriptRead  byte = 'R' // bytes read from the peer, as on the wire
+	TranscriptWrite byte = 'W' // bytes we wrote to the peer, as on the wire
+	// TranscriptPiece is a piece message read from the peer with its data
+	// replaced by the data's SHA-256: the 13-byte header as on the wire
+	// (length, type 7, index, begin) followed by 32 bytes of hash.
+	TranscriptPiece byte = 'P'
+	// TranscriptOmitted ends a transcript that reached MaxTranscript: its
+	// 8 bytes (big-endian) count the record bytes left out.
+	TranscriptOmitted byte = 'T'
 )
 
-// TranscriptFormat describes the wire transcript whose SHA-256 is
-// Observation.TranscriptSHA256, so that an auditor holding a kept transcript
-// (Config.KeepTranscript) can recompute the hash and replay the exchange.
+// MaxTranscript is the largest transcript kept for one probe.
+const MaxTranscript = 1 << 20
+
+// TranscriptFormat describes the redacted wire transcript every probe
+// keeps ([ProbeResult.Transcript]) and whose SHA-256 is
+// Observation.TranscriptSHA256: it shows the exchange without holding a
+// byte of the downloaded content, so it can be shown to a court without
+// re-distributing the leaked data.
 //
 // The transcript is the concatenation, in the order the probe performed
 // them, of records
 //
-//	direction (1 byte: 'R' read from the peer, 'W' written to the peer)
-//	length    (4 bytes, big-endian)
-//	bytes     (length bytes, exactly as on the wire)
+//	kind   (1 byte: 'R' read, 'W' written, 'P' piece read, redacted; 'T' omitted)
+//	length (4 bytes, big-endian)
+//	bytes  (length bytes)
 //
 // One record holds one protocol unit: the 68-byte handshake, or one
 // message with its 4-byte length prefix (a keep-alive is the 4 zero bytes).
-// A unit cut short (the peer closed, a limit was hit, the deadline passed)
-// is recorded with the bytes actually read. Bytes of the uTP or TCP layers
-// are not part of it. TranscriptSHA256 is the lower-case hex SHA-256 of
-// the whole transcript.
-const TranscriptFormat = "R|W, uint32 big-endian length, bytes; one record per handshake or message"
+// A piece message is a 'P' record: its header as on the wire, then the
+// SHA-256 of the block it carried (of what was read, if cut short). A unit
+// cut short (the peer closed, a limit was hit, the deadline passed) is
+// recorded with the bytes actually read. Bytes of the uTP or TCP layers
+// are not part of it. A transcript reaching [MaxTranscript] ends with one
+// 'T' record. TranscriptSHA256 is the lower-case hex SHA-256 of the whole
+// transcript.
+const TranscriptFormat = "R|W|P|T, uint32 big-endian length, bytes; one record per handshake or message; piece data replaced by its SHA-256"
 
-// transcript hashes (and optionally keeps) the records of one probe.
+// transcript keeps and hashes the records of one probe.
 type transcript struct {
-	h     hash.Hash
-	keep  bool
-	limit int
-	buf   []byte
+	buf     []byte
+	omitted uint64
 }
 
-func newTranscript(keep bool, limit int64) *transcript {
-	return &transcript{h: sha256.New(), keep: keep, limit: int(min(limit, 1<<30))}
-}
-
-func (t *transcript) record(dir byte, b []byte) {
-	var hdr [5]byte
-	hdr[0] = dir
-	binary.BigEndian.PutUint32(hdr[1:], uint32(len(b)))
-	t.h.Write(hdr[:])
-	t.h.Write(b)
-	if t.keep && len(t.buf)+len(hdr)+len(b) <= t.limit {
-		t.buf = append(t.buf, hdr[:]...)
-		t.buf = append(t.buf, b...)
+func (t *transcript) record(kind byte, b []byte) {
+	if t.omitted > 0 || len(t.buf)+5+len(b) > MaxTranscript-13 {
+		t.omitted += uint64(5 + len(b))
+		return
 	}
+	t.buf = append(t.buf, kind)
+	t.buf = binary.BigEndian.AppendUint32(t.buf, uint32(len(b)))
+	t.buf = append(t.buf, b...)
 }
 
-func (t *transcript) sum() string { return hex.EncodeToString(t.h.Sum(nil)) }
+// recordPiece records a piece message (frame, length prefix included)
+// with its data replaced by the data's SHA-256.
+func (t *transcript) recordPiece(frame []byte) {
+	hdr := frame[:min(len(frame), 13)]
+	sum := sha256.Sum256(frame[len(hdr):])
+	t.record(TranscriptPiece, append(append(make([]byte, 0, len(hdr)+32), hdr...), sum[:]...))
+}
+
+// finish closes the transcript and returns it with its SHA-256 (hex).
+func (t *transcript) finish() ([]byte, string) {
+	if t.omitted > 0 {
+		t.buf = append(t.buf, TranscriptOmitted, 0, 0, 0, 8)
+		t.buf = binary.BigEndian.AppendUint64(t.buf, t.omitted)
+		t.omitted = 0
+	}
+	sum := sha256.Sum256(t.buf)
+	return t.buf, hex.EncodeToString(sum[:])
+}
 
 // Errors a probe reports about the peer's behaviour.
 var (
@@ -205,7 +228,11 @@ func (w *wire) readMsg() (m pp.Message, skipped bool, err error) {
 	w.frame = w.frame[:total]
 	copy(w.frame, hdr[:5])
 	n, err = w.readFull(w.frame[5:])
-	w.tr.record(TranscriptRead, w.frame[:5+n])
+	if typ == pp.Piece {
+		w.tr.recordPiece(w.frame[:5+n]) // never keep the content itself
+	} else {
+		w.tr.record(TranscriptRead, w.frame[:5+n])
+	}
 	if err != nil {
 		return m, false, fmt.Errorf("read %v message: %w", typ, err)
 	}

@@ -3,7 +3,6 @@ package fingerprint
 import (
 	"container/list"
 	"crypto/sha1"
-	"encoding/hex"
 	"io"
 	"strings"
 	"sync"
@@ -30,13 +29,12 @@ const (
 )
 
 // Index finds catalogued documents in torrents and links. Candidates are
-// looked up by size, pieces root and link hashes in maps built once by
+// looked up by size and link hashes in maps built once by
 // [NewIndex], so a torrent with no size hit costs one map lookup per file.
 // An Index is safe for concurrent use.
 type Index struct {
 	docs   []Entry
 	bySize map[int64][]int32
-	byRoot map[[32]byte][]int32
 	byED2K map[string][]int32
 	bySHA1 map[string][]int32
 	byTTH  map[string][]int32
@@ -48,14 +46,14 @@ type Index struct {
 }
 
 // NewIndex indexes entries (duplicates by SHA256 are kept once, the first
-// name winning). open returns the catalogued copy of a document by its
+// name winning; empty documents are left out: every empty file has the
+// same hashes, so they would prove nothing). open returns the catalogued copy of a document by its
 // SHA-256; it is called only to verify v1 pieces, and may be called from
 // several goroutines at once. A nil open disables v1 verification: files
 // that would need it are reported as leads.
 func NewIndex(entries []Entry, open func(sha256 string) (ReadAtCloser, error)) *Index {
 	ix := &Index{
 		bySize: make(map[int64][]int32),
-		byRoot: make(map[[32]byte][]int32),
 		byED2K: make(map[string][]int32),
 		bySHA1: make(map[string][]int32),
 		byTTH:  make(map[string][]int32),
@@ -65,6 +63,9 @@ func NewIndex(entries []Entry, open func(sha256 string) (ReadAtCloser, error)) *
 	}
 	seen := make(map[string]bool)
 	for _, e := range entries {
+		if e.Size <= 0 {
+			continue // an empty document has nothing to compare: it proves nothing
+		}
 		if e.SHA256 != "" {
 			if seen[strings.ToLower(e.SHA256)] {
 				continue
@@ -74,9 +75,6 @@ func NewIndex(entries []Entry, open func(sha256 string) (ReadAtCloser, error)) *
 		i := int32(len(ix.docs))
 		ix.docs = append(ix.docs, e)
 		ix.bySize[e.Size] = append(ix.bySize[e.Size], i)
-		if r, err := hex.DecodeString(e.BTv2Root); err == nil && len(r) == 32 {
-			ix.byRoot[[32]byte(r)] = append(ix.byRoot[[32]byte(r)], i)
-		}
 		for _, h := range []string{e.ED2K, e.ED2KAlt} {
 			if h != "" {
 				ix.byED2K[strings.ToLower(h)] = append(ix.byED2K[strings.ToLower(h)], i)
@@ -95,17 +93,20 @@ func NewIndex(entries []Entry, open func(sha256 string) (ReadAtCloser, error)) *
 // Len returns the number of distinct documents indexed.
 func (ix *Index) Len() int { return len(ix.docs) }
 
-// AddProven remembers proven matches of torrents (for example loaded from
-// the store), so that [Index.MatchLink] reports a magnet carrying one of
-// their infohashes (btih, or the first 20 bytes of btmh) as method "btih".
-// Leads are ignored. At most about a million infohashes are kept; more are
-// dropped. Safe for concurrent use.
+// AddProven remembers matches proven from torrents' own info dictionaries
+// (v1-pieces, v2-root, v2-root+v1-pieces; for example loaded from the
+// store), so that [Index.MatchLink] reports a magnet carrying one of their
+// infohashes (btih, or the first 20 bytes of btmh) as method "btih". Every
+// other match (leads, inconsistent hybrids, link hashes, btih) is ignored:
+// a link's content hash proves nothing about an infohash beside it. At
+// most about a million infohashes are kept; more are dropped. Safe for
+// concurrent use.
 func (ix *Index) AddProven(ms ...Match) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	for _, m := range ms {
 		ih := strings.ToLower(m.InfoHash)
-		if m.Verdict != VerdictProven || len(ih) != 40 {
+		if !m.ProvesTorrent() || m.Method == MethodBTIH {
 			continue
 		}
 		if _, ok := ix.proven[ih]; !ok && len(ix.proven) >= maxProven {
@@ -113,7 +114,7 @@ func (ix *Index) AddProven(ms ...Match) {
 		}
 		dup := false
 		for _, p := range ix.proven[ih] {
-			dup = dup || (p.Document == m.Document && p.File == m.File)
+			dup = dup || (p.Document == m.Document && p.FileIndex == m.FileIndex)
 		}
 		if !dup {
 			ix.proven[ih] = append(ix.proven[ih], m)

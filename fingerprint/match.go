@@ -2,6 +2,7 @@ package fingerprint
 
 import (
 	"crypto/sha1"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -10,20 +11,31 @@ import (
 )
 
 // Match methods, as printed by `leakhunt match`.
+//
+// v1-pieces, v2-root and v2-root+v1-pieces are proven from the torrent's own
+// info dictionary; btih repeats such a proof for a link naming that
+// infohash. ed2k, sha1 and tth prove only that the link names the
+// document: they prove nothing about an infohash the link also carries.
 const (
-	MethodV2Root   = "v2-root"   // a file's BEP 52 pieces root equals the document's
-	MethodV1Pieces = "v1-pieces" // every v1 piece inside the file equals the document's
-	MethodBTIH     = "btih"      // a link names an infohash already proven to carry it
-	MethodED2K     = "ed2k"      // a link's ed2k hash equals the document's
-	MethodSHA1     = "sha1"      // a link's SHA-1 equals the document's
-	MethodTTH      = "tth"       // a link's Tiger Tree Hash equals the document's
-	MethodNameSize = "name-size" // a lead: same size, nothing could be compared
+	MethodV2Root   = "v2-root"           // a v2 file's BEP 52 pieces root equals the document's
+	MethodV1Pieces = "v1-pieces"         // every v1 piece inside the file equals the document's
+	MethodHybrid   = "v2-root+v1-pieces" // a hybrid file: both of the above
+	MethodBTIH     = "btih"              // a link names an infohash already proven to carry it
+	MethodED2K     = "ed2k"              // a link's ed2k hash equals the document's
+	MethodSHA1     = "sha1"              // a link's SHA-1 equals the document's
+	MethodTTH      = "tth"               // a link's Tiger Tree Hash equals the document's
+	MethodNameSize = "name-size"         // a lead: same size, nothing could be compared
 )
 
 // Verdicts.
 const (
 	VerdictProven = "proven" // the data was compared: evidence
 	VerdictLead   = "lead"   // worth a look, never evidence
+	// VerdictInconsistent marks a hybrid (BEP 52) torrent whose v1 and v2
+	// hashes disagree about the document: one side says it is the
+	// document, the other that it is not. It is recorded, never probed,
+	// never named in a letter.
+	VerdictInconsistent = "inconsistent"
 )
 
 // Match says that a torrent file or link carries a catalogued document.
@@ -42,34 +54,71 @@ type Match struct {
 	DocumentName string `json:"document_name"`
 	// Method is one of the Method constants.
 	Method string `json:"method"`
+	// FileIndex is the file's position in the torrent's file list (v1
+	// order with pad files; file-tree order for pure v2): probes target
+	// this file and its byte range, never a file found again by its name.
+	// -1 for a link.
+	FileIndex int `json:"file_index"`
+	// FileOffset and FileLength are the file's byte range in the torrent's
+	// v1 piece stream (the aligned offset for pure v2); zero for a link.
+	FileOffset int64 `json:"file_offset"`
+	FileLength int64 `json:"file_length"`
 	// PiecesChecked and PiecesMatched count the v1 pieces compared; for
 	// v2-root, the file's v2 pieces (the root commits to all of them); for
 	// link hashes and leads, 0.
 	PiecesChecked int `json:"pieces_checked"`
 	PiecesMatched int `json:"pieces_matched"`
-	// Verdict is VerdictProven or VerdictLead.
+	// Verdict is VerdictProven, VerdictLead or VerdictInconsistent.
 	Verdict string `json:"verdict"`
+}
+
+// ProvesTorrent reports whether m proves, from the torrent's own info
+// dictionary, that the torrent named by InfoHash carries the document:
+// a proven v1-pieces, v2-root, v2-root+v1-pieces or btih match. Link hashes
+// (ed2k, sha1, tth) prove only the link.
+func (m Match) ProvesTorrent() bool {
+	if m.Verdict != VerdictProven || len(m.InfoHash) != 40 {
+		return false
+	}
+	switch m.Method {
+	case MethodV1Pieces, MethodV2Root, MethodHybrid, MethodBTIH:
+		return true
+	}
+	return false
+}
+
+// Probeable reports whether a peer's v1 pieces can be checked against m:
+// the document was proven by the torrent's v1 piece hashes (alone or with
+// the v2 root), which are the hashes a probe verifies downloaded pieces
+// against.
+func (m Match) Probeable() bool {
+	return m.ProvesTorrent() && (m.Method == MethodV1Pieces || m.Method == MethodHybrid)
 }
 
 // MatchTorrent reports the catalogued documents that t's files carry:
 //
-//   - v2-root (proven): the file's pieces root equals the document's
-//     BTv2Root. A file with a pieces root that differs from a same-size
-//     document's BTv2Root is not that document, whatever its v1 pieces say.
-//   - v1-pieces (proven): for a same-size document, every piece lying
-//     wholly inside the file (plus the piece holding the file's end when
-//     the rest of it is the torrent's end or BEP 47 pad files) was hashed from the catalogued copy at the same alignment
-//     and all were equal. If any differs the file is not the document, and
+//   - v2-root (proven): in a pure v2 torrent, the file's pieces root equals
+//     the document's BTv2Root. A file with a pieces root that differs from
+//     a same-size document's BTv2Root is not that document.
+//   - v1-pieces (proven): in a v1 torrent, for a same-size document, every
+//     piece lying wholly inside the file (plus the piece holding the
+//     file's end when the rest of it is the torrent's end or BEP 47 pad
+//     files) was hashed from the catalogued copy at the same alignment and
+//     all were equal. If any differs the file is not the document, and
 //     nothing is reported: not even a lead.
+//   - v2-root+v1-pieces (proven): in a hybrid torrent, both of the above.
+//     A hybrid is proven only on both sides, because probes verify v1
+//     pieces; when one side says the document and the other does not, the
+//     match is reported as inconsistent (never probed, never in a letter).
 //   - name-size (lead): a same-size document where no piece lies wholly
 //     inside the file (too small for its piece length and offset), or where
 //     the document cannot be verified (no open function, or a v2-only
 //     torrent against a document without BTv2Root).
 //
-// Pad files, symlinks and empty files are never matched. Each (file,
-// document) pair is reported at most once. The error joins failures to read
-// catalogued copies; matches found despite them are still returned. Safe for
-// concurrent use.
+// Every match carries the file's index and byte range. Pad files, symlinks
+// and empty files are never matched. Each (file, document) pair is reported
+// at most once. The error joins failures to read catalogued copies; matches
+// found despite them are still returned. Safe for concurrent use.
 func (ix *Index) MatchTorrent(t *Torrent) ([]Match, error) {
 	var out []Match
 	var errs []error
@@ -78,60 +127,65 @@ func (ix *Index) MatchTorrent(t *Torrent) ([]Match, error) {
 		if f.Pad || f.Symlink || f.Length <= 0 {
 			continue
 		}
-		var byRoot []int32
-		if len(f.PiecesRoot) == 32 {
-			byRoot = ix.byRoot[[32]byte(f.PiecesRoot)]
-		}
 		bySize := ix.bySize[f.Length]
-		if len(bySize) == 0 && len(byRoot) == 0 {
-			continue
+		if len(bySize) == 0 {
+			continue // a pieces root commits to the length too
 		}
 		mk := func(d *Entry, method, verdict string, checked, matched int) Match {
-			return Match{InfoHash: t.InfoHash, TorrentName: t.Name, File: f.Path, Document: d.SHA256,
-				DocumentName: d.Name, Method: method, PiecesChecked: checked, PiecesMatched: matched, Verdict: verdict}
-		}
-		var done []int32
-		for _, di := range byRoot {
-			d := &ix.docs[di]
-			if d.Size != f.Length {
-				continue
-			}
-			n := int((f.Length + t.PieceLength - 1) / t.PieceLength)
-			out = append(out, mk(d, MethodV2Root, VerdictProven, n, n))
-			done = append(done, di)
+			return Match{InfoHash: t.InfoHash, TorrentName: t.Name, File: f.Path, FileIndex: fi, FileOffset: f.Offset,
+				FileLength: f.Length, Document: d.SHA256, DocumentName: d.Name, Method: method,
+				PiecesChecked: checked, PiecesMatched: matched, Verdict: verdict}
 		}
 		for _, di := range bySize {
 			d := &ix.docs[di]
-			switch {
-			case containsIdx(done, di):
+			rootKnown := len(f.PiecesRoot) == 32 && d.BTv2Root != ""
+			rootEqual := rootKnown && strings.EqualFold(hex.EncodeToString(f.PiecesRoot), d.BTv2Root)
+			if t.Version == V2 {
+				switch {
+				case rootEqual:
+					n := int((f.Length + t.PieceLength - 1) / t.PieceLength)
+					out = append(out, mk(d, MethodV2Root, VerdictProven, n, n))
+				case !rootKnown:
+					out = append(out, mk(d, MethodNameSize, VerdictLead, 0, 0))
+				}
 				continue
-			case len(f.PiecesRoot) == 32 && d.BTv2Root != "":
-				continue // the roots differ: not this document
-			case t.Pieces == nil || ix.open == nil:
-				out = append(out, mk(d, MethodNameSize, VerdictLead, 0, 0))
+			}
+			if ix.open == nil {
+				if !rootKnown || rootEqual {
+					out = append(out, mk(d, MethodNameSize, VerdictLead, 0, 0))
+				}
 				continue
 			}
 			checked, matched, err := ix.verifyV1(t, fi, di)
-			switch {
-			case err != nil:
+			if err != nil {
 				errs = append(errs, err)
+				continue
+			}
+			v1Equal := checked > 0 && matched == checked
+			switch {
+			case t.Version == Hybrid && rootKnown && rootEqual != v1Equal && checked > 0:
+				// One side says the document, the other says other bytes.
+				out = append(out, mk(d, methodOf(rootEqual, v1Equal), VerdictInconsistent, checked, matched))
+			case t.Version == Hybrid && rootEqual && v1Equal:
+				out = append(out, mk(d, MethodHybrid, VerdictProven, checked, matched))
+			case rootKnown && !rootEqual:
+				// Not this document (and v1 agrees, or cannot tell).
+			case v1Equal:
+				out = append(out, mk(d, MethodV1Pieces, VerdictProven, checked, matched))
 			case checked == 0:
 				out = append(out, mk(d, MethodNameSize, VerdictLead, 0, 0))
-			case matched == checked:
-				out = append(out, mk(d, MethodV1Pieces, VerdictProven, checked, matched))
 			}
 		}
 	}
 	return out, errors.Join(errs...)
 }
 
-func containsIdx(s []int32, v int32) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
+// methodOf names the side of an inconsistent hybrid that matched.
+func methodOf(rootEqual, v1Equal bool) string {
+	if rootEqual {
+		return MethodV2Root
 	}
-	return false
+	return MethodV1Pieces
 }
 
 // v1Plan says which torrent pieces lie wholly inside a file: n full pieces
@@ -269,11 +323,14 @@ func hashAt(r io.ReaderAt, buf []byte, off int64) ([sha1.Size]byte, error) {
 
 // MatchLink reports the catalogued documents a magnet or ed2k link names:
 // ed2k (either convention), sha1 and tth hashes equal to a document's are
-// proven when the link's size, if given, agrees; a btih or btmh is proven
-// only if [Index.AddProven] recorded that infohash. A link with a size and a
-// name similar to a same-size document is a lead, unless one of its hashes
-// shows it is another content. A btih-only magnet without a known infohash
-// matches nothing by itself. Safe for concurrent use.
+// proven when the link's size, if given, agrees. Such a match proves that
+// the link names the document and nothing about an infohash beside the
+// hash: its InfoHash is empty. A btih or btmh is proven only if
+// [Index.AddProven] recorded that infohash from its own info dictionary.
+// A link with a size and a name similar to a same-size document is a lead,
+// unless one of its hashes shows it is another content. A btih-only magnet
+// without a known infohash matches nothing by itself. Safe for concurrent
+// use.
 func (ix *Index) MatchLink(l Link) []Match {
 	ih := l.BTIH
 	if ih == "" && len(l.BTMH) == 64 {
@@ -282,7 +339,7 @@ func (ix *Index) MatchLink(l Link) []Match {
 	var out []Match
 	proven := make(map[int32]bool)
 	mk := func(d *Entry, method, verdict string) Match {
-		return Match{InfoHash: ih, TorrentName: l.Name, File: l.Name, Document: d.SHA256,
+		return Match{TorrentName: l.Name, File: l.Name, FileIndex: -1, Document: d.SHA256,
 			DocumentName: d.Name, Method: method, Verdict: verdict}
 	}
 	byHash := func(m map[string][]int32, key, method string) {

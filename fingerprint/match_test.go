@@ -308,6 +308,9 @@ func TestLibtorrentCreatedTorrents(t *testing.T) {
 				t.Errorf("%s: %+v, want proven by %s", name, m, wantMethod)
 			case m.File != tor.Files[fi].Path || m.InfoHash != tor.InfoHash:
 				t.Errorf("%s: match names file %q infohash %s", name, m.File, m.InfoHash)
+			case m.FileIndex != fi || m.FileOffset != tor.Files[fi].Offset || m.FileLength != tor.Files[fi].Length:
+				t.Errorf("%s: match names file %d at %d+%d, want %d at %d+%d", name, m.FileIndex, m.FileOffset, m.FileLength,
+					fi, tor.Files[fi].Offset, tor.Files[fi].Length)
 			}
 		}
 		switch c.mode {
@@ -316,7 +319,7 @@ func TestLibtorrentCreatedTorrents(t *testing.T) {
 		case "v2":
 			check(full, MethodV2Root, false)
 		case "hybrid":
-			check(full, MethodV2Root, false)
+			check(full, MethodHybrid, false)
 			if !wantProven(tor, fi) {
 				t.Errorf("%s: hybrid file not provable from v1 pieces", name)
 			}
@@ -648,8 +651,12 @@ func TestMatchLink(t *testing.T) {
 	}}
 	other := Entry{Name: "holiday.jpg", Fingerprint: Fingerprint{Size: 12345, SHA256: "bb", ED2K: "ffeeddccbbaa99887766554433221100"}}
 	ix := NewIndex([]Entry{doc, other}, nil)
-	ix.AddProven(Match{InfoHash: strings.ToUpper(ihHex), Document: "aa", DocumentName: doc.Name, File: "q.pdf", Verdict: VerdictProven},
-		Match{InfoHash: strings.Repeat("2", 40), Document: "aa", Verdict: VerdictLead})
+	ix.AddProven(Match{InfoHash: strings.ToUpper(ihHex), Document: "aa", DocumentName: doc.Name, File: "q.pdf", Method: MethodV1Pieces, Verdict: VerdictProven},
+		Match{InfoHash: strings.Repeat("2", 40), Document: "aa", Method: MethodNameSize, Verdict: VerdictLead},
+		// Proven by link hashes only: they prove nothing about the infohash.
+		Match{InfoHash: strings.Repeat("4", 40), Document: "aa", Method: MethodSHA1, Verdict: VerdictProven},
+		Match{InfoHash: strings.Repeat("5", 40), Document: "aa", Method: MethodBTIH, Verdict: VerdictProven},
+		Match{InfoHash: strings.Repeat("6", 40), Document: "aa", Method: MethodV2Root, Verdict: VerdictInconsistent})
 	type res struct{ doc, method, verdict string }
 	tests := []struct {
 		name string
@@ -665,6 +672,11 @@ func TestMatchLink(t *testing.T) {
 		{"known btih", "magnet:?xt=urn:btih:" + ihB32, []res{{"aa", MethodBTIH, VerdictProven}}},
 		{"lead only btih", "magnet:?xt=urn:btih:" + strings.Repeat("2", 40), nil},
 		{"unknown btih", "magnet:?xt=urn:btih:" + strings.Repeat("3", 40), nil},
+		{"btih beside a link hash", "magnet:?xt=urn:btih:" + strings.Repeat("3", 40) + "&xt=urn:sha1:" + sha1B32 + "&dn=leak.csv",
+			[]res{{"aa", MethodSHA1, VerdictProven}}},
+		{"btih proven only by a link hash", "magnet:?xt=urn:btih:" + strings.Repeat("4", 40), nil},
+		{"btih proven only by a btih", "magnet:?xt=urn:btih:" + strings.Repeat("5", 40), nil},
+		{"btih of an inconsistent hybrid", "magnet:?xt=urn:btih:" + strings.Repeat("6", 40), nil},
 		{"name-size lead", "magnet:?xt=urn:btih:" + strings.Repeat("3", 40) + "&xl=12345&dn=quarterly_report_2026.PDF", []res{{"aa", MethodNameSize, VerdictLead}}},
 		{"size without similar name", "magnet:?xt=urn:btih:" + strings.Repeat("3", 40) + "&xl=12345&dn=movie.mkv", nil},
 		{"similar name other size", "magnet:?xt=urn:btih:" + strings.Repeat("3", 40) + "&xl=12346&dn=Quarterly+Report+2026.pdf", nil},
@@ -680,6 +692,12 @@ func TestMatchLink(t *testing.T) {
 			var got []res
 			for _, m := range ix.MatchLink(l) {
 				got = append(got, res{m.Document, m.Method, m.Verdict})
+				if m.Method != MethodBTIH && (m.InfoHash != "" || m.ProvesTorrent() || m.FileIndex != -1) {
+					t.Errorf("%+v: a link's own hash names an infohash", m)
+				}
+				if m.Method == MethodBTIH && !m.ProvesTorrent() {
+					t.Errorf("%+v: a known infohash does not prove its torrent", m)
+				}
 			}
 			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
 				t.Errorf("got %v, want %v", got, tt.want)

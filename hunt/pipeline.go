@@ -143,7 +143,7 @@ type Pipeline struct {
 	failed map[[20]byte]time.Time // fetch failed; retry after RetryFailedAfter
 	busy   map[[20]byte]struct{}  // fetch queued or running
 
-	obs chan store.Observation
+	obs chan pendingObs
 
 	watchMu sync.Mutex
 	watchAt time.Time
@@ -191,7 +191,7 @@ func New(s *store.Store, rec *Recorder, cfg Config) (*Pipeline, error) {
 	}
 	p := &Pipeline{cfg: cfg, s: s, rec: rec, log: cfg.Logger,
 		seen: map[[20]byte]struct{}{}, failed: map[[20]byte]time.Time{}, busy: map[[20]byte]struct{}{},
-		obs: make(chan store.Observation, 1024), peerLevel: map[string]int{}}
+		obs: make(chan pendingObs, 1024), peerLevel: map[string]int{}}
 	if err := s.ForEachSeen(func(ih [20]byte) { p.seen[ih] = struct{}{} }); err != nil {
 		return nil, fmt.Errorf("load seen set: %w", err)
 	}
@@ -496,32 +496,44 @@ func (p *Pipeline) countMatches(ms []fingerprint.Match, err error) {
 	}
 }
 
+// pendingObs is an observation waiting for the writer, with the blobs it
+// names (redacted transcript, match basis).
+type pendingObs struct {
+	o     store.Observation
+	blobs [][]byte
+}
+
 // writer appends observations in batches: one transaction for everything
 // that is waiting, so a burst of probes costs one commit.
 func (p *Pipeline) writer() error {
 	var errs []error
 	batch := make([]store.Observation, 0, 1024)
+	var blobs [][]byte
+	add := func(po pendingObs) {
+		batch = append(batch, po.o)
+		blobs = append(blobs, po.blobs...)
+	}
 	flush := func() {
 		if len(batch) == 0 {
 			return
 		}
-		if _, err := p.s.AppendObservations(batch); err != nil {
+		if _, err := p.s.AppendEvidence(batch, blobs); err != nil {
 			errs = append(errs, err)
 		} else {
 			p.st.observations.Add(int64(len(batch)))
 		}
-		batch = batch[:0]
+		batch, blobs = batch[:0], blobs[:0]
 	}
-	for o := range p.obs {
-		batch = append(batch, o)
+	for po := range p.obs {
+		add(po)
 	drain:
 		for len(batch) < cap(batch) {
 			select {
-			case o, ok := <-p.obs:
+			case po, ok := <-p.obs:
 				if !ok {
 					break drain
 				}
-				batch = append(batch, o)
+				add(po)
 			default:
 				break drain
 			}
@@ -533,7 +545,9 @@ func (p *Pipeline) writer() error {
 }
 
 // record hands an observation to the writer and updates the level counts.
-func (p *Pipeline) record(ctx context.Context, o store.Observation) {
+// blobs are what the observation names by hash (its transcript, its match
+// basis); they are stored with it.
+func (p *Pipeline) record(ctx context.Context, o store.Observation, blobs ...[]byte) {
 	if o.Level < store.L0Listed || o.Level > store.L5FullCopy {
 		p.log.Warn("observation with an impossible level dropped", "level", o.Level, "peer", o.IP)
 		return
@@ -552,7 +566,7 @@ func (p *Pipeline) record(ctx context.Context, o store.Observation) {
 	// Never drop evidence: block, even after cancellation (the writer
 	// drains until the channel is closed).
 	_ = ctx
-	p.obs <- o
+	p.obs <- pendingObs{o, blobs}
 }
 
 func (p *Pipeline) checkpointLoop(ctx context.Context) error {
@@ -643,7 +657,7 @@ func (p *Pipeline) watchedDocument(ihHex string) (string, bool) {
 				doc := ""
 				if ms, err := p.s.MatchesFor(w.InfoHash); err == nil {
 					for _, mt := range ms {
-						if mt.Verdict == fingerprint.VerdictProven {
+						if mt.ProvesTorrent() {
 							doc = mt.Document
 							break
 						}

@@ -47,10 +47,7 @@ func NewRecorder(s *store.Store) (*Recorder, error) {
 		return nil, fmt.Errorf("load matches: %w", err)
 	}
 	for _, m := range ms {
-		if m.Verdict == fingerprint.VerdictProven && m.InfoHash != "" {
-			ix.AddProven(fingerprint.Match{InfoHash: m.InfoHash, TorrentName: m.TorrentName, File: m.File,
-				Document: m.Document, DocumentName: m.DocumentName, Method: m.Method, Verdict: m.Verdict})
-		}
+		ix.AddProven(m.Match) // only torrent proofs are kept
 	}
 	return &Recorder{s: s, ix: ix}, nil
 }
@@ -95,12 +92,12 @@ func (r *Recorder) Link(l fingerprint.Link, source string) ([]fingerprint.Match,
 func (r *Recorder) record(ms []fingerprint.Match, source string) error {
 	now := time.Now().UTC()
 	for _, m := range ms {
-		if _, err := r.s.PutMatch(store.Match{InfoHash: m.InfoHash, TorrentName: m.TorrentName, File: m.File,
-			Document: m.Document, DocumentName: m.DocumentName, Method: m.Method, PiecesChecked: m.PiecesChecked,
-			PiecesMatched: m.PiecesMatched, Verdict: m.Verdict, Source: source, Time: now}); err != nil {
+		if _, err := r.s.PutMatch(store.Match{Match: m, Source: source, Time: now}); err != nil {
 			return fmt.Errorf("store match: %w", err)
 		}
-		if m.Verdict != fingerprint.VerdictProven || len(m.InfoHash) != 40 {
+		// Only a torrent's own info dictionary puts it on the watchlist:
+		// a link's content hash proves nothing about an infohash beside it.
+		if !m.ProvesTorrent() {
 			continue
 		}
 		r.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/netip"
 	"sync"
 	"time"
@@ -70,13 +71,10 @@ func (p *Pipeline) WatchOnce(ctx context.Context, ihHex string) (Round, error) {
 	if err != nil {
 		return r, err
 	}
-	targets, trackers, err := p.targets(ihHex)
+	targets, doc, trackers, done, err := p.targets(ihHex)
+	defer done()
 	if err != nil {
 		return r, err
-	}
-	doc := ""
-	if len(targets) > 0 {
-		doc = targets[0].Document
 	}
 	offset := p.clockOffset(ctx)
 
@@ -181,14 +179,15 @@ func (p *Pipeline) WatchOnce(ctx context.Context, ihHex string) (Round, error) {
 }
 
 // probe tries each transport until one connects, records the observation
-// and returns the level reached and the PEX peers the remote sent.
-func (p *Pipeline) probe(ctx context.Context, target evidence.Target, ap netip.AddrPort) (int, []netip.AddrPort) {
+// with its redacted transcript and match basis, and returns the level
+// reached and the PEX peers the remote sent.
+func (p *Pipeline) probe(ctx context.Context, target target, ap netip.AddrPort) (int, []netip.AddrPort) {
 	var last evidence.ProbeResult
 	for i, tr := range p.cfg.Transports {
 		if ctx.Err() != nil {
 			return 0, nil
 		}
-		res, err := p.cfg.Prober.Probe(ctx, target, ap, tr)
+		res, err := p.cfg.Prober.Probe(ctx, target.Target, ap, tr)
 		p.st.probes.Add(1)
 		last = res
 		if err == nil || res.Observation.Level >= store.L2Connected || i == len(p.cfg.Transports)-1 {
@@ -210,6 +209,13 @@ func (p *Pipeline) probe(ctx context.Context, target evidence.Target, ap netip.A
 	if o.Document == "" {
 		o.Document = target.Document
 	}
+	blobs := [][]byte{target.basis}
+	if o.Basis == "" {
+		o.Basis = target.Basis
+	}
+	if o.TranscriptSHA256 != "" {
+		blobs = append(blobs, last.Transcript)
+	}
 	if o.Level < store.L2Connected {
 		// A failed probe proves nothing beyond the listing; it is recorded
 		// so that the attempt is on the record, at L1.
@@ -219,53 +225,76 @@ func (p *Pipeline) probe(ctx context.Context, target evidence.Target, ap netip.A
 		o.Version = p.cfg.Version
 	}
 	p.log.Debug("probe done", "peer", ap.String(), "level", o.Level, "transport", o.Transport)
-	p.record(ctx, o)
+	p.record(ctx, o, blobs...)
 	return o.Level, last.PEX
 }
 
-// targets builds the probe targets of a watched torrent: one per proven
-// (file, document) match, from the stored info dictionary.
-func (p *Pipeline) targets(ihHex string) ([]evidence.Target, []string, error) {
+// target is one probe target of a watched torrent and the canonical bytes
+// of its match basis, stored with every observation that names it.
+type target struct {
+	evidence.Target
+	basis []byte
+}
+
+// targets builds the probe targets of a watched torrent from its stored
+// info dictionary. The catalogue is matched against that dictionary again
+// rather than trusting stored match records: a target is the file proven to
+// be the document (by index and byte range, never by name), and only a
+// match proven by the v1 piece hashes a probe verifies is probed (not a
+// link's hash, not a pure v2 root, not an inconsistent hybrid). doc is the
+// document the torrent was proven to carry, for L1 records, also when
+// nothing can be probed. Each target holds the catalogued copy open: call
+// done when the round is over.
+func (p *Pipeline) targets(ihHex string) (ts []target, doc string, trackers []string, done func(), err error) {
+	var files []io.Closer
+	done = func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}
 	t, err := p.s.Torrent(ihHex)
 	if err != nil {
-		return nil, nil, err
+		return nil, "", nil, done, err
 	}
 	if len(t.InfoBytes) == 0 {
-		return nil, t.Trackers, nil
+		return nil, "", t.Trackers, done, nil
 	}
 	tor, err := fingerprint.ParseInfo(t.InfoBytes)
 	if err != nil {
-		return nil, t.Trackers, fmt.Errorf("stored info of %s: %w", ihHex, err)
+		return nil, "", t.Trackers, done, fmt.Errorf("stored info of %s: %w", ihHex, err)
 	}
-	if len(tor.Pieces) == 0 {
-		// Pure v2: there are no v1 piece hashes to verify against.
-		return nil, t.Trackers, nil
+	if tor.InfoHash != ihHex {
+		return nil, "", t.Trackers, done, fmt.Errorf("stored info of %s hashes to %s", ihHex, tor.InfoHash)
 	}
-	ms, err := p.s.MatchesFor(ihHex)
+	ms, err := p.rec.ix.MatchTorrent(tor)
 	if err != nil {
-		return nil, t.Trackers, err
+		p.log.Warn("match stored torrent", "infohash", ihHex, "err", err)
 	}
-	var out []evidence.Target
 	for _, m := range ms {
-		if m.Verdict != fingerprint.VerdictProven {
+		if !m.ProvesTorrent() {
 			continue
 		}
-		for _, f := range tor.Files {
-			if f.Path != m.File || f.Pad || f.Length == 0 {
-				continue
-			}
-			first, last, ok := evidence.DocumentPieces(tor.PieceLength, f.Offset, f.Length)
-			if !ok {
-				continue
-			}
-			var ih [20]byte
-			hex.Decode(ih[:], []byte(tor.InfoHash))
-			out = append(out, evidence.Target{InfoHash: ih, PieceLength: tor.PieceLength, NumPieces: len(tor.Pieces),
-				PieceHashes: tor.Pieces, TotalLength: tor.TotalLength, FirstPiece: first, LastPiece: last, Document: m.Document})
-			break
+		if doc == "" {
+			doc = m.Document
 		}
+		if !m.Probeable() {
+			continue
+		}
+		f, err := p.s.OpenDocument(m.Document)
+		if err != nil {
+			p.log.Warn("catalogued copy", "document", m.Document, "err", err)
+			continue
+		}
+		files = append(files, f)
+		tg, basis, err := evidence.NewTarget(tor, m, f)
+		if err != nil {
+			p.log.Warn("probe target", "infohash", ihHex, "err", err)
+			continue
+		}
+		b, _ := basis.Encode()
+		ts = append(ts, target{tg, b})
 	}
-	return out, t.Trackers, nil
+	return ts, doc, t.Trackers, done, nil
 }
 
 func (p *Pipeline) clockOffset(ctx context.Context) string {

@@ -12,6 +12,7 @@ import (
 	"github.com/maxmind/mmdbwriter/mmdbtype"
 
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -87,8 +88,8 @@ func fixtureStore(t testing.TB) (*store.Store, *evidence.Keys, string) {
 		}
 	}
 	for _, m := range []store.Match{
-		{InfoHash: ihA, TorrentName: "Q3 payroll export", File: "export/payroll-2025Q3.xlsx", Document: doc, DocumentName: "payroll-2025Q3.xlsx", Method: "v2-root", Verdict: "proven", Time: t0},
-		{InfoHash: ihB, TorrentName: hostileName, File: "<img src=x onerror=alert(1)>.xlsx", Document: doc, DocumentName: "payroll-2025Q3.xlsx", Method: "v1-pieces", PiecesChecked: 4, PiecesMatched: 4, Verdict: "proven", Time: t0},
+		{Match: fingerprint.Match{InfoHash: ihA, TorrentName: "Q3 payroll export", File: "export/payroll-2025Q3.xlsx", Document: doc, DocumentName: "payroll-2025Q3.xlsx", Method: "v2-root", Verdict: "proven"}, Time: t0},
+		{Match: fingerprint.Match{InfoHash: ihB, TorrentName: hostileName, File: "<img src=x onerror=alert(1)>.xlsx", Document: doc, DocumentName: "payroll-2025Q3.xlsx", Method: "v1-pieces", PiecesChecked: 4, PiecesMatched: 4, Verdict: "proven"}, Time: t0},
 	} {
 		if _, err := s.PutMatch(m); err != nil {
 			t.Fatal(err)

@@ -353,7 +353,7 @@ func (r *run) describeTorrents() error {
 		}
 		p.torrent = in.name
 		for _, m := range in.matches {
-			if m.Verdict == "lead" || (p.agg.document != "" && m.Document != p.agg.document) {
+			if !m.ProvesTorrent() || (p.agg.document != "" && m.Document != p.agg.document) {
 				continue
 			}
 			if p.torrent == "" {

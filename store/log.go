@@ -2,7 +2,9 @@ package store
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -32,6 +34,15 @@ func peerKey(ih, ip string, port int) []byte {
 // larger, separate transactions (see summary.go). A crash in between loses
 // nothing: Open replays the log records the summaries do not cover yet.
 func (s *Store) AppendObservations(obs []Observation) (first int64, err error) {
+	return s.AppendEvidence(obs, nil)
+}
+
+// AppendEvidence is [Store.AppendObservations] with the blobs the
+// observations name by SHA-256 (redacted wire transcripts, match bases),
+// written in the same transaction, before the observations: a committed
+// observation never names a missing blob. Blobs are content-addressed, so
+// one already stored is not written again.
+func (s *Store) AppendEvidence(obs []Observation, blobs [][]byte) (first int64, err error) {
 	leaves := make([][]byte, len(obs))
 	for i := range obs {
 		obs[i].Time = obs[i].Time.UTC()
@@ -48,6 +59,15 @@ func (s *Store) AppendObservations(obs []Observation) (first int64, err error) {
 			return err
 		}
 		first = size
+		bb := tx.Bucket(bucketBlobs)
+		for _, b := range blobs {
+			sum := sha256.Sum256(b)
+			if bb.Get(sum[:]) == nil {
+				if err := bb.Put(sum[:], b); err != nil {
+					return err
+				}
+			}
+		}
 		hashes := tx.Bucket(bucketLogHashes)
 		hr := txHashReader{tx}
 		obsB := tx.Bucket(bucketObs)
@@ -78,6 +98,24 @@ func (s *Store) AppendObservations(obs []Observation) (first int64, err error) {
 		return first, fmt.Errorf("peer summaries: %w", err)
 	}
 	return first, nil
+}
+
+// Blob returns the blob whose SHA-256 is sum (hex), or [ErrNotFound].
+func (s *Store) Blob(sum string) ([]byte, error) {
+	k, err := hex.DecodeString(sum)
+	if err != nil || len(k) != sha256.Size {
+		return nil, fmt.Errorf("blob %q: %w", sum, ErrNotFound)
+	}
+	var out []byte
+	err = s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketBlobs).Get(k)
+		if v == nil {
+			return fmt.Errorf("blob %s: %w", sum, ErrNotFound)
+		}
+		out = bytes.Clone(v)
+		return nil
+	})
+	return out, err
 }
 
 // mergeInts is the sorted union, capped so a summary stays small.

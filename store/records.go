@@ -39,19 +39,12 @@ type Torrent struct {
 	Trackers []string `json:"trackers,omitempty"`
 }
 
-// Match says that a torrent or link carries a catalogued document.
+// Match is a [fingerprint.Match] as stored: where it was found and when.
+// Its JSON is the match's fields plus source and time.
 type Match struct {
-	InfoHash      string    `json:"infohash"`
-	TorrentName   string    `json:"torrent_name"`
-	File          string    `json:"file"`
-	Document      string    `json:"document"`
-	DocumentName  string    `json:"document_name"`
-	Method        string    `json:"method"`
-	PiecesChecked int       `json:"pieces_checked"`
-	PiecesMatched int       `json:"pieces_matched"`
-	Verdict       string    `json:"verdict"`
-	Source        string    `json:"source,omitempty"`
-	Time          time.Time `json:"time"`
+	fingerprint.Match
+	Source string    `json:"source,omitempty"`
+	Time   time.Time `json:"time"`
 }
 
 // Sighting is an L0 observation: a torrent or link seen in an index page, a
@@ -114,7 +107,8 @@ type Observation struct {
 	DocBytesVerified int64 `json:"doc_bytes_verified,omitempty"`
 	// Basis is the SHA-256 (hex) of the match basis the probe relied on:
 	// the record of which file of which info dictionary was proven to be
-	// the document, and how (see [MatchBasis]).
+	// the document, and how (evidence.MatchBasis), kept as a blob
+	// ([Store.Blob]).
 	Basis string `json:"basis,omitempty"`
 	// Error says what went wrong, if anything (a failed probe is recorded too).
 	Error string `json:"error,omitempty"`
@@ -124,7 +118,8 @@ type Observation struct {
 	ListenAddr string `json:"listen_addr,omitempty"`
 	// Version is the leakhunt version that made the observation.
 	Version string `json:"version"`
-	// TranscriptSHA256 is the SHA-256 (hex) of the raw wire transcript.
+	// TranscriptSHA256 is the SHA-256 (hex) of the probe's redacted wire
+	// transcript (evidence.TranscriptFormat), kept as a blob ([Store.Blob]).
 	TranscriptSHA256 string `json:"transcript_sha256,omitempty"`
 }
 

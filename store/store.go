@@ -39,9 +39,10 @@ var (
 	bucketPeers       = []byte("peers")        // peer key → Peer
 	bucketPeerObs     = []byte("peer_obs")     // peer key 0x00 log index(8) → nil
 	bucketCheckpoints = []byte("checkpoints")  // tree size(8) → signed checkpoint note
+	bucketBlobs       = []byte("blobs")        // sha256(32) → bytes named by observations (transcripts, match bases)
 	allBuckets        = [][]byte{bucketMeta, bucketDocs, bucketDocBySize, bucketDocByHash, bucketTorrents,
 		bucketMatches, bucketWatch, bucketSeen, bucketSightings, bucketState, bucketObs, bucketLogHashes,
-		bucketPeers, bucketPeerObs, bucketCheckpoints}
+		bucketPeers, bucketPeerObs, bucketCheckpoints, bucketBlobs}
 
 	keySchema  = []byte("schema")
 	keyLogSize = []byte("log_size")

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -66,8 +67,14 @@ func (s *Store) Torrent(infohash string) (Torrent, error) {
 	return tv.Torrent, err
 }
 
+// matchKey orders matches by torrent; a torrent's file is named by its
+// index (two files may display alike), a link's by its name.
 func matchKey(m *Match) []byte {
-	return []byte(m.InfoHash + "\x00" + m.Document + "\x00" + m.File + "\x00" + m.Method)
+	file := m.File
+	if m.FileIndex >= 0 && m.InfoHash != "" {
+		file = "#" + strconv.Itoa(m.FileIndex)
+	}
+	return []byte(m.InfoHash + "\x00" + m.Document + "\x00" + file + "\x00" + m.Method)
 }
 
 // PutMatch records a match; the same (torrent, document, file, method)

@@ -100,12 +100,12 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 	}
 	proven := 0
 	for _, m := range ms {
-		if m.Verdict == fingerprint.VerdictProven {
+		if m.Probeable() {
 			proven++
 		}
 	}
 	if proven == 0 {
-		fmt.Fprintf(e.stderr, "leakhunt: warning: %s carries no catalogued document that was proven; peers are recorded at L1 only\n", ihHex)
+		fmt.Fprintf(e.stderr, "leakhunt: warning: %s carries no catalogued document proven by its v1 piece hashes; peers are recorded at L1 only\n", ihHex)
 	}
 	if err := s.Watch(store.WatchEntry{InfoHash: ihHex, Reason: "user"}); err != nil {
 		return err

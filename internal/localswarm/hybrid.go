@@ -82,8 +82,15 @@ func BuildHybrid(name string, files []File, pieceLength int64) (*HybridTorrent, 
 		ht.Files = append(ht.Files, File{Path: strings.Join(e.path, "/"), Data: e.file.Data})
 		length := int64(len(e.file.Data))
 		props := map[string]any{"length": length}
+		v2 := e.file.Data
+		if e.file.V2Data != nil {
+			if len(e.file.V2Data) != len(v2) {
+				return nil, fmt.Errorf("hybrid torrent: %q: V2Data of %d bytes for %d bytes of data", e.file.Path, len(e.file.V2Data), len(v2))
+			}
+			v2 = e.file.V2Data
+		}
 		if length > 0 {
-			root, layer := v2Hashes(e.file.Data, pieceLength)
+			root, layer := v2Hashes(v2, pieceLength)
 			props["pieces root"] = string(root[:])
 			if length > pieceLength {
 				layers[string(root[:])] = string(layer)

@@ -294,7 +294,8 @@ func TestHybridSeederProbe(t *testing.T) {
 	tests := []struct {
 		s    *Seeder
 		file string
-	}{{s, "a/doc.bin"}, {s, "z_last.bin"}, {single, "single.bin"}}
+		data []byte
+	}{{s, "a/doc.bin", files[1].Data}, {s, "z_last.bin", files[2].Data}, {single, "single.bin", randData(10, 70_000)}}
 	for _, tc := range tests {
 		name := tc.file
 		t.Run(name, func(t *testing.T) {
@@ -307,21 +308,25 @@ func TestHybridSeederProbe(t *testing.T) {
 			if tor.Version != fingerprint.Hybrid {
 				t.Fatalf("Version = %v", tor.Version)
 			}
-			var f *fingerprint.TorrentFile
-			for i := range tor.Files {
-				if tor.Files[i].Path == name {
-					f = &tor.Files[i]
-				}
+			// The hunt's way: the catalogue matched against the parsed
+			// metadata, and the target built from the proven match.
+			fp, err := fingerprint.Reader(bytes.NewReader(tc.data), nil)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if f == nil {
-				t.Fatalf("%s not in the torrent", name)
+			ix := fingerprint.NewIndex([]fingerprint.Entry{{Fingerprint: fp, Name: name}},
+				func(string) (fingerprint.ReadAtCloser, error) { return nopReadCloser{bytes.NewReader(tc.data)}, nil })
+			ms, err := ix.MatchTorrent(tor)
+			if err != nil || len(ms) != 1 || ms[0].Method != fingerprint.MethodHybrid || tor.Files[ms[0].FileIndex].Path != name {
+				t.Fatalf("matches %+v, %v", ms, err)
 			}
-			first, last, ok := evidence.DocumentPieces(tor.PieceLength, f.Offset, f.Length)
-			if !ok {
-				t.Fatal("no document pieces")
+			target, _, err := evidence.NewTarget(tor, ms[0], bytes.NewReader(tc.data))
+			if err != nil {
+				t.Fatal(err)
 			}
-			target := evidence.Target{InfoHash: ih, PieceLength: tor.PieceLength, NumPieces: len(tor.Pieces),
-				PieceHashes: tor.Pieces, TotalLength: tor.TotalLength, FirstPiece: first, LastPiece: last, Document: "doc"}
+			if target.InfoHash != ih {
+				t.Fatalf("target infohash %x, seeder %x", target.InfoHash, ih)
+			}
 			cfg := evidence.DefaultConfig()
 			cfg.Timeout, cfg.DialTimeout, cfg.ClaimWait = 20*time.Second, 5*time.Second, 5*time.Second
 			cfg.Version = "test"
@@ -336,3 +341,7 @@ func TestHybridSeederProbe(t *testing.T) {
 		})
 	}
 }
+
+type nopReadCloser struct{ *bytes.Reader }
+
+func (nopReadCloser) Close() error { return nil }

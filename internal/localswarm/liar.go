@@ -34,14 +34,41 @@ type LiarConfig struct {
 	// Bitfield makes the liar claim its pieces with a full bitfield even
 	// when the Fast extension would allow HaveAll.
 	Bitfield bool
+	// Claims lists the pieces claimed; nil claims every piece.
+	Claims []int
+	// Serve says what requests are answered with (default ServeCorrupt).
+	Serve ServeMode
+	// Data is the torrent's whole v1 piece stream, for the modes that
+	// serve real bytes.
+	Data []byte
 }
 
-// StartLiar starts a lying seeder on loopback TCP for the torrent whose
-// bencoded info dictionary is info: it claims every piece (HaveAll when the
-// peer speaks the Fast extension, else a full bitfield), unchokes everyone,
-// and answers every request with corrupted bytes, so no piece it serves
-// passes its hash check. It serves until ctx is done or close is called;
-// close waits for its goroutines to end.
+// ServeMode is what a crafted peer answers block requests with.
+type ServeMode int
+
+// Serve modes of [StartLiar].
+const (
+	// ServeCorrupt answers with bytes that are not the torrent's.
+	ServeCorrupt ServeMode = iota
+	// ServeHonest answers with the torrent's bytes (Data): with Claims,
+	// a peer that holds only some pieces, e.g. an edge piece.
+	ServeHonest
+	// ServeWrongIndex answers a request for piece i with the bytes of
+	// piece i+1 (the next one, wrapping) at the same offset.
+	ServeWrongIndex
+	// ServeSwitching alternates the torrent's bytes and corrupt ones from
+	// one request to the next.
+	ServeSwitching
+)
+
+// StartLiar starts a crafted seeder on loopback TCP for the torrent whose
+// bencoded info dictionary is info. By default it lies: it claims every
+// piece (HaveAll when the peer speaks the Fast extension, else a full
+// bitfield), unchokes everyone, and answers every request with corrupted
+// bytes, so no piece it serves passes its hash check. cfg.Claims and
+// cfg.Serve craft other peers (one holding only an edge piece, one serving
+// the wrong piece, one switching content). It serves until ctx is done or
+// close is called; close waits for its goroutines to end.
 func StartLiar(ctx context.Context, info []byte, cfg LiarConfig) (addr netip.AddrPort, shutdown func(), err error) {
 	if err := fingerprint.CheckBencode(info, fingerprint.MetadataLimits()); err != nil {
 		return addr, nil, fmt.Errorf("liar: info: %w", err)
@@ -52,6 +79,9 @@ func StartLiar(ctx context.Context, info []byte, cfg LiarConfig) (addr netip.Add
 	}
 	if mi.PieceLength <= 0 || len(mi.Pieces) == 0 || len(mi.Pieces)%20 != 0 {
 		return addr, nil, fmt.Errorf("liar: info has no v1 pieces")
+	}
+	if cfg.Serve != ServeCorrupt && int64(len(cfg.Data)) != mi.TotalLength() {
+		return addr, nil, fmt.Errorf("liar: %d bytes of data for a torrent of %d", len(cfg.Data), mi.TotalLength())
 	}
 	host := cfg.Host
 	if host == "" {
@@ -165,12 +195,21 @@ func (l *liar) handle(c net.Conn) error {
 		}
 		send(pp.Message{Type: pp.Extended, ExtendedID: pp.HandshakeExtendedID, ExtendedPayload: payload})
 	}
-	if theirs.SupportsFast() && !l.cfg.Bitfield {
+	switch {
+	case l.cfg.Claims == nil && theirs.SupportsFast() && !l.cfg.Bitfield:
 		send(pp.Message{Type: pp.HaveAll})
-	} else {
+	case l.cfg.Claims == nil:
 		bf := make([]bool, l.numPieces)
 		for i := range bf {
 			bf[i] = true
+		}
+		send(pp.Message{Type: pp.Bitfield, Bitfield: bf})
+	default:
+		bf := make([]bool, l.numPieces)
+		for _, i := range l.cfg.Claims {
+			if i >= 0 && i < l.numPieces {
+				bf[i] = true
+			}
 		}
 		send(pp.Message{Type: pp.Bitfield, Bitfield: bf})
 	}
@@ -179,7 +218,7 @@ func (l *liar) handle(c net.Conn) error {
 		return err
 	}
 	dec := pp.Decoder{R: bufio.NewReader(c), MaxLength: 1 << 20}
-	for {
+	for n := 0; ; n++ {
 		var m pp.Message
 		if err := dec.Decode(&m); err != nil {
 			return err
@@ -190,11 +229,33 @@ func (l *liar) handle(c net.Conn) error {
 		if m.Length == 0 || m.Length > 128<<10 || int(m.Index) >= l.numPieces {
 			continue
 		}
-		send(pp.Message{Type: pp.Piece, Index: m.Index, Begin: m.Begin, Piece: corrupt(m.Index, m.Begin, m.Length)})
+		send(pp.Message{Type: pp.Piece, Index: m.Index, Begin: m.Begin, Piece: l.block(m.Index, m.Begin, m.Length, n)})
 		if err := bw.Flush(); err != nil {
 			return err
 		}
 	}
+}
+
+// block is the answer to the n-th request of a connection.
+func (l *liar) block(index, begin, length pp.Integer, n int) []byte {
+	real := func(i pp.Integer) []byte {
+		off := int64(i)*l.pieceLen + int64(begin)
+		if off < 0 || off+int64(length) > int64(len(l.cfg.Data)) {
+			return corrupt(index, begin, length)
+		}
+		return l.cfg.Data[off : off+int64(length)]
+	}
+	switch l.cfg.Serve {
+	case ServeHonest:
+		return real(index)
+	case ServeWrongIndex:
+		return real((index + 1) % pp.Integer(l.numPieces))
+	case ServeSwitching:
+		if n%2 == 0 {
+			return real(index)
+		}
+	}
+	return corrupt(index, begin, length)
 }
 
 // corrupt returns length bytes that are not the torrent's data (a fixed

@@ -28,6 +28,11 @@ type File struct {
 	// single-file torrent.
 	Path string
 	Data []byte
+	// V2Data, when set, is what [BuildHybrid] computes the file's BEP 52
+	// pieces root from, instead of Data (which the v1 pieces always hash):
+	// a crafted hybrid whose v1 and v2 sides describe different bytes of
+	// the same length. Seeders serve Data.
+	V2Data []byte
 }
 
 // SeederConfig says what a seeder shares.
