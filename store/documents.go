@@ -24,14 +24,23 @@ func docHashes(d *Document) map[string]string {
 	return m
 }
 
+// ErrEmptyDocument is returned for a document of 0 bytes: every empty file
+// has the same hashes, so it could prove nothing and is not catalogued.
+var ErrEmptyDocument = errors.New("the file is empty (0 bytes): an empty file proves nothing, so it is not catalogued")
+
 // AddDocument catalogues d, whose bytes are read from src, and keeps a
 // content-addressed copy of them beside the database (v1 piece matching
 // needs the bytes later). The copy is verified against d.SHA256 before the
 // record is committed. A document already catalogued (same SHA-256) is
-// returned unchanged with existed set.
+// returned unchanged with existed set; an empty one is refused
+// ([ErrEmptyDocument]).
 func (s *Store) AddDocument(d Document, src string) (out Document, existed bool, err error) {
 	if len(d.SHA256) != 64 {
 		return Document{}, false, fmt.Errorf("add document %q: missing sha256", d.Name)
+	}
+	if d.Size <= 0 {
+		// Every empty file has the same hashes: it could prove nothing.
+		return Document{}, false, fmt.Errorf("add document %q: %w", d.Name, ErrEmptyDocument)
 	}
 	if old, err := s.DocumentBySHA256(d.SHA256); err == nil {
 		return old, true, nil

@@ -108,6 +108,24 @@ func TestAddDocumentRefusesChangedFile(t *testing.T) {
 	}
 }
 
+func TestAddDocumentRefusesEmptyFile(t *testing.T) {
+	s := openTemp(t)
+	p := filepath.Join(t.TempDir(), "empty.csv")
+	if err := os.WriteFile(p, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fp, err := fingerprint.File(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.AddDocument(Document{Name: "empty.csv", Fingerprint: fp}, p); !errors.Is(err, ErrEmptyDocument) {
+		t.Fatalf("AddDocument of an empty file = %v, want ErrEmptyDocument", err)
+	}
+	if docs, _ := s.Documents(); len(docs) != 0 {
+		t.Fatalf("a record was stored: %v", docs)
+	}
+}
+
 func obs(i int) Observation {
 	return Observation{
 		Time: time.Date(2026, 11, 1, 0, 0, i, 0, time.UTC), ClockOffset: "unsynchronized", Level: i % 5,
