@@ -155,6 +155,20 @@ func printMatches(e *env, ms []fingerprint.Match, asJSON bool) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Verdict, m.Method, pieces, ih, sanitizeCell(m.File), sanitizeCell(m.DocumentName))
 	}
 	tw.Flush()
+	for _, m := range ms {
+		if m.Verdict == fingerprint.VerdictProven && !m.ProvesTorrent() {
+			fmt.Fprintln(e.stdout, "\nA link proven by its own ed2k, sha1 or tth hash names the document; it proves nothing about an\n"+
+				"infohash in the same link, which is proven only by its own metadata (fetched by 'leakhunt watch' or 'hunt').")
+			break
+		}
+	}
+	for _, m := range ms {
+		if m.Verdict == fingerprint.VerdictInconsistent {
+			fmt.Fprintln(e.stdout, "\nAn inconsistent hybrid torrent's v1 and v2 hashes disagree about the document: it is recorded,\n"+
+				"never probed, and never named in a letter.")
+			break
+		}
+	}
 }
 
 func shorten(s string) string {
