@@ -1,38 +1,28 @@
 package evidence
 
 import (
-	"bufio"
 	"context"
 	"encoding/hex"
 	mrand "math/rand/v2"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/anacrolix/torrent/metainfo"
 
+	"github.com/leakhunt/leakhunt/internal/lttest"
 	"github.com/leakhunt/leakhunt/store"
 )
 
-const python = "/usr/bin/python3"
-
-// startLibtorrentSeeder runs testdata/lt_seed.py: libtorrent creates a
-// torrent of a random file (an independent implementation of the hashing)
-// and seeds it on 127.0.0.1. It returns the torrent's target and the
-// seeder's port; the process is killed at test end.
+// startLibtorrentSeeder has libtorrent create a v1 torrent of a random file
+// (an independent implementation of the hashing) and seed it on 127.0.0.1.
+// It returns the torrent's target and the seeder's port.
 func startLibtorrentSeeder(t *testing.T, size int, pieceLen int) (Target, [20]byte, uint16) {
 	t.Helper()
-	if _, err := os.Stat(python); err != nil {
-		t.Skipf("libtorrent test needs %s: %v", python, err)
-	}
-	if err := exec.Command(python, "-c", "import libtorrent").Run(); err != nil {
-		t.Skipf("libtorrent test needs python3-libtorrent (import libtorrent failed: %v)", err)
-	}
+	lttest.Need(t)
 	dir := t.TempDir()
 	doc := make([]byte, size)
 	rng := mrand.New(mrand.NewPCG(7, uint64(size)))
@@ -44,38 +34,12 @@ func startLibtorrentSeeder(t *testing.T, size int, pieceLen int) (Target, [20]by
 		t.Fatal(err)
 	}
 	torrentPath := filepath.Join(dir, "doc.torrent")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	cmd := exec.CommandContext(ctx, python, "testdata/lt_seed.py", docPath, torrentPath, strconv.Itoa(pieceLen), "127.0.0.1")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stdin.Close()
-		cancel()
-		_ = cmd.Wait()
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "LISTEN ") {
-		t.Fatalf("lt_seed.py: %q %v", line, err)
-	}
-	port, err := strconv.ParseUint(strings.TrimSpace(strings.TrimPrefix(line, "LISTEN ")), 10, 16)
-	if err != nil {
-		t.Fatal(err)
-	}
+	port := lttest.Seed(t, docPath, torrentPath, pieceLen, "v1", "127.0.0.1")
 	mi, err := metainfo.LoadFromFile(torrentPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return targetOf(t, mi.InfoBytes, "", doc), mi.HashInfoBytes(), uint16(port)
+	return targetOf(t, mi.InfoBytes, "", doc), mi.HashInfoBytes(), port
 }
 
 func TestProbeLibtorrentSeeder(t *testing.T) {

@@ -58,6 +58,7 @@ type huntFlags struct {
 	chase         string
 	webInterval   time.Duration
 	probeInterval time.Duration
+	claimWait     time.Duration
 	ntp           listFlag
 	allowLocal    bool
 	rate          float64
@@ -83,6 +84,7 @@ func (h *huntFlags) register(fl *flag.FlagSet) {
 	fl.StringVar(&h.chase, "chase", "L4", "highest evidence `level` probes try to prove: L2 handshake only, L3 claims only (no content downloaded), L4 one verified piece, L5 every piece")
 	fl.DurationVar(&h.webInterval, "web-interval", time.Hour, "how often web pages and Torznab searches are repeated during a hunt (crawl web runs once)")
 	fl.DurationVar(&h.probeInterval, "probe-interval", 10*time.Minute, "how often each matched torrent's peers are harvested and probed again")
+	fl.DurationVar(&h.claimWait, "claim-wait", 10*time.Second, "how `long` a probe waits after the handshake for the peer to claim a piece of the document")
 	fl.Var(&h.ntp, "ntp", "NTP servers to measure our clock offset against (default: pool.ntp.org)")
 	fl.BoolVar(&h.allowLocal, "allow-local", false, "allow loopback and private addresses (local test swarms)")
 	fl.Float64Var(&h.rate, "rate", 500, "DHT packets per second")
@@ -248,6 +250,7 @@ func pipelineConfig(s *store.Store, h *huntFlags, node *dhtSet, log *slog.Logger
 			pcfg.MaxLevel = chase
 		}
 		pcfg.Concurrency = h.probes
+		pcfg.ClaimWait = h.claimWait
 		pcfg.Logger = log
 		pcfg.OnDial = cfg.Self.AddNet
 		pcfg.AllowLoopback, pcfg.AllowPrivate = h.allowLocal, h.allowLocal

@@ -80,8 +80,14 @@ func StartLiar(ctx context.Context, info []byte, cfg LiarConfig) (addr netip.Add
 	if mi.PieceLength <= 0 || len(mi.Pieces) == 0 || len(mi.Pieces)%20 != 0 {
 		return addr, nil, fmt.Errorf("liar: info has no v1 pieces")
 	}
-	if cfg.Serve != ServeCorrupt && int64(len(cfg.Data)) != mi.TotalLength() {
-		return addr, nil, fmt.Errorf("liar: %d bytes of data for a torrent of %d", len(cfg.Data), mi.TotalLength())
+	// The v1 stream's length: for a hybrid, anacrolix sums the file tree,
+	// which has no pad files.
+	total := mi.Length
+	for _, f := range mi.Files {
+		total += f.Length
+	}
+	if cfg.Serve != ServeCorrupt && int64(len(cfg.Data)) != total {
+		return addr, nil, fmt.Errorf("liar: %d bytes of data for a torrent of %d", len(cfg.Data), total)
 	}
 	host := cfg.Host
 	if host == "" {
@@ -106,7 +112,7 @@ func StartLiar(ctx context.Context, info []byte, cfg LiarConfig) (addr netip.Add
 		ih:        sha1.Sum(info),
 		numPieces: len(mi.Pieces) / 20,
 		pieceLen:  mi.PieceLength,
-		total:     mi.TotalLength(),
+		total:     total,
 		ln:        ln,
 		conns:     map[net.Conn]struct{}{},
 	}

@@ -1,8 +1,9 @@
 """Seed one file with libtorrent on loopback for leakhunt's probe tests.
 
-usage: lt_seed.py FILE TORRENT_OUT PIECE_LENGTH HOST
+usage: lt_seed.py FILE TORRENT_OUT PIECE_LENGTH HOST [v1|hybrid]
 
-Creates a v1 torrent of FILE with libtorrent (written to TORRENT_OUT),
+Creates a v1 (default) or hybrid torrent of FILE with libtorrent (written
+to TORRENT_OUT),
 seeds it on HOST (loopback) with DHT, LSD, UPnP and NAT-PMP off, prints
 "LISTEN <port>" once the torrent is seeding, and exits when stdin closes.
 """
@@ -15,9 +16,11 @@ import libtorrent as lt
 
 def main():
     path, out, piece_len, host = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    mode = sys.argv[5] if len(sys.argv) > 5 else "v1"
     fs = lt.file_storage()
     lt.add_files(fs, path)
-    ct = lt.create_torrent(fs, piece_len, flags=lt.create_torrent.v1_only)
+    flags = lt.create_torrent.v1_only if mode == "v1" else 0
+    ct = lt.create_torrent(fs, piece_len, flags=flags)
     lt.set_piece_hashes(ct, os.path.dirname(path))
     data = lt.bencode(ct.generate())
     with open(out, "wb") as f:
