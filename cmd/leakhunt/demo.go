@@ -75,87 +75,22 @@ func huntScenario(ctx context.Context, e *env, c *common, out string, timeout ti
 	}
 	defer s.Close()
 	docDir := filepath.Join(out, "documents")
-	if err := os.MkdirAll(docDir, 0o755); err != nil {
+	n, err := catalogueAll(s, docDir, "demo", sc.Documents)
+	if err != nil {
 		return nil, err
 	}
-	names := make([]string, 0, len(sc.Documents))
-	for n := range sc.Documents {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		p := filepath.Join(docDir, n)
-		if err := os.WriteFile(p, sc.Documents[n], 0o644); err != nil {
-			return nil, err
-		}
-		fp, err := fingerprint.File(p, nil)
-		if err != nil {
-			return nil, err
-		}
-		if _, _, err := s.AddDocument(store.Document{Case: "demo", Name: n, Fingerprint: fp}, p); err != nil {
-			return nil, err
-		}
-	}
-	fmt.Fprintf(e.stderr, "demo: catalogued %d synthetic leaked documents in %s\n", len(names), docDir)
+	fmt.Fprintf(e.stderr, "demo: catalogued %d synthetic leaked documents in %s\n", n, docDir)
 
 	// Hunt it with the real pipeline: our DHT node samples the swarm, fetches
 	// metadata, matches, and probes the peers of every match.
-	h := huntFlags{listen: "127.0.0.1:0", bootstrap: sc.Bootstrap(), allowLocal: true, rate: 2000,
-		fetches: 16, probes: 8, probe: true, chase: "L4", probeInterval: 4 * time.Second, watch: true}
-	rec, err := hunt.NewRecorder(s)
-	if err != nil {
-		return nil, err
-	}
-	node, err := startDHT(s, &h, log)
-	if err != nil {
-		return nil, err
-	}
-	defer node.close()
-	cfg, err := pipelineConfig(s, &h, node, log)
-	if err != nil {
-		return nil, err
-	}
-	cfg.Sources = append(cfg.Sources, node.sources()...)
-	cfg.CheckpointInterval = 10 * time.Second
-	p, err := hunt.New(s, rec, cfg)
-	if err != nil {
-		return nil, err
-	}
-	hctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- p.Run(hctx) }()
-	stop := liveView(hctx, e, c, 10*time.Second, func(el time.Duration) []string { return statusLines(el, p.Stats(), node) })
 	res := &demoResult{storePath: storePath, scenarioTorrent: sc.Torrents}
-	t := time.NewTicker(500 * time.Millisecond)
-wait:
-	for {
-		select {
-		case <-hctx.Done():
-			break wait
-		case <-t.C:
-			// Stop once everything is found, after one more probe round so
-			// first and last seen differ.
-			missing, wrong, err := sc.Check(s)
-			if err != nil {
-				cancel()
-				return nil, err
-			}
-			res.missing, res.wrong = missing, wrong
-			if len(missing) == 0 {
-				break wait
-			}
-		}
-	}
-	t.Stop()
-	cancel()
-	runErr := <-done
-	stop()
-	if runErr != nil && !errors.Is(runErr, context.Canceled) && !errors.Is(runErr, context.DeadlineExceeded) {
-		return nil, runErr
-	}
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
+	err = huntLocal(ctx, e, c, s, localHunt{bootstrap: sc.Bootstrap(), timeout: timeout}, func() (bool, error) {
+		missing, wrong, err := sc.Check(s)
+		res.missing, res.wrong = missing, wrong
+		return len(missing) == 0, err
+	})
+	if err != nil {
+		return nil, err
 	}
 	if res.missing, res.wrong, err = sc.Check(s); err != nil {
 		return nil, err
@@ -187,6 +122,114 @@ wait:
 	fmt.Fprintf(e.stdout, "\nreport: %s (%d peers named, %d letters; records covered by the signed checkpoint: %d)\n", sum.Dir, sum.Peers, sum.Letters, sum.Records)
 	fmt.Fprintf(e.stdout, "check it offline: leakhunt verify %s\n", sum.Dir)
 	return res, nil
+}
+
+// catalogueAll writes docs into dir and catalogues each under caseName,
+// in name order. It returns how many were catalogued.
+func catalogueAll(s *store.Store, dir, caseName string, docs map[string][]byte) (int, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, err
+	}
+	names := make([]string, 0, len(docs))
+	for n := range docs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		p := filepath.Join(dir, n)
+		if err := os.WriteFile(p, docs[n], 0o644); err != nil {
+			return 0, err
+		}
+		fp, err := fingerprint.File(p, nil)
+		if err != nil {
+			return 0, err
+		}
+		if _, _, err := s.AddDocument(store.Document{Case: caseName, Name: n, Fingerprint: fp}, p); err != nil {
+			return 0, err
+		}
+	}
+	return len(names), nil
+}
+
+// localHunt is what a hunt of a local swarm needs besides the store.
+type localHunt struct {
+	bootstrap []string
+	web       []string      // pages to crawl (on loopback)
+	timeout   time.Duration // give up after
+	claimWait time.Duration // 0: the prober's default
+}
+
+// huntLocal hunts a local swarm with the real pipeline (our DHT node
+// samples it, fetches metadata, matches, probes the peers of every match)
+// until done reports true, done fails, or the timeout; then it signs a
+// final checkpoint. done runs every half second.
+func huntLocal(ctx context.Context, e *env, c *common, s *store.Store, lh localHunt, done func() (bool, error)) error {
+	log := c.logger(e)
+	h := huntFlags{listen: "127.0.0.1:0", bootstrap: lh.bootstrap, allowLocal: true, rate: 2000, web: lh.web, maxPages: 5,
+		webInterval: time.Hour, fetches: 16, probes: 8, probe: true, chase: "L4", probeInterval: 4 * time.Second,
+		claimWait: lh.claimWait, watch: true}
+	rec, err := hunt.NewRecorder(s)
+	if err != nil {
+		return err
+	}
+	node, err := startDHT(s, &h, log)
+	if err != nil {
+		return err
+	}
+	defer node.close()
+	cfg, err := pipelineConfig(s, &h, node, log)
+	if err != nil {
+		return err
+	}
+	cfg.Sources = append(cfg.Sources, node.sources()...)
+	if len(h.web) > 0 {
+		srcs, closers, err := webSources(s, &h, log)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			for _, c := range closers {
+				c()
+			}
+		}()
+		cfg.Sources = append(cfg.Sources, srcs...)
+	}
+	cfg.CheckpointInterval = 10 * time.Second
+	p, err := hunt.New(s, rec, cfg)
+	if err != nil {
+		return err
+	}
+	hctx, cancel := context.WithTimeout(ctx, lh.timeout)
+	defer cancel()
+	runDone := make(chan error, 1)
+	go func() { runDone <- p.Run(hctx) }()
+	stop := liveView(hctx, e, c, 10*time.Second, func(el time.Duration) []string { return statusLines(el, p.Stats(), node) })
+	t := time.NewTicker(500 * time.Millisecond)
+	var checkErr error
+wait:
+	for {
+		select {
+		case <-hctx.Done():
+			break wait
+		case <-t.C:
+			ok, err := done()
+			if err != nil || ok {
+				checkErr = err
+				break wait
+			}
+		}
+	}
+	t.Stop()
+	cancel()
+	runErr := <-runDone
+	stop()
+	if checkErr != nil {
+		return checkErr
+	}
+	if runErr != nil && !errors.Is(runErr, context.Canceled) && !errors.Is(runErr, context.DeadlineExceeded) {
+		return runErr
+	}
+	return ctx.Err()
 }
 
 // printFindings prints each torrent of the scenario with its verdict and

@@ -77,6 +77,7 @@ func commands() []command {
 		{"report", "write letters, CSV/JSON exports and a verifiable evidence bundle", runReport},
 		{"verify", "check the evidence log of a store, or a report bundle, offline", runVerify},
 		{"demo", "hunt a local swarm on loopback and write a report: the whole job, offline", runDemo},
+		{"validate", "run the method against hosts of known behaviour on loopback and write a signed validation report", runValidate},
 	}
 }
 

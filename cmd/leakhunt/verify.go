@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/internal/validation"
 	"github.com/leakhunt/leakhunt/report"
 	"github.com/leakhunt/leakhunt/store"
 )
@@ -29,6 +30,9 @@ func runVerify(_ context.Context, e *env, args []string) error {
 		return usagef("verify: %v", err)
 	}
 	if st.IsDir() {
+		if _, err := os.Stat(filepath.Join(target, validation.ReportName)); err == nil {
+			return verifyValidation(e, target)
+		}
 		if _, err := os.Stat(filepath.Join(target, report.ManifestName)); err != nil {
 			return usagef("verify: %s is a directory without %s: not a report bundle", target, report.ManifestName)
 		}
@@ -73,6 +77,21 @@ func verifyStore(e *env, path string) error {
 		return errTampered
 	}
 	fmt.Fprintf(e.stdout, "OK %s: %d record(s), every hash and checkpoint signature verifies\n", path, n)
+	return nil
+}
+
+// verifyValidation checks a validation report's signature and results.
+func verifyValidation(e *env, dir string) error {
+	signer, pass, err := validation.Verify(dir, "")
+	if err != nil {
+		fmt.Fprintf(e.stdout, "FAIL %s: %v\n", dir, err)
+		return errTampered
+	}
+	result := "PASS"
+	if !pass {
+		result = "FAIL"
+	}
+	fmt.Fprintf(e.stdout, "OK %s: the validation report and its results are as signed (key %s); the report says %s\n", dir, signer, result)
 	return nil
 }
 
