@@ -14,6 +14,8 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 	"golang.org/x/text/width"
+
+	"github.com/leakhunt/leakhunt/fingerprint"
 )
 
 // PageResult is what [ExtractPage] found on one page.
@@ -282,7 +284,7 @@ func findTextLinks(s string, base *url.URL) []textLink {
 		}
 	}
 	for _, m := range textED2K.FindAllString(s, 64) {
-		if _, _, ok := parseED2K(m); ok {
+		if _, err := fingerprint.ParseLink(m); err == nil {
 			out = append(out, textLink{LinkED2K, m})
 		}
 	}

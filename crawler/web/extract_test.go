@@ -296,29 +296,28 @@ func TestFindSize(t *testing.T) {
 }
 
 func TestLinkParsing(t *testing.T) {
-	ih, name, size := parseMagnet("magnet:?xt=urn:btmh:1220aa&xt=urn:btih:CERDGRCVMZ3YRGIACERDGRCVMZ3YRGIA&dn=A%20b&xl=99")
-	if ih != "1122334455667788990011223344556677889900" || name != "A b" || size != 99 {
-		t.Errorf("parseMagnet: %q %q %d", ih, name, size)
-	}
-	if ih, _, _ := parseMagnet("magnet:?xt=urn:btih:xyz"); ih != "" {
-		t.Errorf("bad btih accepted: %q", ih)
-	}
 	tests := []struct {
+		kind LinkKind
 		link string
+		ih   string
 		name string
 		size int64
-		ok   bool
 	}{
-		{"ed2k://|file|a%20b.pdf|10|0123456789abcdef0123456789abcdef|/", "a b.pdf", 10, true},
-		{"ed2k://|file|x|10|0123|/", "", 0, false},
-		{"ed2k://|server|1.2.3.4|4661|/", "", 0, false},
-		{"ed2k://|file|x|-1|0123456789abcdef0123456789abcdef|/", "", 0, false},
+		{LinkMagnet, "magnet:?xt=urn:btmh:1220aa&xt=urn:btih:CERDGRCVMZ3YRGIACERDGRCVMZ3YRGIA&dn=A%20b&xl=99", "1122334455667788990011223344556677889900", "A b", 99},
+		{LinkMagnet, "magnet:?xt=urn:btih:xyz", "", "", 0},
+		{LinkED2K, "ed2k://|file|a%20b.pdf|10|0123456789abcdef0123456789abcdef|/", "", "a b.pdf", 10},
+		{LinkED2K, "ed2k://|file|x|10|0123|/", "", "", 0},
+		{LinkED2K, "ed2k://|server|1.2.3.4|4661|/", "", "", 0},
+		{LinkED2K, "ed2k://|file|x|-1|0123456789abcdef0123456789abcdef|/", "", "", 0},
 	}
 	for _, tt := range tests {
-		name, size, ok := parseED2K(tt.link)
-		if name != tt.name || size != tt.size || ok != tt.ok {
-			t.Errorf("parseED2K(%q) = %q %d %v", tt.link, name, size, ok)
+		l := newLink(tt.kind, tt.link)
+		if l.InfoHash != tt.ih || l.Name != tt.name || l.Size != tt.size {
+			t.Errorf("newLink(%q) = %q %q %d, want %q %q %d", tt.link, l.InfoHash, l.Name, l.Size, tt.ih, tt.name, tt.size)
 		}
+	}
+	if normalizeInfoHash("CERDGRCVMZ3YRGIACERDGRCVMZ3YRGIA") != "1122334455667788990011223344556677889900" || normalizeInfoHash("xyz") != "" {
+		t.Error("normalizeInfoHash")
 	}
 }
 

@@ -1,13 +1,12 @@
 package web
 
 import (
-	"encoding/base32"
-	"encoding/hex"
 	"net/url"
 	"path"
 	"regexp"
-	"strconv"
 	"strings"
+
+	"github.com/leakhunt/leakhunt/fingerprint"
 )
 
 // LinkKind says what a [Link] points at.
@@ -82,7 +81,7 @@ func classify(base *url.URL, href string) (LinkKind, string) {
 	case hasPrefixFold(href, "magnet:?"):
 		return LinkMagnet, href
 	case hasPrefixFold(href, "ed2k://"):
-		if _, _, ok := parseED2K(href); !ok {
+		if _, err := fingerprint.ParseLink(href); err != nil {
 			return 0, ""
 		}
 		return LinkED2K, href
@@ -121,76 +120,14 @@ func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
-// parseMagnet returns the v1 infohash (lower-case hex, or ""), the display
-// name and the exact length a magnet URI states.
-func parseMagnet(link string) (infohash, name string, size int64) {
-	i := strings.IndexByte(link, '?')
-	if i < 0 {
-		return "", "", 0
-	}
-	q, _ := url.ParseQuery(link[i+1:]) // keeps what parsed
-	for _, xt := range q["xt"] {
-		if ih := btih(xt); ih != "" {
-			infohash = ih
-			break
-		}
-	}
-	name = cleanText(q.Get("dn"))
-	if n, err := strconv.ParseInt(q.Get("xl"), 10, 64); err == nil && n > 0 {
-		size = n
-	}
-	return infohash, name, size
-}
-
-// btih returns the lower-case hex infohash of an "urn:btih:" value (40 hex
-// digits or 32 base32 characters), or "".
-func btih(xt string) string {
-	if !hasPrefixFold(xt, "urn:btih:") {
-		return ""
-	}
-	return normalizeInfoHash(xt[len("urn:btih:"):])
-}
-
 // normalizeInfoHash accepts 40 hex digits or 32 base32 characters and
 // returns 40 lower-case hex digits, or "".
 func normalizeInfoHash(h string) string {
-	h = strings.TrimSpace(h)
-	switch len(h) {
-	case 40:
-		if _, err := hex.DecodeString(h); err == nil {
-			return strings.ToLower(h)
-		}
-	case 32:
-		if b, err := base32.StdEncoding.DecodeString(strings.ToUpper(h)); err == nil && len(b) == 20 {
-			return hex.EncodeToString(b)
-		}
+	ih, err := fingerprint.ParseInfoHash(h)
+	if err != nil {
+		return ""
 	}
-	return ""
-}
-
-// parseED2K returns the file name and size of an ed2k://|file|NAME|SIZE|HASH|/
-// link.
-func parseED2K(link string) (name string, size int64, ok bool) {
-	parts := strings.Split(link[len("ed2k://"):], "|")
-	// "", "file", NAME, SIZE, HASH, ...
-	if len(parts) < 5 || parts[0] != "" || !strings.EqualFold(parts[1], "file") {
-		return "", 0, false
-	}
-	size, err := strconv.ParseInt(parts[3], 10, 64)
-	if err != nil || size < 0 {
-		return "", 0, false
-	}
-	if len(parts[4]) != 32 {
-		return "", 0, false
-	}
-	if _, err := hex.DecodeString(parts[4]); err != nil {
-		return "", 0, false
-	}
-	name = parts[2]
-	if un, err := url.PathUnescape(name); err == nil {
-		name = un
-	}
-	return cleanText(name), size, true
+	return ih.String()
 }
 
 // torrentFileName is the name a .torrent URL suggests: its file name
@@ -227,14 +164,18 @@ func linkKey(l Link) string {
 	return l.Kind.String() + ":" + l.URL
 }
 
-// newLink fills what the link itself says.
+// newLink fills what the link itself says, as fingerprint.ParseLink reads
+// it (the one parser of magnet and ed2k links).
 func newLink(kind LinkKind, link string) Link {
 	l := Link{Kind: kind, URL: link}
-	switch kind {
-	case LinkMagnet:
-		l.InfoHash, l.Name, l.Size = parseMagnet(link)
-	case LinkED2K:
-		l.Name, l.Size, _ = parseED2K(link)
+	if kind != LinkMagnet && kind != LinkED2K {
+		return l
+	}
+	if fl, err := fingerprint.ParseLink(link); err == nil {
+		l.InfoHash, l.Name = fl.BTIH, cleanText(fl.Name)
+		if fl.Size > 0 {
+			l.Size = fl.Size
+		}
 	}
 	return l
 }

@@ -59,8 +59,8 @@ func (c *Client) emitLinks(ctx context.Context, links []Link, source, pageURL st
 					c.log.Debug("torrent not downloaded", "url", redactURL(tu), "err", err)
 				case magnet != "":
 					s.Link = magnet
-					if ih, _, _ := parseMagnet(magnet); ih != "" && s.InfoHash == "" {
-						s.InfoHash = ih
+					if fl, err := fingerprint.ParseLink(magnet); err == nil && fl.BTIH != "" && s.InfoHash == "" {
+						s.InfoHash = fl.BTIH
 					}
 				default:
 					s.Torrent = b
