@@ -2,13 +2,10 @@ package fingerprint_test
 
 import (
 	"bytes"
-	"crypto/sha1"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"testing"
-
-	"github.com/anacrolix/torrent/bencode"
 
 	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/internal/localswarm"
@@ -113,26 +110,13 @@ func TestCraftedHybrids(t *testing.T) {
 	}
 }
 
-// v1Info bencodes a v1 multi-file info dictionary with the given raw path
-// components (which may hold "/", as a hostile torrent may).
 func v1Info(t *testing.T, pieceLength int, paths [][]string, data [][]byte) []byte {
 	t.Helper()
-	var stream []byte
-	var files []any
-	for i, d := range data {
-		stream = append(stream, d...)
-		files = append(files, map[string]any{"length": len(d), "path": paths[i]})
-	}
-	var pieces []byte
-	for off := 0; off < len(stream); off += pieceLength {
-		h := sha1.Sum(stream[off:min(off+pieceLength, len(stream))])
-		pieces = append(pieces, h[:]...)
-	}
-	b, err := bencode.Marshal(map[string]any{"name": "leak", "piece length": pieceLength, "pieces": string(pieces), "files": files})
+	info, _, err := localswarm.BuildV1("leak", pieceLength, paths, data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b
+	return info
 }
 
 // TestSameNameFiles: two files display as the same path, the first holding

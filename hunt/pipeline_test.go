@@ -106,6 +106,20 @@ func fixture(t *testing.T) (*store.Store, *Recorder, [20]byte, []byte) {
 	return s, rec, metainfo.HashBytes(infoBytes), infoBytes
 }
 
+// matchedFixture is fixture with its torrent matched and watched.
+func matchedFixture(t *testing.T) (*store.Store, *Recorder, string) {
+	t.Helper()
+	s, rec, ih, info := fixture(t)
+	tor, err := fingerprint.ParseInfo(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rec.Torrent(tor, "test"); err != nil {
+		t.Fatal(err)
+	}
+	return s, rec, hex.EncodeToString(ih[:])
+}
+
 func run(t *testing.T, s *store.Store, rec *Recorder, cfg Config, limit time.Duration) *Pipeline {
 	t.Helper()
 	p, err := New(s, rec, cfg)
@@ -155,15 +169,7 @@ func TestDedupeMatchAndResume(t *testing.T) {
 // announce_peer are L1, a probe's level is recorded as it is, and our own
 // address, listed back to us by the DHT or PEX, is never recorded.
 func TestLevelsAndSelf(t *testing.T) {
-	s, rec, ih, info := fixture(t)
-	ihHex := hex.EncodeToString(ih[:])
-	tor, err := fingerprint.ParseInfo(info)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := rec.Torrent(tor, "test"); err != nil {
-		t.Fatal(err)
-	}
+	s, rec, ihHex := matchedFixture(t)
 	self := NewSelfSet()
 	me := netip.MustParseAddrPort("127.0.0.1:40000")
 	self.Add(me)
@@ -206,15 +212,7 @@ func TestLevelsAndSelf(t *testing.T) {
 // allowed loopback). The fake prober sends nothing anywhere; the public
 // address only stands for "an address the policy allows".
 func TestAddressPolicy(t *testing.T) {
-	s, rec, ih, info := fixture(t)
-	ihHex := hex.EncodeToString(ih[:])
-	tor, err := fingerprint.ParseInfo(info)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := rec.Torrent(tor, "test"); err != nil {
-		t.Fatal(err)
-	}
+	s, rec, ihHex := matchedFixture(t)
 	earlier := netip.MustParseAddrPort("127.0.0.1:40005") // recorded by an --allow-local run
 	if _, err := s.AppendObservations([]store.Observation{{Time: time.Now().UTC(), Level: store.L2Connected, Source: "probe",
 		IP: earlier.Addr().String(), Port: int(earlier.Port()), InfoHash: ihHex, Version: "test"}}); err != nil {

@@ -148,22 +148,10 @@ func (a *advCase) crafted(info []byte, cfg localswarm.LiarConfig) netip.AddrPort
 	return addr
 }
 
-// v1Torrent bencodes a v1 info dictionary of files with raw path
-// components (a hostile torrent may put "/" inside one) and returns it
-// with the torrent's byte stream.
+// v1Torrent is localswarm.BuildV1 for a test.
 func v1Torrent(t *testing.T, pieceLength int, paths [][]string, data [][]byte) (info, stream []byte) {
 	t.Helper()
-	var files []any
-	for i, d := range data {
-		stream = append(stream, d...)
-		files = append(files, map[string]any{"length": len(d), "path": paths[i]})
-	}
-	var pieces []byte
-	for off := 0; off < len(stream); off += pieceLength {
-		h := sha1.Sum(stream[off:min(off+pieceLength, len(stream))])
-		pieces = append(pieces, h[:]...)
-	}
-	info, err := bencode.Marshal(map[string]any{"name": "leak", "piece length": pieceLength, "pieces": string(pieces), "files": files})
+	info, stream, err := localswarm.BuildV1("leak", pieceLength, paths, data)
 	if err != nil {
 		t.Fatal(err)
 	}

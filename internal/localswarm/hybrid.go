@@ -211,3 +211,22 @@ func (p *pieceHasher) Sum() []byte {
 	}
 	return p.sums
 }
+
+// BuildV1 bencodes a v1 info dictionary called name holding files (each a
+// list of raw path components, which may hold "/" as a hostile torrent's
+// may) with the given data, and returns it with the torrent's byte stream
+// (the files concatenated).
+func BuildV1(name string, pieceLength int, paths [][]string, data [][]byte) (info, stream []byte, err error) {
+	if len(paths) != len(data) || len(paths) == 0 || pieceLength <= 0 {
+		return nil, nil, errors.New("v1 torrent: need one path per file, at least one file, and a piece length")
+	}
+	files := make([]any, len(data))
+	for i, d := range data {
+		stream = append(stream, d...)
+		files[i] = map[string]any{"length": len(d), "path": paths[i]}
+	}
+	ph := newPieceHasher(int64(pieceLength))
+	ph.Write(stream)
+	info, err = bencode.Marshal(map[string]any{"name": name, "piece length": pieceLength, "pieces": string(ph.Sum()), "files": files})
+	return info, stream, err
+}

@@ -25,7 +25,6 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/anacrolix/torrent/bencode"
 	"github.com/anacrolix/torrent/metainfo"
 
 	"github.com/leakhunt/leakhunt/fingerprint"
@@ -92,24 +91,6 @@ func random(seed uint64, n int) []byte {
 		b[i] = byte(r.Uint32())
 	}
 	return b
-}
-
-// v1Torrent bencodes a v1 info dictionary of files (raw path components:
-// a hostile torrent may put "/" inside one) and returns it with the
-// torrent's byte stream.
-func v1Torrent(name string, pieceLength int, paths [][]string, data [][]byte) (info, stream []byte, err error) {
-	var files []any
-	for i, d := range data {
-		stream = append(stream, d...)
-		files = append(files, map[string]any{"length": len(d), "path": paths[i]})
-	}
-	var pieces []byte
-	for off := 0; off < len(stream); off += pieceLength {
-		h := sha1.Sum(stream[off:min(off+pieceLength, len(stream))])
-		pieces = append(pieces, h[:]...)
-	}
-	info, err = bencode.Marshal(map[string]any{"name": name, "piece length": pieceLength, "pieces": string(pieces), "files": files})
-	return info, stream, err
 }
 
 // Start starts the scenario on 127.0.0.1. dir is a scratch directory for
@@ -218,7 +199,7 @@ func Start(ctx context.Context, dir string) (sc *Scenario, err error) {
 	// piece; crafted peers each hold or serve one thing.
 	const P = 64 << 10
 	memo, dump := docs["incident_memo.txt"], docs["member_db_export.sql"]
-	edgeInfo, edgeStream, err := v1Torrent("backup", P, [][]string{{"a.bin"}, {"db", "member_db_export.sql"}, {"db", "incident_memo.txt"}, {"z.bin"}},
+	edgeInfo, edgeStream, err := localswarm.BuildV1("backup", P, [][]string{{"a.bin"}, {"db", "member_db_export.sql"}, {"db", "incident_memo.txt"}, {"z.bin"}},
 		[][]byte{random(1, P-10), dump, memo, random(2, 5000)})
 	if err != nil {
 		return nil, err
@@ -259,7 +240,7 @@ func Start(ctx context.Context, dir string) (sc *Scenario, err error) {
 	// second. A peer holds only the decoy.
 	roster := docs["staff_roster.tsv"]
 	decoy := random(3, len(roster))
-	alikeInfo, alikeStream, err := v1Torrent("share", 16<<10, [][]string{{"a/b", "staff_roster.tsv"}, {"a_b", "staff_roster.tsv"}},
+	alikeInfo, alikeStream, err := localswarm.BuildV1("share", 16<<10, [][]string{{"a/b", "staff_roster.tsv"}, {"a_b", "staff_roster.tsv"}},
 		[][]byte{decoy, roster})
 	if err != nil {
 		return nil, err
@@ -284,7 +265,7 @@ func Start(ctx context.Context, dir string) (sc *Scenario, err error) {
 	// next file. A peer holds only that piece.
 	changed := bytes.Clone(roster)
 	copy(changed[len(changed)-5:], "XXXXX")
-	diffInfo, diffStream, err := v1Torrent("roster_copy", 16<<10, [][]string{{"staff_roster.tsv"}, {"readme.txt"}},
+	diffInfo, diffStream, err := localswarm.BuildV1("roster_copy", 16<<10, [][]string{{"staff_roster.tsv"}, {"readme.txt"}},
 		[][]byte{changed, []byte("copied from the staff share\n")})
 	if err != nil {
 		return nil, err
