@@ -32,44 +32,16 @@ func peerKey(ih, ip string, port int) []byte {
 // larger, separate transactions (see summary.go). A crash in between loses
 // nothing: Open replays the log records the summaries do not cover yet.
 func (s *Store) AppendObservations(obs []Observation) (first int64, err error) {
-	leaves := make([][]byte, len(obs))
-	for i := range obs {
-		obs[i].Time = obs[i].Time.UTC()
-		if leaves[i], err = obs[i].Leaf(); err != nil {
-			return 0, fmt.Errorf("encode observation: %w", err)
-		}
+	leaves, err := leavesOf(obs)
+	if err != nil {
+		return 0, err
 	}
 	// One appender at a time, so summaries are folded in log order.
 	s.appendMu.Lock()
 	defer s.appendMu.Unlock()
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		size, err := logSize(tx)
-		if err != nil {
-			return err
-		}
-		first = size
-		hashes := tx.Bucket(bucketLogHashes)
-		hr := txHashReader{tx}
-		obsB := tx.Bucket(bucketObs)
-		// Append-only buckets: full pages, half the file and half the writes.
-		hashes.FillPercent, obsB.FillPercent = 1.0, 1.0
-		for i := range obs {
-			n := size + int64(i)
-			stored, err := tlog.StoredHashes(n, leaves[i], hr)
-			if err != nil {
-				return fmt.Errorf("log hashes for record %d: %w", n, err)
-			}
-			base := tlog.StoredHashIndex(0, n)
-			for j, h := range stored {
-				if err := hashes.Put(u64(uint64(base+int64(j))), bytes.Clone(h[:])); err != nil {
-					return err
-				}
-			}
-			if err := obsB.Put(u64(uint64(n)), leaves[i]); err != nil {
-				return err
-			}
-		}
-		return tx.Bucket(bucketMeta).Put(keyLogSize, u64(uint64(size+int64(len(obs)))))
+	err = s.update(func(tx *bolt.Tx) error {
+		first, err = appendLeaves(tx, leaves)
+		return err
 	})
 	if err != nil {
 		return 0, err
@@ -78,6 +50,50 @@ func (s *Store) AppendObservations(obs []Observation) (first int64, err error) {
 		return first, fmt.Errorf("peer summaries: %w", err)
 	}
 	return first, nil
+}
+
+// leavesOf normalizes observations (UTC times) and encodes their leaves.
+func leavesOf(obs []Observation) ([][]byte, error) {
+	leaves := make([][]byte, len(obs))
+	for i := range obs {
+		obs[i].Time = obs[i].Time.UTC()
+		var err error
+		if leaves[i], err = obs[i].Leaf(); err != nil {
+			return nil, fmt.Errorf("encode observation: %w", err)
+		}
+	}
+	return leaves, nil
+}
+
+// appendLeaves appends leaves to the log inside tx and returns the index
+// of the first.
+func appendLeaves(tx *bolt.Tx, leaves [][]byte) (int64, error) {
+	size, err := logSize(tx)
+	if err != nil {
+		return 0, err
+	}
+	hashes := tx.Bucket(bucketLogHashes)
+	hr := txHashReader{tx}
+	obsB := tx.Bucket(bucketObs)
+	// Append-only buckets: full pages, half the file and half the writes.
+	hashes.FillPercent, obsB.FillPercent = 1.0, 1.0
+	for i, leaf := range leaves {
+		n := size + int64(i)
+		stored, err := tlog.StoredHashes(n, leaf, hr)
+		if err != nil {
+			return 0, fmt.Errorf("log hashes for record %d: %w", n, err)
+		}
+		base := tlog.StoredHashIndex(0, n)
+		for j, h := range stored {
+			if err := hashes.Put(u64(uint64(base+int64(j))), bytes.Clone(h[:])); err != nil {
+				return 0, err
+			}
+		}
+		if err := obsB.Put(u64(uint64(n)), leaf); err != nil {
+			return 0, err
+		}
+	}
+	return size, tx.Bucket(bucketMeta).Put(keyLogSize, u64(uint64(size+int64(len(leaves)))))
 }
 
 // mergeInts is the sorted union, capped so a summary stays small.
@@ -107,7 +123,7 @@ func logSize(tx *bolt.Tx) (int64, error) {
 
 // LogSize is the number of observations in the evidence log.
 func (s *Store) LogSize() (n int64, err error) {
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.view(func(tx *bolt.Tx) error {
 		n, err = logSize(tx)
 		return err
 	})
@@ -134,7 +150,7 @@ func (r txHashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 // ReadHashes implements tlog.HashReader over the stored log, each call in
 // its own short read transaction.
 func (s *Store) ReadHashes(indexes []int64) (out []tlog.Hash, err error) {
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.view(func(tx *bolt.Tx) error {
 		out, err = txHashReader{tx}.ReadHashes(indexes)
 		return err
 	})
@@ -146,7 +162,7 @@ var _ tlog.HashReader = (*Store)(nil)
 // Leaf returns the stored leaf bytes of log record n, exactly as appended.
 func (s *Store) Leaf(n int64) ([]byte, error) {
 	var out []byte
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketObs).Get(u64(uint64(n)))
 		if v == nil {
 			return fmt.Errorf("log record %d: %w", n, ErrNotFound)
@@ -177,7 +193,7 @@ func (s *Store) ForEachLeaf(from int64, fn func(n int64, leaf []byte) error) err
 	const page = 4096
 	for {
 		var batch [][]byte
-		err := s.db.View(func(tx *bolt.Tx) error {
+		err := s.view(func(tx *bolt.Tx) error {
 			c := tx.Bucket(bucketObs).Cursor()
 			for k, v := c.Seek(u64(uint64(from))); k != nil && len(batch) < page; k, v = c.Next() {
 				batch = append(batch, bytes.Clone(v))
@@ -206,7 +222,7 @@ func (s *Store) Peers(minLevel int) ([]Peer, error) {
 		return nil, err
 	}
 	var out []Peer
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketPeers).ForEach(func(_, v []byte) error {
 			var p Peer
 			if err := decode(v, &p); err != nil {
@@ -228,7 +244,7 @@ func (s *Store) PeerObservations(infohash, ip string, port int) ([]int64, error)
 	}
 	var out []int64
 	prefix := append(peerKey(infohash, ip, port), 0)
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketPeerObs).Cursor()
 		for k, v := c.Seek(prefix); k != nil && len(k) == len(prefix)+8 && string(k[:len(prefix)]) == string(prefix); k, v = c.Next() {
 			if len(v)%8 != 0 {
@@ -245,7 +261,7 @@ func (s *Store) PeerObservations(infohash, ip string, port int) ([]int64, error)
 
 // PutCheckpoint stores a signed checkpoint (a note) for a tree size.
 func (s *Store) PutCheckpoint(size int64, signed []byte) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketCheckpoints).Put(u64(uint64(size)), bytes.Clone(signed))
 	})
 }
@@ -254,7 +270,7 @@ func (s *Store) PutCheckpoint(size int64, signed []byte) error {
 func (s *Store) Checkpoints(fn func(size int64, signed []byte) error) error {
 	var sizes []int64
 	var notes [][]byte
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketCheckpoints).ForEach(func(k, v []byte) error {
 			sizes = append(sizes, int64(binary.BigEndian.Uint64(k)))
 			notes = append(notes, bytes.Clone(v))
@@ -279,7 +295,7 @@ func (s *Store) PeersOf(infohash string) ([]Peer, error) {
 	}
 	var out []Peer
 	prefix := []byte(infohash + "\x00")
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketPeers).Cursor()
 		for k, v := c.Seek(prefix); k != nil && len(k) > len(prefix) && string(k[:len(prefix)]) == string(prefix); k, v = c.Next() {
 			var p Peer
