@@ -308,3 +308,59 @@ func (s *Store) PeersOf(infohash string) ([]Peer, error) {
 	})
 	return out, err
 }
+
+// ForEachRecord calls fn for log records from.. in order with the
+// record's stored tree hashes (tlog's stored hashes for that record,
+// leaf hash first), reading both in short transactions of at most 4096
+// records. A stored hash that is missing shortens hashes. The slices are
+// valid only during the call.
+func (s *Store) ForEachRecord(from int64, fn func(n int64, leaf []byte, hashes []tlog.Hash) error) error {
+	const page = 4096
+	type rec struct {
+		n      int64
+		leaf   []byte
+		hashes []tlog.Hash
+	}
+	batch := make([]rec, 0, page)
+	for {
+		batch = batch[:0]
+		err := s.view(func(tx *bolt.Tx) error {
+			oc := tx.Bucket(bucketObs).Cursor()
+			hc := tx.Bucket(bucketLogHashes).Cursor()
+			next := int64(-1)
+			var hk, hv []byte
+			for k, v := oc.Seek(u64(uint64(from))); k != nil && len(batch) < page; k, v = oc.Next() {
+				if len(k) != 8 {
+					return fmt.Errorf("%w: log record key of %d bytes", ErrCorrupt, len(k))
+				}
+				r := rec{n: int64(binary.BigEndian.Uint64(k)), leaf: bytes.Clone(v)}
+				if start := tlog.StoredHashIndex(0, r.n); start != next {
+					next = start
+					hk, hv = hc.Seek(u64(uint64(next)))
+				}
+				end := tlog.StoredHashIndex(0, r.n+1)
+				for ; next < end; next++ {
+					if hk == nil || binary.BigEndian.Uint64(hk) != uint64(next) || len(hv) != tlog.HashSize {
+						break
+					}
+					r.hashes = append(r.hashes, tlog.Hash(hv))
+					hk, hv = hc.Next()
+				}
+				batch = append(batch, r)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range batch {
+			if err := fn(r.n, r.leaf, r.hashes); err != nil {
+				return err
+			}
+		}
+		if len(batch) < page {
+			return nil
+		}
+		from = batch[len(batch)-1].n + 1
+	}
+}
