@@ -137,7 +137,8 @@ type Pipeline struct {
 	failed map[[20]byte]time.Time // fetch failed; retry after RetryFailedAfter
 	busy   map[[20]byte]struct{}  // fetch queued or running
 
-	obs chan store.Observation
+	obs         chan store.Observation
+	writeFailed chan struct{} // closed when the writer stopped on an error
 
 	watchMu sync.Mutex
 	watchAt time.Time
@@ -185,7 +186,7 @@ func New(s *store.Store, rec *Recorder, cfg Config) (*Pipeline, error) {
 	}
 	p := &Pipeline{cfg: cfg, s: s, rec: rec, log: cfg.Logger,
 		seen: map[[20]byte]struct{}{}, failed: map[[20]byte]time.Time{}, busy: map[[20]byte]struct{}{},
-		obs: make(chan store.Observation, 1024), peerLevel: map[string]int{}}
+		obs: make(chan store.Observation, 1024), writeFailed: make(chan struct{}), peerLevel: map[string]int{}}
 	if err := s.ForEachSeen(func(ih [20]byte) { p.seen[ih] = struct{}{} }); err != nil {
 		return nil, fmt.Errorf("load seen set: %w", err)
 	}
@@ -209,7 +210,7 @@ func (p *Pipeline) Stats() Stats {
 // off). On the way out it finishes in-flight writes and signs a checkpoint,
 // then returns ctx's error. A Pipeline runs once: Run or Watch, not both.
 func (p *Pipeline) Run(ctx context.Context) error {
-	return p.withWriter(ctx, func() error {
+	return p.withWriter(ctx, func(ctx context.Context) error {
 		g, gctx := errgroup.WithContext(ctx)
 		sightings := make(chan crawler.Sighting, p.cfg.QueueSize)
 		var sources sync.WaitGroup
@@ -257,7 +258,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 // until ctx is done, or rounds rounds when rounds > 0, calling onRound
 // after each. It then finishes writes and signs a checkpoint.
 func (p *Pipeline) Watch(ctx context.Context, ihHex string, rounds int, onRound func(Round)) error {
-	return p.withWriter(ctx, func() error {
+	return p.withWriter(ctx, func(ctx context.Context) error {
 		for i := 0; rounds <= 0 || i < rounds; i++ {
 			r, err := p.WatchOnce(ctx, ihHex)
 			if err != nil {
@@ -280,11 +281,21 @@ func (p *Pipeline) Watch(ctx context.Context, ihHex string, rounds int, onRound 
 }
 
 // withWriter runs fn while the observation writer runs, then drains it and
-// signs a final checkpoint.
-func (p *Pipeline) withWriter(ctx context.Context, fn func() error) error {
+// signs a final checkpoint. When the store refuses observations the run is
+// stopped (fn's context is cancelled) and the store's error is returned:
+// a hunt that cannot keep its evidence must not go on.
+func (p *Pipeline) withWriter(ctx context.Context, fn func(context.Context) error) error {
+	fnCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	writerDone := make(chan error, 1)
-	go func() { writerDone <- p.writer() }()
-	err := fn()
+	go func() {
+		err := p.writer()
+		if err != nil {
+			cancel()
+		}
+		writerDone <- err
+	}()
+	err := fn(fnCtx)
 	close(p.obs)
 	werr := <-writerDone
 	if p.cfg.Keys != nil {
@@ -484,21 +495,11 @@ func (p *Pipeline) countMatches(ms []fingerprint.Match, err error) {
 }
 
 // writer appends observations in batches: one transaction for everything
-// that is waiting, so a burst of probes costs one commit.
+// that is waiting, so a burst of probes costs one commit. It stops at the
+// first batch the store refuses: it closes writeFailed (so that record no
+// longer waits for it) and returns the error.
 func (p *Pipeline) writer() error {
-	var errs []error
 	batch := make([]store.Observation, 0, 1024)
-	flush := func() {
-		if len(batch) == 0 {
-			return
-		}
-		if _, err := p.s.AppendObservations(batch); err != nil {
-			errs = append(errs, err)
-		} else {
-			p.st.observations.Add(int64(len(batch)))
-		}
-		batch = batch[:0]
-	}
 	for o := range p.obs {
 		batch = append(batch, o)
 	drain:
@@ -513,16 +514,24 @@ func (p *Pipeline) writer() error {
 				break drain
 			}
 		}
-		flush()
+		if _, err := p.s.AppendObservations(batch); err != nil {
+			close(p.writeFailed)
+			return fmt.Errorf("store %d observations: %w: the hunt stopped so that no more evidence is lost", len(batch), err)
+		}
+		p.st.observations.Add(int64(len(batch)))
+		batch = batch[:0]
 	}
-	flush()
-	return errors.Join(errs...)
+	return nil
 }
 
 // record hands an observation to the writer and updates the level counts.
 func (p *Pipeline) record(ctx context.Context, o store.Observation) {
 	if o.Level < store.L0Listed || o.Level > store.L5FullCopy {
 		p.log.Warn("observation with an impossible level dropped", "level", o.Level, "peer", o.IP)
+		return
+	}
+	if !o.NamesPeer() {
+		p.send(ctx, o)
 		return
 	}
 	key := o.InfoHash + "/" + o.IP + "/" + strconv.Itoa(o.Port)
@@ -536,10 +545,37 @@ func (p *Pipeline) record(ctx context.Context, o store.Observation) {
 		p.st.byLevel[o.Level].Add(1)
 	}
 	p.peerMu.Unlock()
+	p.send(ctx, o)
+}
+
+// send gives an observation its clock measurement and hands it to the
+// writer.
+func (p *Pipeline) send(ctx context.Context, o store.Observation) {
+	if o.Clock == nil && p.cfg.Clock != nil {
+		if m, ok := p.cfg.Clock.At(o.Time, o.ClockOffset); ok {
+			o.Clock = &m
+		}
+	}
 	// Never drop evidence: block, even after cancellation (the writer
-	// drains until the channel is closed).
+	// drains until the channel is closed), unless the writer has failed.
 	_ = ctx
-	p.obs <- o
+	select {
+	case p.obs <- o:
+	case <-p.writeFailed:
+	}
+}
+
+// measureClock measures the clock now (probe rounds do at their start and
+// end), records the measurement in the log ([store.SourceClock]) and
+// returns its offset text.
+func (p *Pipeline) measureClock(ctx context.Context) string {
+	if p.cfg.Clock == nil || ctx.Err() != nil {
+		return evidence.Unsynchronized
+	}
+	m := p.cfg.Clock.Measure(ctx)
+	p.record(ctx, store.Observation{Time: m.MeasuredAt, ClockOffset: evidence.OffsetText(m), Clock: &m,
+		Source: store.SourceClock, Version: p.cfg.Version})
+	return evidence.OffsetText(m)
 }
 
 func (p *Pipeline) checkpointLoop(ctx context.Context) error {

@@ -7,9 +7,20 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// SourceKey is the Source of the log records that register a signing key:
-// the first one of a store and every later change. They name no peer.
-const SourceKey = "key"
+// Sources of the log records that name no peer.
+const (
+	// SourceKey records register a signing key: the first one of a store
+	// and every later change.
+	SourceKey = "key"
+	// SourceClock records are clock measurements made between probe
+	// rounds, so that each probe's time is bracketed by measurements in
+	// the signed log.
+	SourceClock = "clock"
+)
+
+// NamesPeer reports whether the record is about a peer (false for key and
+// clock records).
+func (o *Observation) NamesPeer() bool { return o.Source != SourceKey && o.Source != SourceClock }
 
 // SigningKey is one key that signs the store's checkpoints, as registered
 // in the store's key history.

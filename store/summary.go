@@ -50,8 +50,8 @@ func (s *Store) fold(obs []Observation, first int64) error {
 }
 
 func (s *Store) foldOne(o *Observation, n int64) error {
-	if o.Source == SourceKey {
-		return nil // names no peer
+	if !o.NamesPeer() {
+		return nil
 	}
 	key := string(peerKey(o.InfoHash, o.IP, o.Port))
 	pp := s.pending[key]
