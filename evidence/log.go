@@ -339,6 +339,9 @@ func VerifyStore(s *store.Store, verifierKey string) (problems []VerifyProblem, 
 	if err := s.ForEachRecord(0, v.Add); err != nil {
 		return nil, 0, err
 	}
+	if v.checkpoints == 0 && v.size > 0 && len(v.keys) == 0 {
+		v.problem("log", "no signed checkpoint covers the records")
+	}
 	problems, _ = v.Finish()
 	return problems, v.Size(), nil
 }
@@ -517,7 +520,8 @@ func (v *LogVerifier) checkCheckpoint(c storedCheckpoint) {
 }
 
 // Finish reports what failed (none: intact) and the root hash of the
-// records checked.
+// records checked. Records no checkpoint covers yet are not a failure: a
+// report signs the first checkpoint of a log.
 func (v *LogVerifier) Finish() ([]VerifyProblem, tlog.Hash) {
 	if v.next < v.size {
 		v.problem("log", fmt.Sprintf("%d records stored, log size says %d", v.next, v.size))
@@ -530,9 +534,6 @@ func (v *LogVerifier) Finish() ([]VerifyProblem, tlog.Hash) {
 		if k.Record >= v.next {
 			v.problem("key history", fmt.Sprintf("key %s is registered by record %d, which the log does not hold", k.Fingerprint, k.Record))
 		}
-	}
-	if v.checkpoints == 0 && v.next > 0 && len(v.keys) == 0 {
-		v.problem("log", "no signed checkpoint covers the records")
 	}
 	if v.more > 0 {
 		v.problems = append(v.problems, VerifyProblem{"and", fmt.Sprintf("%d more problems", v.more)})

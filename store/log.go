@@ -309,19 +309,37 @@ func (s *Store) PeersOf(infohash string) ([]Peer, error) {
 	return out, err
 }
 
-// ForEachRecord calls fn for log records from.. in order with the
-// record's stored tree hashes (tlog's stored hashes for that record,
-// leaf hash first), reading both in short transactions of at most 4096
-// records. A stored hash that is missing shortens hashes. The slices are
-// valid only during the call.
+// Record is one evidence-log record as stored: its index, its leaf bytes
+// and its stored tree hashes (tlog's stored hashes for that record, leaf
+// hash first; shorter when one is missing).
+type Record struct {
+	N      int64
+	Leaf   []byte
+	Hashes []tlog.Hash
+}
+
+// recordPage is how many records one read transaction of a log walk holds.
+const recordPage = 4096
+
+// ForEachRecord calls fn for log records from.. in order, with their
+// stored hashes (see [Record]), reading in short transactions of at most
+// 4096 records. The slices are valid only during the call.
 func (s *Store) ForEachRecord(from int64, fn func(n int64, leaf []byte, hashes []tlog.Hash) error) error {
-	const page = 4096
-	type rec struct {
-		n      int64
-		leaf   []byte
-		hashes []tlog.Hash
-	}
-	batch := make([]rec, 0, page)
+	return s.ForEachRecordBatch(from, func(batch []Record) error {
+		for _, r := range batch {
+			if err := fn(r.N, r.Leaf, r.Hashes); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ForEachRecordBatch is [Store.ForEachRecord] a batch (one read
+// transaction's records, at most 4096) at a time. The batch is reused
+// after fn returns.
+func (s *Store) ForEachRecordBatch(from int64, fn func(batch []Record) error) error {
+	batch := make([]Record, 0, recordPage)
 	for {
 		batch = batch[:0]
 		err := s.view(func(tx *bolt.Tx) error {
@@ -329,21 +347,22 @@ func (s *Store) ForEachRecord(from int64, fn func(n int64, leaf []byte, hashes [
 			hc := tx.Bucket(bucketLogHashes).Cursor()
 			next := int64(-1)
 			var hk, hv []byte
-			for k, v := oc.Seek(u64(uint64(from))); k != nil && len(batch) < page; k, v = oc.Next() {
+			for k, v := oc.Seek(u64(uint64(from))); k != nil && len(batch) < recordPage; k, v = oc.Next() {
 				if len(k) != 8 {
 					return fmt.Errorf("%w: log record key of %d bytes", ErrCorrupt, len(k))
 				}
-				r := rec{n: int64(binary.BigEndian.Uint64(k)), leaf: bytes.Clone(v)}
-				if start := tlog.StoredHashIndex(0, r.n); start != next {
+				r := Record{N: int64(binary.BigEndian.Uint64(k)), Leaf: bytes.Clone(v)}
+				if start := tlog.StoredHashIndex(0, r.N); start != next {
 					next = start
 					hk, hv = hc.Seek(u64(uint64(next)))
 				}
-				end := tlog.StoredHashIndex(0, r.n+1)
+				end := tlog.StoredHashIndex(0, r.N+1)
+				r.Hashes = make([]tlog.Hash, 0, end-next)
 				for ; next < end; next++ {
 					if hk == nil || binary.BigEndian.Uint64(hk) != uint64(next) || len(hv) != tlog.HashSize {
 						break
 					}
-					r.hashes = append(r.hashes, tlog.Hash(hv))
+					r.Hashes = append(r.Hashes, tlog.Hash(hv))
 					hk, hv = hc.Next()
 				}
 				batch = append(batch, r)
@@ -353,14 +372,31 @@ func (s *Store) ForEachRecord(from int64, fn func(n int64, leaf []byte, hashes [
 		if err != nil {
 			return err
 		}
-		for _, r := range batch {
-			if err := fn(r.n, r.leaf, r.hashes); err != nil {
+		if len(batch) > 0 {
+			if err := fn(batch); err != nil {
 				return err
 			}
 		}
-		if len(batch) < page {
+		if len(batch) < recordPage {
 			return nil
 		}
-		from = batch[len(batch)-1].n + 1
+		from = batch[len(batch)-1].N + 1
 	}
+}
+
+// Leaves returns the leaves of log records ns, read in one transaction.
+func (s *Store) Leaves(ns []int64) ([][]byte, error) {
+	out := make([][]byte, len(ns))
+	err := s.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketObs)
+		for i, n := range ns {
+			v := b.Get(u64(uint64(n)))
+			if v == nil {
+				return fmt.Errorf("log record %d: %w", n, ErrNotFound)
+			}
+			out[i] = bytes.Clone(v)
+		}
+		return nil
+	})
+	return out, err
 }
