@@ -124,8 +124,8 @@ func (c *countingWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// writeAnnex writes one peer's annex and its letter rows (one JSON line
-// each) to rows; it returns how many rows.
+// writeAnnex writes one peer's annex and its letter rows (see rows.go)
+// to rows; it returns how many rows.
 func (r *run) writeAnnex(rows io.Writer, p *peerOut) (int, error) {
 	k := p.agg.key
 	all, err := r.s.PeerObservations(k.InfoHash, k.IP, k.Port)
@@ -161,16 +161,13 @@ func (r *run) writeAnnex(rows io.Writer, p *peerOut) (int, error) {
 				return nrows, fmt.Errorf("log record %d does not belong to this peer: %w", n, store.ErrCorrupt)
 			}
 			r.annexRecord(aw, n, leaves[i], &o)
-			bound, known, ok := clockWithin(&o, r.opt.MaxClockError)
+			bound, known, ok := clockWithin(o.Clock, r.opt.MaxClockError)
 			if o.Level < r.opt.MinLevel || (r.opt.RequireClock && !ok) {
 				continue
 			}
 			nrows++
 			row := r.letterRow(nrows, n, &o, bound, known, ok)
-			if line, err = json.Marshal(row); err != nil {
-				return nrows, err
-			}
-			line = append(line, '\n')
+			line = appendRow(line[:0], &row)
 			if _, err := rows.Write(line); err != nil {
 				return nrows, err
 			}
@@ -372,7 +369,11 @@ func (r *run) annexRecord(w io.Writer, n int64, leaf []byte, o *store.Observatio
 	}
 	kv := func(i int, v string) {
 		if v != "" {
-			fmt.Fprintf(w, "  %s: %s\n", lb[i], v)
+			io.WriteString(w, "  ")
+			io.WriteString(w, lb[i])
+			io.WriteString(w, ": ")
+			io.WriteString(w, v)
+			io.WriteString(w, "\n")
 		}
 	}
 	u, l := r.fmtTime(o.Time)
@@ -381,7 +382,7 @@ func (r *run) annexRecord(w io.Writer, n int64, leaf []byte, o *store.Observatio
 	kv(2, clockText(lang, o))
 	kv(3, levelName(lang, o.Level))
 	kv(4, field(o.Source))
-	kv(5, fmt.Sprintf("%s %s %d", field(o.IP), t.port, o.Port))
+	kv(5, field(o.IP)+" "+t.port+" "+strconv.Itoa(o.Port))
 	kv(6, field(o.Transport))
 	kv(7, field(o.PeerID))
 	kv(8, quoteIf(o.Client))

@@ -76,16 +76,37 @@ type collection struct {
 	strict   bool
 }
 
-// clockWithin reports whether the record's clock measurement bounds its
+// clockWithin reports whether a record's clock measurement bounds its
 // time within max; records without a measurement (or older records with
 // only an offset) are not.
-func clockWithin(o *store.Observation, max time.Duration) (bound time.Duration, known, ok bool) {
-	if o.Clock == nil {
+func clockWithin(m *store.ClockMeasurement, max time.Duration) (bound time.Duration, known, ok bool) {
+	if m == nil {
 		return 0, false, false
 	}
-	b, known := o.Clock.ErrorBound()
+	b, known := m.ErrorBound()
 	return b, known, known && b <= max
 }
+
+// aggObs are the fields of an observation the aggregates need: decoding
+// only these skips building the others' values.
+type aggObs struct {
+	Time           time.Time               `json:"time"`
+	ClockOffset    string                  `json:"clock_offset"`
+	Clock          *store.ClockMeasurement `json:"clock"`
+	Level          int                     `json:"level"`
+	Source         string                  `json:"source"`
+	IP             string                  `json:"ip"`
+	Port           int                     `json:"port"`
+	PeerID         string                  `json:"peer_id"`
+	Client         string                  `json:"client"`
+	Transport      string                  `json:"transport"`
+	InfoHash       string                  `json:"infohash"`
+	Document       string                  `json:"document"`
+	PiecesVerified []int                   `json:"pieces_verified"`
+	PiecesFailed   []int                   `json:"pieces_failed"`
+}
+
+func (o *aggObs) namesPeer() bool { return o.Source != store.SourceKey && o.Source != store.SourceClock }
 
 // collect walks log records [0, size) once: it checks each with v (hashes,
 // key records, checkpoints) and builds the per-peer aggregates. Leaves are
@@ -94,17 +115,17 @@ func clockWithin(o *store.Observation, max time.Duration) (bound time.Duration, 
 func collect(s *store.Store, size int64, opt *Options, v *evidence.LogVerifier, progress func(done, total int64)) (*collection, error) {
 	c := &collection{peers: map[peerKey]*peerAgg{}, perDay: map[string]*[2]int{}, recPeer: make([]uint32, 0, size),
 		minLevel: opt.MinLevel, maxClock: opt.MaxClockError, strict: opt.RequireClock}
-	obs := make([]store.Observation, 4096)
+	obs := make([]aggObs, 4096)
 	err := s.ForEachRecordBatch(0, func(batch []store.Record) error {
 		if len(batch) > len(obs) {
-			obs = make([]store.Observation, len(batch))
+			obs = make([]aggObs, len(batch))
 		}
 		var g errgroup.Group
 		half := len(batch) / 2
 		for _, part := range [][2]int{{0, half}, {half, len(batch)}} {
 			g.Go(func() error {
 				for i := part[0]; i < part[1]; i++ {
-					obs[i] = store.Observation{}
+					obs[i] = aggObs{}
 					if err := json.Unmarshal(batch[i].Leaf, &obs[i]); err != nil {
 						return fmt.Errorf("log record %d: %w: run 'leakhunt verify'", batch[i].N, store.ErrCorrupt)
 					}
@@ -141,9 +162,9 @@ func (stopWalk) Error() string { return "stop" }
 
 var errStopWalk error = stopWalk{}
 
-func (c *collection) add(n int64, o *store.Observation) {
+func (c *collection) add(n int64, o *aggObs) {
 	c.total++
-	if !o.NamesPeer() {
+	if !o.namesPeer() {
 		c.recPeer = append(c.recPeer, noPeer)
 		return
 	}
@@ -176,7 +197,7 @@ func (c *collection) add(n int64, o *store.Observation) {
 		}
 		p.provingN++
 	}
-	if _, _, ok := clockWithin(o, c.maxClock); lvl >= c.minLevel && (ok || !c.strict) {
+	if _, _, ok := clockWithin(o.Clock, c.maxClock); lvl >= c.minLevel && (ok || !c.strict) {
 		p.rows++
 		p.rowLevel = max(p.rowLevel, lvl)
 		if p.rowFirst.IsZero() || t.Before(p.rowFirst) {

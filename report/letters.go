@@ -2,9 +2,7 @@ package report
 
 import (
 	"embed"
-	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
 	"iter"
 	"slices"
@@ -151,35 +149,35 @@ type LetterHost struct {
 // the subscriber (address, port and time) and what it proved.
 type LetterRow struct {
 	// N counts the host's rows from 1; Record is the log index.
-	N      int   `json:"n"`
-	Record int64 `json:"record"`
+	N      int
+	Record int64
 	// Times to the millisecond, in UTC and in the letter's zone.
-	TimeUTC   string `json:"time_utc"`
-	TimeLocal string `json:"time_local"`
-	IP        string `json:"ip"`
-	Port      int    `json:"port"`
+	TimeUTC   string
+	TimeLocal string
+	IP        string
+	Port      int
 	// SeenAs is our address as the peer reported seeing it (BEP 10
 	// yourip), or a note that it did not; Local is our own address and
 	// port for the connection.
-	SeenAs    string `json:"seen_as"`
-	Local     string `json:"local"`
-	Transport string `json:"transport"`
-	InfoHash  string `json:"infohash"`
-	Level     string `json:"level"`
+	SeenAs    string
+	Local     string
+	Transport string
+	InfoHash  string
+	Level     string
 	// Pieces verified and failed in this communication, and how many
 	// bytes of the document the verified pieces held.
-	Pieces   string `json:"pieces"`
-	Failed   string `json:"failed"`
-	DocBytes string `json:"doc_bytes"`
+	Pieces   string
+	Failed   string
+	DocBytes string
 	// ClockOK says the time's error bound is within the limit;
 	// ClockBound is that bound ("" when not measured), ClockLimit the
 	// limit, ClockNote the mark printed when it is not within.
-	ClockOK    bool   `json:"clock_ok"`
-	ClockBound string `json:"clock_bound"`
-	ClockLimit string `json:"clock_limit"`
-	ClockNote  string `json:"clock_note"`
+	ClockOK    bool
+	ClockBound string
+	ClockLimit string
+	ClockNote  string
 	// Law names the law in force on the date (Japanese letters).
-	Law string `json:"law"`
+	Law string
 }
 
 // placeholder is "[what not configured]", and notes what is missing.
@@ -344,10 +342,14 @@ func (r *run) writeLetter(t *template.Template, g *group) (rows, marked int, err
 // spooledRows reads a peer's letter rows back from the rows spool.
 func (r *run) spooledRows(p *peerOut) iter.Seq[LetterRow] {
 	return func(yield func(LetterRow) bool) {
-		dec := json.NewDecoder(io.NewSectionReader(r.rows, p.rowsOff, p.rowsLen))
+		br, err := r.spooledRowsReader(p)
+		if err != nil {
+			r.rowErr = err
+			return
+		}
 		for range p.rowCount {
-			var row LetterRow
-			if err := dec.Decode(&row); err != nil {
+			row, err := readRow(br)
+			if err != nil {
 				r.rowErr = fmt.Errorf("letter rows of %s: %w", p.id(), err)
 				return
 			}
