@@ -106,7 +106,9 @@ type aggObs struct {
 	PiecesFailed   []int                   `json:"pieces_failed"`
 }
 
-func (o *aggObs) namesPeer() bool { return o.Source != store.SourceKey && o.Source != store.SourceClock }
+func (o *aggObs) namesPeer() bool {
+	return o.Source != store.SourceKey && o.Source != store.SourceClock
+}
 
 // collect walks log records [0, size) once: it checks each with v (hashes,
 // key records, checkpoints) and builds the per-peer aggregates. Leaves are
