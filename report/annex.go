@@ -198,7 +198,7 @@ func (r *run) letterRow(i int, n int64, o *store.Observation, bound time.Duratio
 	u, l := r.fmtTime(o.Time)
 	row := LetterRow{N: i, Record: n, TimeUTC: u, TimeLocal: l, IP: field(o.IP), Port: o.Port, Local: field(o.ListenAddr),
 		Transport: field(o.Transport), InfoHash: field(o.InfoHash), Level: levelName(lang, o.Level),
-		Pieces: pieceList(lang, o.PiecesVerified, 32), Failed: pieceList(lang, o.PiecesFailed, 32),
+		Pieces: PieceList(lang, o.PiecesVerified, 32), Failed: PieceList(lang, o.PiecesFailed, 32),
 		DocBytes: docBytes(lang, o), ClockOK: ok, ClockLimit: r.opt.MaxClockError.String()}
 	switch {
 	case o.YourIP != "":
@@ -303,8 +303,8 @@ func (r *run) annexHeader(w io.Writer, p *peerOut) {
 	lu, ll := r.fmtTime(a.last)
 	kv(t.first, fu+" = "+fl)
 	kv(t.last, lu+" = "+ll)
-	kv(t.verified, pieceList(lang, a.verified, 64))
-	kv(t.failed, pieceList(lang, a.failed, 64))
+	kv(t.verified, PieceList(lang, a.verified, 64))
+	kv(t.failed, PieceList(lang, a.failed, 64))
 	kv(t.peerID, field(a.peerID))
 	kv(t.client, quoteField(a.client))
 	kv(t.clock, clockLine(lang, a, r.opt.MaxClockError))
@@ -389,14 +389,14 @@ func (r *run) annexRecord(w io.Writer, n int64, leaf []byte, o *store.Observatio
 	kv(9, field(o.InfoHash))
 	kv(10, field(o.Document))
 	if o.ClaimedCount > 0 || len(o.PiecesClaimed) > 0 {
-		kv(11, fmt.Sprintf("%d: %s", max(o.ClaimedCount, len(o.PiecesClaimed)), pieceList(lang, o.PiecesClaimed, 32)))
+		kv(11, fmt.Sprintf("%d: %s", max(o.ClaimedCount, len(o.PiecesClaimed)), PieceList(lang, o.PiecesClaimed, 32)))
 	}
 	if len(o.PiecesVerified) > 0 {
-		kv(12, pieceList(lang, o.PiecesVerified, 1024))
+		kv(12, PieceList(lang, o.PiecesVerified, 1024))
 		kv(13, docBytes(lang, o))
 	}
 	if len(o.PiecesFailed) > 0 {
-		kv(14, pieceList(lang, o.PiecesFailed, 1024))
+		kv(14, PieceList(lang, o.PiecesFailed, 1024))
 	}
 	kv(15, quoteIf(o.Error))
 	kv(16, quoteIf(o.Detail))

@@ -68,7 +68,7 @@ func (r *run) writeCSV() error {
 		}
 		row := []string{p.id(), a.key.IP, strconv.Itoa(a.key.Port), a.key.InfoHash, p.torrent, a.document, p.docName,
 			"L" + strconv.Itoa(a.level), a.first.Format(time.RFC3339Nano), a.last.Format(time.RFC3339Nano),
-			strconv.Itoa(a.count), strconv.Itoa(p.rowCount), pieceList("en", a.verified, 1024), pieceList("en", a.failed, 1024),
+			strconv.Itoa(a.count), strconv.Itoa(p.rowCount), PieceList("en", a.verified, 1024), PieceList("en", a.failed, 1024),
 			a.peerID, a.client, asnText(p.attr.ASN), org,
 			p.attr.Country, p.contact.Email, p.group.letterPath(), p.annexPath(), p.proofPath()}
 		for i := range row {

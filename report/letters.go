@@ -265,7 +265,7 @@ func (r *run) letterData(g *group) LetterData {
 			InfoHash: letterField(a.key.InfoHash), TorrentName: letterField(orUnknown(p.torrent, lang)),
 			DocumentName: letterField(orUnknown(p.docName, lang)), DocumentID: letterField(a.document),
 			Level: levelName(lang, a.rowLevel), LevelMeaning: levelMeaning(lang, a.rowLevel),
-			PiecesVerified: pieceList(lang, a.verified, 32), PiecesFailed: pieceList(lang, a.failed, 32), Observations: a.count,
+			PiecesVerified: PieceList(lang, a.verified, 32), PiecesFailed: PieceList(lang, a.failed, 32), Observations: a.count,
 			Rows: r.spooledRows(p), RowCount: p.rowCount, Annex: p.annexPath(), Client: letterField(a.client), PeerID: letterField(a.peerID),
 		}
 		for _, f := range p.files {

@@ -64,8 +64,8 @@ func TestPieceWording(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.lang+tt.want, func(t *testing.T) {
-			if got := pieceList(tt.lang, tt.in, 32); got != tt.want {
-				t.Errorf("pieceList(%v) = %q, want %q", tt.in, got, tt.want)
+			if got := PieceList(tt.lang, tt.in, 32); got != tt.want {
+				t.Errorf("PieceList(%v) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}

@@ -7,9 +7,10 @@ import (
 	"time"
 )
 
-// pieceList says which pieces: "1 piece (#0)", "3 pieces (#0, #1, #7)",
-// "none" (「なし」, 「1ピース（#0）」 in Japanese). Piece numbers count from 0.
-func pieceList(lang string, v []int, max int) string {
+// PieceList says which pieces, listing at most max: "1 piece (#0)",
+// "3 pieces (#0, #1, #7)", "none" (「1ピース（#0）」, 「なし」 in Japanese).
+// Piece numbers count from 0.
+func PieceList(lang string, v []int, max int) string {
 	if len(v) == 0 {
 		if lang == "ja" {
 			return "なし"
