@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
@@ -157,7 +156,7 @@ func (r *run) writeAnnex(rows io.Writer, p *peerOut) (int, error) {
 		}
 		for i, n := range batch {
 			var o store.Observation
-			if err := json.Unmarshal(leaves[i], &o); err != nil || o.InfoHash != k.InfoHash || o.IP != k.IP || o.Port != k.Port {
+			if err := store.DecodeLeaf(leaves[i], &o); err != nil || o.InfoHash != k.InfoHash || o.IP != k.IP || o.Port != k.Port {
 				return nrows, fmt.Errorf("log record %d does not belong to this peer: %w", n, store.ErrCorrupt)
 			}
 			r.annexRecord(aw, n, leaves[i], &o)

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -87,29 +86,6 @@ func clockWithin(m *store.ClockMeasurement, max time.Duration) (bound time.Durat
 	return b, known, known && b <= max
 }
 
-// aggObs are the fields of an observation the aggregates need: decoding
-// only these skips building the others' values.
-type aggObs struct {
-	Time           time.Time               `json:"time"`
-	ClockOffset    string                  `json:"clock_offset"`
-	Clock          *store.ClockMeasurement `json:"clock"`
-	Level          int                     `json:"level"`
-	Source         string                  `json:"source"`
-	IP             string                  `json:"ip"`
-	Port           int                     `json:"port"`
-	PeerID         string                  `json:"peer_id"`
-	Client         string                  `json:"client"`
-	Transport      string                  `json:"transport"`
-	InfoHash       string                  `json:"infohash"`
-	Document       string                  `json:"document"`
-	PiecesVerified []int                   `json:"pieces_verified"`
-	PiecesFailed   []int                   `json:"pieces_failed"`
-}
-
-func (o *aggObs) namesPeer() bool {
-	return o.Source != store.SourceKey && o.Source != store.SourceClock
-}
-
 // collect walks log records [0, size) once: it checks each with v (hashes,
 // key records, checkpoints) and builds the per-peer aggregates. Leaves are
 // decoded by two goroutines a page at a time; the walk itself is in log
@@ -117,18 +93,17 @@ func (o *aggObs) namesPeer() bool {
 func collect(s *store.Store, size int64, opt *Options, v *evidence.LogVerifier, progress func(done, total int64)) (*collection, error) {
 	c := &collection{peers: map[peerKey]*peerAgg{}, perDay: map[string]*[2]int{}, recPeer: make([]uint32, 0, size),
 		minLevel: opt.MinLevel, maxClock: opt.MaxClockError, strict: opt.RequireClock}
-	obs := make([]aggObs, 4096)
+	obs := make([]store.Observation, 4096)
 	err := s.ForEachRecordBatch(0, func(batch []store.Record) error {
 		if len(batch) > len(obs) {
-			obs = make([]aggObs, len(batch))
+			obs = make([]store.Observation, len(batch))
 		}
 		var g errgroup.Group
 		half := len(batch) / 2
 		for _, part := range [][2]int{{0, half}, {half, len(batch)}} {
 			g.Go(func() error {
 				for i := part[0]; i < part[1]; i++ {
-					obs[i] = aggObs{}
-					if err := json.Unmarshal(batch[i].Leaf, &obs[i]); err != nil {
+					if err := store.DecodeLeaf(batch[i].Leaf, &obs[i]); err != nil {
 						return fmt.Errorf("log record %d: %w: run 'leakhunt verify'", batch[i].N, store.ErrCorrupt)
 					}
 				}
@@ -164,9 +139,9 @@ func (stopWalk) Error() string { return "stop" }
 
 var errStopWalk error = stopWalk{}
 
-func (c *collection) add(n int64, o *aggObs) {
+func (c *collection) add(n int64, o *store.Observation) {
 	c.total++
-	if !o.namesPeer() {
+	if !o.NamesPeer() {
 		c.recPeer = append(c.recPeer, noPeer)
 		return
 	}

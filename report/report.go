@@ -214,10 +214,6 @@ func Generate(ctx context.Context, s *store.Store, keys *evidence.Keys, opt Opti
 	}
 	r.log.Info("peers selected", "peers", len(r.peers), "groups", len(r.groups))
 	sum = &Summary{Dir: opt.OutDir, Records: r.cp.Size, Peers: len(r.peers), KeyFingerprint: keys.Fingerprint}
-	if sum.BundledRecords, err = r.writeProofs(); err != nil {
-		return nil, err
-	}
-	r.log.Info("proofs written", "records", sum.BundledRecords)
 	if r.rows, err = os.CreateTemp(r.b.tmp, ".rows-*"); err != nil {
 		return nil, err
 	}
@@ -225,10 +221,19 @@ func Generate(ctx context.Context, s *store.Store, keys *evidence.Keys, opt Opti
 		r.rows.Close()
 		os.Remove(r.rows.Name())
 	}()
-	if err := r.writeAnnexes(ctx); err != nil {
+	// The proofs (one walk of the log in order) and the annexes (the
+	// selected peers' records) are written at the same time.
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		var err error
+		sum.BundledRecords, err = r.writeProofs()
+		return err
+	})
+	g.Go(func() error { return r.writeAnnexes(gctx) })
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	r.log.Info("annexes written")
+	r.log.Info("proofs and annexes written", "records", sum.BundledRecords)
 	for _, g := range r.groups {
 		rows, marked, err := r.writeLetter(tmpl, g)
 		if err != nil {

@@ -180,7 +180,7 @@ func (s *Store) Observation(n int64) (Observation, error) {
 	if err != nil {
 		return o, err
 	}
-	if err := json.Unmarshal(leaf, &o); err != nil {
+	if err := DecodeLeaf(leaf, &o); err != nil {
 		return o, fmt.Errorf("%w: log record %d: %v", ErrCorrupt, n, err)
 	}
 	return o, nil

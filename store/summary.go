@@ -2,7 +2,6 @@ package store
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -180,7 +179,7 @@ func (s *Store) replaySummaries() error {
 	defer s.sumMu.Unlock()
 	err = s.ForEachLeaf(through, func(n int64, leaf []byte) error {
 		var o Observation
-		if err := json.Unmarshal(leaf, &o); err != nil {
+		if err := DecodeLeaf(leaf, &o); err != nil {
 			return fmt.Errorf("%w: log record %d: %v", ErrCorrupt, n, err)
 		}
 		return s.foldOne(&o, n)
