@@ -3,9 +3,7 @@ package report
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"runtime"
@@ -346,13 +344,13 @@ func (r *run) networkLine(p *peerOut) string {
 var recordLabels = map[string][]string{
 	"en": {"time (UTC)", "time (local)", "clock", "level", "source", "peer", "transport", "peer id (hex)", "client", "infohash",
 		"document sha256", "pieces claimed", "pieces verified", "document bytes verified", "pieces failed", "error", "detail",
-		"our local address", "our address as the peer saw it", "software", "transcript sha256", "leaf sha256 (hex)",
-		"leaf hash (base64)", "leaf (%d bytes as recorded; characters that could hide text are shown as \\u escapes)",
+		"our local address", "our address as the peer saw it", "software", "transcript sha256",
+		"leaf hash (base64, SHA-256 of 0x00 and the leaf)", "leaf (%d bytes as recorded; characters that could hide text are shown as \\u escapes)",
 		"inclusion proof: the line of record %d in " + ProofsName},
 	"ja": {"時刻（UTC）", "時刻（現地）", "時計", "証拠レベル", "情報源", "ピア", "通信方式", "ピアID（16進）", "クライアント", "infohash",
 		"文書のSHA-256", "保有通知ピース", "検証済みピース", "検証した文書のバイト数", "不一致ピース", "エラー", "詳細",
-		"当方のローカルアドレス", "相手から見た当方のアドレス", "ソフトウェア", "通信記録のSHA-256", "葉のSHA-256（16進）",
-		"葉ハッシュ（base64）", "葉（記録どおりの%dバイト。文字を隠しうる文字は\\uエスケープで表示）",
+		"当方のローカルアドレス", "相手から見た当方のアドレス", "ソフトウェア", "通信記録のSHA-256",
+		"葉ハッシュ（base64、0x00と葉のSHA-256）", "葉（記録どおりの%dバイト。文字を隠しうる文字は\\uエスケープで表示）",
 		"包含証明：" + ProofsName + "の記録%dの行"},
 }
 
@@ -403,12 +401,10 @@ func (r *run) annexRecord(w io.Writer, n int64, leaf []byte, o *store.Observatio
 	kv(18, field(o.YourIP))
 	kv(19, field(o.Version))
 	kv(20, field(o.TranscriptSHA256))
-	sum := sha256.Sum256(leaf)
 	rh := tlog.RecordHash(leaf)
-	kv(21, hex.EncodeToString(sum[:]))
-	kv(22, base64.StdEncoding.EncodeToString(rh[:]))
-	fmt.Fprintf(w, "  "+lb[23]+":\n    %s\n", len(leaf), escapeJSONUnsafe(leaf))
-	fmt.Fprintf(w, "  "+lb[24]+"\n", n)
+	kv(21, base64.StdEncoding.EncodeToString(rh[:]))
+	fmt.Fprintf(w, "  "+lb[22]+":\n    %s\n", len(leaf), escapeJSONUnsafe(leaf))
+	fmt.Fprintf(w, "  "+lb[23]+"\n", n)
 }
 
 // clockText describes the clock measurement a record relied on.

@@ -87,46 +87,78 @@ func clockWithin(m *store.ClockMeasurement, max time.Duration) (bound time.Durat
 }
 
 // collect walks log records [0, size) once: it checks each with v (hashes,
-// key records, checkpoints) and builds the per-peer aggregates. Leaves are
-// decoded by two goroutines a page at a time; the walk itself is in log
-// order. progress, if set, is called after every page with the count read.
+// key records, checkpoints) and builds the per-peer aggregates. A page of
+// records is decoded (by two goroutines) while the page before it is
+// checked and added, in log order. progress, if set, is called after every
+// page with the count read.
 func collect(s *store.Store, size int64, opt *Options, v *evidence.LogVerifier, progress func(done, total int64)) (*collection, error) {
 	c := &collection{peers: map[peerKey]*peerAgg{}, perDay: map[string]*[2]int{}, recPeer: make([]uint32, 0, size),
 		minLevel: opt.MinLevel, maxClock: opt.MaxClockError, strict: opt.RequireClock}
-	obs := make([]store.Observation, 4096)
-	err := s.ForEachRecordBatch(0, func(batch []store.Record) error {
-		if len(batch) > len(obs) {
-			obs = make([]store.Observation, len(batch))
-		}
-		var g errgroup.Group
-		half := len(batch) / 2
-		for _, part := range [][2]int{{0, half}, {half, len(batch)}} {
-			g.Go(func() error {
-				for i := part[0]; i < part[1]; i++ {
-					if err := store.DecodeLeaf(batch[i].Leaf, &obs[i]); err != nil {
-						return fmt.Errorf("log record %d: %w: run 'leakhunt verify'", batch[i].N, store.ErrCorrupt)
-					}
-				}
-				return nil
-			})
-		}
-		if err := g.Wait(); err != nil {
+	// A page being decoded, and the one before it being added.
+	type page struct {
+		recs []store.Record
+		obs  []store.Observation
+		g    errgroup.Group
+	}
+	pages := [2]*page{{}, {}}
+	stopped := false
+	addPage := func(p *page) error {
+		if err := p.g.Wait(); err != nil {
 			return err
 		}
-		for i, r := range batch {
-			if r.N >= size {
-				return errStopWalk
+		for i, r := range p.recs {
+			if stopped || r.N >= size {
+				stopped = true
+				return nil
 			}
 			if err := v.Add(r.N, r.Leaf, r.Hashes); err != nil {
-				return errStopWalk
+				stopped = true // the verifier has the problem
+				return nil
 			}
-			c.add(r.N, &obs[i])
+			c.add(r.N, &p.obs[i])
 		}
 		if progress != nil {
 			progress(c.total, size)
 		}
 		return nil
+	}
+	var prev *page
+	n := 0
+	err := s.ForEachRecordBatch(0, func(batch []store.Record) error {
+		cur := pages[n%2]
+		n++
+		cur.recs = append(cur.recs[:0], batch...) // the records' bytes are the batch's own
+		if cap(cur.obs) < len(batch) {
+			cur.obs = make([]store.Observation, len(batch))
+		}
+		cur.obs = cur.obs[:len(batch)]
+		half := len(batch) / 2
+		for _, part := range [][2]int{{0, half}, {half, len(batch)}} {
+			cur.g.Go(func() error {
+				for i := part[0]; i < part[1]; i++ {
+					if err := store.DecodeLeaf(cur.recs[i].Leaf, &cur.obs[i]); err != nil {
+						return fmt.Errorf("log record %d: %w: run 'leakhunt verify'", cur.recs[i].N, store.ErrCorrupt)
+					}
+				}
+				return nil
+			})
+		}
+		if prev != nil {
+			if err := addPage(prev); err != nil {
+				cur.g.Wait()
+				return err
+			}
+			if stopped {
+				cur.g.Wait()
+				return errStopWalk
+			}
+		}
+		prev = cur
+		return nil
 	})
+	if err == nil && prev != nil {
+		err = addPage(prev)
+	}
 	if err != nil && err != errStopWalk {
 		return nil, err
 	}
