@@ -36,6 +36,11 @@ type ClockConfig struct {
 	// Tolerance is how far an answer's offset may be from the median of
 	// all answers, beyond half its own round trip, and still agree.
 	Tolerance time.Duration
+	// MinInterval is the least time between two measurements: [Clock.Measure]
+	// returns a measurement younger than this instead of asking the
+	// servers again (public servers ask clients not to query in bursts).
+	// Zero measures every time.
+	MinInterval time.Duration
 	// Logger receives debug logs; nil discards.
 	Logger *slog.Logger
 }
@@ -49,6 +54,7 @@ func DefaultClockConfig() ClockConfig {
 		Interval:      10 * time.Minute,
 		RetryInterval: time.Minute,
 		Tolerance:     50 * time.Millisecond,
+		MinInterval:   15 * time.Second,
 	}
 }
 
@@ -100,9 +106,20 @@ func (c *Clock) Current(ctx context.Context) store.ClockMeasurement {
 	return c.measureShared(ctx, true)
 }
 
-// Measure measures now, whatever the age of the last measurement (a
-// measurement already running is shared), and returns it.
+// Measure measures now unless the last measurement is younger than
+// MinInterval (a measurement already running is shared), and returns it.
 func (c *Clock) Measure(ctx context.Context) store.ClockMeasurement {
+	if c.cfg.MinInterval > 0 {
+		c.mu.Lock()
+		if n := len(c.kept); n > 0 {
+			if age := time.Since(c.kept[n-1].MeasuredAt); age >= 0 && age < c.cfg.MinInterval {
+				m := c.kept[n-1]
+				c.mu.Unlock()
+				return m
+			}
+		}
+		c.mu.Unlock()
+	}
 	return c.measureShared(ctx, false)
 }
 

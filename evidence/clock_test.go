@@ -157,3 +157,15 @@ func TestClockAt(t *testing.T) {
 		t.Error("At before the first measurement found one")
 	}
 }
+
+// TestClockMinInterval: measurements closer than MinInterval are shared,
+// so that back-to-back probe rounds do not query servers in bursts.
+func TestClockMinInterval(t *testing.T) {
+	srv, queries := startFakeNTP(t, 0)
+	c := NewClock(ClockConfig{Servers: []string{srv}, Timeout: time.Second, MinInterval: time.Hour})
+	a := c.Measure(context.Background())
+	b := c.Measure(context.Background())
+	if queries.Load() != 1 || !a.MeasuredAt.Equal(b.MeasuredAt) {
+		t.Errorf("%d queries; want the second measurement shared", queries.Load())
+	}
+}

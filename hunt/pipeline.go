@@ -147,6 +147,9 @@ type Pipeline struct {
 	peerMu    sync.Mutex
 	peerLevel map[string]int // best level per infohash/ip/port this run
 
+	clockMu   sync.Mutex
+	lastClock time.Time // when the last clock measurement logged was made
+
 	st struct {
 		sightings, newIH, metaOK, metaFail, dropped, torrents, matches, proven, probes, observations atomic.Int64
 		byLevel                                                                                      [6]atomic.Int64
@@ -573,8 +576,14 @@ func (p *Pipeline) measureClock(ctx context.Context) string {
 		return evidence.Unsynchronized
 	}
 	m := p.cfg.Clock.Measure(ctx)
-	p.record(ctx, store.Observation{Time: m.MeasuredAt, ClockOffset: evidence.OffsetText(m), Clock: &m,
-		Source: store.SourceClock, Version: p.cfg.Version})
+	p.clockMu.Lock()
+	fresh := !m.MeasuredAt.Equal(p.lastClock)
+	p.lastClock = m.MeasuredAt
+	p.clockMu.Unlock()
+	if fresh { // a measurement shared with the round before is logged once
+		p.record(ctx, store.Observation{Time: m.MeasuredAt, ClockOffset: evidence.OffsetText(m), Clock: &m,
+			Source: store.SourceClock, Version: p.cfg.Version})
+	}
 	return evidence.OffsetText(m)
 }
 

@@ -177,7 +177,8 @@ func methodText(lang, version string, maxClock time.Duration) string {
 50ミリ秒と往復時間の半分の範囲に収まるものを一致とみなし、過半数が一致した場合に限り、一致した
 回答のうち往復時間が最短のものを採用します。各観測には、問い合わせたサーバー、回答数と一致数、
 採用したサーバー、その階層（stratum）、時刻差、往復時間、ルート距離、測定時刻を記録しています。
-調査の各巡回の開始時と終了時に測定し、その測定もログに記録しています。時刻の誤差の上限は
+調査の各巡回の開始時と終了時に測定し（15秒以内の測定は再度問い合わせずに用います）、その測定も
+ログに記録しています。時刻の誤差の上限は
 |時刻差|＋往復時間/2＋ルート距離とし、これが` + maxClock.String() + `を超える通信、または測定のない通信は、書面で
 その旨を付記しています。記録した時刻は当方の時計の値であり、補正していません。
 各観測は、記録した時点で追記専用のMerkleツリー（RFC 6962、SHA-256）の1つの葉となります。署名付き
@@ -216,7 +217,8 @@ Clock: each measurement asks every configured NTP server at once. Answers whose 
 an offset used, that of the agreeing answer with the shortest round trip. Each observation records
 the servers asked, how many answered and agreed, the server used, its stratum, the offset, round
 trip and root distance, and when the measurement was made. The clock is measured at the start and
-at the end of every probe round, and those measurements are in the log too. A time's error bound is
+at the end of every probe round (a measurement less than 15 s old is used again rather than asking
+the servers at once again), and those measurements are in the log too. A time's error bound is
 |offset| + round trip / 2 + root distance; letters mark every communication whose bound exceeds
 ` + maxClock.String() + ` or that has no measurement. Times are our clock's, as recorded, not corrected.
 Every observation becomes, when it is made, one leaf of an append-only Merkle tree (RFC 6962,
