@@ -263,9 +263,9 @@ func clockRowNote(lang string, r *LetterRow) string {
 	}
 	if r.ClockBound == "" {
 		if lang == "ja" {
-			return "［注意：時計の測定なし。時刻の誤差は不明］"
+			return "［注意：当方の時計はNTPで測定できていません。時刻の誤差は不明］"
 		}
-		return "[caution: no clock measurement; the time's error is not known]"
+		return "[caution: our clock was not measured against NTP; the time's error is not known]"
 	}
 	if lang == "ja" {
 		return "［注意：時刻の誤差は最大" + r.ClockBound + "で、許容値" + r.ClockLimit + "を超えます］"
