@@ -284,6 +284,9 @@ func (r *run) annexHeader(w io.Writer, p *peerOut) {
 	kv(t.doc, quoteField(p.docName)+docHash(a.document))
 	kv(t.highest, levelName(lang, a.level))
 	kv(t.proves, levelMeaning(lang, a.level))
+	if note := legacyNote(lang, a.legacy, false); note != "" {
+		kv(t.proves, note)
+	}
 	var lv []string
 	for l, c := range a.levelCount {
 		if c > 0 {

@@ -53,6 +53,9 @@ type peerAgg struct {
 	rowFirst      time.Time
 	rowLast       time.Time
 	rowsClockOver int // rows whose clock error is over the limit or unknown
+	// legacy and rowsLegacy count the records (and rows) at L4 or above
+	// made before the document bytes of verified pieces were counted.
+	legacy, rowsLegacy int
 	unsynced      int
 	maxOffset     time.Duration
 	offsetsKnown  int
@@ -218,6 +221,12 @@ func (c *collection) add(n int64, o *store.Observation) {
 		if !ok {
 			p.rowsClockOver++
 		}
+		if legacyServed(o) {
+			p.rowsLegacy++
+		}
+	}
+	if legacyServed(o) {
+		p.legacy++
 	}
 	p.verified = mergeCapped(p.verified, o.PiecesVerified)
 	p.failed = mergeCapped(p.failed, o.PiecesFailed)
@@ -255,6 +264,13 @@ func (c *collection) add(n int64, o *store.Observation) {
 	if lvl >= c.minLevel {
 		cnt[1]++
 	}
+}
+
+// legacyServed reports whether o is an L4 or L5 record made before the
+// document bytes of verified pieces were counted and compared: what it
+// proves is only that verified pieces overlapped the document.
+func legacyServed(o *store.Observation) bool {
+	return o.Level >= store.L4Served && o.DocBytesVerified == 0
 }
 
 // mergeCapped is the sorted union of a and b, at most 1024 long.

@@ -131,6 +131,9 @@ type LetterHost struct {
 	DocumentName, DocumentID string
 	// Level is the highest level among the communications listed.
 	Level, LevelMeaning string
+	// LevelNote, when set, says what the listed L4/L5 communications
+	// recorded before document bytes were counted observed.
+	LevelNote string
 	// PiecesVerified and PiecesFailed are over all the peer's
 	// observations: "1 piece (#0)", "none".
 	PiecesVerified, PiecesFailed string
@@ -264,7 +267,7 @@ func (r *run) letterData(g *group) LetterData {
 			N: p.n, IP: field(a.key.IP), Port: a.key.Port, FirstUTC: fu, FirstLocal: fl, LastUTC: lu, LastLocal: ll,
 			InfoHash: letterField(a.key.InfoHash), TorrentName: letterField(orUnknown(p.torrent, lang)),
 			DocumentName: letterField(orUnknown(p.docName, lang)), DocumentID: letterField(a.document),
-			Level: levelName(lang, a.rowLevel), LevelMeaning: levelMeaning(lang, a.rowLevel),
+			Level: levelName(lang, a.rowLevel), LevelMeaning: levelMeaning(lang, a.rowLevel), LevelNote: legacyNote(lang, a.rowsLegacy, true),
 			PiecesVerified: PieceList(lang, a.verified, 32), PiecesFailed: PieceList(lang, a.failed, 32), Observations: a.count,
 			Rows: r.spooledRows(p), RowCount: p.rowCount, Annex: p.annexPath(), Client: letterField(a.client), PeerID: letterField(a.peerID),
 		}

@@ -272,3 +272,30 @@ func TestReportRefusesTamperedStore(t *testing.T) {
 		t.Errorf("left behind: %v", entries)
 	}
 }
+
+// TestLegacyServedNote: an L4 record made before document bytes were
+// counted is not described by the present L4 rule: the letter and annex
+// say what it observed.
+func TestLegacyServedNote(t *testing.T) {
+	s, keys, dir := fixtureStore(t)
+	opt := fixtureOptions(t, dir, "en")
+	if _, err := Generate(context.Background(), s, keys, opt); err != nil {
+		t.Fatal(err)
+	}
+	const note = "were recorded before the document bytes in verified pieces were counted"
+	for _, tc := range []struct {
+		file string
+		want bool
+	}{
+		{"letters/isp-003.txt", true}, {"annex/peer-00003.txt", true}, // 127.0.0.1: a record made before
+		{"letters/isp-001.txt", false}, {"annex/peer-00001.txt", false},
+	} {
+		b, err := os.ReadFile(filepath.Join(opt.OutDir, tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(string(b), note); got != tc.want {
+			t.Errorf("%s: note %v, want %v", tc.file, got, tc.want)
+		}
+	}
+}

@@ -272,3 +272,26 @@ func clockRowNote(lang string, r *LetterRow) string {
 	}
 	return "[caution: the time may be off by up to " + r.ClockBound + ", over the " + r.ClockLimit + " limit]"
 }
+
+// legacyNote qualifies L4/L5 for n records made before document bytes
+// were counted: it says what those records observed ("" when n is 0).
+func legacyNote(lang string, n int, rows bool) string {
+	if n == 0 {
+		return ""
+	}
+	if lang == "ja" {
+		what := "観測"
+		if rows {
+			what = "この書面に記載した通信"
+		}
+		return fmt.Sprintf("注記：%sのうち%d件は、検証済みピース内の文書のバイト数を数えて原本と照合するようになる前の記録です。"+
+			"これらについて確認した事実は、このアドレスのみからダウンロードした、流出文書に重なるピースがトレントのSHA-1ピースハッシュ値と一致したことです。", what, n)
+	}
+	what := "observations"
+	if rows {
+		what = "communications below"
+	}
+	return fmt.Sprintf("Note: %d of the %s were recorded before the document bytes in verified pieces were counted "+
+		"and compared with the original; for those, what was observed is that pieces overlapping the document, "+
+		"downloaded from this address alone, matched the torrent's SHA-1 piece hashes.", n, what)
+}
