@@ -56,9 +56,9 @@ type peerAgg struct {
 	// legacy and rowsLegacy count the records (and rows) at L4 or above
 	// made before the document bytes of verified pieces were counted.
 	legacy, rowsLegacy int
-	unsynced      int
-	maxOffset     time.Duration
-	offsetsKnown  int
+	unsynced           int
+	maxOffset          time.Duration
+	offsetsKnown       int
 }
 
 // collection is the result of one walk over the log.
