@@ -111,6 +111,13 @@ func TestLostKeyRefused(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "--new-key: the key file was missing; replaces") {
 		t.Errorf("verify after the key change: exit %d:\n%s", code, stdout)
 	}
+	// The bundle proves consistency with the checkpoint the old key signed.
+	if _, err := os.Stat(filepath.Join(out, "previous-key.pub")); err != nil {
+		t.Errorf("the bundle lacks the previous checkpoint's key: %v", err)
+	}
+	if stdout, _, code := runCLI(t, "verify", out); code != 0 {
+		t.Errorf("verify the bundle: exit %d\n%s", code, stdout)
+	}
 }
 
 // TestReportRefusesTamperedStore: report verifies the store first and
