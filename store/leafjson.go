@@ -236,56 +236,57 @@ func (p *leafParser) intField(dst *int) bool {
 	return true
 }
 
-// ints reads an array of integers.
-func (p *leafParser) ints(dst *[]int) bool {
+// array reads an array, calling elem to read each element.
+func (p *leafParser) array(elem func() bool) bool {
 	if !p.byte('[') {
 		return false
 	}
-	out := []int{}
-	if !p.byte(']') {
-		for {
-			var v int
-			if !p.intField(&v) {
-				return false
-			}
-			out = append(out, v)
-			if p.byte(',') {
-				continue
-			}
-			if !p.byte(']') {
-				return false
-			}
-			break
-		}
+	if p.byte(']') {
+		return true
 	}
-	*dst = out
-	return true
+	for {
+		if !elem() {
+			return false
+		}
+		if p.byte(',') {
+			continue
+		}
+		return p.byte(']')
+	}
+}
+
+// ints reads an array of integers.
+func (p *leafParser) ints(dst *[]int) bool {
+	out := []int{}
+	ok := p.array(func() bool {
+		var v int
+		if !p.intField(&v) {
+			return false
+		}
+		out = append(out, v)
+		return true
+	})
+	if ok {
+		*dst = out
+	}
+	return ok
 }
 
 // strs reads an array of strings.
 func (p *leafParser) strs(dst *[]string) bool {
-	if !p.byte('[') {
-		return false
-	}
 	out := []string{}
-	if !p.byte(']') {
-		for {
-			var v string
-			if !p.str(&v) {
-				return false
-			}
-			out = append(out, v)
-			if p.byte(',') {
-				continue
-			}
-			if !p.byte(']') {
-				return false
-			}
-			break
+	ok := p.array(func() bool {
+		var v string
+		if !p.str(&v) {
+			return false
 		}
+		out = append(out, v)
+		return true
+	})
+	if ok {
+		*dst = out
 	}
-	*dst = out
-	return true
+	return ok
 }
 
 // text reads a string into an encoding.TextUnmarshaler.
