@@ -2,62 +2,20 @@ package evidence
 
 import (
 	"context"
-	"encoding/binary"
 	"net"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/leakhunt/leakhunt/internal/ntptest"
 )
-
-// ntpEpoch is 1900-01-01, the origin of NTP timestamps.
-var ntpEpoch = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
-
-func ntpStamp(t time.Time) uint64 {
-	d := t.Sub(ntpEpoch)
-	sec := uint64(d / time.Second)
-	frac := uint64(d%time.Second) << 32 / uint64(time.Second)
-	return sec<<32 | frac
-}
 
 // startFakeNTP answers NTP client queries on 127.0.0.1 as a stratum-1
 // server whose clock is ahead of ours by skew. It returns its address and
 // a counter of queries answered.
 func startFakeNTP(t *testing.T, skew time.Duration) (string, *atomic.Int64) {
-	t.Helper()
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n atomic.Int64
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 512)
-		for {
-			k, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			if k < 48 || buf[0]&7 != 3 { // client mode only
-				continue
-			}
-			now := time.Now().Add(skew)
-			resp := make([]byte, 48)
-			resp[0] = 0<<6 | 4<<3 | 4 // no leap warning, version 4, server mode
-			resp[1] = 1               // stratum 1
-			resp[2] = 4
-			resp[3] = 0xec
-			copy(resp[12:16], "LOCL")
-			binary.BigEndian.PutUint64(resp[16:], ntpStamp(now.Add(-time.Second))) // reference
-			copy(resp[24:32], buf[40:48])                                          // origin = client's transmit
-			binary.BigEndian.PutUint64(resp[32:], ntpStamp(now))                   // receive
-			binary.BigEndian.PutUint64(resp[40:], ntpStamp(now))                   // transmit
-			n.Add(1)
-			pc.WriteTo(resp, from)
-		}
-	}()
-	t.Cleanup(func() { pc.Close(); <-done })
-	return pc.LocalAddr().String(), &n
+	s := ntptest.Start(t, skew)
+	return s.Addr, &s.Queries
 }
 
 func TestClockMeasuresAndCaches(t *testing.T) {
@@ -121,5 +79,93 @@ func TestProbeRecordsClockOffset(t *testing.T) {
 	d, err := time.ParseDuration(res.Observation.ClockOffset)
 	if err != nil || d < time.Second || d > 3*time.Second {
 		t.Errorf("ClockOffset = %q, want about 2s", res.Observation.ClockOffset)
+	}
+}
+
+// TestClockAgreement: every server is asked; the offset used is one the
+// majority agrees on, and the measurement says who was asked, who
+// answered, who agreed and which answer was used.
+func TestClockAgreement(t *testing.T) {
+	good1, _ := startFakeNTP(t, 2*time.Second)
+	good2, _ := startFakeNTP(t, 2*time.Second+5*time.Millisecond)
+	liar, liarQueries := startFakeNTP(t, 40*time.Second)
+	far, _ := startFakeNTP(t, -30*time.Second)
+	tests := []struct {
+		name     string
+		servers  []string
+		synced   bool
+		agreeing int
+		offset   time.Duration
+	}{
+		{"majority against a liar", []string{liar, good1, good2}, true, 2, 2 * time.Second},
+		{"one server", []string{good1}, true, 1, 2 * time.Second},
+		{"two that disagree", []string{good1, liar}, false, 0, 0},
+		{"two that agree", []string{good1, good2}, true, 2, 2 * time.Second},
+		{"no majority", []string{good1, liar, far}, false, 1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NewClock(ClockConfig{Servers: tt.servers, Timeout: time.Second})
+			m := c.Measure(context.Background())
+			if m.Synchronized() != tt.synced || m.Agreeing != tt.agreeing || m.Answered != len(tt.servers) || len(m.Asked) != len(tt.servers) {
+				t.Fatalf("measurement %+v: want synchronized %v, %d agreeing of %d", m, tt.synced, tt.agreeing, len(tt.servers))
+			}
+			if m.MeasuredAt.IsZero() || m.MeasuredAt.Location() != time.UTC {
+				t.Errorf("MeasuredAt = %v", m.MeasuredAt)
+			}
+			if !tt.synced {
+				if m.Error == "" || OffsetText(m) != Unsynchronized {
+					t.Errorf("unsynchronized measurement %+v", m)
+				}
+				return
+			}
+			if d := time.Duration(m.Offset) - tt.offset; d.Abs() > 500*time.Millisecond || m.Server == liar || m.Stratum != 1 || m.RTT <= 0 {
+				t.Errorf("used %s: offset %v stratum %d rtt %v; want about %v from an agreeing stratum-1 server", m.Server, m.Offset, m.Stratum, m.RTT, tt.offset)
+			}
+			if b, ok := m.ErrorBound(); !ok || b < time.Duration(m.Offset).Abs() {
+				t.Errorf("ErrorBound = %v, %v", b, ok)
+			}
+		})
+	}
+	if liarQueries.Load() == 0 {
+		t.Error("the liar was never asked: every server must be")
+	}
+}
+
+// TestClockAt: an observation finds the measurement it relied on, never
+// one made after it.
+func TestClockAt(t *testing.T) {
+	srv, queries := startFakeNTP(t, time.Second)
+	c := NewClock(ClockConfig{Servers: []string{srv}, Timeout: time.Second, Interval: time.Hour})
+	ctx := context.Background()
+	if _, ok := c.At(time.Now(), ""); ok {
+		t.Fatal("a measurement before any was made")
+	}
+	first := c.Current(ctx)
+	between := time.Now()
+	second := c.Measure(ctx)
+	if queries.Load() != 2 {
+		t.Fatalf("%d queries, want 2 (Measure measures again)", queries.Load())
+	}
+	if m, ok := c.At(between, OffsetText(first)); !ok || !m.MeasuredAt.Equal(first.MeasuredAt) {
+		t.Errorf("At(between) = %+v, %v; want the first", m, ok)
+	}
+	if m, ok := c.At(time.Now(), ""); !ok || !m.MeasuredAt.Equal(second.MeasuredAt) {
+		t.Errorf("At(now) = %+v; want the second", m)
+	}
+	if _, ok := c.At(first.MeasuredAt.Add(-time.Millisecond), ""); ok {
+		t.Error("At before the first measurement found one")
+	}
+}
+
+// TestClockMinInterval: measurements closer than MinInterval are shared,
+// so that back-to-back probe rounds do not query servers in bursts.
+func TestClockMinInterval(t *testing.T) {
+	srv, queries := startFakeNTP(t, 0)
+	c := NewClock(ClockConfig{Servers: []string{srv}, Timeout: time.Second, MinInterval: time.Hour})
+	a := c.Measure(context.Background())
+	b := c.Measure(context.Background())
+	if queries.Load() != 1 || !a.MeasuredAt.Equal(b.MeasuredAt) {
+		t.Errorf("%d queries; want the second measurement shared", queries.Load())
 	}
 }

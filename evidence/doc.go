@@ -17,14 +17,19 @@
 // piece (HaveNone), never announces us anywhere, and bounds time, bytes
 // and message sizes. The SHA-256 of the raw transcript (see
 // [TranscriptFormat]) is recorded in each observation. [Clock] measures our
-// clock's offset against NTP for the record. [Harvester] turns peer lists
-// from trackers and PEX into L1 observations.
+// clock against several NTP servers at once and uses their agreement; each
+// observation keeps the measurement it relied on. [Harvester] turns peer
+// lists from trackers and PEX into L1 observations.
 //
 // # The signed log
 //
 // Observations are leaves of the store's Merkle tree. [SignCheckpoint]
 // signs the tree's size and root with an ed25519 key kept beside the
-// database ([LoadOrCreateKeys]: PATH.key, mode 0600, and PATH.pub);
-// [VerifyStore] recomputes the whole tree from the leaves and checks every
-// stored hash and signed checkpoint, naming the record that was changed.
+// database ([OpenKeys]: PATH.key, mode 0600, and PATH.pub), identified by
+// its [KeyFingerprint]. The key is registered in the log itself, and a
+// lost or swapped key file is refused unless a new key is asked for (the
+// change is a log record too). [VerifyStore] ([LogVerifier]) recomputes
+// the tree from the leaves in one pass and constant memory and checks
+// every stored hash, key record and signed checkpoint, naming the record
+// that was changed.
 package evidence

@@ -196,3 +196,17 @@ func TestKeyPermissions(t *testing.T) {
 		t.Fatalf("world-readable key accepted: %v", err)
 	}
 }
+
+// memHashes is an in-memory tlog.HashReader over stored hashes in order.
+type memHashes []tlog.Hash
+
+func (m memHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		if x < 0 || x >= int64(len(m)) {
+			return nil, fmt.Errorf("log hash %d not available", x)
+		}
+		out[i] = m[x]
+	}
+	return out, nil
+}

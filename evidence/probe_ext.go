@@ -25,6 +25,8 @@ type extHandshakeOut struct {
 
 type extHandshakeIn struct {
 	V string `bencode:"v"`
+	// YourIP is our address as the peer saw it (4 or 16 bytes).
+	YourIP string `bencode:"yourip"`
 }
 
 type pexIn struct {
@@ -55,6 +57,9 @@ func (s *session) onExtended(m pp.Message) {
 		if bencode.Unmarshal(m.ExtendedPayload, &h) == nil {
 			if v := cleanClient(h.V); v != "" {
 				s.res.Observation.Client = v
+			}
+			if ip, ok := netip.AddrFromSlice([]byte(h.YourIP)); ok && (len(h.YourIP) == 4 || len(h.YourIP) == 16) {
+				s.res.Observation.YourIP = ip.Unmap().String()
 			}
 		}
 	case ourPexID:

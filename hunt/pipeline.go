@@ -143,7 +143,8 @@ type Pipeline struct {
 	failed map[[20]byte]time.Time // fetch failed; retry after RetryFailedAfter
 	busy   map[[20]byte]struct{}  // fetch queued or running
 
-	obs chan pendingObs
+	obs         chan pendingObs
+	writeFailed chan struct{} // closed when the writer stopped on an error
 
 	watchMu sync.Mutex
 	watchAt time.Time
@@ -151,6 +152,9 @@ type Pipeline struct {
 
 	peerMu    sync.Mutex
 	peerLevel map[string]int // best level per infohash/ip/port this run
+
+	clockMu   sync.Mutex
+	lastClock time.Time // when the last clock measurement logged was made
 
 	st struct {
 		sightings, newIH, metaOK, metaFail, dropped, torrents, matches, proven, probes, observations atomic.Int64
@@ -191,7 +195,7 @@ func New(s *store.Store, rec *Recorder, cfg Config) (*Pipeline, error) {
 	}
 	p := &Pipeline{cfg: cfg, s: s, rec: rec, log: cfg.Logger,
 		seen: map[[20]byte]struct{}{}, failed: map[[20]byte]time.Time{}, busy: map[[20]byte]struct{}{},
-		obs: make(chan pendingObs, 1024), peerLevel: map[string]int{}}
+		obs: make(chan pendingObs, 1024), writeFailed: make(chan struct{}), peerLevel: map[string]int{}}
 	if err := s.ForEachSeen(func(ih [20]byte) { p.seen[ih] = struct{}{} }); err != nil {
 		return nil, fmt.Errorf("load seen set: %w", err)
 	}
@@ -215,7 +219,7 @@ func (p *Pipeline) Stats() Stats {
 // off). On the way out it finishes in-flight writes and signs a checkpoint,
 // then returns ctx's error. A Pipeline runs once: Run or Watch, not both.
 func (p *Pipeline) Run(ctx context.Context) error {
-	return p.withWriter(ctx, func() error {
+	return p.withWriter(ctx, func(ctx context.Context) error {
 		g, gctx := errgroup.WithContext(ctx)
 		sightings := make(chan crawler.Sighting, p.cfg.QueueSize)
 		var sources sync.WaitGroup
@@ -263,7 +267,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 // until ctx is done, or rounds rounds when rounds > 0, calling onRound
 // after each. It then finishes writes and signs a checkpoint.
 func (p *Pipeline) Watch(ctx context.Context, ihHex string, rounds int, onRound func(Round)) error {
-	return p.withWriter(ctx, func() error {
+	return p.withWriter(ctx, func(ctx context.Context) error {
 		for i := 0; rounds <= 0 || i < rounds; i++ {
 			r, err := p.WatchOnce(ctx, ihHex)
 			if err != nil {
@@ -286,11 +290,21 @@ func (p *Pipeline) Watch(ctx context.Context, ihHex string, rounds int, onRound 
 }
 
 // withWriter runs fn while the observation writer runs, then drains it and
-// signs a final checkpoint.
-func (p *Pipeline) withWriter(ctx context.Context, fn func() error) error {
+// signs a final checkpoint. When the store refuses observations the run is
+// stopped (fn's context is cancelled) and the store's error is returned:
+// a hunt that cannot keep its evidence must not go on.
+func (p *Pipeline) withWriter(ctx context.Context, fn func(context.Context) error) error {
+	fnCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	writerDone := make(chan error, 1)
-	go func() { writerDone <- p.writer() }()
-	err := fn()
+	go func() {
+		err := p.writer()
+		if err != nil {
+			cancel()
+		}
+		writerDone <- err
+	}()
+	err := fn(fnCtx)
 	close(p.obs)
 	werr := <-writerDone
 	if p.cfg.Keys != nil {
@@ -504,25 +518,15 @@ type pendingObs struct {
 }
 
 // writer appends observations in batches: one transaction for everything
-// that is waiting, so a burst of probes costs one commit.
+// that is waiting, so a burst of probes costs one commit. It stops at the
+// first batch the store refuses: it closes writeFailed (so that record no
+// longer waits for it) and returns the error.
 func (p *Pipeline) writer() error {
-	var errs []error
 	batch := make([]store.Observation, 0, 1024)
 	var blobs [][]byte
 	add := func(po pendingObs) {
 		batch = append(batch, po.o)
 		blobs = append(blobs, po.blobs...)
-	}
-	flush := func() {
-		if len(batch) == 0 {
-			return
-		}
-		if _, err := p.s.AppendEvidence(batch, blobs); err != nil {
-			errs = append(errs, err)
-		} else {
-			p.st.observations.Add(int64(len(batch)))
-		}
-		batch, blobs = batch[:0], blobs[:0]
 	}
 	for po := range p.obs {
 		add(po)
@@ -538,10 +542,14 @@ func (p *Pipeline) writer() error {
 				break drain
 			}
 		}
-		flush()
+		if _, err := p.s.AppendEvidence(batch, blobs); err != nil {
+			close(p.writeFailed)
+			return fmt.Errorf("store %d observations: %w: the hunt stopped so that no more evidence is lost", len(batch), err)
+		}
+		p.st.observations.Add(int64(len(batch)))
+		batch, blobs = batch[:0], blobs[:0]
 	}
-	flush()
-	return errors.Join(errs...)
+	return nil
 }
 
 // record hands an observation to the writer and updates the level counts.
@@ -550,6 +558,10 @@ func (p *Pipeline) writer() error {
 func (p *Pipeline) record(ctx context.Context, o store.Observation, blobs ...[]byte) {
 	if o.Level < store.L0Listed || o.Level > store.L5FullCopy {
 		p.log.Warn("observation with an impossible level dropped", "level", o.Level, "peer", o.IP)
+		return
+	}
+	if !o.NamesPeer() {
+		p.send(ctx, o, blobs)
 		return
 	}
 	key := o.InfoHash + "/" + o.IP + "/" + strconv.Itoa(o.Port)
@@ -563,10 +575,43 @@ func (p *Pipeline) record(ctx context.Context, o store.Observation, blobs ...[]b
 		p.st.byLevel[o.Level].Add(1)
 	}
 	p.peerMu.Unlock()
+	p.send(ctx, o, blobs)
+}
+
+// send gives an observation its clock measurement and hands it to the
+// writer.
+func (p *Pipeline) send(ctx context.Context, o store.Observation, blobs [][]byte) {
+	if o.Clock == nil && p.cfg.Clock != nil {
+		if m, ok := p.cfg.Clock.At(o.Time, o.ClockOffset); ok {
+			o.Clock = &m
+		}
+	}
 	// Never drop evidence: block, even after cancellation (the writer
-	// drains until the channel is closed).
+	// drains until the channel is closed), unless the writer has failed.
 	_ = ctx
-	p.obs <- pendingObs{o, blobs}
+	select {
+	case p.obs <- pendingObs{o, blobs}:
+	case <-p.writeFailed:
+	}
+}
+
+// measureClock measures the clock now (probe rounds do at their start and
+// end), records the measurement in the log ([store.SourceClock]) and
+// returns its offset text.
+func (p *Pipeline) measureClock(ctx context.Context) string {
+	if p.cfg.Clock == nil || ctx.Err() != nil {
+		return evidence.Unsynchronized
+	}
+	m := p.cfg.Clock.Measure(ctx)
+	p.clockMu.Lock()
+	fresh := !m.MeasuredAt.Equal(p.lastClock)
+	p.lastClock = m.MeasuredAt
+	p.clockMu.Unlock()
+	if fresh { // a measurement shared with the round before is logged once
+		p.record(ctx, store.Observation{Time: m.MeasuredAt, ClockOffset: evidence.OffsetText(m), Clock: &m,
+			Source: store.SourceClock, Version: p.cfg.Version})
+	}
+	return evidence.OffsetText(m)
 }
 
 func (p *Pipeline) checkpointLoop(ctx context.Context) error {

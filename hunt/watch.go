@@ -76,7 +76,8 @@ func (p *Pipeline) WatchOnce(ctx context.Context, ihHex string) (Round, error) {
 	if err != nil {
 		return r, err
 	}
-	offset := p.clockOffset(ctx)
+	offset := p.measureClock(ctx)
+	defer p.measureClock(ctx)
 
 	addrs := map[netip.AddrPort]bool{}
 	l1 := func(ap netip.AddrPort, source, detail string) {
@@ -198,8 +199,9 @@ func (p *Pipeline) probe(ctx context.Context, target target, ap netip.AddrPort) 
 	if la, err := netip.ParseAddrPort(o.ListenAddr); err == nil {
 		p.cfg.Self.Add(la)
 	}
-	if ctx.Err() != nil {
-		// Interrupted: an unfinished probe proves nothing; do not record it.
+	if ctx.Err() != nil && o.Level < store.L2Connected {
+		// Interrupted before a handshake: nothing was observed. A probe
+		// that got further is recorded with what it observed.
 		return 0, nil
 	}
 	if o.IP == "" { // a probe that failed before it built an observation

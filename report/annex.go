@@ -3,10 +3,7 @@ package report
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
@@ -20,52 +17,30 @@ import (
 	"github.com/leakhunt/leakhunt/store"
 )
 
-// ProofsName is the file of every bundled record with its proof.
-const ProofsName = "proofs/records.jsonl"
+// annexBatch bounds the records read (and held) at once for one annex.
+const annexBatch = 1024
 
-// proofLine is one line of proofs/records.jsonl.
-type proofLine struct {
-	// Peer names the annex the record belongs to ("peer-00001").
-	Peer  string   `json:"peer"`
-	Index int64    `json:"index"`
-	Leaf  string   `json:"leaf"`  // base64 of the exact stored bytes
-	Proof []string `json:"proof"` // base64 hashes, leaf level first
-}
-
-// proofBatch bounds the records proven (and held) at once.
-const proofBatch = 1024
-
-// annexJob is one peer's annex, written by a worker; its proof lines are
-// buffered until every earlier peer's are in the proofs file.
+// annexJob is one peer's annex, written by a worker; its letter rows are
+// buffered until every earlier peer's are in the rows spool.
 type annexJob struct {
 	p      *peerOut
-	buf    bytes.Buffer
-	n      int64
+	rows   bytes.Buffer
+	nrows  int
 	err    error
-	inline bool // too many records to buffer: written by the committer
+	inline bool // too many records to buffer rows for: written by the committer
 	done   chan struct{}
 }
 
-// inlineRecords is the history size above which a peer's proofs are not
-// buffered (about 1.3 KB per record) but streamed by the committer.
+// inlineRecords is the history size above which a peer's rows are not
+// buffered but streamed by the committer.
 const inlineRecords = 4096
 
-// byteWriter is where proof lines go.
-type byteWriter interface {
-	io.Writer
-	io.ByteWriter
-}
-
-// writeAnnexes writes, per selected peer, its annex and its lines of the
-// proofs file: every record of the peer in the signed tree, fetched and
-// proven in batches. Peers are handled by one worker per CPU; proof lines
-// are committed in peer order. It returns the number of records written.
-func (r *run) writeAnnexes(ctx context.Context) (int64, error) {
-	pw, err := r.b.create(ProofsName)
-	if err != nil {
-		return 0, err
-	}
-	defer pw.abort()
+// writeAnnexes writes, per selected peer, its annex (every record of the
+// peer in the signed tree, decoded once) and its letter rows (the records
+// at or above the report's level) to the rows spool. Peers are handled by
+// one worker per CPU; rows are committed in peer order, which is letter
+// order.
+func (r *run) writeAnnexes(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	workers := max(1, min(runtime.GOMAXPROCS(0), 4))
@@ -74,12 +49,11 @@ func (r *run) writeAnnexes(ctx context.Context) (int64, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	for range workers {
 		g.Go(func() error {
-			pr := newProver(r.s, r.cp.Size)
 			for j := range jobs {
 				if err := gctx.Err(); err != nil {
 					j.err = err
 				} else {
-					j.n, j.err = r.writeAnnex(pr, &j.buf, j.p)
+					j.nrows, j.err = r.writeAnnex(&j.rows, j.p)
 				}
 				close(j.done)
 			}
@@ -109,36 +83,47 @@ func (r *run) writeAnnexes(ctx context.Context) (int64, error) {
 		}
 		return nil
 	})
-	pr := newProver(r.s, r.cp.Size)
-	var total int64
+	spool := &countingWriter{w: r.rows}
 	var firstErr error
 	for j := range order {
 		<-j.done
 		if firstErr != nil {
 			continue
 		}
+		j.p.rowsOff = spool.n
 		if j.inline {
-			j.n, j.err = r.writeAnnex(pr, pw, j.p)
+			j.nrows, j.err = r.writeAnnex(spool, j.p)
 		} else if j.err == nil {
-			_, j.err = pw.Write(j.buf.Bytes())
+			_, j.err = spool.Write(j.rows.Bytes())
 		}
 		if j.err != nil {
 			firstErr = fmt.Errorf("annex for %s: %w", j.p.id(), j.err)
 			cancel()
 			continue
 		}
-		total += j.n
+		j.p.rowsLen, j.p.rowCount = spool.n-j.p.rowsOff, j.nrows
 	}
 	if err := g.Wait(); err != nil && firstErr == nil {
 		firstErr = err
 	}
-	if firstErr != nil {
-		return total, firstErr
-	}
-	return total, pw.Close()
+	return firstErr
 }
 
-func (r *run) writeAnnex(pr *prover, pw byteWriter, p *peerOut) (int64, error) {
+// countingWriter counts what it writes.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n += int64(n)
+	return n, err
+}
+
+// writeAnnex writes one peer's annex and its letter rows (see rows.go)
+// to rows; it returns how many rows.
+func (r *run) writeAnnex(rows io.Writer, p *peerOut) (int, error) {
 	k := p.agg.key
 	all, err := r.s.PeerObservations(k.InfoHash, k.IP, k.Port)
 	if err != nil {
@@ -159,43 +144,78 @@ func (r *run) writeAnnex(pr *prover, pw byteWriter, p *peerOut) (int64, error) {
 	}
 	defer aw.abort()
 	r.annexHeader(aw, p)
-	var written int64
-	leaves := make([][]byte, 0, proofBatch)
-	for start := 0; start < len(idx); start += proofBatch {
-		batch := idx[start:min(start+proofBatch, len(idx))]
-		leaves = leaves[:0]
-		for _, n := range batch {
-			leaf, err := r.s.Leaf(n)
-			if err != nil {
-				return written, err
-			}
-			leaves = append(leaves, leaf)
-		}
-		proofs, err := pr.prove(batch)
+	nrows := 0
+	var line []byte
+	for start := 0; start < len(idx); start += annexBatch {
+		batch := idx[start:min(start+annexBatch, len(idx))]
+		leaves, err := r.s.Leaves(batch)
 		if err != nil {
-			return written, err
+			return nrows, err
 		}
 		for i, n := range batch {
 			var o store.Observation
-			if err := json.Unmarshal(leaves[i], &o); err != nil || o.InfoHash != k.InfoHash || o.IP != k.IP || o.Port != k.Port {
-				return written, fmt.Errorf("log record %d does not belong to this peer: %w", n, store.ErrCorrupt)
+			if err := store.DecodeLeaf(leaves[i], &o); err != nil || o.InfoHash != k.InfoHash || o.IP != k.IP || o.Port != k.Port {
+				return nrows, fmt.Errorf("log record %d does not belong to this peer: %w", n, store.ErrCorrupt)
 			}
-			line := proofLine{Peer: p.id(), Index: n, Leaf: base64.StdEncoding.EncodeToString(leaves[i]), Proof: make([]string, len(proofs[i]))}
-			for j, h := range proofs[i] {
-				line.Proof[j] = base64.StdEncoding.EncodeToString(h[:])
+			r.annexRecord(aw, n, leaves[i], &o)
+			bound, known, ok := clockWithin(o.Clock, r.opt.MaxClockError)
+			if o.Level < r.opt.MinLevel || (r.opt.RequireClock && !ok) {
+				continue
 			}
-			b, err := json.Marshal(line)
-			if err != nil {
-				return written, err
+			nrows++
+			row := r.letterRow(nrows, n, &o, bound, known, ok)
+			line = appendRow(line[:0], &row)
+			if _, err := rows.Write(line); err != nil {
+				return nrows, err
 			}
-			pw.Write(b)
-			pw.WriteByte('\n')
-			r.annexRecord(aw, n, leaves[i], &o, line.Proof)
-			written++
 		}
 	}
-	p.bundled = written
-	return written, aw.Close()
+	p.bundled = int64(len(idx))
+	return nrows, aw.Close()
+}
+
+// docBytes is how many bytes of the document the record's verified
+// pieces held, as compared with the catalogued copy; records made before
+// that count was kept say so.
+func docBytes(lang string, o *store.Observation) string {
+	switch {
+	case o.DocBytesVerified > 0:
+		return byteCount(lang, o.DocBytesVerified)
+	case len(o.PiecesVerified) == 0:
+		return byteCount(lang, 0)
+	case lang == "ja":
+		return "バイト数の記録なし"
+	}
+	return "bytes not recorded"
+}
+
+// letterRow is record n as a row of a letter.
+func (r *run) letterRow(i int, n int64, o *store.Observation, bound time.Duration, known, ok bool) LetterRow {
+	lang := r.opt.Lang
+	u, l := r.fmtTime(o.Time)
+	row := LetterRow{N: i, Record: n, TimeUTC: u, TimeLocal: l, IP: field(o.IP), Port: o.Port, Local: field(o.ListenAddr),
+		Transport: field(o.Transport), InfoHash: field(o.InfoHash), Level: levelName(lang, o.Level),
+		Pieces: PieceList(lang, o.PiecesVerified, 32), Failed: PieceList(lang, o.PiecesFailed, 32),
+		DocBytes: docBytes(lang, o), ClockOK: ok, ClockLimit: r.opt.MaxClockError.String()}
+	switch {
+	case o.YourIP != "":
+		row.SeenAs = field(o.YourIP)
+	case lang == "ja":
+		row.SeenAs = "（相手から通知なし）"
+	default:
+		row.SeenAs = "(not reported by the peer)"
+	}
+	if row.Local == "" {
+		row.Local = orUnknown("", lang)
+	}
+	if known {
+		row.ClockBound = bound.Round(time.Millisecond).String()
+	}
+	row.ClockNote = clockRowNote(lang, &row)
+	if lang == "ja" {
+		row.Law = lawJA(o.Time, r.opt.Kind == KindDisclosure)
+	}
+	return row
 }
 
 func (r *run) fmtTime(t time.Time) (utc, local string) {
@@ -204,49 +224,105 @@ func (r *run) fmtTime(t time.Time) (utc, local string) {
 	return
 }
 
+// annexLabels are an annex's words in one language.
+type annexLabels struct {
+	title, intro, checkpoint, method, checking, records                      string
+	peer, network, infohash, torrent, file, matched, doc, highest, proves    string
+	observations, rows, first, last, verified, failed, peerID, client, clock string
+	log, treeSize, root, signer, fingerprint, port, unknownNet, noISP        string
+}
+
+var annexText = map[string]annexLabels{
+	"en": {
+		title:      "DISCLOSURE ANNEX",
+		intro:      "This annex lists every observation of one peer recorded in the evidence log, exactly as\nrecorded. Each record's inclusion proof, its line in proofs/records.jsonl, shows that it is part of\nthe signed log. Section METHOD says how the observations were made; section CHECKING says how to\nconfirm them without trusting the sender.\n",
+		checkpoint: "SIGNED CHECKPOINT",
+		method:     "METHOD",
+		checking:   "CHECKING",
+		records:    "RECORDS",
+		peer:       "Peer address", network: "Network", infohash: "Torrent infohash", torrent: "Torrent name",
+		file: "File in torrent", matched: "Matched by", doc: "Leaked document", highest: "Highest level", proves: "What it proves",
+		observations: "Observations", rows: "Listed in letters", first: "First seen", last: "Last seen",
+		verified: "Pieces verified", failed: "Pieces failed", peerID: "Peer id (hex)", client: "Client", clock: "Clock",
+		log: "Log", treeSize: "Tree size", root: "Root hash (base64)", signer: "Signer", fingerprint: "Key fingerprint",
+		port: "port", unknownNet: "not attributed (no ASN database, or the address is not in it)", noISP: ": no ISP; not looked up",
+	},
+	"ja": {
+		title:      "開示資料（別紙）",
+		intro:      "本別紙は、証拠ログに記録された1つのピアのすべての観測を、記録どおりに掲載するものです。各記録の\n包含証明（proofs/records.jsonlの当該行）により、署名済みログの一部であることを確認できます。観測の\n方法は「方法」に、送付者を信頼せずに確認する手順は「検証方法」に記載しています。\n",
+		checkpoint: "署名付きチェックポイント",
+		method:     "方法",
+		checking:   "検証方法",
+		records:    "記録",
+		peer:       "ピアのアドレス", network: "ネットワーク", infohash: "トレントのinfohash", torrent: "トレント名",
+		file: "トレント内ファイル", matched: "照合方法", doc: "流出文書", highest: "最高の証拠レベル", proves: "示す事実",
+		observations: "観測数", rows: "書面に記載した通信", first: "初観測", last: "最終観測",
+		verified: "検証済みピース", failed: "不一致ピース", peerID: "ピアID（16進）", client: "クライアント", clock: "時計",
+		log: "ログ", treeSize: "ツリーの大きさ", root: "ルートハッシュ（base64）", signer: "署名者", fingerprint: "鍵指紋",
+		port: "ポート", unknownNet: "特定なし（ASNデータベースなし、または該当なし）", noISP: "：ISPなし、照会していません",
+	},
+}
+
 // annexHeader writes the peer's summary, the checkpoint and the method.
 func (r *run) annexHeader(w io.Writer, p *peerOut) {
+	lang := r.opt.Lang
+	t := annexText[lang]
 	a := p.agg
-	fmt.Fprintf(w, "DISCLOSURE ANNEX %s\n%s\n\n", p.id(), strings.Repeat("=", 17+len(p.id())))
-	fmt.Fprintf(w, "This annex lists every observation of one peer recorded in the evidence log, exactly as\nrecorded, with a proof that each is part of the signed log. Section METHOD says how they were\nmade; section CHECKING says how to confirm them without trusting the sender.\n\n")
-	kv := func(k, v string) { fmt.Fprintf(w, "%-22s %s\n", k+":", v) }
-	kv("Peer address", fmt.Sprintf("%s port %d", field(a.key.IP), a.key.Port))
-	kv("Network", r.networkLine(p))
-	kv("Torrent infohash", field(a.key.InfoHash))
-	kv("Torrent name", quoteField(p.torrent))
+	head := t.title + " " + p.id()
+	fmt.Fprintf(w, "%s\n%s\n\n%s\n", head, strings.Repeat("=", len(head)), t.intro)
+	kv := func(k, v string) { fmt.Fprintf(w, "%s: %s\n", k, v) }
+	kv(t.peer, fmt.Sprintf("%s %s %d", field(a.key.IP), t.port, a.key.Port))
+	kv(t.network, r.networkLine(p))
+	kv(t.infohash, field(a.key.InfoHash))
+	kv(t.torrent, quoteField(p.torrent))
 	for _, f := range p.files {
-		kv("File in torrent", quoteField(f))
+		kv(t.file, quoteField(f))
 	}
-	kv("Leaked document", quoteField(p.docName)+docHash(a.document))
-	kv("Highest level", levelName("en", a.level))
-	kv("What it proves", levelMeaning("en", a.level))
+	for _, m := range p.methods {
+		kv(t.matched, m)
+	}
+	kv(t.doc, quoteField(p.docName)+docHash(a.document))
+	kv(t.highest, levelName(lang, a.level))
+	kv(t.proves, levelMeaning(lang, a.level))
+	if note := legacyNote(lang, a.legacy, false); note != "" {
+		kv(t.proves, note)
+	}
 	var lv []string
 	for l, c := range a.levelCount {
 		if c > 0 {
 			lv = append(lv, fmt.Sprintf("L%d: %d", l, c))
 		}
 	}
-	kv("Observations", fmt.Sprintf("%d (%s)", a.count, strings.Join(lv, ", ")))
+	kv(t.observations, fmt.Sprintf("%d (%s)", a.count, strings.Join(lv, ", ")))
+	if lang == "ja" {
+		kv(t.rows, fmt.Sprintf("%d件（%s以上%s）", a.rows, levelName(lang, r.opt.MinLevel), map[bool]string{true: "、時計の誤差が許容値内のもの", false: ""}[r.opt.RequireClock]))
+	} else {
+		kv(t.rows, fmt.Sprintf("%d communication(s) at %s or above%s, one row each", a.rows, levelName(lang, r.opt.MinLevel), map[bool]string{true: " with the clock within the limit", false: ""}[r.opt.RequireClock]))
+	}
 	fu, fl := r.fmtTime(a.first)
 	lu, ll := r.fmtTime(a.last)
-	kv("First seen", fu+" = "+fl)
-	kv("Last seen", lu+" = "+ll)
-	kv("Pieces verified", intList(a.verified, 64))
-	kv("Peer id (hex)", field(a.peerID))
-	kv("Client", quoteField(a.client))
-	kv("Clock", clockLine(a))
-	fmt.Fprintf(w, "\nSIGNED CHECKPOINT\n-----------------\n")
-	kv("Log", "leakhunt evidence log (RFC 6962 Merkle tree, SHA-256)")
-	kv("Tree size", strconv.FormatInt(r.cp.Size, 10)+" records")
-	kv("Root hash (base64)", r.rootHash())
-	kv("Signer", r.keys.Verifier.Name()+" (public key in key.pub; signed note in checkpoint)")
-	fmt.Fprintf(w, "\nMETHOD\n------\n%s\nCHECKING\n--------\n%s\nRECORDS\n-------\n", methodText(r.opt.Version), checkingText)
+	kv(t.first, fu+" = "+fl)
+	kv(t.last, lu+" = "+ll)
+	kv(t.verified, PieceList(lang, a.verified, 64))
+	kv(t.failed, PieceList(lang, a.failed, 64))
+	kv(t.peerID, field(a.peerID))
+	kv(t.client, quoteField(a.client))
+	kv(t.clock, clockLine(lang, a, r.opt.MaxClockError))
+	fmt.Fprintf(w, "\n%s\n%s\n", t.checkpoint, strings.Repeat("-", len(t.checkpoint)))
+	kv(t.log, "leakhunt evidence log (RFC 6962 Merkle tree, SHA-256)")
+	kv(t.treeSize, strconv.FormatInt(r.cp.Size, 10))
+	kv(t.root, r.rootHash())
+	kv(t.signer, r.keys.Verifier.Name()+" (key.pub, checkpoint)")
+	kv(t.fingerprint, r.keys.Fingerprint)
+	fmt.Fprintf(w, "\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n", t.method, strings.Repeat("-", len(t.method)), methodText(lang, r.opt.Version, r.opt.MaxClockError),
+		t.checking, strings.Repeat("-", len(t.checking)), checkingText(lang), t.records, strings.Repeat("-", len(t.records)))
 }
 
 func (r *run) networkLine(p *peerOut) string {
 	a := p.attr
+	t := annexText[r.opt.Lang]
 	if a.Special != "" {
-		return a.Special + ": no ISP; not looked up"
+		return a.Special + t.noISP
 	}
 	parts := []string{}
 	if a.ASN != 0 {
@@ -262,54 +338,109 @@ func (r *run) networkLine(p *peerOut) string {
 		parts = append(parts, a.Network)
 	}
 	if len(parts) == 0 {
-		return "not attributed (no ASN database, or the address is not in it)"
+		return t.unknownNet
 	}
 	return strings.Join(parts, ", ")
 }
 
-// annexRecord writes one record: decoded fields, the leaf and its proof.
-func (r *run) annexRecord(w io.Writer, n int64, leaf []byte, o *store.Observation, proof []string) {
-	fmt.Fprintf(w, "\nRecord %d\n", n)
-	kv := func(k, v string) {
+// recordLabels are an annex record's field names.
+var recordLabels = map[string][]string{
+	"en": {"time (UTC)", "time (local)", "clock", "level", "source", "peer", "transport", "peer id (hex)", "client", "infohash",
+		"document sha256", "pieces claimed", "pieces verified", "document bytes verified", "pieces failed", "error", "detail",
+		"our local address", "our address as the peer saw it", "software", "transcript sha256",
+		"leaf hash (base64, SHA-256 of 0x00 and the leaf)", "leaf (%d bytes as recorded; characters that could hide text are shown as \\u escapes)",
+		"inclusion proof: the line of record %d in " + ProofsName},
+	"ja": {"時刻（UTC）", "時刻（現地）", "時計", "証拠レベル", "情報源", "ピア", "通信方式", "ピアID（16進）", "クライアント", "infohash",
+		"文書のSHA-256", "保有通知ピース", "検証済みピース", "検証した文書のバイト数", "不一致ピース", "エラー", "詳細",
+		"当方のローカルアドレス", "相手から見た当方のアドレス", "ソフトウェア", "通信記録のSHA-256",
+		"葉ハッシュ（base64、0x00と葉のSHA-256）", "葉（記録どおりの%dバイト。文字を隠しうる文字は\\uエスケープで表示）",
+		"包含証明：" + ProofsName + "の記録%dの行"},
+}
+
+// annexRecord writes one record: its decoded fields and its leaf.
+func (r *run) annexRecord(w io.Writer, n int64, leaf []byte, o *store.Observation) {
+	lang := r.opt.Lang
+	lb := recordLabels[lang]
+	t := annexText[lang]
+	if lang == "ja" {
+		fmt.Fprintf(w, "\n記録 %d\n", n)
+	} else {
+		fmt.Fprintf(w, "\nRecord %d\n", n)
+	}
+	kv := func(i int, v string) {
 		if v != "" {
-			fmt.Fprintf(w, "  %-20s %s\n", k+":", v)
+			io.WriteString(w, "  ")
+			io.WriteString(w, lb[i])
+			io.WriteString(w, ": ")
+			io.WriteString(w, v)
+			io.WriteString(w, "\n")
 		}
 	}
 	u, l := r.fmtTime(o.Time)
-	kv("time (UTC)", u)
-	kv("time (local)", l)
-	kv("clock offset", clockOffsetText(o.ClockOffset))
-	kv("level", levelName("en", o.Level))
-	kv("source", field(o.Source))
-	kv("peer", fmt.Sprintf("%s port %d", field(o.IP), o.Port))
-	kv("transport", field(o.Transport))
-	kv("peer id (hex)", field(o.PeerID))
-	kv("client", quoteIf(o.Client))
-	kv("infohash", field(o.InfoHash))
-	kv("document sha256", field(o.Document))
+	kv(0, u)
+	kv(1, l)
+	kv(2, clockText(lang, o))
+	kv(3, levelName(lang, o.Level))
+	kv(4, field(o.Source))
+	kv(5, field(o.IP)+" "+t.port+" "+strconv.Itoa(o.Port))
+	kv(6, field(o.Transport))
+	kv(7, field(o.PeerID))
+	kv(8, quoteIf(o.Client))
+	kv(9, field(o.InfoHash))
+	kv(10, field(o.Document))
 	if o.ClaimedCount > 0 || len(o.PiecesClaimed) > 0 {
-		kv("pieces claimed", fmt.Sprintf("%d: %s", max(o.ClaimedCount, len(o.PiecesClaimed)), intList(o.PiecesClaimed, 32)))
+		kv(11, fmt.Sprintf("%d: %s", max(o.ClaimedCount, len(o.PiecesClaimed)), PieceList(lang, o.PiecesClaimed, 32)))
 	}
 	if len(o.PiecesVerified) > 0 {
-		kv("pieces verified", intList(o.PiecesVerified, 1024))
+		kv(12, PieceList(lang, o.PiecesVerified, 1024))
+		kv(13, docBytes(lang, o))
 	}
 	if len(o.PiecesFailed) > 0 {
-		kv("pieces failed", intList(o.PiecesFailed, 1024))
+		kv(14, PieceList(lang, o.PiecesFailed, 1024))
 	}
-	kv("error", quoteIf(o.Error))
-	kv("detail", quoteIf(o.Detail))
-	kv("our address", field(o.ListenAddr))
-	kv("software", field(o.Version))
-	kv("transcript sha256", field(o.TranscriptSHA256))
-	sum := sha256.Sum256(leaf)
+	kv(15, quoteIf(o.Error))
+	kv(16, quoteIf(o.Detail))
+	kv(17, field(o.ListenAddr))
+	kv(18, field(o.YourIP))
+	kv(19, field(o.Version))
+	kv(20, field(o.TranscriptSHA256))
 	rh := tlog.RecordHash(leaf)
-	kv("leaf sha256 (hex)", hex.EncodeToString(sum[:]))
-	kv("leaf hash (base64)", base64.StdEncoding.EncodeToString(rh[:]))
-	fmt.Fprintf(w, "  leaf (%d bytes as recorded; characters that could hide text are shown as \\u escapes):\n    %s\n", len(leaf), escapeJSONUnsafe(leaf))
-	fmt.Fprintf(w, "  inclusion proof (%d hashes, base64, from the leaf up):\n", len(proof))
-	for _, h := range proof {
-		fmt.Fprintf(w, "    %s\n", h)
+	kv(21, base64.StdEncoding.EncodeToString(rh[:]))
+	fmt.Fprintf(w, "  "+lb[22]+":\n    %s\n", len(leaf), escapeJSONUnsafe(leaf))
+	fmt.Fprintf(w, "  "+lb[23]+"\n", n)
+}
+
+// clockText describes the clock measurement a record relied on.
+func clockText(lang string, o *store.Observation) string {
+	m := o.Clock
+	if m == nil {
+		if _, err := time.ParseDuration(o.ClockOffset); err == nil {
+			if lang == "ja" {
+				return "時刻差 " + o.ClockOffset + "（測定の詳細は記録なし。誤差の上限は不明）"
+			}
+			return "offset " + o.ClockOffset + " (no details of the measurement recorded; error bound not known)"
+		}
+		if lang == "ja" {
+			return "測定なし（時刻は当方の時計の値）"
+		}
+		return "not measured (the time is our clock's)"
 	}
+	if !m.Synchronized() {
+		if lang == "ja" {
+			return fmt.Sprintf("測定失敗（%s、問い合わせ先 %s、%s）：時刻は当方の時計の値", field(m.Error), strings.Join(m.Asked, ", "), m.MeasuredAt.Format(time.RFC3339))
+		}
+		return fmt.Sprintf("no offset measured (%s; asked %s at %s): the time is our clock's", field(m.Error), strings.Join(m.Asked, ", "), m.MeasuredAt.Format(time.RFC3339))
+	}
+	bound, _ := m.ErrorBound()
+	ago := o.Time.Sub(m.MeasuredAt).Round(time.Millisecond)
+	if lang == "ja" {
+		return fmt.Sprintf("時刻差 %s、%s（stratum %d、往復 %s、ルート距離 %s）、%d台中%d台が回答し%d台が一致、測定 %s（%s前）、誤差の上限 %s",
+			m.Offset, field(m.Server), m.Stratum, m.RTT, m.RootDistance, len(m.Asked), m.Answered, m.Agreeing,
+			m.MeasuredAt.Format("2006-01-02 15:04:05.000 UTC"), ago, bound.Round(time.Millisecond))
+	}
+	return fmt.Sprintf("offset %s against %s (stratum %d, round trip %s, root distance %s), %d of %d servers answered, %d agreed; measured %s (%s before); error bound %s",
+		m.Offset, field(m.Server), m.Stratum, m.RTT, m.RootDistance, m.Answered, len(m.Asked), m.Agreeing,
+		m.MeasuredAt.Format("2006-01-02 15:04:05.000 UTC"), ago, bound.Round(time.Millisecond))
 }
 
 func quoteField(s string) string {
@@ -326,35 +457,21 @@ func docHash(sha string) string {
 	return " (sha256 " + field(sha) + ")"
 }
 
-func intList(v []int, max int) string {
-	if len(v) == 0 {
-		return "none"
-	}
-	var b strings.Builder
-	for i, x := range v {
-		if i == max {
-			fmt.Fprintf(&b, " (+%d more)", len(v)-max)
-			break
+// clockLine summarizes a peer's clock measurements.
+func clockLine(lang string, a *peerAgg, limit time.Duration) string {
+	if lang == "ja" {
+		s := fmt.Sprintf("時刻差を測定した観測 %d件", a.offsetsKnown)
+		if a.offsetsKnown > 0 {
+			s += fmt.Sprintf("（最大 %s）", a.maxOffset)
 		}
-		if i > 0 {
-			b.WriteString(", ")
+		if a.unsynced > 0 {
+			s += fmt.Sprintf("、時計が同期していなかった観測 %d件", a.unsynced)
 		}
-		b.WriteString(strconv.Itoa(x))
+		if a.rowsClockOver > 0 {
+			s += fmt.Sprintf("、書面に記載した通信のうち誤差が%sを超えるか不明のもの %d件", limit, a.rowsClockOver)
+		}
+		return s
 	}
-	return b.String()
-}
-
-func clockOffsetText(s string) string {
-	if _, err := time.ParseDuration(s); err == nil {
-		return s + " (our clock against NTP at the time)"
-	}
-	if s == "" {
-		return "not recorded"
-	}
-	return field(s) + " (no NTP measurement: the time is our clock's)"
-}
-
-func clockLine(a *peerAgg) string {
 	s := fmt.Sprintf("%d observations with a measured NTP offset", a.offsetsKnown)
 	if a.offsetsKnown > 0 {
 		s += fmt.Sprintf(" (largest %s)", a.maxOffset)
@@ -362,66 +479,86 @@ func clockLine(a *peerAgg) string {
 	if a.unsynced > 0 {
 		s += fmt.Sprintf("; %d with the clock unsynchronized", a.unsynced)
 	}
+	if a.rowsClockOver > 0 {
+		s += fmt.Sprintf("; %d listed communications with an error bound over %s or not known", a.rowsClockOver, limit)
+	}
 	return s
 }
 
-// methodText describes how observations are made, for a lawyer.
-func methodText(version string) string {
-	if version == "" {
-		version = "(unknown version)"
+// matchMethod says how a match proved that the torrent carries the document.
+func matchMethod(lang string, m store.Match) string {
+	en := map[string]string{
+		"v1-pieces": fmt.Sprintf("v1-pieces: %d of %d pieces lying inside the document, hashed with SHA-1 from the catalogued copy at the file's offset, equal the torrent's piece hashes", m.PiecesMatched, m.PiecesChecked),
+		"v2-root":   "v2-root: the file's BEP 52 pieces root equals the SHA-256 merkle root computed from the catalogued copy",
+		"btih":      "btih: the infohash of a torrent whose info dictionary was proven earlier to carry the document",
 	}
-	return `Observations were made by leakhunt ` + version + `, which takes part in the BitTorrent network
-only as a downloader: it never uploads piece data and never announces itself as a source.
-  L1 announced: a DHT node, tracker or peer (PEX) listed the address. Anyone can forge a listing,
-     so L1 never names a computer in a letter.
-  L2 connected: we opened a connection to the address and port, and a BitTorrent handshake for this
-     torrent's infohash completed; the peer id and client name it sent are recorded.
-  L3 claims: the peer's own bitfield or HAVE messages said it holds pieces that overlap the leaked
-     document.
-  L4 served: we downloaded pieces overlapping the document from this one peer alone and each
-     matched the SHA-1/SHA-256 piece hash in the torrent, which was itself matched against the
-     catalogued original before any peer was contacted.
-  L5 full copy: every piece of the document came from this peer alone and matched.
-Each observation records the UTC time from our clock together with that clock's measured offset
-against NTP servers (or "unsynchronized" when no measurement was possible), our own address, the
-software version and the SHA-256 of the raw wire transcript, which is kept.
-Every observation becomes, when it is made, one leaf of an append-only Merkle tree (RFC 6962,
-SHA-256). A signed checkpoint (Ed25519, golang.org/x/mod/sumdb/note format) commits to the size
-and root hash of the whole tree. Changing, removing or reordering any recorded observation
-changes the root hash, so it cannot be done without the signature failing.
-`
+	ja := map[string]string{
+		"v1-pieces": fmt.Sprintf("v1-pieces：文書の範囲内にある%d個のピースのうち%d個について、目録の写しからファイルの位置でSHA-1を計算した値がトレントのピースハッシュ値と一致", m.PiecesChecked, m.PiecesMatched),
+		"v2-root":   "v2-root：ファイルのBEP 52 pieces rootが、目録の写しから計算したSHA-256 Merkleルートと一致",
+		"btih":      "btih：info辞書により文書を含むことを先に証明したトレントのinfohash",
+	}
+	t := en
+	if lang == "ja" {
+		t = ja
+	}
+	if s, ok := t[m.Method]; ok {
+		return s
+	}
+	return field(m.Method)
 }
-
-const checkingText = `1. MANIFEST lists the SHA-256 of every file in this bundle; "sha256sum -c" style tools check it.
-2. "checkpoint" is a signed note: its text gives the tree size and root hash; key.pub is the public
-   key. Compare key.pub with the key the sender published independently.
-3. Each record's leaf hash is SHA-256(0x00 || leaf bytes). Combining it with the proof hashes as
-   in RFC 6962 section 2.1.1 must give the checkpoint's root hash for the record's index.
-4. "leakhunt verify DIR" does all of this offline and names any file that fails.
-`
 
 // readme is README.txt.
 func (r *run) readme() string {
+	lang := r.opt.Lang
+	if lang == "ja" {
+		return fmt.Sprintf(`leakhunt 証拠バンドル
+=====================
+
+対象のログ記録：%d件（署名付きチェックポイント：ツリーの大きさ %d、ルートハッシュ %s）
+署名者：%s
+鍵指紋：%s（送付者が別途公表した鍵指紋と一致することを確認してください）
+記載したピア：証拠レベルL%d以上 %d件、書面 %d通
+
+内容
+  letters/isp-NNN.txt   通報先ごとの書面（%s）
+  annex/peer-NNNNN.txt  ピアごとの全観測履歴と方法
+  proofs/records.jsonl  記録ごとのピア、ログ番号、葉（base64、記録どおりのバイト列）、包含証明
+  peers.csv, evidence.json, index.html, charts/*.svg  要約
+  checkpoint, key.pub   署名付きチェックポイントと公開鍵
+  previous-checkpoint, consistency-proof  前回のチェックポイントと、そこからの一貫性証明（ある場合）
+  MANIFEST, MANIFEST.sig  他の全ファイルのSHA-256と、その署名
+
+方法
+%s
+検証方法
+%s`, r.cp.Size, r.cp.Size, r.rootHash(), r.keys.Verifier.Name(), r.keys.Fingerprint, r.opt.MinLevel, len(r.peers), len(r.groups),
+			map[string]string{KindTakedown: "送信防止措置依頼書", KindDisclosure: "発信者情報開示請求書"}[r.opt.Kind],
+			methodText(lang, r.opt.Version, r.opt.MaxClockError), checkingText(lang))
+	}
 	return fmt.Sprintf(`leakhunt evidence bundle
 ========================
 
 Log records covered: %d (signed checkpoint: tree size %d, root hash %s)
 Signer: %s
+Key fingerprint: %s (check it against the fingerprint the sender published)
 Peers named: %d at level L%d or above; letters: %d
 
 Contents
-  letters/isp-NNN.txt   one takedown letter per abuse contact
-  annex/peer-NNNNN.txt  per peer: complete observation history, inclusion proofs, method
+  letters/isp-NNN.txt   one %s per abuse contact
+  annex/peer-NNNNN.txt  per peer: complete observation history and method
   proofs/records.jsonl  per record: peer, log index, leaf (base64, exact bytes), proof hashes
   peers.csv, evidence.json, index.html, charts/*.svg  summaries
   checkpoint, key.pub   the signed checkpoint and the public key
-  MANIFEST              sha256 of every other file
+  previous-checkpoint, consistency-proof  the checkpoint signed before, and the proof that this
+                        log extends it (when there was one)
+  MANIFEST, MANIFEST.sig  sha256 of every other file, and its signature
 
 Method
 %s
 Checking
-%s`, r.cp.Size, r.cp.Size, r.rootHash(), r.keys.Verifier.Name(), len(r.peers), r.opt.MinLevel, len(r.groups),
-		methodText(r.opt.Version), checkingText)
+%s`, r.cp.Size, r.cp.Size, r.rootHash(), r.keys.Verifier.Name(), r.keys.Fingerprint, len(r.peers), r.opt.MinLevel, len(r.groups),
+		map[string]string{KindTakedown: "takedown notice", KindDisclosure: "disclosure request"}[r.opt.Kind],
+		methodText(lang, r.opt.Version, r.opt.MaxClockError), checkingText(lang))
 }
 
 // quoteIf is quoteField, or "" (the line is left out) for an empty value.

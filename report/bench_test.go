@@ -10,6 +10,7 @@ import (
 	"runtime/pprof"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -104,6 +105,29 @@ func peakHeap() (stop func() uint64) {
 	}
 }
 
+// cpuTime is the CPU time (user and system) the process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loadAverage is the machine's one-minute load average (other work
+// slows the run down: compare CPU times).
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
+}
+
 func vmHWM() string {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
@@ -163,17 +187,19 @@ func BenchmarkGenerate(b *testing.B) {
 					pprof.StartCPUProfile(f)
 					defer pprof.StopCPUProfile()
 				}
-				t0 := time.Now()
+				t0, cpu0 := time.Now(), cpuTime()
 				sum, err := Generate(context.Background(), s, keys, opt)
 				if err != nil {
 					b.Fatal(err)
 				}
-				el := time.Since(t0)
+				el, cpu := time.Since(t0), cpuTime()-cpu0
 				peak := stop()
 				b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 				b.ReportMetric(float64(sum.BundledRecords), "records-bundled")
-				b.Logf("L%d: %d peers, %d letters, %d of %d records bundled in %s; peak heap %.0f MiB; process VmHWM %s",
-					lvl, sum.Peers, sum.Letters, sum.BundledRecords, sum.Records, el.Round(time.Millisecond), float64(peak)/(1<<20), vmHWM())
+				b.ReportMetric(cpu.Seconds(), "cpu-s")
+				b.Logf("L%d: %d peers, %d letters, %d rows, %d of %d records bundled in %s (CPU %s, load average %s); peak heap %.0f MiB; process VmHWM %s",
+					lvl, sum.Peers, sum.Letters, sum.Rows, sum.BundledRecords, sum.Records, el.Round(time.Millisecond), cpu.Round(time.Millisecond),
+					loadAverage(), float64(peak)/(1<<20), vmHWM())
 				os.RemoveAll(opt.OutDir)
 			}
 		})

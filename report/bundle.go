@@ -20,40 +20,79 @@ import (
 // ManifestName is the file listing every other file's sha256.
 const ManifestName = "MANIFEST"
 
-// bundle writes files under a directory, hashing them as they are
-// written. Paths are leakhunt's own, never names from the network. Safe
-// for concurrent use.
+// bundle writes files under a temporary directory beside the output
+// directory, hashing them as they are written; [bundle.commit] renames it
+// into place once every file is written, so that the output directory
+// either holds a whole bundle or does not exist. Paths are leakhunt's own,
+// never names from the network. Files are created 0600 and directories
+// 0700: they hold addresses and peer ids. Safe for concurrent use.
 type bundle struct {
-	dir string
-	mu  sync.Mutex
-	sum map[string]string // slash path → hex sha256
+	dir  string // where the bundle goes
+	tmp  string // where it is written
+	open func(path string) (io.WriteCloser, error)
+	mu   sync.Mutex
+	sum  map[string]string // slash path → hex sha256
 }
 
-// newBundle makes dir, which must not exist or be empty.
-func newBundle(dir string) (*bundle, error) {
+// tempPrefix starts the name of a bundle being written.
+const tempPrefix = ".leakhunt-report-"
+
+// newBundle starts a bundle for dir, which must not exist or be empty.
+func newBundle(dir string, create func(string) (io.WriteCloser, error)) (*bundle, error) {
 	if dir == "" {
 		return nil, errors.New("no output directory given")
 	}
 	entries, err := os.ReadDir(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("create output directory: %w", err)
-		}
 	case err != nil:
 		return nil, fmt.Errorf("output directory %q: %w", dir, err)
 	case len(entries) > 0:
 		return nil, fmt.Errorf("output directory %q is not empty: choose a new one, so that the bundle holds only this report", dir)
 	}
-	return &bundle{dir: dir, sum: map[string]string{}}, nil
+	parent := filepath.Dir(filepath.Clean(dir))
+	if err := os.MkdirAll(parent, 0o700); err != nil {
+		return nil, fmt.Errorf("create output directory: %w", err)
+	}
+	tmp, err := os.MkdirTemp(parent, tempPrefix+filepath.Base(filepath.Clean(dir))+"-")
+	if err != nil {
+		return nil, fmt.Errorf("create output directory: %w", err)
+	}
+	if create == nil {
+		create = func(p string) (io.WriteCloser, error) {
+			return os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		}
+	}
+	return &bundle{dir: dir, tmp: tmp, open: create, sum: map[string]string{}}, nil
 }
+
+// discard removes a bundle that will not be completed.
+func (b *bundle) discard() { os.RemoveAll(b.tmp) }
+
+// commit syncs the written files and renames the bundle into place.
+func (b *bundle) commit() error {
+	if err := syncTree(b.tmp); err != nil {
+		return fmt.Errorf("write bundle: %w", err)
+	}
+	// An empty directory given as --out is replaced.
+	if err := os.Remove(b.dir); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("output directory %q: %w", b.dir, err)
+	}
+	if err := os.Rename(b.tmp, b.dir); err != nil {
+		return fmt.Errorf("move the bundle into place: %w", err)
+	}
+	return nil
+}
+
+// path is where rel is written.
+func (b *bundle) path(rel string) string { return filepath.Join(b.tmp, filepath.FromSlash(rel)) }
 
 // bundleFile is one file being written.
 type bundleFile struct {
 	*bufio.Writer
 	b    *bundle
 	rel  string
-	f    *os.File
+	f    io.WriteCloser
 	h    hash.Hash
 	done bool
 }
@@ -63,21 +102,21 @@ func (b *bundle) create(rel string) (*bundleFile, error) {
 	if !validRel(rel) {
 		return nil, fmt.Errorf("bundle path %q is not valid", rel)
 	}
-	p := filepath.Join(b.dir, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	p := b.path(rel)
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := b.open(p)
 	if err != nil {
 		return nil, err
 	}
 	h := sha256.New()
-	return &bundleFile{Writer: bufio.NewWriterSize(io.MultiWriter(f, h), 64<<10), b: b, rel: rel, f: f, h: h}, nil
+	return &bundleFile{Writer: bufio.NewWriterSize(io.MultiWriter(f, h), 256<<10), b: b, rel: rel, f: f, h: h}, nil
 }
 
 // Close flushes and records the file's hash. Files are not synced one by
-// one (thousands of fsyncs would dominate the run); a bundle cut short
-// by a crash fails verification.
+// one (thousands of fsyncs would dominate the run): the whole bundle is
+// synced before it is moved into place.
 func (w *bundleFile) Close() error {
 	if w.done {
 		return nil
@@ -130,24 +169,20 @@ func (b *bundle) writeManifest() ([]byte, error) {
 		fmt.Fprintf(&sb, "%s  %s\n", b.sum[p], p)
 	}
 	b.mu.Unlock()
-	p := filepath.Join(b.dir, ManifestName)
-	if err := writeSynced(p, []byte(sb.String())); err != nil {
+	if err := b.writeRaw(ManifestName, []byte(sb.String())); err != nil {
 		return nil, fmt.Errorf("write %s: %w", ManifestName, err)
 	}
 	return []byte(sb.String()), nil
 }
 
-// writeSynced writes a new file and syncs it.
-func writeSynced(p string, data []byte) error {
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+// writeRaw writes a file that MANIFEST does not list (MANIFEST itself and
+// its signature).
+func (b *bundle) writeRaw(rel string, data []byte) error {
+	f, err := b.open(b.path(rel))
 	if err != nil {
 		return err
 	}
 	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
 		f.Close()
 		return err
 	}
@@ -206,7 +241,10 @@ func (b *bundle) writeZip(zipPath string) (err error) {
 	b.mu.Unlock()
 	paths = append(paths, ManifestName, ManifestSigName)
 	sort.Strings(paths)
-	f, err := os.OpenFile(zipPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if _, err := os.Lstat(zipPath); err == nil {
+		return fmt.Errorf("create zip: %s exists", zipPath)
+	}
+	f, err := os.CreateTemp(filepath.Dir(zipPath), tempPrefix+"*.zip")
 	if err != nil {
 		return fmt.Errorf("create zip: %w", err)
 	}
@@ -214,15 +252,18 @@ func (b *bundle) writeZip(zipPath string) (err error) {
 		if cerr := f.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("write zip: %w", cerr)
 		}
+		if err == nil {
+			err = os.Rename(f.Name(), zipPath)
+		}
 		if err != nil {
-			os.Remove(zipPath)
+			os.Remove(f.Name())
 		}
 	}()
 	bw := bufio.NewWriterSize(f, 1<<20)
 	zw := zip.NewWriter(bw)
 	root := filepath.Base(filepath.Clean(b.dir))
 	for _, rel := range paths {
-		src, err := os.Open(filepath.Join(b.dir, filepath.FromSlash(rel)))
+		src, err := os.Open(b.path(rel))
 		if err != nil {
 			return fmt.Errorf("zip %s: %w", rel, err)
 		}

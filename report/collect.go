@@ -1,11 +1,13 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
+	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -16,64 +18,152 @@ type peerKey struct {
 	Port     int
 }
 
-// maxProving is how many log indexes a letter cites per host; the annex
-// has all of them.
+// maxProving is how many log indexes evidence.json cites per peer; the
+// annex has all of them.
 const maxProving = 8
+
+// noPeer marks, in collection.recPeer, a record that names no peer.
+const noPeer = ^uint32(0)
 
 // peerAgg is what one walk of the log learns of one peer. Its size does
 // not grow with the peer's number of observations.
 type peerAgg struct {
-	key          peerKey
-	first, last  time.Time
-	level        int
-	count        int
-	levelCount   [6]int
-	proving      []int64 // first indexes at the current top level
-	provingN     int
-	verified     []int
-	peerID       string
-	client       string
-	transport    string
-	document     string
-	unsynced     int
-	maxOffset    time.Duration
-	offsetsKnown int
+	key  peerKey
+	ord  uint32 // index in collection.order
+	out  *peerOut
+	last time.Time
+	// first is the earliest observation of any level.
+	first      time.Time
+	level      int
+	count      int
+	levelCount [6]int
+	proving    []int64 // first indexes at the current top level
+	provingN   int
+	verified   []int
+	failed     []int
+	peerID     string
+	client     string
+	transport  string
+	document   string
+	// Rows are the communications a letter lists: records at or above
+	// the report's level (and, with RequireClock, with a clock within the
+	// limit). rowLevel is the highest level among them.
+	rows          int
+	rowLevel      int
+	rowFirst      time.Time
+	rowLast       time.Time
+	rowsClockOver int // rows whose clock error is over the limit or unknown
+	// legacy and rowsLegacy count the records (and rows) at L4 or above
+	// made before the document bytes of verified pieces were counted.
+	legacy, rowsLegacy int
+	unsynced           int
+	maxOffset          time.Duration
+	offsetsKnown       int
 }
 
 // collection is the result of one walk over the log.
 type collection struct {
 	peers map[peerKey]*peerAgg
+	order []*peerAgg
+	// recPeer is, per log record, the ordinal of its peer (noPeer for key
+	// and clock records): 4 bytes a record, so that the proofs can be
+	// written in log order without decoding the records again.
+	recPeer []uint32
 	// perDay counts observations per UTC day: all, and at or above the
 	// report's level.
-	perDay map[string]*[2]int
-	total  int64
+	perDay   map[string]*[2]int
+	total    int64
+	minLevel int
+	maxClock time.Duration
+	strict   bool
 }
 
-// collect walks log records [0, size) once, keeping per-peer aggregates.
-// progress, if set, is called every 4096 records with the count read.
-func collect(s *store.Store, size int64, minLevel int, progress func(done, total int64)) (*collection, error) {
-	c := &collection{peers: map[peerKey]*peerAgg{}, perDay: map[string]*[2]int{}}
-	var o store.Observation
-	err := s.ForEachLeaf(0, func(n int64, leaf []byte) error {
-		if n >= size {
-			return errStopWalk
+// clockWithin reports whether a record's clock measurement bounds its
+// time within max; records without a measurement (or older records with
+// only an offset) are not.
+func clockWithin(m *store.ClockMeasurement, max time.Duration) (bound time.Duration, known, ok bool) {
+	if m == nil {
+		return 0, false, false
+	}
+	b, known := m.ErrorBound()
+	return b, known, known && b <= max
+}
+
+// collect walks log records [0, size) once: it checks each with v (hashes,
+// key records, checkpoints) and builds the per-peer aggregates. A page of
+// records is decoded (by two goroutines) while the page before it is
+// checked and added, in log order. progress, if set, is called after every
+// page with the count read.
+func collect(s *store.Store, size int64, opt *Options, v *evidence.LogVerifier, progress func(done, total int64)) (*collection, error) {
+	c := &collection{peers: map[peerKey]*peerAgg{}, perDay: map[string]*[2]int{}, recPeer: make([]uint32, 0, size),
+		minLevel: opt.MinLevel, maxClock: opt.MaxClockError, strict: opt.RequireClock}
+	// A page being decoded, and the one before it being added.
+	type page struct {
+		recs []store.Record
+		obs  []store.Observation
+		g    errgroup.Group
+	}
+	pages := [2]*page{{}, {}}
+	stopped := false
+	addPage := func(p *page) error {
+		if err := p.g.Wait(); err != nil {
+			return err
 		}
-		o = store.Observation{}
-		if err := json.Unmarshal(leaf, &o); err != nil {
-			return fmt.Errorf("log record %d: %w: run 'leakhunt verify'", n, store.ErrCorrupt)
+		for i, r := range p.recs {
+			if stopped || r.N >= size {
+				stopped = true
+				return nil
+			}
+			if err := v.Add(r.N, r.Leaf, r.Hashes); err != nil {
+				stopped = true // the verifier has the problem
+				return nil
+			}
+			c.add(r.N, &p.obs[i])
 		}
-		c.total++
-		c.add(n, &o, minLevel)
-		if progress != nil && (c.total%4096 == 0 || c.total == size) {
+		if progress != nil {
 			progress(c.total, size)
 		}
 		return nil
+	}
+	var prev *page
+	n := 0
+	err := s.ForEachRecordBatch(0, func(batch []store.Record) error {
+		cur := pages[n%2]
+		n++
+		cur.recs = append(cur.recs[:0], batch...) // the records' bytes are the batch's own
+		if cap(cur.obs) < len(batch) {
+			cur.obs = make([]store.Observation, len(batch))
+		}
+		cur.obs = cur.obs[:len(batch)]
+		half := len(batch) / 2
+		for _, part := range [][2]int{{0, half}, {half, len(batch)}} {
+			cur.g.Go(func() error {
+				for i := part[0]; i < part[1]; i++ {
+					if err := store.DecodeLeaf(cur.recs[i].Leaf, &cur.obs[i]); err != nil {
+						return fmt.Errorf("log record %d: %w: run 'leakhunt verify'", cur.recs[i].N, store.ErrCorrupt)
+					}
+				}
+				return nil
+			})
+		}
+		if prev != nil {
+			if err := addPage(prev); err != nil {
+				cur.g.Wait()
+				return err
+			}
+			if stopped {
+				cur.g.Wait()
+				return errStopWalk
+			}
+		}
+		prev = cur
+		return nil
 	})
+	if err == nil && prev != nil {
+		err = addPage(prev)
+	}
 	if err != nil && err != errStopWalk {
 		return nil, err
-	}
-	if c.total != size {
-		return nil, fmt.Errorf("evidence log: %d records read, checkpoint covers %d: %w", c.total, size, store.ErrCorrupt)
 	}
 	return c, nil
 }
@@ -84,13 +174,20 @@ func (stopWalk) Error() string { return "stop" }
 
 var errStopWalk error = stopWalk{}
 
-func (c *collection) add(n int64, o *store.Observation, minLevel int) {
+func (c *collection) add(n int64, o *store.Observation) {
+	c.total++
+	if !o.NamesPeer() {
+		c.recPeer = append(c.recPeer, noPeer)
+		return
+	}
 	k := peerKey{o.InfoHash, o.IP, o.Port}
 	p := c.peers[k]
 	if p == nil {
-		p = &peerAgg{key: k, level: -1}
+		p = &peerAgg{key: k, level: -1, rowLevel: -1, ord: uint32(len(c.order))}
 		c.peers[k] = p
+		c.order = append(c.order, p)
 	}
+	c.recPeer = append(c.recPeer, p.ord)
 	t := o.Time.UTC()
 	if p.first.IsZero() || t.Before(p.first) {
 		p.first = t
@@ -112,14 +209,27 @@ func (c *collection) add(n int64, o *store.Observation, minLevel int) {
 		}
 		p.provingN++
 	}
-	if len(o.PiecesVerified) > 0 && len(p.verified) < 1024 {
-		p.verified = append(p.verified, o.PiecesVerified...)
-		slices.Sort(p.verified)
-		p.verified = slices.Compact(p.verified)
-		if len(p.verified) > 1024 {
-			p.verified = p.verified[:1024]
+	if _, _, ok := clockWithin(o.Clock, c.maxClock); lvl >= c.minLevel && (ok || !c.strict) {
+		p.rows++
+		p.rowLevel = max(p.rowLevel, lvl)
+		if p.rowFirst.IsZero() || t.Before(p.rowFirst) {
+			p.rowFirst = t
+		}
+		if t.After(p.rowLast) {
+			p.rowLast = t
+		}
+		if !ok {
+			p.rowsClockOver++
+		}
+		if legacyServed(o) {
+			p.rowsLegacy++
 		}
 	}
+	if legacyServed(o) {
+		p.legacy++
+	}
+	p.verified = mergeCapped(p.verified, o.PiecesVerified)
+	p.failed = mergeCapped(p.failed, o.PiecesFailed)
 	if o.PeerID != "" {
 		p.peerID = o.PeerID
 	}
@@ -132,7 +242,10 @@ func (c *collection) add(n int64, o *store.Observation, minLevel int) {
 	if o.Document != "" {
 		p.document = o.Document
 	}
-	if d, err := time.ParseDuration(o.ClockOffset); err == nil {
+	if o.Clock.Synchronized() {
+		p.offsetsKnown++
+		p.maxOffset = max(p.maxOffset, time.Duration(o.Clock.Offset).Abs())
+	} else if d, err := time.ParseDuration(o.ClockOffset); err == nil && o.Clock == nil {
 		p.offsetsKnown++
 		p.maxOffset = max(p.maxOffset, d.Abs())
 	} else {
@@ -148,7 +261,25 @@ func (c *collection) add(n int64, o *store.Observation, minLevel int) {
 		c.perDay[day] = cnt
 	}
 	cnt[0]++
-	if lvl >= minLevel {
+	if lvl >= c.minLevel {
 		cnt[1]++
 	}
+}
+
+// legacyServed reports whether o is an L4 or L5 record made before the
+// document bytes of verified pieces were counted and compared: what it
+// proves is only that verified pieces overlapped the document.
+func legacyServed(o *store.Observation) bool {
+	return o.Level >= store.L4Served && o.DocBytesVerified == 0
+}
+
+// mergeCapped is the sorted union of a and b, at most 1024 long.
+func mergeCapped(a, b []int) []int {
+	if len(b) == 0 || len(a) >= 1024 {
+		return a
+	}
+	a = append(a, b...)
+	slices.Sort(a)
+	a = slices.Compact(a)
+	return a[:min(len(a), 1024)]
 }

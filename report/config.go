@@ -23,13 +23,24 @@ type Identity struct {
 	Signatory string `json:"signatory,omitempty"`
 }
 
-// FileConfig is the JSON configuration file given with --config.
+// FileConfig is the JSON configuration file given with --config. Every key
+// is listed, with its meaning, by [ConfigKeys].
 type FileConfig struct {
 	Contractor Identity `json:"contractor"`
 	// Client is the rights holder the contractor acts for.
 	Client string `json:"client"`
 	// CaseReference is quoted in every letter.
 	CaseReference string `json:"case_reference"`
+	// Right is the right the distribution infringes: "privacy",
+	// "trade_secret" or "copyright".
+	Right string `json:"right,omitempty"`
+	// Reason says why the right is infringed (the standard forms'
+	// 権利が侵害されたとする理由), in the letters' language.
+	Reason string `json:"reason,omitempty"`
+	// DisclosureReasons are why the client needs the subscriber's identity
+	// (開示を受けるべき正当理由): "damages", "apology", "injunction",
+	// "removal".
+	DisclosureReasons []string `json:"disclosure_reasons,omitempty"`
 	// ASNDB and CountryDB are MaxMind-format database paths.
 	ASNDB     string `json:"asn_db,omitempty"`
 	CountryDB string `json:"country_db,omitempty"`
@@ -73,9 +84,44 @@ func ParseConfig(b []byte) (FileConfig, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return FileConfig{}, fmt.Errorf("not a valid configuration (JSON with contractor, client, case_reference): %w", err)
+		return FileConfig{}, fmt.Errorf("not a valid configuration (JSON with contractor, client, case_reference; see 'leakhunt report -h'): %w", err)
+	}
+	if _, ok := rightTexts[c.Right]; c.Right != "" && !ok {
+		return FileConfig{}, fmt.Errorf("right %q: want privacy, trade_secret or copyright", c.Right)
+	}
+	for _, r := range c.DisclosureReasons {
+		if _, ok := disclosureReasonTexts[r]; !ok {
+			return FileConfig{}, fmt.Errorf("disclosure_reasons: %q: want damages, apology, injunction or removal", r)
+		}
 	}
 	return c, nil
+}
+
+// ConfigKey documents one key of the configuration file.
+type ConfigKey struct {
+	Key, Meaning string
+}
+
+// ConfigKeys lists every key of the configuration file ([FileConfig]) with
+// what it does, for 'leakhunt report -h' and the README.
+func ConfigKeys() []ConfigKey {
+	return []ConfigKey{
+		{"contractor.name", "who sends the letters (also names the signing key when report makes it)"},
+		{"contractor.address", "the sender's postal address"},
+		{"contractor.email", "where ISPs reply"},
+		{"contractor.phone", "optional telephone number"},
+		{"contractor.signatory", "the person who signs the letters"},
+		{"client", "the rights holder the contractor acts for"},
+		{"case_reference", "quoted in every letter"},
+		{"right", "the right infringed: privacy, trade_secret or copyright"},
+		{"reason", "why that right is infringed (権利が侵害されたとする理由), in the letters' language"},
+		{"disclosure_reasons", "for --kind disclosure, why the identity is needed: any of damages, apology, injunction, removal"},
+		{"asn_db", "MaxMind-format ASN database (as --asn-db)"},
+		{"country_db", "MaxMind-format country database"},
+		{"contacts", "abuse-contact override file (as --contacts)"},
+		{"rdap_base", "send every RDAP look-up to this URL (as --rdap-base)"},
+		{"timezone", "IANA zone of local times in letters; default Asia/Tokyo for ja, UTC for en"},
+	}
 }
 
 // Options configure [Generate]. Start from [DefaultOptions].
@@ -108,9 +154,30 @@ type Options struct {
 	Logger *slog.Logger
 	// Version is written in the method description.
 	Version string
+	// Kind is the letter: "takedown" (a notice asking the ISP to stop the
+	// distribution) or "disclosure" (a request for the subscriber's
+	// identity).
+	Kind string
+	// MaxClockError is the largest error bound a communication's time may
+	// have (see store.ClockMeasurement.ErrorBound); letters mark the rows
+	// beyond it, or with no measurement.
+	MaxClockError time.Duration
+	// RequireClock leaves those rows out of letters altogether (and the
+	// hosts left without a row).
+	RequireClock bool
+	// createFile, when set, creates the bundle's files instead of the
+	// file system (tests use it to fill the disk).
+	createFile func(name string) (io.WriteCloser, error)
 }
 
-// DefaultOptions are English letters at L4.
+// Letter kinds.
+const (
+	KindTakedown   = "takedown"
+	KindDisclosure = "disclosure"
+)
+
+// DefaultOptions are English takedown letters at L4, with a 1 s limit on
+// the clock error.
 func DefaultOptions() Options {
-	return Options{Lang: "en", MinLevel: 4}
+	return Options{Lang: "en", MinLevel: 4, Kind: KindTakedown, MaxClockError: time.Second}
 }

@@ -14,18 +14,25 @@
 //
 // # Generation
 //
-// [Generate] signs a fresh checkpoint, walks the log once to build
-// per-peer aggregates (memory grows with the number of peers, not with
-// the number of observations), then writes each selected peer's complete
-// history, with inclusion proofs, incrementally. Peers below L2 never
-// reach a letter: [Options.MinLevel] below [store.L2Connected] is refused.
+// [Generate] walks the log once to verify it (every leaf, stored hash, key
+// record and earlier checkpoint) and to build per-peer aggregates (memory
+// grows with the number of peers, and by 4 bytes a record, not with the
+// records' contents), and refuses a store that fails. It then signs a
+// fresh checkpoint, writes the inclusion proofs in a second walk in log
+// order, and each selected peer's complete history and letter rows.
+// Letters list one row per communication at or above [Options.MinLevel];
+// peers below L2 never reach a letter: a level below
+// [store.L2Connected] is refused.
 //
 // # Bundle
 //
-// The output directory carries MANIFEST (sha256 of every other file),
-// checkpoint (the signed note), key.pub, proofs/ (one JSON line per record:
-// index, leaf, proof hashes), annex/, letters/ and the exports.
-// [VerifyBundle] checks all of it offline.
+// The output directory carries MANIFEST (sha256 of every other file) and
+// its signature, checkpoint (the signed note), key.pub, the previous
+// checkpoint with a consistency proof from it, proofs/ (one JSON line per
+// record: index, leaf, proof hashes), annex/, letters/ and the exports. It
+// is written to a temporary directory and renamed into place only when
+// complete. [VerifyBundle] checks all of it offline, optionally pinned to
+// one signer's key fingerprint.
 //
 // # Hostile input
 //

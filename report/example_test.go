@@ -34,7 +34,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	problems, err := report.VerifyBundle(sum.Dir)
+	problems, err := report.VerifyBundle(sum.Dir, report.VerifyOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -47,8 +47,8 @@ func asnText(a uint32) string {
 }
 
 var csvHeader = []string{"peer", "ip", "port", "infohash", "torrent_name", "document", "document_name", "level",
-	"first_seen", "last_seen", "observations", "pieces_verified", "peer_id", "client", "asn", "isp", "country",
-	"abuse_contact", "letter", "annex", "proofs"}
+	"first_seen", "last_seen", "observations", "communications_listed", "pieces_verified", "pieces_failed", "peer_id", "client",
+	"asn", "isp", "country", "abuse_contact", "letter", "annex", "proofs"}
 
 func (r *run) writeCSV() error {
 	w, err := r.b.create("peers.csv")
@@ -62,17 +62,14 @@ func (r *run) writeCSV() error {
 	}
 	for _, p := range r.peers {
 		a := p.agg
-		var verified []string
-		for _, v := range a.verified {
-			verified = append(verified, strconv.Itoa(v))
-		}
 		org := p.attr.Org
 		if p.attr.Special != "" {
 			org = p.attr.Special
 		}
 		row := []string{p.id(), a.key.IP, strconv.Itoa(a.key.Port), a.key.InfoHash, p.torrent, a.document, p.docName,
 			"L" + strconv.Itoa(a.level), a.first.Format(time.RFC3339Nano), a.last.Format(time.RFC3339Nano),
-			strconv.Itoa(a.count), strings.Join(verified, " "), a.peerID, a.client, asnText(p.attr.ASN), org,
+			strconv.Itoa(a.count), strconv.Itoa(p.rowCount), PieceList("en", a.verified, 1024), PieceList("en", a.failed, 1024),
+			a.peerID, a.client, asnText(p.attr.ASN), org,
 			p.attr.Country, p.contact.Email, p.group.letterPath(), p.annexPath(), p.proofPath()}
 		for i := range row {
 			row[i] = csvCell(row[i])
@@ -104,7 +101,9 @@ type jsonPeer struct {
 	Observations   int         `json:"observations"`
 	LevelCounts    [6]int      `json:"observations_by_level"`
 	ProvingRecords []int64     `json:"proving_records"`
+	Communications int         `json:"communications_listed"`
 	PiecesVerified []int       `json:"pieces_verified,omitempty"`
+	PiecesFailed   []int       `json:"pieces_failed,omitempty"`
 	PeerID         string      `json:"peer_id,omitempty"`
 	Client         string      `json:"client,omitempty"`
 	Attribution    Attribution `json:"attribution"`
@@ -141,14 +140,16 @@ func (r *run) writeJSON() error {
 	head := struct {
 		Generated  time.Time `json:"generated"`
 		Checkpoint struct {
-			Size     int64  `json:"size"`
-			RootHash string `json:"root_hash"`
-			Signer   string `json:"signer"`
+			Size        int64  `json:"size"`
+			RootHash    string `json:"root_hash"`
+			Signer      string `json:"signer"`
+			Fingerprint string `json:"key_fingerprint"`
 		} `json:"checkpoint"`
 		MinLevel int          `json:"min_level"`
 		Letters  []jsonLetter `json:"letters"`
 	}{Generated: r.now.UTC(), MinLevel: r.opt.MinLevel, Letters: []jsonLetter{}}
 	head.Checkpoint.Size, head.Checkpoint.RootHash, head.Checkpoint.Signer = r.cp.Size, r.rootHash(), r.keys.Verifier.Name()
+	head.Checkpoint.Fingerprint = r.keys.Fingerprint
 	for _, g := range r.groups {
 		jl := jsonLetter{Letter: g.letterPath(), ISP: g.ispName(), ASNs: g.asns, Country: g.country, Special: g.special, Contact: g.contact}
 		for _, p := range g.peers {
@@ -172,7 +173,7 @@ func (r *run) writeJSON() error {
 		jp := jsonPeer{Peer: p.id(), IP: a.key.IP, Port: a.key.Port, InfoHash: a.key.InfoHash, TorrentName: p.torrent,
 			Files: p.files, Document: a.document, DocumentName: p.docName, Level: a.level, FirstSeen: a.first,
 			LastSeen: a.last, Observations: a.count, LevelCounts: a.levelCount, ProvingRecords: a.proving,
-			PiecesVerified: a.verified, PeerID: a.peerID, Client: a.client, Attribution: p.attr, Contact: p.contact,
+			Communications: p.rowCount, PiecesVerified: a.verified, PiecesFailed: a.failed, PeerID: a.peerID, Client: a.client, Attribution: p.attr, Contact: p.contact,
 			Letter: p.group.letterPath(), Annex: p.annexPath(), Proofs: p.proofPath()}
 		if err := put(jp); err != nil {
 			return err
@@ -190,7 +191,7 @@ var htmlTmpl = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 </head><body>
 <h1>leakhunt report</h1>
 <p>Case: {{.Case}}. Client: {{.Client}}. Generated {{.Generated}}.</p>
-<p>Signed checkpoint: {{.TreeSize}} log records, root hash <code>{{.RootHash}}</code>, signer {{.Signer}}.
+<p>Signed checkpoint: {{.TreeSize}} log records, root hash <code>{{.RootHash}}</code>, signer {{.Signer}}, key fingerprint <code>{{.Fingerprint}}</code>.
 Peers named: {{len .Peers}} at {{.MinLevel}} or above, in {{len .Letters}} letter(s). Every file is listed with its SHA-256 in MANIFEST; check the bundle with <code>leakhunt verify</code>.</p>
 <h2>Hosts per ISP</h2>
 <img src="charts/hosts-per-isp.svg" alt="bar chart of hosts per ISP">
@@ -219,12 +220,12 @@ type htmlPeer struct {
 
 func (r *run) writeHTML() error {
 	d := struct {
-		Lang, Case, Client, Generated, RootHash, Signer, MinLevel string
-		TreeSize                                                  int64
-		Letters                                                   []htmlLetter
-		Peers                                                     []htmlPeer
+		Lang, Case, Client, Generated, RootHash, Signer, Fingerprint, MinLevel string
+		TreeSize                                                               int64
+		Letters                                                                []htmlLetter
+		Peers                                                                  []htmlPeer
 	}{Lang: r.opt.Lang, Case: field(r.opt.Config.CaseReference), Client: field(r.opt.Config.Client),
-		Generated: r.now.UTC().Format(time.RFC3339), RootHash: r.rootHash(), Signer: field(r.keys.Verifier.Name()),
+		Generated: r.now.UTC().Format(time.RFC3339), RootHash: r.rootHash(), Signer: field(r.keys.Verifier.Name()), Fingerprint: r.keys.Fingerprint,
 		MinLevel: levelName("en", r.opt.MinLevel), TreeSize: r.cp.Size}
 	for _, g := range r.groups {
 		var asns []string

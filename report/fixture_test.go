@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"net"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/maxmind/mmdbwriter"
 	"github.com/maxmind/mmdbwriter/mmdbtype"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/fingerprint"
@@ -74,6 +76,18 @@ func fixtureStore(t testing.TB) (*store.Store, *evidence.Keys, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
+	// A fixed key, so that golden letters (which print its fingerprint)
+	// do not change from run to run.
+	skey, vkey, err := note.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{7}, 64)), "leakhunt-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(db+".key", []byte(skey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(db+".pub", []byte(vkey+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	keys, err := evidence.LoadOrCreateKeys(db, "leakhunt-test")
 	if err != nil {
 		t.Fatal(err)
@@ -106,14 +120,23 @@ func fixtureStore(t testing.TB) (*store.Store, *evidence.Keys, string) {
 			o.PiecesClaimed, o.ClaimedCount = []int{0, 1, 2, 3}, 4
 		}
 		if lvl >= 4 {
-			o.PiecesVerified = []int{0, 1}
+			o.PiecesVerified, o.DocBytesVerified, o.YourIP = []int{0, 1}, 32768, "203.0.113.5"
 		}
+		o.Clock = &store.ClockMeasurement{Asked: []string{"ntp-a.example:123", "ntp-b.example:123", "ntp-c.example:123"}, Answered: 3, Agreeing: 3,
+			Server: "ntp-b.example:123", Stratum: 2, Offset: store.Duration(-3200 * time.Microsecond), RTT: store.Duration(18 * time.Millisecond),
+			RootDistance: store.Duration(4 * time.Millisecond), MeasuredAt: o.Time.Add(-2 * time.Second)}
 		return o
 	}
 	hostile := obs(50, 4, "probe", "91.20.3.4", 6881, ihB)
 	hostile.Client = "µTorrent \u202e<b>3.6</b> =1+1 10.66.77.88"
+	hostile.Clock.Offset = store.Duration(1500 * time.Millisecond) // over the 1 s limit
+	liar := obs(45, 3, "probe", "91.20.3.4", 6881, ihB)
+	liar.PiecesFailed = []int{2}
 	unsynced := obs(70, 2, "probe", "2a0a:1000::5", 51413, ihA)
 	unsynced.ClockOffset = "unsynchronized"
+	unsynced.Clock = &store.ClockMeasurement{Asked: []string{"ntp-a.example:123"}, MeasuredAt: unsynced.Time.Add(-time.Minute), Error: "no NTP server answered"}
+	legacy := obs(60, 4, "probe", "127.0.0.1", 7000, ihA)
+	legacy.Clock, legacy.DocBytesVerified, legacy.YourIP = nil, 0, "" // a record made before these were kept
 	all := []store.Observation{
 		obs(0, 1, "dht", "85.10.1.5", 6881, ihA),
 		obs(1, 2, "probe", "85.10.1.5", 6881, ihA),
@@ -122,8 +145,9 @@ func fixtureStore(t testing.TB) (*store.Store, *evidence.Keys, string) {
 		obs(5, 1, "tracker", "192.0.2.55", 6881, ihA), // L1 only: never in a letter
 		obs(6, 2, "probe", "85.10.1.9", 51413, ihA),   // L2 only
 		obs(40, 1, "pex", "91.20.3.4", 6881, ihB),
+		liar,
 		hostile,
-		obs(60, 4, "probe", "127.0.0.1", 7000, ihA),
+		legacy,
 		unsynced,
 		obs(24*60+3, 4, "probe", "85.10.1.5", 6881, ihA),
 	}
@@ -157,6 +181,8 @@ func fixtureOptions(t testing.TB, dir, lang string) Options {
 	opt.Now = func() time.Time { return fixtureNow }
 	opt.Version = "test"
 	opt.Config = FileConfig{Contractor: Identity{Name: "Example Investigations GK", Address: "1-2-3 Example, Chiyoda-ku, Tokyo",
-		Email: "cases@investigations.example", Signatory: "Hanako Example"}, Client: "Example Client KK", CaseReference: "CASE-2026-001"}
+		Email: "cases@investigations.example", Signatory: "Hanako Example"}, Client: "Example Client KK", CaseReference: "CASE-2026-001",
+		Right: "privacy", Reason: "The document holds the names, addresses and salaries of our client's staff, made available to anyone without their consent.",
+		DisclosureReasons: []string{"damages", "injunction"}}
 	return opt
 }

@@ -4,6 +4,8 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"iter"
+	"slices"
 	"strconv"
 	"strings"
 	"text/template"
@@ -13,8 +15,9 @@ import (
 //go:embed templates/*.tmpl
 var embedded embed.FS
 
-// Templates returns the embedded letter templates (letter.en.tmpl,
-// letter.ja.tmpl), to copy and edit for --templates.
+// Templates returns the embedded letter templates, to copy and edit for
+// --templates: letter.LANG.tmpl is the takedown notice and
+// disclosure.LANG.tmpl the disclosure request, for en and ja.
 func Templates() fs.FS {
 	sub, err := fs.Sub(embedded, "templates")
 	if err != nil {
@@ -26,13 +29,21 @@ func Templates() fs.FS {
 // maxTemplateSize bounds a user's template file.
 const maxTemplateSize = 1 << 20
 
-// loadTemplates parses letter.<lang>.tmpl from fsys (the embedded set
-// when nil).
-func loadTemplates(fsys fs.FS, lang string) (*template.Template, error) {
+// templateName is the template file of a letter kind and language.
+func templateName(lang, kind string) string {
+	if kind == KindDisclosure {
+		return "disclosure." + lang + ".tmpl"
+	}
+	return "letter." + lang + ".tmpl"
+}
+
+// loadTemplates parses the letter template of a kind and language from
+// fsys (the embedded set when nil).
+func loadTemplates(fsys fs.FS, lang, kind string) (*template.Template, error) {
 	if fsys == nil {
 		fsys = Templates()
 	}
-	name := "letter." + lang + ".tmpl"
+	name := templateName(lang, kind)
 	b, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return nil, fmt.Errorf("letter template %s: %w", name, err)
@@ -52,24 +63,41 @@ func loadTemplates(fsys fs.FS, lang string) (*template.Template, error) {
 // escaped, is length-capped, and has address-like runs defanged.
 type LetterData struct {
 	Lang string
+	// Kind is "takedown" or "disclosure".
+	Kind string
 	// Date is the letter's date in its language.
 	Date string
 	// Contractor fields; missing ones are "[… not configured]".
 	ContractorName, ContractorAddress, ContractorEmail, ContractorPhone, Signatory string
 	Client, CaseReference                                                          string
-	ISP                                                                            LetterISP
-	Hosts                                                                          []LetterHost
+	// Right is the right infringed and Reason why (from the configuration).
+	Right, Reason string
+	// DisclosureReasons are why the subscriber's identity is needed.
+	DisclosureReasons []string
+	// Law names the law(s) in force on the dates of the communications
+	// listed (Japanese letters; empty in English ones).
+	Law   string
+	ISP   LetterISP
+	Hosts []LetterHost
 	// MinLevel is "L4 served" (in the language).
 	MinLevel string
 	// Checkpoint facts.
 	TreeSize int64
 	RootHash string
 	KeyName  string
-	TimeZone string
+	// KeyFingerprint is the signing key's fingerprint, to compare with the
+	// one the contractor publishes.
+	KeyFingerprint string
+	TimeZone       string
 	// ShowLocal is false when local time is UTC.
 	ShowLocal bool
 	LetterID  string
 	HostCount int
+	// RowCount counts the communications listed; ClockMarked those marked
+	// for their clock; MaxClockError is the limit ("1s").
+	RowCount, ClockMarked int
+	MaxClockError         string
+	RequireClock          bool
 }
 
 // LetterISP is the addressee.
@@ -90,60 +118,110 @@ type LetterISP struct {
 
 // LetterHost is one host in a letter.
 type LetterHost struct {
-	N                        int
-	IP                       string
-	Port                     int
+	N    int
+	IP   string
+	Port int
+	// FirstUTC … LastLocal are the times of the first and last
+	// communication listed (not of other observations).
 	FirstUTC, FirstLocal     string
 	LastUTC, LastLocal       string
 	InfoHash                 string
 	TorrentName              string
 	Files                    []string
 	DocumentName, DocumentID string
-	Level, LevelMeaning      string
-	PiecesVerified           string
-	Observations             int
-	// Proof lists the log indexes at the host's highest level.
-	Proof  string
-	Annex  string
-	Client string
-	PeerID string
+	// Level is the highest level among the communications listed.
+	Level, LevelMeaning string
+	// LevelNote, when set, says what the listed L4/L5 communications
+	// recorded before document bytes were counted observed.
+	LevelNote string
+	// PiecesVerified and PiecesFailed are over all the peer's
+	// observations: "1 piece (#0)", "none".
+	PiecesVerified, PiecesFailed string
+	// Observations counts all the peer's observations (the annex has them).
+	Observations int
+	// Rows are the communications at or above the letter's level, one per
+	// observation, oldest first; RowCount says how many.
+	Rows     iter.Seq[LetterRow]
+	RowCount int
+	Annex    string
+	Client   string
+	PeerID   string
 }
 
-func orPlaceholder(s, what, lang string) string {
+// LetterRow is one communication with a host: what an ISP needs to find
+// the subscriber (address, port and time) and what it proved.
+type LetterRow struct {
+	// N counts the host's rows from 1; Record is the log index.
+	N      int
+	Record int64
+	// Times to the millisecond, in UTC and in the letter's zone.
+	TimeUTC   string
+	TimeLocal string
+	IP        string
+	Port      int
+	// SeenAs is our address as the peer reported seeing it (BEP 10
+	// yourip), or a note that it did not; Local is our own address and
+	// port for the connection.
+	SeenAs    string
+	Local     string
+	Transport string
+	InfoHash  string
+	Level     string
+	// Pieces verified and failed in this communication, and how many
+	// bytes of the document the verified pieces held.
+	Pieces   string
+	Failed   string
+	DocBytes string
+	// ClockOK says the time's error bound is within the limit;
+	// ClockBound is that bound ("" when not measured), ClockLimit the
+	// limit, ClockNote the mark printed when it is not within.
+	ClockOK    bool
+	ClockBound string
+	ClockLimit string
+	ClockNote  string
+	// Law names the law in force on the date (Japanese letters).
+	Law string
+}
+
+// placeholder is "[what not configured]", and notes what is missing.
+func (r *run) placeholder(s, what string) string {
 	if strings.TrimSpace(s) != "" {
 		return s
 	}
-	if lang == "ja" {
-		return "[" + what + "：未設定]"
+	en, ja, _ := strings.Cut(what, "|")
+	r.unconfig[en] = true
+	if r.opt.Lang == "ja" {
+		return "[" + ja + "：未設定]"
 	}
-	return "[" + what + " not configured]"
+	return "[" + en + " not configured]"
 }
 
 // letterData builds a group's template data.
 func (r *run) letterData(g *group) LetterData {
 	lang := r.opt.Lang
 	c := r.opt.Config
-	names := map[string][2]string{
-		"name": {"contractor name", "委任先の名称"}, "address": {"contractor address", "委任先の住所"},
-		"email": {"contractor email", "委任先のメールアドレス"}, "client": {"client name", "依頼者名"},
-		"case": {"case reference", "案件番号"}, "sign": {"signatory", "署名者"},
-	}
-	ph := func(v, k string) string {
-		w := names[k][0]
-		if lang == "ja" {
-			w = names[k][1]
-		}
-		return orPlaceholder(v, w, lang)
-	}
+	ph := r.placeholder
 	d := LetterData{
-		Lang: lang, Date: letterDate(r.now.In(r.loc), lang),
-		ContractorName: ph(c.Contractor.Name, "name"), ContractorAddress: ph(c.Contractor.Address, "address"),
-		ContractorEmail: ph(c.Contractor.Email, "email"), ContractorPhone: c.Contractor.Phone,
-		Signatory: ph(c.Contractor.Signatory, "sign"), Client: ph(c.Client, "client"),
-		CaseReference: ph(c.CaseReference, "case"), MinLevel: levelName(lang, r.opt.MinLevel),
-		TreeSize: r.cp.Size, RootHash: r.rootHash(), KeyName: r.keys.Verifier.Name(),
+		Lang: lang, Kind: r.opt.Kind, Date: letterDate(r.now.In(r.loc), lang),
+		ContractorName: ph(c.Contractor.Name, "contractor name|委任先の名称"), ContractorAddress: ph(c.Contractor.Address, "contractor address|委任先の住所"),
+		ContractorEmail: ph(c.Contractor.Email, "contractor email|委任先のメールアドレス"), ContractorPhone: c.Contractor.Phone,
+		Signatory: ph(c.Contractor.Signatory, "signatory|署名者"), Client: ph(c.Client, "client name|依頼者名"),
+		CaseReference: ph(c.CaseReference, "case reference|案件番号"), MinLevel: levelName(lang, r.opt.MinLevel),
+		Right:    ph(langText(rightTexts, c.Right, lang), "infringed right (right)|侵害された権利（right）"),
+		Reason:   ph(c.Reason, "reason the right is infringed (reason)|権利が侵害されたとする理由（reason）"),
+		TreeSize: r.cp.Size, RootHash: r.rootHash(), KeyName: r.keys.Verifier.Name(), KeyFingerprint: r.keys.Fingerprint,
 		TimeZone: r.loc.String(), LetterID: strings.TrimSuffix(strings.TrimPrefix(g.letterPath(), "letters/"), ".txt"),
-		HostCount: len(g.peers), ShowLocal: r.loc != time.UTC,
+		ShowLocal: r.loc != time.UTC, MaxClockError: r.opt.MaxClockError.String(), RequireClock: r.opt.RequireClock,
+	}
+	if r.opt.Kind == KindDisclosure {
+		for _, k := range disclosureReasonOrder {
+			if slices.Contains(c.DisclosureReasons, k) {
+				d.DisclosureReasons = append(d.DisclosureReasons, langText(disclosureReasonTexts, k, lang))
+			}
+		}
+		if len(d.DisclosureReasons) == 0 {
+			d.DisclosureReasons = []string{ph("", "reasons for disclosure (disclosure_reasons)|開示を受けるべき正当理由（disclosure_reasons）")}
+		}
 	}
 	isp := LetterISP{Country: letterField(g.country), Special: g.special, ContactSource: g.contact.Source}
 	var asns []string
@@ -177,31 +255,52 @@ func (r *run) letterData(g *group) LetterData {
 		isp.Email = "[abuse contact unknown]"
 	}
 	d.ISP = isp
+	var first, last time.Time
 	for _, p := range g.peers {
 		a := p.agg
-		if a.level < r.opt.MinLevel || a.level < 2 { // never below L2, whatever the caller did
+		if p.rowCount == 0 || a.rowLevel < r.opt.MinLevel || a.rowLevel < 2 { // never below L2, whatever the caller did
 			continue
 		}
-		fu, fl := r.fmtTime(a.first)
-		lu, ll := r.fmtTime(a.last)
+		fu, fl := r.fmtTime(a.rowFirst)
+		lu, ll := r.fmtTime(a.rowLast)
 		h := LetterHost{
 			N: p.n, IP: field(a.key.IP), Port: a.key.Port, FirstUTC: fu, FirstLocal: fl, LastUTC: lu, LastLocal: ll,
 			InfoHash: letterField(a.key.InfoHash), TorrentName: letterField(orUnknown(p.torrent, lang)),
 			DocumentName: letterField(orUnknown(p.docName, lang)), DocumentID: letterField(a.document),
-			Level: levelName(lang, a.level), LevelMeaning: levelMeaning(lang, a.level),
-			PiecesVerified: intList(a.verified, 32), Observations: a.count,
-			Proof: proofList(a), Annex: p.annexPath(), Client: letterField(a.client), PeerID: letterField(a.peerID),
-		}
-		if lang == "ja" && len(a.verified) == 0 {
-			h.PiecesVerified = "なし"
+			Level: levelName(lang, a.rowLevel), LevelMeaning: levelMeaning(lang, a.rowLevel), LevelNote: legacyNote(lang, a.rowsLegacy, true),
+			PiecesVerified: PieceList(lang, a.verified, 32), PiecesFailed: PieceList(lang, a.failed, 32), Observations: a.count,
+			Rows: r.spooledRows(p), RowCount: p.rowCount, Annex: p.annexPath(), Client: letterField(a.client), PeerID: letterField(a.peerID),
 		}
 		for _, f := range p.files {
 			h.Files = append(h.Files, letterField(f))
 		}
 		d.Hosts = append(d.Hosts, h)
+		d.RowCount += p.rowCount
+		d.ClockMarked += a.rowsClockOver
+		if first.IsZero() || a.rowFirst.Before(first) {
+			first = a.rowFirst
+		}
+		if a.rowLast.After(last) {
+			last = a.rowLast
+		}
+	}
+	if lang == "ja" && len(d.Hosts) > 0 {
+		d.Law = lawsJA(first, last, r.opt.Kind == KindDisclosure)
 	}
 	d.HostCount = len(d.Hosts)
 	return d
+}
+
+// langText is table[key] in the language, or "" for an unknown key.
+func langText(table map[string][2]string, key, lang string) string {
+	t, ok := table[key]
+	if !ok {
+		return ""
+	}
+	if lang == "ja" {
+		return t[1]
+	}
+	return t[0]
 }
 
 func orUnknown(s, lang string) string {
@@ -214,18 +313,6 @@ func orUnknown(s, lang string) string {
 	return "(unknown)"
 }
 
-func proofList(a *peerAgg) string {
-	parts := make([]string, len(a.proving))
-	for i, n := range a.proving {
-		parts[i] = "#" + strconv.FormatInt(n, 10)
-	}
-	s := strings.Join(parts, ", ")
-	if a.provingN > len(a.proving) {
-		s += fmt.Sprintf(" (+%d)", a.provingN-len(a.proving))
-	}
-	return s
-}
-
 func letterDate(t time.Time, lang string) string {
 	if lang == "ja" {
 		return fmt.Sprintf("%d年%d月%d日", t.Year(), int(t.Month()), t.Day())
@@ -233,19 +320,45 @@ func letterDate(t time.Time, lang string) string {
 	return t.Format("2 January 2006")
 }
 
-// writeLetter renders one group's letter.
-func (r *run) writeLetter(t *template.Template, g *group) error {
+// writeLetter renders one group's letter and returns how many rows it
+// lists and how many of them are marked for their clock.
+func (r *run) writeLetter(t *template.Template, g *group) (rows, marked int, err error) {
 	d := r.letterData(g)
 	if len(d.Hosts) == 0 {
-		return nil
+		return 0, 0, nil
 	}
 	w, err := r.b.create(g.letterPath())
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	defer w.abort()
+	r.rowErr = nil
 	if err := t.Execute(w, d); err != nil {
-		return fmt.Errorf("letter %s: %w", g.letterPath(), err)
+		return 0, 0, fmt.Errorf("letter %s: %w", g.letterPath(), err)
 	}
-	return w.Close()
+	if r.rowErr != nil {
+		return 0, 0, fmt.Errorf("letter %s: %w", g.letterPath(), r.rowErr)
+	}
+	return d.RowCount, d.ClockMarked, w.Close()
+}
+
+// spooledRows reads a peer's letter rows back from the rows spool.
+func (r *run) spooledRows(p *peerOut) iter.Seq[LetterRow] {
+	return func(yield func(LetterRow) bool) {
+		br, err := r.spooledRowsReader(p)
+		if err != nil {
+			r.rowErr = err
+			return
+		}
+		for range p.rowCount {
+			row, err := readRow(br)
+			if err != nil {
+				r.rowErr = fmt.Errorf("letter rows of %s: %w", p.id(), err)
+				return
+			}
+			if !yield(row) {
+				return
+			}
+		}
+	}
 }

@@ -9,12 +9,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"path/filepath"
+	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/leakhunt/leakhunt/evidence"
@@ -29,6 +30,33 @@ var ErrLevelTooLow = errors.New("evidence level too low for a letter: L0 (listed
 // bundle is still written (letters are not).
 var ErrNoPeers = errors.New("no peer reaches the minimum evidence level")
 
+// ErrStoreTampered is wrapped by the error [Generate] returns when the
+// store's log or its earlier checkpoints fail verification: no checkpoint
+// is signed over them and nothing is written. The error is a
+// *[StoreProblems] listing what failed.
+var ErrStoreTampered = errors.New("the store's evidence log fails verification")
+
+// StoreProblems is what failed when the store was verified before a report.
+type StoreProblems struct {
+	Problems []evidence.VerifyProblem
+}
+
+func (e *StoreProblems) Error() string {
+	var b strings.Builder
+	b.WriteString(ErrStoreTampered.Error())
+	for i, p := range e.Problems {
+		if i == 3 {
+			fmt.Fprintf(&b, "; and %d more", len(e.Problems)-3)
+			break
+		}
+		b.WriteString("; " + p.String())
+	}
+	b.WriteString(": no checkpoint was signed and no report written; run 'leakhunt verify' for the whole list")
+	return b.String()
+}
+
+func (e *StoreProblems) Unwrap() error { return ErrStoreTampered }
+
 // Summary describes a written report.
 type Summary struct {
 	Dir string
@@ -41,8 +69,17 @@ type Summary struct {
 	// Peers named, and letters written (one per abuse contact).
 	Peers   int
 	Letters int
+	// Rows are the communications the letters list; ClockMarked those
+	// marked because their time is not bounded within MaxClockError.
+	Rows        int
+	ClockMarked int
 	// ContactsUnknown counts letters with no abuse contact.
 	ContactsUnknown int
+	// Unconfigured names the configuration fields the letters print as
+	// "[… not configured]".
+	Unconfigured []string
+	// KeyFingerprint is the signing key's fingerprint.
+	KeyFingerprint string
 }
 
 // group is the set of hosts one letter goes to.
@@ -68,7 +105,11 @@ type peerOut struct {
 	torrent string
 	files   []string
 	docName string
+	methods []string // how the torrent was matched to the document
 	bundled int64
+	// The peer's letter rows in the rows spool.
+	rowsOff, rowsLen int64
+	rowCount         int
 }
 
 func (p *peerOut) id() string        { return fmt.Sprintf("peer-%05d", p.n) }
@@ -78,26 +119,43 @@ func (g *group) letterPath() string  { return fmt.Sprintf("letters/isp-%03d.txt"
 
 // run holds one generation's state.
 type run struct {
-	s      *store.Store
-	opt    Options
-	log    *slog.Logger
-	b      *bundle
-	cp     evidence.Checkpoint
-	signed []byte
-	keys   *evidence.Keys
-	coll   *collection
-	peers  []*peerOut
-	groups []*group
-	loc    *time.Location
-	now    time.Time
+	s        *store.Store
+	opt      Options
+	log      *slog.Logger
+	b        *bundle
+	cp       evidence.Checkpoint
+	signed   []byte
+	prev     *previousCheckpoint
+	keys     *evidence.Keys
+	coll     *collection
+	peers    []*peerOut
+	groups   []*group
+	loc      *time.Location
+	now      time.Time
+	rows     *os.File // the letter rows spool
+	rowErr   error    // a failure reading it back while a letter renders
+	unconfig map[string]bool
 }
 
-// Generate writes a report for the store into opt.OutDir: it signs a
-// fresh checkpoint so that every record is covered, walks the log once,
-// and writes letters, annexes, proofs, exports and the MANIFEST. Only
-// peers at or above opt.MinLevel (never below L2) are named. It returns
-// [ErrNoPeers] (with a complete, verifiable bundle) when none qualifies.
-func Generate(ctx context.Context, s *store.Store, keys *evidence.Keys, opt Options) (*Summary, error) {
+// previousCheckpoint is the checkpoint signed before this report's, with
+// the consistency proof from it.
+type previousCheckpoint struct {
+	size   int64
+	signed []byte
+	key    string // its signer's public key, when not this report's
+	proof  tlog.TreeProof
+}
+
+// Generate writes a report for the store into opt.OutDir. It first checks
+// the store's whole evidence log and every earlier checkpoint (in the same
+// single walk that builds the per-peer aggregates) and refuses, with a
+// *[StoreProblems], when anything fails; then it signs a fresh checkpoint
+// and writes letters, annexes, proofs (with a consistency proof from the
+// previous checkpoint), exports and the MANIFEST into a temporary
+// directory that becomes opt.OutDir only once complete. Only peers at or
+// above opt.MinLevel (never below L2) are named. It returns [ErrNoPeers]
+// (with a complete, verifiable bundle) when none qualifies.
+func Generate(ctx context.Context, s *store.Store, keys *evidence.Keys, opt Options) (sum *Summary, err error) {
 	if opt.MinLevel < store.L2Connected {
 		return nil, ErrLevelTooLow
 	}
@@ -107,14 +165,22 @@ func Generate(ctx context.Context, s *store.Store, keys *evidence.Keys, opt Opti
 	if _, ok := levelTexts[opt.Lang]; !ok {
 		return nil, fmt.Errorf("letter language %q: want en or ja", opt.Lang)
 	}
+	if opt.Kind == "" {
+		opt.Kind = KindTakedown
+	}
+	if opt.Kind != KindTakedown && opt.Kind != KindDisclosure {
+		return nil, fmt.Errorf("letter kind %q: want takedown or disclosure", opt.Kind)
+	}
+	if opt.MaxClockError <= 0 {
+		opt.MaxClockError = DefaultOptions().MaxClockError
+	}
 	if keys == nil {
 		return nil, errors.New("report: no signing keys")
 	}
-	r := &run{s: s, opt: opt, keys: keys, log: opt.Logger}
+	r := &run{s: s, opt: opt, keys: keys, log: opt.Logger, unconfig: map[string]bool{}}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
-	var err error
 	if r.loc, err = letterZone(opt.Lang, opt.Config.TimeZone); err != nil {
 		return nil, err
 	}
@@ -122,19 +188,22 @@ func Generate(ctx context.Context, s *store.Store, keys *evidence.Keys, opt Opti
 	if opt.Now != nil {
 		r.now = opt.Now()
 	}
-	tmpl, err := loadTemplates(opt.Templates, opt.Lang)
+	tmpl, err := loadTemplates(opt.Templates, opt.Lang, opt.Kind)
 	if err != nil {
 		return nil, err
 	}
-	if r.b, err = newBundle(opt.OutDir); err != nil {
+	if r.b, err = newBundle(opt.OutDir, opt.createFile); err != nil {
 		return nil, err
 	}
-	r.signed, r.cp, err = evidence.SignCheckpoint(s, keys)
-	if err != nil {
-		return nil, fmt.Errorf("sign checkpoint: %w", err)
+	defer func() {
+		if err != nil {
+			r.b.discard()
+		}
+	}()
+	if err := r.verifyAndCollect(); err != nil {
+		return nil, err
 	}
-	r.log.Info("checkpoint signed", "records", r.cp.Size)
-	if r.coll, err = collect(s, r.cp.Size, opt.MinLevel, opt.OnProgress); err != nil {
+	if err := r.signCheckpoint(); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -144,20 +213,46 @@ func Generate(ctx context.Context, s *store.Store, keys *evidence.Keys, opt Opti
 		return nil, err
 	}
 	r.log.Info("peers selected", "peers", len(r.peers), "groups", len(r.groups))
-	sum := &Summary{Dir: opt.OutDir, Records: r.cp.Size, Peers: len(r.peers)}
-	if sum.BundledRecords, err = r.writeAnnexes(ctx); err != nil {
+	sum = &Summary{Dir: opt.OutDir, Records: r.cp.Size, Peers: len(r.peers), KeyFingerprint: keys.Fingerprint}
+	if r.rows, err = os.CreateTemp(r.b.tmp, ".rows-*"); err != nil {
 		return nil, err
 	}
-	r.log.Info("annexes and proofs written", "records", sum.BundledRecords)
+	defer func() {
+		r.rows.Close()
+		os.Remove(r.rows.Name())
+	}()
+	// The proofs (one walk of the log in order) and the annexes (the
+	// selected peers' records) are written at the same time.
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		var err error
+		sum.BundledRecords, err = r.writeProofs()
+		return err
+	})
+	g.Go(func() error { return r.writeAnnexes(gctx) })
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	r.log.Info("proofs and annexes written", "records", sum.BundledRecords)
 	for _, g := range r.groups {
-		if err := r.writeLetter(tmpl, g); err != nil {
+		rows, marked, err := r.writeLetter(tmpl, g)
+		if err != nil {
 			return nil, err
 		}
+		if rows == 0 {
+			continue
+		}
 		sum.Letters++
+		sum.Rows += rows
+		sum.ClockMarked += marked
 		if g.contact.Email == "" {
 			sum.ContactsUnknown++
 		}
 	}
+	for k := range r.unconfig {
+		sum.Unconfigured = append(sum.Unconfigured, k)
+	}
+	slices.Sort(sum.Unconfigured)
 	r.log.Info("letters written", "letters", sum.Letters)
 	if err := r.writeExports(); err != nil {
 		return nil, err
@@ -166,6 +261,8 @@ func Generate(ctx context.Context, s *store.Store, keys *evidence.Keys, opt Opti
 	if err := r.writeBundleFiles(); err != nil {
 		return nil, err
 	}
+	r.rows.Close()
+	os.Remove(r.rows.Name())
 	mb, err := r.b.writeManifest()
 	if err != nil {
 		return nil, err
@@ -174,7 +271,7 @@ func Generate(ctx context.Context, s *store.Store, keys *evidence.Keys, opt Opti
 	if err != nil {
 		return nil, fmt.Errorf("sign MANIFEST: %w", err)
 	}
-	if err := writeSynced(filepath.Join(opt.OutDir, ManifestSigName), sig); err != nil {
+	if err := r.b.writeRaw(ManifestSigName, sig); err != nil {
 		return nil, fmt.Errorf("write %s: %w", ManifestSigName, err)
 	}
 	if opt.Zip {
@@ -183,10 +280,82 @@ func Generate(ctx context.Context, s *store.Store, keys *evidence.Keys, opt Opti
 			return nil, err
 		}
 	}
+	if err := r.b.commit(); err != nil {
+		if sum.Zip != "" {
+			os.Remove(sum.Zip)
+		}
+		return nil, err
+	}
 	if len(r.peers) == 0 {
 		return sum, ErrNoPeers
 	}
 	return sum, nil
+}
+
+// verifyAndCollect walks the log once: it verifies every record, stored
+// hash, key record and checkpoint, and builds the per-peer aggregates.
+func (r *run) verifyAndCollect() error {
+	size, err := r.s.LogSize()
+	if err != nil {
+		return err
+	}
+	v, err := evidence.NewLogVerifier(r.s, r.keys.VerifierKey)
+	if err != nil {
+		return err
+	}
+	if r.coll, err = collect(r.s, size, &r.opt, v, r.opt.OnProgress); err != nil {
+		return err
+	}
+	problems, root := v.Finish()
+	if len(problems) > 0 {
+		return &StoreProblems{problems}
+	}
+	r.cp = evidence.Checkpoint{Size: size, Hash: root}
+	r.log.Info("evidence log verified", "records", size)
+	return nil
+}
+
+// signCheckpoint signs the verified tree, keeping the previous checkpoint
+// and a consistency proof from it.
+func (r *run) signCheckpoint() error {
+	var prev *previousCheckpoint
+	err := r.s.Checkpoints(func(size int64, signed []byte) error {
+		if size <= r.cp.Size {
+			prev = &previousCheckpoint{size: size, signed: signed}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	signed, cp, err := evidence.SignCheckpoint(r.s, r.keys)
+	if err != nil {
+		return fmt.Errorf("sign checkpoint: %w", err)
+	}
+	if cp != r.cp {
+		return fmt.Errorf("sign checkpoint: the log changed while it was verified (%d records, then %d): %w", r.cp.Size, cp.Size, store.ErrCorrupt)
+	}
+	r.signed = signed
+	if prev != nil {
+		if _, err := evidence.OpenCheckpoint(prev.signed, r.keys.VerifierKey); err != nil {
+			// Signed by an earlier key of the store: ship that key too.
+			keys, err := r.s.SigningKeys()
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				if _, err := evidence.OpenCheckpoint(prev.signed, k.VerifierKey); err == nil {
+					prev.key = k.VerifierKey
+				}
+			}
+		}
+		if prev.proof, err = tlog.ProveTree(r.cp.Size, prev.size, r.s); err != nil {
+			return fmt.Errorf("consistency proof from the checkpoint at %d: %w", prev.size, err)
+		}
+		r.prev = prev
+	}
+	r.log.Info("checkpoint signed", "records", r.cp.Size)
+	return nil
 }
 
 // letterZone is the local time zone of letters.
@@ -210,11 +379,12 @@ func letterZone(lang, tz string) (*time.Location, error) {
 // selectPeers attributes the peers at or above the minimum level, finds
 // their abuse contacts and groups them into letters.
 func (r *run) selectPeers(ctx context.Context) error {
-	for _, a := range r.coll.peers {
-		if a.level < r.opt.MinLevel || a.level < store.L2Connected {
+	for _, a := range r.coll.order {
+		if a.rowLevel < r.opt.MinLevel || a.rowLevel < store.L2Connected {
 			continue
 		}
 		p := &peerOut{agg: a}
+		a.out = p
 		addr, err := netip.ParseAddr(a.key.IP)
 		if err == nil {
 			p.addr = addr.Unmap()
@@ -365,12 +535,16 @@ func (r *run) describeTorrents() error {
 			if p.docName == "" {
 				p.docName = m.DocumentName
 			}
+			if len(p.methods) < 4 {
+				p.methods = append(p.methods, matchMethod(r.opt.Lang, m))
+			}
 		}
 	}
 	return nil
 }
 
-// writeBundleFiles writes checkpoint, key.pub and README.txt.
+// writeBundleFiles writes checkpoint, key.pub, the previous checkpoint
+// with its consistency proof, and README.txt.
 func (r *run) writeBundleFiles() error {
 	if err := r.b.writeFile("checkpoint", r.signed); err != nil {
 		return err
@@ -378,7 +552,32 @@ func (r *run) writeBundleFiles() error {
 	if err := r.b.writeFile("key.pub", []byte(r.keys.VerifierKey+"\n")); err != nil {
 		return err
 	}
+	if p := r.prev; p != nil {
+		if err := r.b.writeFile(PreviousCheckpointName, p.signed); err != nil {
+			return err
+		}
+		if p.key != "" {
+			if err := r.b.writeFile(PreviousKeyName, []byte(p.key+"\n")); err != nil {
+				return err
+			}
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "leakhunt consistency proof\nold %d\nnew %d\n", p.size, r.cp.Size)
+		for _, h := range p.proof {
+			b.WriteString(base64.StdEncoding.EncodeToString(h[:]) + "\n")
+		}
+		if err := r.b.writeFile(ConsistencyProofName, []byte(b.String())); err != nil {
+			return err
+		}
+	}
 	return r.b.writeFile("README.txt", []byte(r.readme()))
 }
+
+// Files of the previous checkpoint in a bundle.
+const (
+	PreviousCheckpointName = "previous-checkpoint"
+	PreviousKeyName        = "previous-key.pub"
+	ConsistencyProofName   = "consistency-proof"
+)
 
 func (r *run) rootHash() string { return base64.StdEncoding.EncodeToString(r.cp.Hash[:]) }

@@ -36,19 +36,24 @@ func lettersText(t *testing.T, dir string) string {
 }
 
 func TestGoldenLetters(t *testing.T) {
-	for _, lang := range []string{"en", "ja"} {
-		t.Run(lang, func(t *testing.T) {
+	for _, tc := range []struct{ lang, kind, golden string }{
+		{"en", KindTakedown, "letters-en"}, {"ja", KindTakedown, "letters-ja"},
+		{"en", KindDisclosure, "disclosure-en"}, {"ja", KindDisclosure, "disclosure-ja"},
+	} {
+		lang := tc.lang
+		t.Run(tc.golden, func(t *testing.T) {
 			s, keys, dir := fixtureStore(t)
 			opt := fixtureOptions(t, dir, lang)
+			opt.Kind = tc.kind
 			sum, err := Generate(context.Background(), s, keys, opt)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if sum.Peers != 3 || sum.Letters != 3 || sum.Records != 11 || sum.ContactsUnknown != 2 {
-				t.Errorf("summary = %+v, want 3 peers, 3 letters (2 without contact), 11 records", sum)
+			if sum.Peers != 3 || sum.Letters != 3 || sum.Records != 12 || sum.ContactsUnknown != 2 {
+				t.Errorf("summary = %+v, want 3 peers, 3 letters (2 without contact), 12 records", sum)
 			}
 			got := lettersText(t, opt.OutDir)
-			golden := filepath.Join("testdata", "letters-"+lang+".golden")
+			golden := filepath.Join("testdata", tc.golden+".golden")
 			if *update {
 				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 					t.Fatal(err)
@@ -61,7 +66,7 @@ func TestGoldenLetters(t *testing.T) {
 			if got != string(want) {
 				t.Errorf("letters differ from %s (run with -update after checking):\n%s", golden, got)
 			}
-			probs, err := VerifyBundle(opt.OutDir)
+			probs, err := VerifyBundle(opt.OutDir, VerifyOptions{})
 			if err != nil || len(probs) != 0 {
 				t.Errorf("fresh bundle: problems %v, err %v", probs, err)
 			}
@@ -117,7 +122,7 @@ func TestMinLevel(t *testing.T) {
 					t.Errorf("letters name %s, below L%d", ip, tt.level)
 				}
 			}
-			if probs, err := VerifyBundle(opt.OutDir); err != nil || len(probs) != 0 {
+			if probs, err := VerifyBundle(opt.OutDir, VerifyOptions{}); err != nil || len(probs) != 0 {
 				t.Errorf("problems %v, err %v", probs, err)
 			}
 		})

@@ -31,6 +31,9 @@ func unsafeRune(r rune) bool {
 // display makes a network-supplied string inert for display: unsafe runes
 // become visible \uXXXX escapes and the result is cut to max runes.
 func display(s string, max int) string {
+	if len(s) <= max && plainASCII(s) {
+		return s
+	}
 	var b strings.Builder
 	n := 0
 	for i, r := range s {
@@ -80,6 +83,16 @@ func defang(s string) string {
 	return b.String()
 }
 
+// plainASCII reports whether s is printable ASCII only (nothing to escape).
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
 func isHexDigit(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
@@ -117,6 +130,9 @@ func csvCell(s string) string {
 // inside strings, since encoding/json escapes control characters itself)
 // but no longer reorders or hides text when a person views the file.
 func escapeJSONUnsafe(b []byte) []byte {
+	if plainASCII(string(b)) {
+		return b
+	}
 	ok := true
 	for _, r := range string(b) {
 		if r >= 0x80 && unsafeRune(r) {

@@ -48,15 +48,48 @@ var ErrNotBundle = errors.New("not a report bundle (no MANIFEST)")
 // maxProofLine bounds one line of a proofs file.
 const maxProofLine = 8 << 20
 
+// VerifyOptions configure [VerifyBundle].
+type VerifyOptions struct {
+	// Key pins the signer: a key fingerprint ("SHA256:…") or a public key
+	// in note form. Empty trusts the bundle's own key.pub, which proves
+	// nothing about who signed it.
+	Key string
+}
+
+// BundleKey returns the name and fingerprint of a bundle's key.pub.
+func BundleKey(dir string) (name, fingerprint string, err error) {
+	b, err := os.ReadFile(filepath.Join(dir, "key.pub"))
+	if err != nil {
+		return "", "", err
+	}
+	fp, err := evidence.KeyFingerprint(string(b))
+	if err != nil {
+		return "", "", err
+	}
+	name, _, _ = strings.Cut(strings.TrimSpace(string(b)), "+")
+	return name, fp, nil
+}
+
+// PinFingerprint turns a --key value (a fingerprint, or a public key in
+// note form) into a fingerprint.
+func PinFingerprint(key string) (string, error) {
+	key = strings.TrimSpace(key)
+	if strings.HasPrefix(key, "SHA256:") {
+		return key, nil
+	}
+	return evidence.KeyFingerprint(key)
+}
+
 // VerifyBundle checks a report bundle offline: MANIFEST's signature and
 // every file's sha256, that no file is unlisted, the checkpoint's
-// signature with the bundle's key.pub, every record's inclusion proof
-// against the checkpoint, and that letters and peers.csv name only peers
-// whose records in the bundle reach L2 or above. No problems means the
-// bundle is intact. The error is for a bundle that cannot be read at all.
-// The key is the bundle's own: compare key.pub with the key the sender
-// published independently.
-func VerifyBundle(dir string) ([]Problem, error) {
+// signature with the bundle's key.pub (which must be opt.Key when given),
+// every record's inclusion proof against the checkpoint, the consistency
+// proof from the previous checkpoint, and that letters and peers.csv name
+// only peers whose records in the bundle reach L2 or above. No problems
+// means the bundle is intact. The error is for a bundle that cannot be
+// read at all. Without opt.Key the key is the bundle's own: compare its
+// fingerprint with the one the sender published independently.
+func VerifyBundle(dir string, opt VerifyOptions) ([]Problem, error) {
 	mb, err := os.ReadFile(filepath.Join(dir, ManifestName))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", dir, ErrNotBundle)
@@ -77,6 +110,18 @@ func VerifyBundle(dir string) ([]Problem, error) {
 	verifierKey := strings.TrimSpace(string(key))
 	if keyErr != nil {
 		add("key.pub", "cannot read the public key: %v", keyErr)
+	} else if opt.Key != "" {
+		want, err := PinFingerprint(opt.Key)
+		got, gerr := evidence.KeyFingerprint(verifierKey)
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("--key: %w", err)
+		case gerr != nil:
+			add("key.pub", "%v", gerr)
+		case got != want:
+			name, _, _ := strings.Cut(verifierKey, "+")
+			add("key.pub", "the bundle is signed by key %s (%s), not by the expected key %s", got, field(name), want)
+		}
 	}
 	// MANIFEST's own signature.
 	if sig, err := os.ReadFile(filepath.Join(dir, ManifestSigName)); err != nil {
@@ -136,8 +181,9 @@ func VerifyBundle(dir string) ([]Problem, error) {
 			add(rel, "listed in MANIFEST but missing")
 		}
 	}
-	// The checkpoint and every record's proof.
+	// The checkpoint, every record's proof and the previous checkpoint.
 	levels := map[string]int{} // "ih ip port" and "ip" → highest proven level
+	ours := map[string]bool{}  // our own addresses, named in letters as ours
 	cpb, err := os.ReadFile(filepath.Join(dir, "checkpoint"))
 	if err != nil {
 		add("checkpoint", "cannot read: %v", err)
@@ -148,15 +194,18 @@ func VerifyBundle(dir string) ([]Problem, error) {
 		} else {
 			for _, rel := range listed {
 				if strings.HasPrefix(rel, "proofs/") && strings.HasSuffix(rel, ".jsonl") {
-					checkProofs(dir, rel, cp, levels, add)
+					checkProofs(dir, rel, cp, levels, ours, add)
 				}
+			}
+			if _, ok := manifest[PreviousCheckpointName]; ok {
+				checkConsistency(dir, cp, verifierKey, add)
 			}
 		}
 	}
 	// Letters and CSV name only proven peers.
 	for _, rel := range listed {
 		if strings.HasPrefix(rel, "letters/") {
-			checkLetter(dir, rel, levels, add)
+			checkLetter(dir, rel, levels, ours, add)
 		}
 	}
 	if _, ok := manifest["peers.csv"]; ok {
@@ -197,10 +246,55 @@ func fileSHA256(p string) (string, error) {
 
 // leafKey are the fields of a leaf the checks need.
 type leafKey struct {
-	IP       string `json:"ip"`
-	Port     int    `json:"port"`
-	InfoHash string `json:"infohash"`
-	Level    int    `json:"level"`
+	IP         string `json:"ip"`
+	Port       int    `json:"port"`
+	InfoHash   string `json:"infohash"`
+	Level      int    `json:"level"`
+	ListenAddr string `json:"listen_addr"`
+	YourIP     string `json:"your_ip"`
+}
+
+// checkConsistency checks the previous checkpoint's signature (with
+// previous-key.pub when the bundle has one) and the proof that the signed
+// tree extends it.
+func checkConsistency(dir string, cp evidence.Checkpoint, verifierKey string, add func(string, string, ...any)) {
+	prevb, err := os.ReadFile(filepath.Join(dir, PreviousCheckpointName))
+	if err != nil {
+		add(PreviousCheckpointName, "cannot read: %v", err)
+		return
+	}
+	key := verifierKey
+	if b, err := os.ReadFile(filepath.Join(dir, PreviousKeyName)); err == nil {
+		key = strings.TrimSpace(string(b))
+	}
+	prev, err := evidence.OpenCheckpoint(prevb, key)
+	if err != nil {
+		add(PreviousCheckpointName, "%v", err)
+		return
+	}
+	pb, err := os.ReadFile(filepath.Join(dir, ConsistencyProofName))
+	if err != nil {
+		add(ConsistencyProofName, "cannot read: %v", err)
+		return
+	}
+	lines := strings.Split(strings.TrimSuffix(string(pb), "\n"), "\n")
+	if len(lines) < 3 || lines[0] != "leakhunt consistency proof" || lines[1] != "old "+strconv.FormatInt(prev.Size, 10) ||
+		lines[2] != "new "+strconv.FormatInt(cp.Size, 10) || len(lines) > 3+64 {
+		add(ConsistencyProofName, "not a proof from the previous checkpoint (size %d) to the checkpoint (size %d)", prev.Size, cp.Size)
+		return
+	}
+	var proof tlog.TreeProof
+	for _, l := range lines[3:] {
+		h, err := base64.StdEncoding.DecodeString(l)
+		if err != nil || len(h) != tlog.HashSize {
+			add(ConsistencyProofName, "a proof hash is not a base64 SHA-256")
+			return
+		}
+		proof = append(proof, tlog.Hash(h))
+	}
+	if err := tlog.CheckTree(proof, cp.Size, cp.Hash, prev.Size, prev.Hash); err != nil {
+		add(ConsistencyProofName, "the signed tree does not extend the previous checkpoint's: records signed before were changed (%v)", err)
+	}
 }
 
 func normIP(s string) string {
@@ -210,7 +304,7 @@ func normIP(s string) string {
 	return s
 }
 
-func checkProofs(dir, rel string, cp evidence.Checkpoint, levels map[string]int, add func(string, string, ...any)) {
+func checkProofs(dir, rel string, cp evidence.Checkpoint, levels map[string]int, ours map[string]bool, add func(string, string, ...any)) {
 	f, err := os.Open(filepath.Join(dir, filepath.FromSlash(rel)))
 	if err != nil {
 		add(rel, "cannot read: %v", err)
@@ -222,7 +316,7 @@ func checkProofs(dir, rel string, cp evidence.Checkpoint, levels map[string]int,
 	line, bad := 0, 0
 	for sc.Scan() {
 		line++
-		if err := checkProofLine(sc.Bytes(), cp, levels); err != nil {
+		if err := checkProofLine(sc.Bytes(), cp, levels, ours); err != nil {
 			if bad++; bad <= 5 {
 				add(rel, "line %d: %v", line, err)
 			}
@@ -237,7 +331,7 @@ func checkProofs(dir, rel string, cp evidence.Checkpoint, levels map[string]int,
 }
 
 // checkProofLine checks one proofs line and records the leaf's level.
-func checkProofLine(b []byte, cp evidence.Checkpoint, levels map[string]int) error {
+func checkProofLine(b []byte, cp evidence.Checkpoint, levels map[string]int, ours map[string]bool) error {
 	var pl proofLine
 	if err := json.Unmarshal(b, &pl); err != nil {
 		return fmt.Errorf("not a proof record: %v", err)
@@ -275,13 +369,19 @@ func checkProofLine(b []byte, cp evidence.Checkpoint, levels map[string]int) err
 	if old, ok := levels[ip]; !ok || k.Level > old {
 		levels[ip] = k.Level
 	}
+	if k.YourIP != "" {
+		ours[normIP(k.YourIP)] = true
+	}
+	if ap, err := netip.ParseAddrPort(k.ListenAddr); err == nil {
+		ours[ap.Addr().Unmap().String()] = true
+	}
 	return nil
 }
 
 // addrToken finds candidate IP addresses in text.
 var addrToken = regexp.MustCompile(`[0-9A-Fa-f:.]*[0-9A-Fa-f][0-9A-Fa-f:.]*`)
 
-func checkLetter(dir, rel string, levels map[string]int, add func(string, string, ...any)) {
+func checkLetter(dir, rel string, levels map[string]int, ours map[string]bool, add func(string, string, ...any)) {
 	b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
 	if err != nil {
 		add(rel, "cannot read: %v", err)
@@ -298,7 +398,7 @@ func checkLetter(dir, rel string, levels map[string]int, add func(string, string
 			continue
 		}
 		ip := a.Unmap().String()
-		if lvl, ok := levels[ip]; (!ok || lvl < 2) && !reported[ip] {
+		if lvl, ok := levels[ip]; (!ok || lvl < 2) && !reported[ip] && !ours[ip] {
 			reported[ip] = true
 			add(rel, "names %s, which has no record at L2 or above in the bundle", ip)
 		}

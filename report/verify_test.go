@@ -57,7 +57,7 @@ func TestVerifyTamper(t *testing.T) {
 	if _, err := Generate(context.Background(), s, keys, opt); err != nil {
 		t.Fatal(err)
 	}
-	if probs, err := VerifyBundle(opt.OutDir); err != nil || len(probs) != 0 {
+	if probs, err := VerifyBundle(opt.OutDir, VerifyOptions{}); err != nil || len(probs) != 0 {
 		t.Fatalf("fresh bundle: %v %v", probs, err)
 	}
 	files := bundleFiles(t, opt.OutDir)
@@ -77,7 +77,7 @@ func TestVerifyTamper(t *testing.T) {
 				i := map[string]int{"start": 0, "middle": len(b) / 2, "end": len(b) - 1}[where]
 				b[i] ^= 0x01
 				os.WriteFile(p, b, 0o644)
-				probs, err := VerifyBundle(cp)
+				probs, err := VerifyBundle(cp, VerifyOptions{})
 				if err != nil {
 					if f == ManifestName {
 						return // a broken MANIFEST is still reported, but an error is acceptable too
@@ -100,7 +100,7 @@ func TestVerifyTamper(t *testing.T) {
 		cp := filepath.Join(t.TempDir(), "b")
 		copyDir(t, opt.OutDir, cp)
 		os.WriteFile(filepath.Join(cp, "letters", "isp-999.txt"), []byte("x"), 0o644)
-		probs, _ := VerifyBundle(cp)
+		probs, _ := VerifyBundle(cp, VerifyOptions{})
 		if len(probs) == 0 || probs[0].Path != "letters/isp-999.txt" {
 			t.Errorf("problems %v", probs)
 		}
@@ -109,13 +109,13 @@ func TestVerifyTamper(t *testing.T) {
 		cp := filepath.Join(t.TempDir(), "b")
 		copyDir(t, opt.OutDir, cp)
 		os.Remove(filepath.Join(cp, "annex", "peer-00001.txt"))
-		probs, _ := VerifyBundle(cp)
+		probs, _ := VerifyBundle(cp, VerifyOptions{})
 		if len(probs) != 1 || probs[0].Path != "annex/peer-00001.txt" || !strings.Contains(probs[0].What, "missing") {
 			t.Errorf("problems %v", probs)
 		}
 	})
 	t.Run("not a bundle", func(t *testing.T) {
-		if _, err := VerifyBundle(t.TempDir()); err == nil {
+		if _, err := VerifyBundle(t.TempDir(), VerifyOptions{}); err == nil {
 			t.Error("empty directory accepted")
 		}
 	})
@@ -177,7 +177,7 @@ func TestVerifyNamesOnlyProvenPeers(t *testing.T) {
 			}
 			os.WriteFile(p, []byte(edited), 0o644)
 			resign(t, cp, keys.Signer)
-			probs, err := VerifyBundle(cp)
+			probs, err := VerifyBundle(cp, VerifyOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -195,7 +195,7 @@ func TestVerifyNamesOnlyProvenPeers(t *testing.T) {
 		lines[0] = strings.Replace(lines[0], `"leaf":"ey`, `"leaf":"Ey`, 1)
 		os.WriteFile(p, []byte(strings.Join(lines, "\n")), 0o644)
 		resign(t, cp, keys.Signer)
-		probs, _ := VerifyBundle(cp)
+		probs, _ := VerifyBundle(cp, VerifyOptions{})
 		if len(probs) == 0 || probs[0].Path != "proofs/records.jsonl" {
 			t.Errorf("problems %v", probs)
 		}
@@ -275,7 +275,7 @@ func FuzzCheckProofLine(f *testing.F) {
 	f.Add([]byte(`{"index":-1,"leaf":"!!","proof":[]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		levels := map[string]int{}
-		if checkProofLine(b, evidence.Checkpoint{Size: 3}, levels) == nil {
+		if checkProofLine(b, evidence.Checkpoint{Size: 3}, levels, map[string]bool{}) == nil {
 			t.Fatalf("forged line accepted: %q", b)
 		}
 	})

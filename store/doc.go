@@ -11,7 +11,8 @@
 // # Buckets
 //
 //   - documents, with indexes by size and by every hash ([Store.AddDocument],
-//     [Store.DocumentsBySize], [Store.DocumentsByHash]);
+//     [Store.DocumentsBySize], [Store.DocumentsByHash]) and a checksum per
+//     entry ([Store.CheckCatalog]);
 //   - torrents, matches and the watchlist ([Store.PutTorrent],
 //     [Store.PutMatch], [Store.Watch]);
 //   - the seen set of infohashes and L0 sightings ([Store.MarkSeen],
@@ -31,7 +32,8 @@
 // any read of them, and replayed from the log by Open after a crash. The
 // Store implements tlog.HashReader, so proofs come
 // straight from it; signed checkpoints are kept with [Store.PutCheckpoint]
-// (package evidence signs and verifies them).
+// (package evidence signs and verifies them), and the signing keys are
+// registered in the log with [Store.AddSigningKey].
 //
 // A Store is safe for concurrent use.
 package store

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/leakhunt/leakhunt/fingerprint"
 )
 
 // hashKinds are the fingerprint fields indexed for look-up by hash.
@@ -54,7 +57,7 @@ func (s *Store) AddDocument(d Document, src string) (out Document, existed bool,
 		d.Added = time.Now().UTC()
 	}
 	d.Path = ""
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		docs := tx.Bucket(bucketDocs)
 		id, err := docs.NextSequence()
 		if err != nil {
@@ -66,6 +69,10 @@ func (s *Store) AddDocument(d Document, src string) (out Document, existed bool,
 			return err
 		}
 		if err := docs.Put(u64(id), v); err != nil {
+			return err
+		}
+		sum := sha256.Sum256(v)
+		if err := tx.Bucket(bucketDocSums).Put(u64(id), sum[:]); err != nil {
 			return err
 		}
 		if err := tx.Bucket(bucketDocBySize).Put(append(u64(uint64(d.Size)), u64(id)...), nil); err != nil {
@@ -92,6 +99,10 @@ func hashKey(kind, val string, id uint64) []byte {
 	return append(k, u64(id)...)
 }
 
+// tempCopyPrefix starts the name of a copy being made; Open removes any
+// left by a kill.
+const tempCopyPrefix = ".tmp-"
+
 // docPath is where the copy of the document with this SHA-256 lives.
 func (s *Store) docPath(sha string) string {
 	return filepath.Join(s.docsDir, sha[:2], sha)
@@ -112,7 +123,7 @@ func (s *Store) copyDocument(sha, src string) error {
 		return err
 	}
 	defer in.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".tmp-*")
+	tmp, err := os.CreateTemp(filepath.Dir(dst), tempCopyPrefix+"*")
 	if err != nil {
 		return err
 	}
@@ -154,7 +165,7 @@ func (s *Store) OpenDocument(sha string) (*os.File, error) {
 // Documents lists every catalogued document in ID order.
 func (s *Store) Documents() ([]Document, error) {
 	var out []Document
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketDocs).ForEach(func(k, v []byte) error {
 			var d Document
 			if err := decode(v, &d); err != nil {
@@ -170,7 +181,7 @@ func (s *Store) Documents() ([]Document, error) {
 // Document returns the document with this ID, or [ErrNotFound].
 func (s *Store) Document(id uint64) (Document, error) {
 	var d Document
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketDocs).Get(u64(id))
 		if v == nil {
 			return fmt.Errorf("document %d: %w", id, ErrNotFound)
@@ -196,7 +207,7 @@ func (s *Store) DocumentBySHA256(sha string) (Document, error) {
 // "sha1", "sha256", "ed2k", "ed2k_alt", "tth", "btv2") equals val.
 func (s *Store) DocumentsByHash(kind, val string) ([]Document, error) {
 	var out []Document
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		prefix := append([]byte(kind+":"+val), 0)
 		c := tx.Bucket(bucketDocByHash).Cursor()
 		docs := tx.Bucket(bucketDocs)
@@ -215,7 +226,7 @@ func (s *Store) DocumentsByHash(kind, val string) ([]Document, error) {
 // DocumentsBySize returns the documents of exactly this size.
 func (s *Store) DocumentsBySize(size int64) ([]Document, error) {
 	var out []Document
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		prefix := u64(uint64(size))
 		c := tx.Bucket(bucketDocBySize).Cursor()
 		docs := tx.Bucket(bucketDocs)
@@ -236,7 +247,7 @@ func (s *Store) DocumentsBySize(size int64) ([]Document, error) {
 // deleted.
 func (s *Store) RemoveDocument(id uint64) (Document, error) {
 	var d Document
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		docs := tx.Bucket(bucketDocs)
 		v := docs.Get(u64(id))
 		if v == nil {
@@ -246,6 +257,9 @@ func (s *Store) RemoveDocument(id uint64) (Document, error) {
 			return err
 		}
 		if err := docs.Delete(u64(id)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketDocSums).Delete(u64(id)); err != nil {
 			return err
 		}
 		if err := tx.Bucket(bucketDocBySize).Delete(append(u64(uint64(d.Size)), u64(id)...)); err != nil {
@@ -265,4 +279,109 @@ func (s *Store) RemoveDocument(id uint64) (Document, error) {
 		return d, fmt.Errorf("remove copy of document %d: %w", id, err)
 	}
 	return d, nil
+}
+
+// sumUnsummedDocuments gives a checksum to catalogue entries written
+// before entries had one, so that later damage to them is detected.
+func (s *Store) sumUnsummedDocuments() error {
+	return s.update(func(tx *bolt.Tx) error {
+		sums := tx.Bucket(bucketDocSums)
+		var missing [][2][]byte
+		err := tx.Bucket(bucketDocs).ForEach(func(k, v []byte) error {
+			if sums.Get(k) == nil {
+				sum := sha256.Sum256(v)
+				missing = append(missing, [2][]byte{bytes.Clone(k), sum[:]})
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, m := range missing {
+			if err := sums.Put(m[0], m[1]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// CheckCatalog checks every catalogue entry: its bytes against the
+// checksum written with it, its index entries, and its kept copy, whose
+// fingerprint is computed again and compared field by field. It returns
+// what is wrong; none means intact. It reads every copy in full.
+func (s *Store) CheckCatalog() ([]string, error) {
+	var problems []string
+	var docs []Document
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	err := s.view(func(tx *bolt.Tx) error {
+		sums, bySize, byHash := tx.Bucket(bucketDocSums), tx.Bucket(bucketDocBySize), tx.Bucket(bucketDocByHash)
+		return tx.Bucket(bucketDocs).ForEach(func(k, v []byte) error {
+			id := binary.BigEndian.Uint64(k)
+			sum := sha256.Sum256(v)
+			if want := sums.Get(k); want == nil {
+				add("catalogue entry %d: no checksum", id)
+			} else if !bytes.Equal(want, sum[:]) {
+				add("catalogue entry %d: its bytes do not match the checksum written with it (the entry was changed or damaged)", id)
+			}
+			var d Document
+			if err := decode(v, &d); err != nil {
+				add("catalogue entry %d: %v", id, err)
+				return nil
+			}
+			if d.ID != id {
+				add("catalogue entry %d: records id %d", id, d.ID)
+			}
+			if bySize.Get(append(u64(uint64(d.Size)), u64(id)...)) == nil {
+				add("catalogue entry %d: missing from the size index", id)
+			}
+			for kind, val := range docHashes(&d) {
+				if val != "" && byHash.Get(hashKey(kind, val, id)) == nil {
+					add("catalogue entry %d: its %s is missing from the hash index", id, kind)
+				}
+			}
+			docs = append(docs, d)
+			return nil
+		})
+	})
+	if err != nil {
+		return problems, err
+	}
+	for _, d := range docs {
+		if len(d.SHA256) != 64 {
+			continue
+		}
+		fp, err := fingerprint.File(s.docPath(d.SHA256), nil)
+		if err != nil {
+			add("catalogue entry %d (%q): its kept copy: %v", d.ID, d.Name, err)
+			continue
+		}
+		if diff := fingerprintDiff(d.Fingerprint, fp); diff != "" {
+			add("catalogue entry %d (%q): its kept copy does not match the entry: %s differs", d.ID, d.Name, diff)
+		}
+	}
+	return problems, nil
+}
+
+// fingerprintDiff names the first hash field in which a and b differ.
+func fingerprintDiff(a, b fingerprint.Fingerprint) string {
+	switch {
+	case a.Size != b.Size:
+		return "size"
+	case a.SHA256 != b.SHA256:
+		return "sha256"
+	case a.SHA1 != b.SHA1:
+		return "sha1"
+	case a.MD5 != b.MD5:
+		return "md5"
+	case a.ED2K != b.ED2K:
+		return "ed2k"
+	case a.ED2KAlt != b.ED2KAlt:
+		return "ed2k_alt"
+	case a.TTH != b.TTH:
+		return "tth"
+	case a.BTv2Root != b.BTv2Root:
+		return "btv2_root"
+	}
+	return ""
 }

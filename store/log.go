@@ -43,53 +43,19 @@ func (s *Store) AppendObservations(obs []Observation) (first int64, err error) {
 // observation never names a missing blob. Blobs are content-addressed, so
 // one already stored is not written again.
 func (s *Store) AppendEvidence(obs []Observation, blobs [][]byte) (first int64, err error) {
-	leaves := make([][]byte, len(obs))
-	for i := range obs {
-		obs[i].Time = obs[i].Time.UTC()
-		if leaves[i], err = obs[i].Leaf(); err != nil {
-			return 0, fmt.Errorf("encode observation: %w", err)
-		}
+	leaves, err := leavesOf(obs)
+	if err != nil {
+		return 0, err
 	}
 	// One appender at a time, so summaries are folded in log order.
 	s.appendMu.Lock()
 	defer s.appendMu.Unlock()
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		size, err := logSize(tx)
-		if err != nil {
+	err = s.update(func(tx *bolt.Tx) error {
+		if err := putBlobs(tx, blobs); err != nil {
 			return err
 		}
-		first = size
-		bb := tx.Bucket(bucketBlobs)
-		for _, b := range blobs {
-			sum := sha256.Sum256(b)
-			if bb.Get(sum[:]) == nil {
-				if err := bb.Put(sum[:], b); err != nil {
-					return err
-				}
-			}
-		}
-		hashes := tx.Bucket(bucketLogHashes)
-		hr := txHashReader{tx}
-		obsB := tx.Bucket(bucketObs)
-		// Append-only buckets: full pages, half the file and half the writes.
-		hashes.FillPercent, obsB.FillPercent = 1.0, 1.0
-		for i := range obs {
-			n := size + int64(i)
-			stored, err := tlog.StoredHashes(n, leaves[i], hr)
-			if err != nil {
-				return fmt.Errorf("log hashes for record %d: %w", n, err)
-			}
-			base := tlog.StoredHashIndex(0, n)
-			for j, h := range stored {
-				if err := hashes.Put(u64(uint64(base+int64(j))), bytes.Clone(h[:])); err != nil {
-					return err
-				}
-			}
-			if err := obsB.Put(u64(uint64(n)), leaves[i]); err != nil {
-				return err
-			}
-		}
-		return tx.Bucket(bucketMeta).Put(keyLogSize, u64(uint64(size+int64(len(obs)))))
+		first, err = appendLeaves(tx, leaves)
+		return err
 	})
 	if err != nil {
 		return 0, err
@@ -100,22 +66,48 @@ func (s *Store) AppendEvidence(obs []Observation, blobs [][]byte) (first int64, 
 	return first, nil
 }
 
-// Blob returns the blob whose SHA-256 is sum (hex), or [ErrNotFound].
-func (s *Store) Blob(sum string) ([]byte, error) {
-	k, err := hex.DecodeString(sum)
-	if err != nil || len(k) != sha256.Size {
-		return nil, fmt.Errorf("blob %q: %w", sum, ErrNotFound)
-	}
-	var out []byte
-	err = s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketBlobs).Get(k)
-		if v == nil {
-			return fmt.Errorf("blob %s: %w", sum, ErrNotFound)
+// leavesOf normalizes observations (UTC times) and encodes their leaves.
+func leavesOf(obs []Observation) ([][]byte, error) {
+	leaves := make([][]byte, len(obs))
+	for i := range obs {
+		obs[i].Time = obs[i].Time.UTC()
+		var err error
+		if leaves[i], err = obs[i].Leaf(); err != nil {
+			return nil, fmt.Errorf("encode observation: %w", err)
 		}
-		out = bytes.Clone(v)
-		return nil
-	})
-	return out, err
+	}
+	return leaves, nil
+}
+
+// appendLeaves appends leaves to the log inside tx and returns the index
+// of the first.
+func appendLeaves(tx *bolt.Tx, leaves [][]byte) (int64, error) {
+	size, err := logSize(tx)
+	if err != nil {
+		return 0, err
+	}
+	hashes := tx.Bucket(bucketLogHashes)
+	hr := txHashReader{tx}
+	obsB := tx.Bucket(bucketObs)
+	// Append-only buckets: full pages, half the file and half the writes.
+	hashes.FillPercent, obsB.FillPercent = 1.0, 1.0
+	for i, leaf := range leaves {
+		n := size + int64(i)
+		stored, err := tlog.StoredHashes(n, leaf, hr)
+		if err != nil {
+			return 0, fmt.Errorf("log hashes for record %d: %w", n, err)
+		}
+		base := tlog.StoredHashIndex(0, n)
+		for j, h := range stored {
+			if err := hashes.Put(u64(uint64(base+int64(j))), bytes.Clone(h[:])); err != nil {
+				return 0, err
+			}
+		}
+		if err := obsB.Put(u64(uint64(n)), leaf); err != nil {
+			return 0, err
+		}
+	}
+	return size, tx.Bucket(bucketMeta).Put(keyLogSize, u64(uint64(size+int64(len(leaves)))))
 }
 
 // mergeInts is the sorted union, capped so a summary stays small.
@@ -145,7 +137,7 @@ func logSize(tx *bolt.Tx) (int64, error) {
 
 // LogSize is the number of observations in the evidence log.
 func (s *Store) LogSize() (n int64, err error) {
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.view(func(tx *bolt.Tx) error {
 		n, err = logSize(tx)
 		return err
 	})
@@ -172,7 +164,7 @@ func (r txHashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 // ReadHashes implements tlog.HashReader over the stored log, each call in
 // its own short read transaction.
 func (s *Store) ReadHashes(indexes []int64) (out []tlog.Hash, err error) {
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.view(func(tx *bolt.Tx) error {
 		out, err = txHashReader{tx}.ReadHashes(indexes)
 		return err
 	})
@@ -184,7 +176,7 @@ var _ tlog.HashReader = (*Store)(nil)
 // Leaf returns the stored leaf bytes of log record n, exactly as appended.
 func (s *Store) Leaf(n int64) ([]byte, error) {
 	var out []byte
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketObs).Get(u64(uint64(n)))
 		if v == nil {
 			return fmt.Errorf("log record %d: %w", n, ErrNotFound)
@@ -202,7 +194,7 @@ func (s *Store) Observation(n int64) (Observation, error) {
 	if err != nil {
 		return o, err
 	}
-	if err := json.Unmarshal(leaf, &o); err != nil {
+	if err := DecodeLeaf(leaf, &o); err != nil {
 		return o, fmt.Errorf("%w: log record %d: %v", ErrCorrupt, n, err)
 	}
 	return o, nil
@@ -215,7 +207,7 @@ func (s *Store) ForEachLeaf(from int64, fn func(n int64, leaf []byte) error) err
 	const page = 4096
 	for {
 		var batch [][]byte
-		err := s.db.View(func(tx *bolt.Tx) error {
+		err := s.view(func(tx *bolt.Tx) error {
 			c := tx.Bucket(bucketObs).Cursor()
 			for k, v := c.Seek(u64(uint64(from))); k != nil && len(batch) < page; k, v = c.Next() {
 				batch = append(batch, bytes.Clone(v))
@@ -244,7 +236,7 @@ func (s *Store) Peers(minLevel int) ([]Peer, error) {
 		return nil, err
 	}
 	var out []Peer
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketPeers).ForEach(func(_, v []byte) error {
 			var p Peer
 			if err := decode(v, &p); err != nil {
@@ -266,7 +258,7 @@ func (s *Store) PeerObservations(infohash, ip string, port int) ([]int64, error)
 	}
 	var out []int64
 	prefix := append(peerKey(infohash, ip, port), 0)
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketPeerObs).Cursor()
 		for k, v := c.Seek(prefix); k != nil && len(k) == len(prefix)+8 && string(k[:len(prefix)]) == string(prefix); k, v = c.Next() {
 			if len(v)%8 != 0 {
@@ -283,7 +275,7 @@ func (s *Store) PeerObservations(infohash, ip string, port int) ([]int64, error)
 
 // PutCheckpoint stores a signed checkpoint (a note) for a tree size.
 func (s *Store) PutCheckpoint(size int64, signed []byte) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketCheckpoints).Put(u64(uint64(size)), bytes.Clone(signed))
 	})
 }
@@ -292,7 +284,7 @@ func (s *Store) PutCheckpoint(size int64, signed []byte) error {
 func (s *Store) Checkpoints(fn func(size int64, signed []byte) error) error {
 	var sizes []int64
 	var notes [][]byte
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketCheckpoints).ForEach(func(k, v []byte) error {
 			sizes = append(sizes, int64(binary.BigEndian.Uint64(k)))
 			notes = append(notes, bytes.Clone(v))
@@ -317,7 +309,7 @@ func (s *Store) PeersOf(infohash string) ([]Peer, error) {
 	}
 	var out []Peer
 	prefix := []byte(infohash + "\x00")
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketPeers).Cursor()
 		for k, v := c.Seek(prefix); k != nil && len(k) > len(prefix) && string(k[:len(prefix)]) == string(prefix); k, v = c.Next() {
 			var p Peer
@@ -326,6 +318,131 @@ func (s *Store) PeersOf(infohash string) ([]Peer, error) {
 			}
 			out = append(out, p)
 		}
+		return nil
+	})
+	return out, err
+}
+
+// Record is one evidence-log record as stored: its index, its leaf bytes
+// and its stored tree hashes (tlog's stored hashes for that record, leaf
+// hash first; shorter when one is missing).
+type Record struct {
+	N      int64
+	Leaf   []byte
+	Hashes []tlog.Hash
+}
+
+// recordPage is how many records one read transaction of a log walk holds.
+const recordPage = 4096
+
+// ForEachRecord calls fn for log records from.. in order, with their
+// stored hashes (see [Record]), reading in short transactions of at most
+// 4096 records. The slices are valid only during the call.
+func (s *Store) ForEachRecord(from int64, fn func(n int64, leaf []byte, hashes []tlog.Hash) error) error {
+	return s.ForEachRecordBatch(from, func(batch []Record) error {
+		for _, r := range batch {
+			if err := fn(r.N, r.Leaf, r.Hashes); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ForEachRecordBatch is [Store.ForEachRecord] a batch (one read
+// transaction's records, at most 4096) at a time. The batch is reused
+// after fn returns.
+func (s *Store) ForEachRecordBatch(from int64, fn func(batch []Record) error) error {
+	batch := make([]Record, 0, recordPage)
+	for {
+		batch = batch[:0]
+		err := s.view(func(tx *bolt.Tx) error {
+			oc := tx.Bucket(bucketObs).Cursor()
+			hc := tx.Bucket(bucketLogHashes).Cursor()
+			next := int64(-1)
+			var hk, hv []byte
+			for k, v := oc.Seek(u64(uint64(from))); k != nil && len(batch) < recordPage; k, v = oc.Next() {
+				if len(k) != 8 {
+					return fmt.Errorf("%w: log record key of %d bytes", ErrCorrupt, len(k))
+				}
+				r := Record{N: int64(binary.BigEndian.Uint64(k)), Leaf: bytes.Clone(v)}
+				if start := tlog.StoredHashIndex(0, r.N); start != next {
+					next = start
+					hk, hv = hc.Seek(u64(uint64(next)))
+				}
+				end := tlog.StoredHashIndex(0, r.N+1)
+				r.Hashes = make([]tlog.Hash, 0, end-next)
+				for ; next < end; next++ {
+					if hk == nil || binary.BigEndian.Uint64(hk) != uint64(next) || len(hv) != tlog.HashSize {
+						break
+					}
+					r.Hashes = append(r.Hashes, tlog.Hash(hv))
+					hk, hv = hc.Next()
+				}
+				batch = append(batch, r)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if len(batch) > 0 {
+			if err := fn(batch); err != nil {
+				return err
+			}
+		}
+		if len(batch) < recordPage {
+			return nil
+		}
+		from = batch[len(batch)-1].N + 1
+	}
+}
+
+// Leaves returns the leaves of log records ns, read in one transaction.
+func (s *Store) Leaves(ns []int64) ([][]byte, error) {
+	out := make([][]byte, len(ns))
+	err := s.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketObs)
+		for i, n := range ns {
+			v := b.Get(u64(uint64(n)))
+			if v == nil {
+				return fmt.Errorf("log record %d: %w", n, ErrNotFound)
+			}
+			out[i] = bytes.Clone(v)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// putBlobs stores content-addressed blobs (key: their SHA-256) that are
+// not stored yet.
+func putBlobs(tx *bolt.Tx, blobs [][]byte) error {
+	bb := tx.Bucket(bucketBlobs)
+	for _, b := range blobs {
+		sum := sha256.Sum256(b)
+		if bb.Get(sum[:]) == nil {
+			if err := bb.Put(sum[:], b); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Blob returns the blob whose SHA-256 is sum (hex), or [ErrNotFound].
+func (s *Store) Blob(sum string) ([]byte, error) {
+	k, err := hex.DecodeString(sum)
+	if err != nil || len(k) != sha256.Size {
+		return nil, fmt.Errorf("blob %q: %w", sum, ErrNotFound)
+	}
+	var out []byte
+	err = s.view(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketBlobs).Get(k)
+		if v == nil {
+			return fmt.Errorf("blob %s: %w", sum, ErrNotFound)
+		}
+		out = bytes.Clone(v)
 		return nil
 	})
 	return out, err

@@ -81,6 +81,9 @@ type Observation struct {
 	// ClockOffset is our clock's measured offset against NTP, as a Go
 	// duration string ("-3.2ms"), or "unsynchronized".
 	ClockOffset string `json:"clock_offset"`
+	// Clock is the measurement ClockOffset comes from: the latest made at
+	// or before Time. Nil in records made before measurements were kept.
+	Clock *ClockMeasurement `json:"clock,omitempty"`
 	// Level is the evidence level this observation proves (0–5).
 	Level int `json:"level"`
 	// Source says how the peer was learnt or observed: "dht", "tracker",
@@ -116,6 +119,10 @@ type Observation struct {
 	Detail string `json:"detail,omitempty"`
 	// ListenAddr is our own local address for the connection.
 	ListenAddr string `json:"listen_addr,omitempty"`
+	// YourIP is our address as the peer saw it: the "yourip" of the
+	// peer's BEP 10 extended handshake, when it sent one. Behind NAT it
+	// differs from ListenAddr's address.
+	YourIP string `json:"your_ip,omitempty"`
 	// Version is the leakhunt version that made the observation.
 	Version string `json:"version"`
 	// TranscriptSHA256 is the SHA-256 (hex) of the probe's redacted wire
@@ -142,3 +149,66 @@ type Peer struct {
 	// [Store.PeerObservations] lists their indexes.
 	Observations int `json:"observations"`
 }
+
+// ClockMeasurement is one measurement of our clock against NTP servers.
+// Times and offsets are those of our clock when it was made.
+type ClockMeasurement struct {
+	// Asked are the servers queried, as configured.
+	Asked []string `json:"asked"`
+	// Answered counts the valid answers; Agreeing counts those whose
+	// offsets agree with the median answer within the agreement
+	// tolerance. An offset is used only when a majority of the answers
+	// agree.
+	Answered int `json:"answered"`
+	Agreeing int `json:"agreeing"`
+	// Server is the agreeing server whose answer was used: the one with
+	// the shortest round trip. Empty when no offset was measured.
+	Server string `json:"server,omitempty"`
+	// Stratum is that server's stratum (1: attached to a reference clock).
+	Stratum int `json:"stratum,omitempty"`
+	// Offset is what to add to our clock to get the server's time.
+	Offset Duration `json:"offset"`
+	// RTT is the round trip of the query that was used.
+	RTT Duration `json:"rtt"`
+	// RootDistance is the server's own distance from its reference
+	// clock (root delay / 2 + root dispersion).
+	RootDistance Duration `json:"root_distance"`
+	// MeasuredAt is when the measurement was made (UTC).
+	MeasuredAt time.Time `json:"measured_at"`
+	// Error says why no offset was measured; empty when one was.
+	Error string `json:"error,omitempty"`
+}
+
+// Synchronized reports whether the measurement produced an offset.
+func (m *ClockMeasurement) Synchronized() bool { return m != nil && m.Error == "" && m.Server != "" }
+
+// ErrorBound is how far a time taken from our clock can be from the
+// servers' time, at most, at the moment of the measurement:
+// |offset| + round trip / 2 + root distance. ok is false when nothing was
+// measured.
+func (m *ClockMeasurement) ErrorBound() (d time.Duration, ok bool) {
+	if !m.Synchronized() {
+		return 0, false
+	}
+	return time.Duration(m.Offset).Abs() + time.Duration(m.RTT)/2 + time.Duration(m.RootDistance), true
+}
+
+// Duration is a time.Duration written in JSON as a Go duration string
+// ("-3.2ms"), so that records read without tools.
+type Duration time.Duration
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// String is the duration as Go prints it.
+func (d Duration) String() string { return time.Duration(d).String() }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,10 +41,12 @@ var (
 	bucketPeers       = []byte("peers")        // peer key → Peer
 	bucketPeerObs     = []byte("peer_obs")     // peer key 0x00 log index(8) → nil
 	bucketCheckpoints = []byte("checkpoints")  // tree size(8) → signed checkpoint note
+	bucketDocSums     = []byte("doc_sums")     // id(8) → sha256 of the documents value
+	bucketKeys        = []byte("keys")         // seq(8) → SigningKey
 	bucketBlobs       = []byte("blobs")        // sha256(32) → bytes named by observations (transcripts, match bases)
 	allBuckets        = [][]byte{bucketMeta, bucketDocs, bucketDocBySize, bucketDocByHash, bucketTorrents,
 		bucketMatches, bucketWatch, bucketSeen, bucketSightings, bucketState, bucketObs, bucketLogHashes,
-		bucketPeers, bucketPeerObs, bucketCheckpoints, bucketBlobs}
+		bucketPeers, bucketPeerObs, bucketCheckpoints, bucketDocSums, bucketKeys, bucketBlobs}
 
 	keySchema  = []byte("schema")
 	keyLogSize = []byte("log_size")
@@ -55,7 +59,11 @@ var ErrNotFound = errors.New("not found")
 var ErrLocked = errors.New("database is in use by another process")
 
 // ErrCorrupt is wrapped when the database file is damaged or not a database.
-var ErrCorrupt = errors.New("database is damaged")
+var ErrCorrupt = errors.New("store damaged")
+
+// ErrNoStore is wrapped by [Open] with [Options.MustExist] when there is no
+// store at the path.
+var ErrNoStore = errors.New("no store")
 
 // Store is leakhunt's embedded database: a bbolt file plus, beside it, a
 // directory of content-addressed copies of the catalogued documents.
@@ -81,11 +89,17 @@ type Options struct {
 	Timeout time.Duration
 	// ReadOnly opens the database without writing (shared lock).
 	ReadOnly bool
+	// MustExist refuses to create a store: a missing file is [ErrNoStore].
+	// Only commands that gather evidence create stores; the others would
+	// otherwise answer from an empty one made by a mistyped path.
+	MustExist bool
 }
 
 // Open opens or creates the store at path. Its document copies live in
 // path + ".docs". Committed data survives a crash at any moment: bbolt
-// syncs every commit, and NoSync is never set.
+// syncs every commit, and NoSync is never set. Opening for writing also
+// removes the temporary copies a catalogue addition killed midway left
+// behind.
 func Open(path string, opt *Options) (*Store, error) {
 	if opt == nil {
 		opt = &Options{}
@@ -93,6 +107,11 @@ func Open(path string, opt *Options) (*Store, error) {
 	timeout := opt.Timeout
 	if timeout <= 0 {
 		timeout = time.Second
+	}
+	if opt.MustExist || opt.ReadOnly {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("open store %q: %w there: check --db (or LEAKHUNT_DB); a store is created by 'leakhunt catalog add', hunt, crawl or watch", path, ErrNoStore)
+		}
 	}
 	if dir := filepath.Dir(path); !opt.ReadOnly {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -107,6 +126,8 @@ func Open(path string, opt *Options) (*Store, error) {
 		case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch),
 			errors.Is(err, berrors.ErrInvalidMapping):
 			return nil, fmt.Errorf("open store %q: %w (%v): restore it from a backup, or move it aside to start a new one", path, ErrCorrupt, err)
+		case errors.Is(err, berrors.ErrDatabaseReadOnly), errors.Is(err, os.ErrPermission):
+			return nil, fmt.Errorf("open store %q: %w", path, err)
 		}
 		return nil, fmt.Errorf("open store %q: %w", path, err)
 	}
@@ -118,7 +139,7 @@ func Open(path string, opt *Options) (*Store, error) {
 		}
 		return s, nil
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
@@ -136,6 +157,12 @@ func Open(path string, opt *Options) (*Store, error) {
 	if err == nil {
 		err = s.replaySummaries()
 	}
+	if err == nil {
+		err = s.sumUnsummedDocuments()
+	}
+	if err == nil {
+		err = s.removeTempCopies()
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %q: %w", path, err)
@@ -143,8 +170,33 @@ func Open(path string, opt *Options) (*Store, error) {
 	return s, nil
 }
 
+// view runs a read transaction. A damaged page makes bbolt panic (or
+// fault, outside its map); both come back as [ErrCorrupt] instead of
+// ending the process.
+func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer recoverDamage(&err)
+	return s.db.View(fn)
+}
+
+// update runs a write transaction; damage is [ErrCorrupt] as in view.
+func (s *Store) update(fn func(*bolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer recoverDamage(&err)
+	return s.db.Update(fn)
+}
+
+// recoverDamage turns a panic or memory fault while reading pages into
+// an [ErrCorrupt] error. It must be deferred directly by the function
+// that reads.
+func recoverDamage(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%w: %v: run 'leakhunt verify' for details, and restore the store from a backup", ErrCorrupt, r)
+	}
+}
+
 func (s *Store) checkSchema() error {
-	return s.db.View(func(tx *bolt.Tx) error {
+	return s.view(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
 			return fmt.Errorf("%w: %q is a bbolt file but not a leakhunt store", ErrCorrupt, s.path)
@@ -176,7 +228,7 @@ func (s *Store) Close() error {
 // PutState stores an opaque value under key (crawl positions, node tables,
 // caches owned by other packages).
 func (s *Store) PutState(key string, val []byte) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketState).Put([]byte(key), val)
 	})
 }
@@ -184,7 +236,7 @@ func (s *Store) PutState(key string, val []byte) error {
 // State returns the value stored under key, or [ErrNotFound].
 func (s *Store) State(key string) ([]byte, error) {
 	var out []byte
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketState).Get([]byte(key))
 		if v == nil {
 			return ErrNotFound
@@ -216,4 +268,52 @@ func decode(b []byte, v any) error {
 		return fmt.Errorf("%w: value with unknown encoding version", ErrCorrupt)
 	}
 	return json.Unmarshal(b[1:], v)
+}
+
+// Check checks the database file's own consistency (bbolt's page
+// structure: every page reachable once, free pages not in use, keys in
+// order) and returns what is wrong; none means consistent. It reads every
+// page, so it takes as long as reading the file.
+func (s *Store) Check() ([]string, error) {
+	var problems []string
+	err := s.view(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			if len(problems) < 100 {
+				problems = append(problems, err.Error())
+			}
+		}
+		return nil
+	})
+	return problems, err
+}
+
+// removeTempCopies deletes the temporary files a catalogue addition that
+// was killed midway left in the documents directory (.tmp-*). Only the
+// process holding the database lock writes there, so any found is stale.
+func (s *Store) removeTempCopies() error {
+	subs, err := os.ReadDir(s.docsDir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("documents directory: %w", err)
+	}
+	for _, sub := range subs {
+		if !sub.IsDir() {
+			continue
+		}
+		dir := filepath.Join(s.docsDir, sub.Name())
+		files, err := os.ReadDir(dir)
+		if err != nil {
+			return fmt.Errorf("documents directory: %w", err)
+		}
+		for _, f := range files {
+			if strings.HasPrefix(f.Name(), tempCopyPrefix) {
+				if err := os.Remove(filepath.Join(dir, f.Name())); err != nil {
+					return fmt.Errorf("remove unfinished copy: %w", err)
+				}
+			}
+		}
+	}
+	return nil
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -50,13 +49,16 @@ func (s *Store) fold(obs []Observation, first int64) error {
 }
 
 func (s *Store) foldOne(o *Observation, n int64) error {
+	if !o.NamesPeer() {
+		return nil
+	}
 	key := string(peerKey(o.InfoHash, o.IP, o.Port))
 	pp := s.pending[key]
 	if pp == nil {
 		pp = &pendingPeer{p: Peer{IP: o.IP, Port: o.Port, InfoHash: o.InfoHash, Level: -1}}
 		if c, ok := s.peerCache[key]; ok {
 			pp.p = *c
-		} else if err := s.db.View(func(tx *bolt.Tx) error {
+		} else if err := s.view(func(tx *bolt.Tx) error {
 			if v := tx.Bucket(bucketPeers).Get([]byte(key)); v != nil {
 				return decode(v, &pp.p)
 			}
@@ -117,7 +119,7 @@ func (s *Store) flushLocked() error {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys) // sequential inserts within the transaction
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		pb, ib := tx.Bucket(bucketPeers), tx.Bucket(bucketPeerObs)
 		for _, k := range keys {
 			pp := s.pending[k]
@@ -160,7 +162,7 @@ func (s *Store) flushLocked() error {
 // cover (left by a crash between an append and a flush), then flushes.
 func (s *Store) replaySummaries() error {
 	var through, size int64
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		var err error
 		if size, err = logSize(tx); err != nil {
 			return err
@@ -177,7 +179,7 @@ func (s *Store) replaySummaries() error {
 	defer s.sumMu.Unlock()
 	err = s.ForEachLeaf(through, func(n int64, leaf []byte) error {
 		var o Observation
-		if err := json.Unmarshal(leaf, &o); err != nil {
+		if err := DecodeLeaf(leaf, &o); err != nil {
 			return fmt.Errorf("%w: log record %d: %v", ErrCorrupt, n, err)
 		}
 		return s.foldOne(&o, n)

@@ -15,7 +15,7 @@ import (
 // Source; later calls fill in what was missing (info bytes, trackers).
 // It reports whether the torrent was new.
 func (s *Store) PutTorrent(t Torrent) (isNew bool, err error) {
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketTorrents)
 		var old torrentValue
 		if v := b.Get([]byte(t.InfoHash)); v != nil {
@@ -56,7 +56,7 @@ type torrentValue struct {
 // Torrent returns the torrent with this infohash, or [ErrNotFound].
 func (s *Store) Torrent(infohash string) (Torrent, error) {
 	var tv torrentValue
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketTorrents).Get([]byte(infohash))
 		if v == nil {
 			return fmt.Errorf("torrent %s: %w", infohash, ErrNotFound)
@@ -83,7 +83,7 @@ func (s *Store) PutMatch(m Match) (isNew bool, err error) {
 	if m.Time.IsZero() {
 		m.Time = time.Now().UTC()
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketMatches)
 		k := matchKey(&m)
 		isNew = b.Get(k) == nil
@@ -104,7 +104,7 @@ func (s *Store) MatchesFor(infohash string) ([]Match, error) { return s.matches(
 
 func (s *Store) matches(prefix string) ([]Match, error) {
 	var out []Match
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketMatches).Cursor()
 		for k, v := c.Seek([]byte(prefix)); k != nil && string(k[:min(len(k), len(prefix))]) == prefix; k, v = c.Next() {
 			var m Match
@@ -131,7 +131,7 @@ func (s *Store) Watch(e WatchEntry) error {
 	if e.Added.IsZero() {
 		e.Added = time.Now().UTC()
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketWatch)
 		if b.Get([]byte(e.InfoHash)) != nil {
 			return nil
@@ -147,7 +147,7 @@ func (s *Store) Watch(e WatchEntry) error {
 // Watchlist lists the watched torrents.
 func (s *Store) Watchlist() ([]WatchEntry, error) {
 	var out []WatchEntry
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketWatch).ForEach(func(_, v []byte) error {
 			var e WatchEntry
 			if err := decode(v, &e); err != nil {
@@ -164,7 +164,7 @@ func (s *Store) Watchlist() ([]WatchEntry, error) {
 // those that were not in it before, in input order.
 func (s *Store) MarkSeen(ihs [][20]byte) (fresh [][20]byte, err error) {
 	now := u64(uint64(time.Now().Unix()))
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		fresh = fresh[:0]
 		b := tx.Bucket(bucketSeen)
 		for _, ih := range ihs {
@@ -185,7 +185,7 @@ func (s *Store) MarkSeen(ihs [][20]byte) (fresh [][20]byte, err error) {
 // in-memory filter at start). It holds one read transaction while it runs,
 // so fn must be quick.
 func (s *Store) ForEachSeen(fn func(ih [20]byte)) error {
-	return s.db.View(func(tx *bolt.Tx) error {
+	return s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketSeen).ForEach(func(k, _ []byte) error {
 			if len(k) == 20 {
 				fn([20]byte(k))
@@ -197,7 +197,7 @@ func (s *Store) ForEachSeen(fn func(ih [20]byte)) error {
 
 // SeenCount is the size of the seen set.
 func (s *Store) SeenCount() (n int, err error) {
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.view(func(tx *bolt.Tx) error {
 		n = tx.Bucket(bucketSeen).Stats().KeyN
 		return nil
 	})
@@ -206,7 +206,7 @@ func (s *Store) SeenCount() (n int, err error) {
 
 // AddSightings appends L0 sightings in one transaction.
 func (s *Store) AddSightings(ss []Sighting) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSightings)
 		for _, sg := range ss {
 			seq, err := b.NextSequence()
@@ -229,7 +229,7 @@ func (s *Store) AddSightings(ss []Sighting) error {
 // oldest first.
 func (s *Store) Sightings(infohash string) ([]Sighting, error) {
 	var out []Sighting
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketSightings).ForEach(func(k, v []byte) error {
 			var sg Sighting
 			if err := decode(v, &sg); err != nil {

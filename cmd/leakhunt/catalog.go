@@ -37,7 +37,7 @@ func runCatalogAdd(ctx context.Context, e *env, args []string) error {
 		return usagef("catalog add: give at least one file or directory")
 	}
 	files, failed := expandPaths(e, fl.Args())
-	s, err := c.open()
+	s, err := c.open(true)
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func runCatalogList(_ context.Context, e *env, args []string) error {
 	if err := parse(fl, args); err != nil {
 		return err
 	}
-	s, err := c.open()
+	s, err := c.open(false)
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ func runCatalogRm(_ context.Context, e *env, args []string) error {
 	if fl.NArg() == 0 {
 		return usagef("catalog rm: give the ID of a document (see 'leakhunt catalog list')")
 	}
-	s, err := c.open()
+	s, err := c.open(false)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/leakhunt/leakhunt/store"
 )
 
 // cli runs leakhunt in-process and returns stdout, stderr and the exit code
@@ -57,6 +59,11 @@ func TestFingerprintJSON(t *testing.T) {
 
 func TestUsageAndInputErrors(t *testing.T) {
 	dir := t.TempDir()
+	s, err := store.Open(filepath.Join(dir, "x.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
 	tests := []struct {
 		args []string
 		code int
@@ -72,11 +79,22 @@ func TestUsageAndInputErrors(t *testing.T) {
 		{[]string{"match", "--db", filepath.Join(dir, "empty.db"), "magnet:?xt=urn:btih:0000000000000000000000000000000000000000"}, 2, "catalog add"},
 		{[]string{"peers", "--db", filepath.Join(dir, "x.db"), "--min-level", "L9"}, 2, "L0 to L5"},
 		{[]string{"fingerprint", "-h"}, 0, "usage: leakhunt fingerprint"},
+		// Only gathering commands create a store: a mistyped --db is refused.
+		{[]string{"peers", "--db", filepath.Join(dir, "typo.db")}, 2, "no store there"},
+		{[]string{"catalog", "list", "--db", filepath.Join(dir, "typo.db")}, 2, "no store there"},
+		{[]string{"report", "--db", filepath.Join(dir, "typo.db"), "--out", filepath.Join(dir, "r"), "--no-rdap"}, 2, "no store there"},
+		{[]string{"key", "--db", filepath.Join(dir, "typo.db")}, 2, "no store there"},
+		{[]string{"verify", "--db", filepath.Join(dir, "typo.db")}, 2, "no such file"},
 	}
 	for _, tt := range tests {
 		_, errOut, code := cli(t, tt.args...)
 		if code != tt.code || !strings.Contains(errOut+"", tt.want) {
 			t.Errorf("leakhunt %q: exit %d, stderr %q; want exit %d and %q", tt.args, code, errOut, tt.code, tt.want)
+		}
+	}
+	for _, p := range []string{"typo.db", "typo.db.key", "typo.db.pub"} {
+		if _, err := os.Stat(filepath.Join(dir, p)); err == nil {
+			t.Errorf("a command that does not gather created %s", p)
 		}
 	}
 }

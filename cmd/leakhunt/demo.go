@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/hunt"
 	"github.com/leakhunt/leakhunt/internal/demo"
@@ -21,7 +21,7 @@ import (
 
 func runDemo(ctx context.Context, e *env, args []string) error {
 	fl, c := newFlags(e, "demo", "[--out DIR]\n\nStarts a swarm on loopback sharing synthetic leaks, decoys, an honest seeder, a lying\npeer and an address with nothing behind it; hunts it with the real pipeline; writes a report.")
-	out := fl.String("out", "./leakhunt-demo", "output `directory` (its store, documents and report are replaced)")
+	out := fl.String("out", "./leakhunt-demo", "output `directory`: new, empty, or one an earlier demo wrote (whose store, documents and report are replaced); any other is refused")
 	timeout := fl.Duration("timeout", 90*time.Second, "give up after this `long`")
 	lang := fl.String("lang", "en", "letter language: en or ja")
 	if err := parse(fl, args); err != nil {
@@ -51,14 +51,8 @@ type demoResult struct {
 // should have found. It stops as soon as everything was found.
 func huntScenario(ctx context.Context, e *env, c *common, out string, timeout time.Duration, lang string) (*demoResult, error) {
 	log := c.logger(e)
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	if err := claimDemoDir(out); err != nil {
 		return nil, err
-	}
-	// Replace only what an earlier demo wrote.
-	for _, name := range []string{"leakhunt.db", "leakhunt.db.key", "leakhunt.db.pub", "leakhunt.db.docs", "documents", "report", "report.zip"} {
-		if err := os.RemoveAll(filepath.Join(out, name)); err != nil {
-			return nil, err
-		}
 	}
 	fmt.Fprintln(e.stderr, "demo: starting a swarm on 127.0.0.1 (24 DHT nodes, 6 torrents, honest seeders, a lying peer, an empty address)")
 	sc, err := demo.Start(ctx)
@@ -84,7 +78,7 @@ func huntScenario(ctx context.Context, e *env, c *common, out string, timeout ti
 	// Hunt it with the real pipeline: our DHT node samples the swarm, fetches
 	// metadata, matches, and probes the peers of every match.
 	res := &demoResult{storePath: storePath, scenarioTorrent: sc.Torrents}
-	err = huntLocal(ctx, e, c, s, localHunt{bootstrap: sc.Bootstrap(), timeout: timeout}, func() (bool, error) {
+	err = huntLocal(ctx, e, c, s, localHunt{bootstrap: sc.Bootstrap(), timeout: timeout, contractor: demoContractor}, func() (bool, error) {
 		missing, wrong, err := sc.Check(s)
 		res.missing, res.wrong = missing, wrong
 		return len(missing) == 0, err
@@ -100,7 +94,8 @@ func huntScenario(ctx context.Context, e *env, c *common, out string, timeout ti
 	}
 
 	// The report: letters, exports and a bundle anyone can verify.
-	keys, err := evidence.LoadOrCreateKeys(s.Path(), "leakhunt")
+	kf := keyFlags{contractor: demoContractor}
+	keys, err := kf.keys(s, "")
 	if err != nil {
 		return nil, err
 	}
@@ -110,9 +105,13 @@ func huntScenario(ctx context.Context, e *env, c *common, out string, timeout ti
 	opt.Version = version
 	opt.Logger = log
 	opt.Config = report.FileConfig{
-		Contractor:    report.Identity{Name: "Demo Leak Response Ltd. (fictitious)", Address: "1-2-3 Example, Chiyoda-ku, Tokyo (fictitious)", Email: "takedown@example.invalid"},
-		Client:        "Example Juku Co. (fictitious)",
-		CaseReference: "DEMO-2026-001",
+		Contractor: report.Identity{Name: demoContractor, Address: "1-2-3 Example, Chiyoda-ku, Tokyo (fictitious)", Email: "takedown@example.invalid",
+			Signatory: "Demo Signatory (fictitious)"},
+		Client:            "Example Juku Co. (fictitious)",
+		CaseReference:     "DEMO-2026-001",
+		Right:             "privacy",
+		Reason:            "The synthetic documents hold fictitious personal data; in a real case, say here why their distribution infringes the right.",
+		DisclosureReasons: []string{"damages"},
 	}
 	sum, err := report.Generate(ctx, s, keys, opt)
 	if err != nil {
@@ -153,10 +152,11 @@ func catalogueAll(s *store.Store, dir, caseName string, docs map[string][]byte) 
 
 // localHunt is what a hunt of a local swarm needs besides the store.
 type localHunt struct {
-	bootstrap []string
-	web       []string      // pages to crawl (on loopback)
-	timeout   time.Duration // give up after
-	claimWait time.Duration // 0: the prober's default
+	bootstrap  []string
+	web        []string      // pages to crawl (on loopback)
+	timeout    time.Duration // give up after
+	claimWait  time.Duration // 0: the prober's default
+	contractor string        // names a signing key made for the store
 }
 
 // huntLocal hunts a local swarm with the real pipeline (our DHT node
@@ -167,7 +167,7 @@ func huntLocal(ctx context.Context, e *env, c *common, s *store.Store, lh localH
 	log := c.logger(e)
 	h := huntFlags{listen: "127.0.0.1:0", bootstrap: lh.bootstrap, allowLocal: true, rate: 2000, web: lh.web, maxPages: 5,
 		webInterval: time.Hour, fetches: 16, probes: 8, probe: true, chase: "L4", probeInterval: 4 * time.Second,
-		claimWait: lh.claimWait, watch: true}
+		claimWait: lh.claimWait, watch: true, keyFlags: keyFlags{contractor: lh.contractor}}
 	rec, err := hunt.NewRecorder(s)
 	if err != nil {
 		return err
@@ -232,6 +232,46 @@ wait:
 	return ctx.Err()
 }
 
+// demoContractor is the fictitious sender of the demo's letters.
+const demoContractor = "Demo Leak Response Ltd. (fictitious)"
+
+// demoMarker is the file that marks a directory as the demo's own.
+const demoMarker = ".leakhunt-demo"
+
+// demoFiles are the names the demo writes in its directory.
+var demoFiles = []string{demoMarker, "leakhunt.db", "leakhunt.db.key", "leakhunt.db.pub", "leakhunt.db.docs", "documents", "report", "report.zip"}
+
+// claimDemoDir makes out the demo's directory: a new or empty one is
+// marked as the demo's; one an earlier demo wrote (marked, holding only
+// the demo's names) is cleared of them; anything else is refused, so that
+// a case folder's store, catalogue and key are never replaced.
+func claimDemoDir(out string) error {
+	entries, err := os.ReadDir(out)
+	switch {
+	case errors.Is(err, os.ErrNotExist) || (err == nil && len(entries) == 0):
+		if err := os.MkdirAll(out, 0o700); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(out, demoMarker), []byte("written by 'leakhunt demo'; it replaces what it wrote here\n"), 0o600)
+	case err != nil:
+		return usagef("demo: --out %s: %v", out, err)
+	}
+	if _, err := os.Stat(filepath.Join(out, demoMarker)); err != nil {
+		return usagef("demo: --out %s holds files the demo did not write: choose a new or empty directory", out)
+	}
+	for _, en := range entries {
+		if !slices.Contains(demoFiles, en.Name()) {
+			return usagef("demo: --out %s holds %s, which the demo did not write: choose a new or empty directory", out, en.Name())
+		}
+	}
+	for _, name := range demoFiles[1:] {
+		if err := os.RemoveAll(filepath.Join(out, name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // printFindings prints each torrent of the scenario with its verdict and
 // peers by level.
 func printFindings(e *env, s *store.Store, sc *demo.Scenario) error {
@@ -259,10 +299,10 @@ func printFindings(e *env, s *store.Store, sc *demo.Scenario) error {
 		for _, p := range peers {
 			what := levelMeaning[p.Level]
 			if len(p.PiecesFailed) > 0 {
-				what += fmt.Sprintf("; pieces %s FAILED verification", intsString(p.PiecesFailed))
+				what += fmt.Sprintf("; %s FAILED verification", report.PieceList("en", p.PiecesFailed, 8))
 			}
 			if len(p.PiecesVerified) > 0 {
-				what += fmt.Sprintf("; pieces %s verified", intsString(p.PiecesVerified))
+				what += fmt.Sprintf("; %s verified", report.PieceList("en", p.PiecesVerified, 8))
 			}
 			fmt.Fprintf(tw, "  L%d\t%s:%d\t%s\t%s\n", p.Level, p.IP, p.Port, sanitizeCell(p.Client), what)
 		}
@@ -276,6 +316,6 @@ var levelMeaning = [6]string{
 	"announced only (DHT/tracker/PEX listing, not proof)",
 	"connected: handshake completed",
 	"claims pieces of the document",
-	"served a verified piece of the document",
+	"served: verified pieces from it alone hold min(document size, piece length) bytes of the document, compared byte for byte",
 	"served the whole document, verified",
 }

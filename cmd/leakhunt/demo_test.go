@@ -71,7 +71,7 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("VerifyStore: %d records, %v, %v", n, problems, err)
 	}
 	// The bundle verifies offline and names only L4 peers.
-	problemsB, err := report.VerifyBundle(res.reportDir)
+	problemsB, err := report.VerifyBundle(res.reportDir, report.VerifyOptions{})
 	if err != nil || len(problemsB) > 0 {
 		t.Fatalf("VerifyBundle: %v %v", problemsB, err)
 	}

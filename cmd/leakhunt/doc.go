@@ -6,10 +6,14 @@
 //	leakhunt hunt                              crawl, match, probe, store evidence
 //	leakhunt peers --min-level L2              who serves what, graded
 //	leakhunt report --out DIR                  letters, exports, evidence bundle
-//	leakhunt verify DIR                        check a bundle or the store offline
+//	leakhunt key                               the signing key's fingerprint, to publish
+//	leakhunt verify --key FINGERPRINT DIR      check a bundle or the store offline
 //	leakhunt demo                              all of it on a local swarm, offline
 //
-// Results go to stdout, logs and progress to stderr. Exit codes: 0 ok,
-// 1 nothing found (match) or verification failed (verify), 2 usage or
-// input error, 130 interrupted.
+// Only catalog add, hunt, crawl and watch create a store; the other
+// commands refuse a missing one. Results go to stdout, logs and progress
+// to stderr. Exit codes: 0 ok, 1 nothing found (match) or verification
+// failed (verify, and report over a store that fails it), 2 usage or input
+// error (also a missing or damaged store, and a result that could not be
+// stored), 130 interrupted.
 package main

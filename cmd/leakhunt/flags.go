@@ -11,6 +11,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -61,8 +62,35 @@ func (c *common) logger(e *env) *slog.Logger {
 	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-func (c *common) open() (*store.Store, error) {
-	return store.Open(c.db, nil)
+// open opens the store given by --db. Only the commands that gather
+// evidence (catalog add, hunt, crawl, watch) create one (create); the
+// others refuse a missing store, so that a mistyped path is not answered
+// from an empty store.
+func (c *common) open(create bool) (*store.Store, error) {
+	return store.Open(c.db, &store.Options{MustExist: !create})
+}
+
+// keyFlags are the flags of commands that sign the evidence log.
+type keyFlags struct {
+	newKey     bool
+	contractor string
+}
+
+func (k *keyFlags) register(fl *flag.FlagSet) {
+	fl.BoolVar(&k.newKey, "new-key", false, "start a new signing key when the store's key file is lost, or switch to the key file now beside it (the change is recorded in the log)")
+	fl.StringVar(&k.contractor, "contractor", "", "your `name`, carried in the name of a signing key made now (default: the report config's contractor.name)")
+}
+
+// keys opens the store's signing key (see evidence.OpenKeys).
+func (k *keyFlags) keys(s *store.Store, contractor string) (*evidence.Keys, error) {
+	if k.contractor != "" {
+		contractor = k.contractor
+	}
+	keys, err := evidence.OpenKeys(s, evidence.KeyOptions{Name: evidence.KeyName(contractor), NewKey: k.newKey, Version: version})
+	if errors.Is(err, evidence.ErrKeyMissing) || errors.Is(err, evidence.ErrKeyChanged) {
+		return nil, usageError{err.Error()}
+	}
+	return keys, err
 }
 
 // isTerminal reports whether w is a terminal (progress bars are drawn only then).

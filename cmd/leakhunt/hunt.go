@@ -62,7 +62,8 @@ type huntFlags struct {
 	ntp           listFlag
 	allowLocal    bool
 	rate          float64
-	watch         bool // not a flag: crawl turns the watch stage off
+	keyFlags
+	watch bool // not a flag: crawl turns the watch stage off
 }
 
 func (h *huntFlags) register(fl *flag.FlagSet) {
@@ -80,14 +81,15 @@ func (h *huntFlags) register(fl *flag.FlagSet) {
 	fl.IntVar(&h.fetches, "fetches", 64, "concurrent metadata fetches")
 	fl.IntVar(&h.probes, "probes", 16, "concurrent peer probes")
 	fl.BoolVar(&h.probe, "probe", true, "probe the peers of matched torrents (false: record L1 listings only)")
-	fl.BoolVar(&h.fullCopy, "full-copy", false, "download every piece of the document from each peer (L5) instead of one (L4)")
-	fl.StringVar(&h.chase, "chase", "L4", "highest evidence `level` probes try to prove: L2 handshake only, L3 claims only (no content downloaded), L4 one verified piece, L5 every piece")
+	fl.BoolVar(&h.fullCopy, "full-copy", false, "download every piece of the document from each peer (L5) instead of enough for L4")
+	fl.StringVar(&h.chase, "chase", "L4", "highest evidence `level` probes try to prove: L2 handshake only, L3 claims only (no content downloaded), L4 verified pieces holding min(document size, piece length) bytes of the document, L5 every piece")
 	fl.DurationVar(&h.webInterval, "web-interval", time.Hour, "how often web pages and Torznab searches are repeated during a hunt (crawl web runs once)")
 	fl.DurationVar(&h.probeInterval, "probe-interval", 10*time.Minute, "how often each matched torrent's peers are harvested and probed again")
 	fl.DurationVar(&h.claimWait, "claim-wait", 10*time.Second, "how `long` a probe waits after the handshake for the peer to claim a piece of the document")
-	fl.Var(&h.ntp, "ntp", "NTP servers to measure our clock offset against (default: pool.ntp.org)")
+	fl.Var(&h.ntp, "ntp", "NTP servers to measure our clock against, all asked at each measurement; their majority must agree (default: 0-3.pool.ntp.org)")
 	fl.BoolVar(&h.allowLocal, "allow-local", false, "allow loopback and private addresses (local test swarms)")
 	fl.Float64Var(&h.rate, "rate", 500, "DHT packets per second")
+	h.keyFlags.register(fl)
 }
 
 // bound applies --duration to ctx.
@@ -263,7 +265,7 @@ func pipelineConfig(s *store.Store, h *huntFlags, node *dhtSet, log *slog.Logger
 	hcfg := evidence.DefaultHarvestConfig()
 	hcfg.Version, hcfg.Clock, hcfg.Logger = version, cfg.Clock, log
 	cfg.Trackers = hunt.TrackerHarvest{Harvester: evidence.NewHarvester(hcfg), Client: tracker.New(tcfg), Store: s}
-	keys, err := evidence.LoadOrCreateKeys(s.Path(), "leakhunt")
+	keys, err := h.keys(s, "")
 	if err != nil {
 		return cfg, err
 	}
@@ -287,7 +289,7 @@ func runHunt(ctx context.Context, e *env, args []string) error {
 // huntWith runs the pipeline with the DHT and/or the web sources.
 func huntWith(ctx context.Context, e *env, c *common, h *huntFlags, withDHT, withWeb bool) error {
 	log := c.logger(e)
-	s, err := c.open()
+	s, err := c.open(true)
 	if err != nil {
 		return err
 	}

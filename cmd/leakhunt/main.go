@@ -76,6 +76,7 @@ func commands() []command {
 		{"peers", "list observed peers with their evidence level", runPeers},
 		{"report", "write letters, CSV/JSON exports and a verifiable evidence bundle", runReport},
 		{"verify", "check the evidence log of a store, or a report bundle, offline", runVerify},
+		{"key", "print the fingerprint of the store's signing key, to publish", runKey},
 		{"demo", "hunt a local swarm on loopback and write a report: the whole job, offline", runDemo},
 		{"validate", "run the method against hosts of known behaviour on loopback and write a signed validation report", runValidate},
 	}

@@ -8,11 +8,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/hunt"
+	"github.com/leakhunt/leakhunt/store"
 )
 
 // maxInputFile caps what match reads from one file (a .torrent or a text
@@ -29,7 +31,7 @@ func runMatch(ctx context.Context, e *env, args []string) error {
 		fl.Usage()
 		return usagef("match: give at least one input")
 	}
-	s, err := c.open()
+	s, err := c.open(false)
 	if err != nil {
 		return err
 	}
@@ -46,6 +48,25 @@ func runMatch(ctx context.Context, e *env, args []string) error {
 			failed = true
 		}
 		all = append(all, ms...)
+	}
+	// A match is a result only once it is stored: a hunt, a watch and a
+	// report rely on it.
+	unstored := func() error {
+		for _, m := range all {
+			if m.InfoHash == "" {
+				continue
+			}
+			stored, err := s.MatchesFor(m.InfoHash)
+			if err != nil {
+				return err
+			}
+			if !slices.ContainsFunc(stored, func(x store.Match) bool {
+				return x.Document == m.Document && x.File == m.File && x.Verdict == m.Verdict
+			}) {
+				return fmt.Errorf("the match of %s to %s was found but could not be stored: free disk space, then run match again", m.InfoHash, m.DocumentName)
+			}
+		}
+		return nil
 	}
 	for _, in := range fl.Args() {
 		if ctx.Err() != nil {
@@ -73,6 +94,9 @@ func runMatch(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	printMatches(e, all, *asJSON)
+	if err := unstored(); err != nil {
+		return err
+	}
 	for _, m := range all {
 		if m.Verdict == fingerprint.VerdictProven {
 			return nil

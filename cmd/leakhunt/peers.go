@@ -53,7 +53,7 @@ func runPeers(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := c.open()
+	s, err := c.open(false)
 	if err != nil {
 		return err
 	}
@@ -106,10 +106,11 @@ func runPeers(_ context.Context, e *env, args []string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "LEVEL\tIP\tPORT\tINFOHASH\tCLIENT\tFIRST SEEN\tLAST SEEN\tVERIFIED\tASN\tISP")
+	fmt.Fprintln(tw, "LEVEL\tIP\tPORT\tINFOHASH\tCLIENT\tFIRST SEEN\tLAST SEEN\tVERIFIED\tFAILED\tASN\tISP")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Level, r.IP, r.Port, r.InfoHash, sanitizeCell(r.Client),
-			r.FirstSeen.Format(time.RFC3339), r.LastSeen.Format(time.RFC3339), intsString(r.PiecesVerified), r.ASN, r.ISP)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Level, r.IP, r.Port, r.InfoHash, sanitizeCell(r.Client),
+			r.FirstSeen.Format(time.RFC3339), r.LastSeen.Format(time.RFC3339), report.PieceList("en", r.PiecesVerified, 8),
+			report.PieceList("en", r.PiecesFailed, 8), r.ASN, r.ISP)
 	}
 	return tw.Flush()
 }
@@ -129,19 +130,4 @@ func sanitizeCell(s string) string {
 		return b.String()[:64] + "…"
 	}
 	return b.String()
-}
-
-func intsString(v []int) string {
-	if len(v) == 0 {
-		return "-"
-	}
-	parts := make([]string, 0, min(len(v), 8))
-	for i, x := range v {
-		if i == 8 {
-			parts = append(parts, fmt.Sprintf("…(+%d)", len(v)-8))
-			break
-		}
-		parts = append(parts, fmt.Sprint(x))
-	}
-	return strings.Join(parts, ",")
 }

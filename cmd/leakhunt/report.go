@@ -6,26 +6,44 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strings"
+	"time"
 
-	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/report"
 	"github.com/leakhunt/leakhunt/store"
 )
 
-const reportUsage = "--out DIR [--asn-db FILE] [--lang en|ja] [--min-level L4] [--zip] [--config FILE] [--templates DIR] [--contacts FILE] [--rdap-base URL | --no-rdap]"
+const reportUsage = "--out DIR [--kind takedown|disclosure] [--lang en|ja] [--min-level L4] [--max-clock-error 1s] [--require-clock]\n" +
+	"       [--asn-db FILE] [--zip] [--config FILE] [--templates DIR] [--contacts FILE] [--rdap-base URL | --no-rdap] [--new-key]\n\n" +
+	"Checks the store's evidence log and every earlier checkpoint first and refuses (exit 1, naming what\n" +
+	"failed) when anything does not verify; then signs a checkpoint and writes letters per ISP, an annex\n" +
+	"per peer, peers.csv, evidence.json and a bundle that 'leakhunt verify' checks offline."
 
 func runReport(ctx context.Context, e *env, args []string) error {
 	fl, c := newFlags(e, "report", reportUsage)
 	out := fl.String("out", "", "write the report bundle to this new `dir`")
 	asnDB := fl.String("asn-db", "", "MaxMind-format ASN database `file` (GeoLite2-ASN, DB-IP ASN Lite, IPinfo ASN)")
-	lang := fl.String("lang", "en", "letter language: en or ja")
+	lang := fl.String("lang", "en", "letter and annex language: en or ja")
+	kind := fl.String("kind", report.KindTakedown, "letter `kind`: takedown (ask the ISP to stop the distribution) or disclosure (ask for the subscriber's identity)")
 	minLevel := fl.String("min-level", "L4", "lowest evidence `level` named in letters (L2–L5)")
+	maxClock := fl.Duration("max-clock-error", time.Second, "largest error bound of a communication's `time` (|offset| + round trip/2 + root distance); rows beyond it, or never measured, are marked")
+	requireClock := fl.Bool("require-clock", false, "leave the rows beyond --max-clock-error out of letters (and hosts left without a row)")
 	zip := fl.Bool("zip", false, "also write DIR.zip")
-	configPath := fl.String("config", "", "JSON `file` with contractor, client and case reference")
-	templates := fl.String("templates", "", "`dir` with letter.en.tmpl / letter.ja.tmpl replacing the built-in letters")
+	configPath := fl.String("config", "", "JSON `file` with the keys listed below")
+	templates := fl.String("templates", "", "`dir` with letter.LANG.tmpl (takedown) / disclosure.LANG.tmpl replacing the built-in letters")
 	contacts := fl.String("contacts", "", "abuse-contact override `file` (JSON or KEY<TAB>EMAIL<TAB>NAME lines)")
 	rdapBase := fl.String("rdap-base", "", "send every RDAP look-up to this `url` instead of the server IANA's bootstrap names")
 	noRDAP := fl.Bool("no-rdap", false, "no RDAP look-ups (abuse contacts only from --contacts)")
+	var kf keyFlags
+	fl.BoolVar(&kf.newKey, "new-key", false, "start a new signing key when the store's key file is lost, or switch to the key file now beside it (recorded in the log)")
+	usage := fl.Usage
+	fl.Usage = func() {
+		usage()
+		fmt.Fprintln(e.stderr, "\nconfiguration file (--config), a JSON object; letters print \"[… not configured]\" for a missing field:")
+		for _, k := range report.ConfigKeys() {
+			fmt.Fprintf(e.stderr, "  %-20s %s\n", k.Key, k.Meaning)
+		}
+	}
 	if err := parse(fl, args); err != nil {
 		return err
 	}
@@ -39,6 +57,12 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if *lang != "en" && *lang != "ja" {
 		return usagef("report: --lang %q: want en or ja", *lang)
 	}
+	if *kind != report.KindTakedown && *kind != report.KindDisclosure {
+		return usagef("report: --kind %q: want takedown or disclosure", *kind)
+	}
+	if *maxClock <= 0 {
+		return usagef("report: --max-clock-error %v: want a positive duration", *maxClock)
+	}
 	lvl, err := parseLevel(*minLevel)
 	if err != nil {
 		return err
@@ -47,7 +71,8 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		return usagef("report: --min-level L%d: L0 and L1 never go in a letter; use L2 or above (L4 recommended)", lvl)
 	}
 	opt := report.DefaultOptions()
-	opt.OutDir, opt.Lang, opt.MinLevel, opt.Zip = *out, *lang, lvl, *zip
+	opt.OutDir, opt.Lang, opt.MinLevel, opt.Zip, opt.Kind = *out, *lang, lvl, *zip, *kind
+	opt.MaxClockError, opt.RequireClock = *maxClock, *requireClock
 	opt.Logger = c.logger(e)
 	opt.Version = reportSoftwareVersion()
 	if *configPath != "" {
@@ -77,7 +102,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 			return usagef("report: %v", err)
 		}
 	}
-	s, err := c.open()
+	s, err := c.open(false)
 	if err != nil {
 		return err
 	}
@@ -89,17 +114,25 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		resolver.RDAP = report.NewRDAP(rc, s)
 	}
 	opt.Contacts = resolver
-	keys, err := evidence.LoadOrCreateKeys(c.db, "leakhunt")
+	keys, err := kf.keys(s, opt.Config.Contractor.Name)
 	if err != nil {
 		return err
 	}
 	if n, err := s.LogSize(); err == nil && n > 0 {
-		if bar := c.bar(e, n, "reading the evidence log", false); bar != nil {
+		if bar := c.bar(e, n, "verifying and reading the evidence log", false); bar != nil {
 			opt.OnProgress = func(done, _ int64) { bar.Set64(done) }
 			defer bar.Finish()
 		}
 	}
 	sum, err := report.Generate(ctx, s, keys, opt)
+	var sp *report.StoreProblems
+	if errors.As(err, &sp) {
+		for _, p := range sp.Problems {
+			fmt.Fprintf(e.stderr, "leakhunt: FAIL %s\n", p)
+		}
+		fmt.Fprintf(e.stderr, "leakhunt: %s: the store's evidence log fails verification (%d problem(s) above): no checkpoint was signed and no report written\n", c.db, len(sp.Problems))
+		return errTampered
+	}
 	if errors.Is(err, report.ErrNoPeers) {
 		fmt.Fprintf(e.stderr, "leakhunt: no peer at L%d or above: the bundle in %s has no letters\n", lvl, *out)
 		err = nil
@@ -107,8 +140,14 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "wrote %s: %d letter(s), %d peer(s), %d record(s) with proofs; checkpoint covers %d record(s)\n",
-		sum.Dir, sum.Letters, sum.Peers, sum.BundledRecords, sum.Records)
+	fmt.Fprintf(e.stdout, "wrote %s: %d letter(s), %d peer(s), %d communication(s) listed, %d record(s) with proofs; checkpoint covers %d record(s); key %s\n",
+		sum.Dir, sum.Letters, sum.Peers, sum.Rows, sum.BundledRecords, sum.Records, sum.KeyFingerprint)
+	if sum.ClockMarked > 0 {
+		fmt.Fprintf(e.stderr, "leakhunt: %d communication(s) are marked in the letters: their time's error bound is over %s or was never measured (--require-clock leaves them out)\n", sum.ClockMarked, opt.MaxClockError)
+	}
+	if len(sum.Unconfigured) > 0 {
+		fmt.Fprintf(e.stderr, "leakhunt: warning: the letters print \"[… not configured]\" for: %s; set them in --config (see 'leakhunt report -h')\n", strings.Join(sum.Unconfigured, ", "))
+	}
 	if sum.ContactsUnknown > 0 {
 		fmt.Fprintf(e.stderr, "leakhunt: %d letter(s) have no abuse contact: add them with --contacts\n", sum.ContactsUnknown)
 	}

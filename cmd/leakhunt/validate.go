@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/internal/validation"
 	"github.com/leakhunt/leakhunt/store"
 )
@@ -20,10 +19,12 @@ func runValidate(ctx context.Context, e *env, args []string) error {
 		"several implementations, a liar, peers holding only an edge piece or a decoy file, peers\n"+
 		"serving the wrong piece or switching content, a crafted hybrid torrent, a link whose hash\n"+
 		"sits beside an unrelated infohash, an address with nothing behind it) and writes a report,\n"+
-		"signed with the key of the store given by --db, of the level each host must reach and the\n"+
-		"level obtained. Exit 1 on any disagreement.")
+		"signed with the key of the case store given by --db (which is otherwise not touched), of the\n"+
+		"level each host must reach and the level obtained. Exit 1 on any disagreement.")
 	out := fl.String("out", "./leakhunt-validation", "new `directory` for the report (and the test's own store)")
 	timeout := fl.Duration("timeout", 3*time.Minute, "give up after this `long`")
+	var kf keyFlags
+	kf.register(fl)
 	if err := parse(fl, args); err != nil {
 		return err
 	}
@@ -33,7 +34,15 @@ func runValidate(ctx context.Context, e *env, args []string) error {
 	if entries, err := os.ReadDir(*out); err == nil && len(entries) > 0 {
 		return usagef("validate: %s is not empty: give a new directory with --out", *out)
 	}
-	keys, err := evidence.LoadOrCreateKeys(c.db, "leakhunt")
+	// The report is signed with the case store's key: the key whose
+	// fingerprint the contractor publishes. The case store is not
+	// otherwise touched: the test has its own.
+	cs, err := c.open(false)
+	if err != nil {
+		return err
+	}
+	keys, err := kf.keys(cs, "")
+	cs.Close()
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,7 +15,10 @@ import (
 )
 
 func runVerify(_ context.Context, e *env, args []string) error {
-	fl, c := newFlags(e, "verify", "[BUNDLE-DIR | STORE]  (default: the store given by --db)")
+	fl, c := newFlags(e, "verify", "[--key FILE|FINGERPRINT] [BUNDLE-DIR | STORE]  (default: the store given by --db)\n\n"+
+		"Checks a report bundle or a store offline. Exit 0 intact, 1 tampered (each failure is named),\n"+
+		"2 when the store file itself is damaged or missing.")
+	pin := fl.String("key", "", "the signer you expect: a public key `file` or its fingerprint (SHA256:…); another signer fails")
 	if err := parse(fl, args); err != nil {
 		return err
 	}
@@ -25,81 +29,159 @@ func runVerify(_ context.Context, e *env, args []string) error {
 	if fl.NArg() == 1 {
 		target = fl.Arg(0)
 	}
+	want, err := pinnedKey(*pin)
+	if err != nil {
+		return err
+	}
 	st, err := os.Stat(target)
 	if err != nil {
 		return usagef("verify: %v", err)
 	}
-	if st.IsDir() {
-		if _, err := os.Stat(filepath.Join(target, validation.ReportName)); err == nil {
-			return verifyValidation(e, target)
-		}
-		if _, err := os.Stat(filepath.Join(target, report.ManifestName)); err != nil {
-			return usagef("verify: %s is a directory without %s: not a report bundle", target, report.ManifestName)
-		}
-		probs, err := report.VerifyBundle(target)
-		if err != nil {
-			return err
-		}
-		for _, p := range probs {
-			fmt.Fprintf(e.stdout, "FAIL %s: %s\n", p.Path, p.What)
-		}
-		if len(probs) > 0 {
-			fmt.Fprintf(e.stdout, "%s: %d problem(s): the bundle was changed after it was written\n", target, len(probs))
-			return errTampered
-		}
-		fmt.Fprintf(e.stdout, "OK %s: every file matches MANIFEST, the checkpoint signature and every inclusion proof verify (key %s)\n",
-			target, readKeyName(filepath.Join(target, "key.pub")))
-		return nil
+	if !st.IsDir() {
+		return verifyStore(e, target, want)
 	}
-	return verifyStore(e, target)
+	if _, err := os.Stat(filepath.Join(target, validation.ReportName)); err == nil {
+		return verifyValidation(e, target, want)
+	}
+	if _, err := os.Stat(filepath.Join(target, report.ManifestName)); err != nil {
+		return usagef("verify: %s is a directory without %s: not a report bundle", target, report.ManifestName)
+	}
+	probs, err := report.VerifyBundle(target, report.VerifyOptions{Key: want})
+	if err != nil {
+		return err
+	}
+	for _, p := range probs {
+		fmt.Fprintf(e.stdout, "FAIL %s: %s\n", p.Path, p.What)
+	}
+	if len(probs) > 0 {
+		fmt.Fprintf(e.stdout, "%s: %d problem(s): the bundle was changed after it was written, or another key signed it\n", target, len(probs))
+		return errTampered
+	}
+	name, fp, _ := report.BundleKey(target)
+	fmt.Fprintf(e.stdout, "OK %s: every file matches MANIFEST, the checkpoint signature and every inclusion proof verify (key %s %s)\n", target, name, fp)
+	if want == "" {
+		fmt.Fprintf(e.stderr, "leakhunt: the bundle's own key signed it; check %s against the fingerprint its sender publishes, or pass it with --key\n", fp)
+	}
+	return nil
 }
 
-// verifyStore checks a store's evidence log with the key beside it.
-func verifyStore(e *env, path string) error {
-	key, err := os.ReadFile(path + ".pub")
-	if err != nil {
-		return usagef("verify: public key %s.pub: %v (it is written beside the store on first use)", path, err)
+// pinnedKey turns --key (a public key file or a fingerprint) into a
+// fingerprint; empty when not given.
+func pinnedKey(arg string) (string, error) {
+	if arg == "" {
+		return "", nil
 	}
+	if strings.HasPrefix(arg, "SHA256:") {
+		return arg, nil
+	}
+	b, err := os.ReadFile(arg)
+	if err != nil {
+		return "", usagef("verify: --key %q is neither a fingerprint (SHA256:…) nor a readable key file: %v", arg, err)
+	}
+	fp, err := evidence.KeyFingerprint(string(b))
+	if err != nil {
+		return "", usagef("verify: --key %s: %v", arg, err)
+	}
+	return fp, nil
+}
+
+// verifyStore checks a store: the database file's own consistency (a
+// damaged file is exit 2), the catalogue, and the evidence log with its
+// key history and checkpoints.
+func verifyStore(e *env, path, want string) error {
 	s, err := store.Open(path, &store.Options{ReadOnly: true})
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	probs, n, err := evidence.VerifyStore(s, strings.TrimSpace(string(key)))
+	damage, err := s.Check()
+	if err != nil {
+		return err
+	}
+	for _, d := range damage {
+		fmt.Fprintf(e.stdout, "DAMAGED %s\n", d)
+	}
+	if len(damage) > 0 {
+		return fmt.Errorf("%s: %w: the database's own structure is broken (%d problem(s) above): restore it from a backup", path, store.ErrCorrupt, len(damage))
+	}
+	keys, err := s.SigningKeys()
+	if err != nil {
+		return err
+	}
+	pub, err := os.ReadFile(path + ".pub")
+	current := strings.TrimSpace(string(pub))
+	switch {
+	case err == nil:
+	case len(keys) > 0 && errors.Is(err, os.ErrNotExist):
+		current = keys[len(keys)-1].VerifierKey
+	default:
+		return usagef("verify: public key %s.pub: %v (it is written beside the store with its signing key)", path, err)
+	}
+	fp, err := evidence.KeyFingerprint(current)
+	if err != nil {
+		return usagef("verify: public key %s.pub: %v", path, err)
+	}
+	var fails []string
+	if want != "" && fp != want {
+		fails = append(fails, fmt.Sprintf("signing key: the store is signed by %s, not by the expected key %s", fp, want))
+	}
+	catalog, err := s.CheckCatalog()
+	if err != nil {
+		return err
+	}
+	for _, p := range catalog {
+		fails = append(fails, p)
+	}
+	probs, n, err := evidence.VerifyStore(s, current)
 	if err != nil {
 		return err
 	}
 	for _, p := range probs {
-		fmt.Fprintf(e.stdout, "FAIL %s: %s\n", p.Where, p.What)
+		fails = append(fails, p.String())
 	}
-	if len(probs) > 0 {
-		fmt.Fprintf(e.stdout, "%s: %d problem(s) in %d record(s)\n", path, len(probs), n)
+	for _, f := range fails {
+		fmt.Fprintf(e.stdout, "FAIL %s\n", f)
+	}
+	if len(fails) > 0 {
+		fmt.Fprintf(e.stdout, "%s: %d problem(s) in %d record(s) and the catalogue\n", path, len(fails), n)
 		return errTampered
 	}
-	fmt.Fprintf(e.stdout, "OK %s: %d record(s), every hash and checkpoint signature verifies\n", path, n)
+	fmt.Fprintf(e.stdout, "OK %s: database consistent, catalogue intact, %d record(s): every hash and checkpoint signature verifies (key %s)\n", path, n, fp)
+	if len(keys) > 1 {
+		for _, k := range keys {
+			fmt.Fprintf(e.stdout, "  key %s from record %d (%s): %s\n", k.Fingerprint, k.Record, k.Time.Format("2006-01-02 15:04:05 UTC"), k.Reason)
+		}
+	}
 	return nil
 }
 
-// verifyValidation checks a validation report's signature and results.
-func verifyValidation(e *env, dir string) error {
+// verifyValidation checks a validation report's signature and results,
+// against the key fingerprint want when given.
+func verifyValidation(e *env, dir, want string) error {
 	signer, pass, err := validation.Verify(dir, "")
 	if err != nil {
 		fmt.Fprintf(e.stdout, "FAIL %s: %v\n", dir, err)
+		return errTampered
+	}
+	key, err := os.ReadFile(filepath.Join(dir, validation.KeyName))
+	if err != nil {
+		return err
+	}
+	fp, err := evidence.KeyFingerprint(string(key))
+	if err != nil {
+		return err
+	}
+	if want != "" && fp != want {
+		fmt.Fprintf(e.stdout, "FAIL %s: signed with key %s, not %s\n", dir, fp, want)
 		return errTampered
 	}
 	result := "PASS"
 	if !pass {
 		result = "FAIL"
 	}
-	fmt.Fprintf(e.stdout, "OK %s: the validation report and its results are as signed (key %s); the report says %s\n", dir, signer, result)
-	return nil
-}
-
-func readKeyName(p string) string {
-	b, err := os.ReadFile(p)
-	if err != nil {
-		return "?"
+	fmt.Fprintf(e.stdout, "OK %s: the validation report and its results are as signed (key %s %s); the report says %s\n", dir, signer, fp, result)
+	if want == "" {
+		fmt.Fprintf(e.stderr, "leakhunt: the report's own key signed it; check %s against the fingerprint its sender publishes, or pass it with --key\n", fp)
 	}
-	name, _, _ := strings.Cut(strings.TrimSpace(string(b)), "+")
-	return name
+	return nil
 }

@@ -29,7 +29,7 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 		return usagef("watch: give one infohash, magnet or .torrent file")
 	}
 	log := c.logger(e)
-	s, err := c.open()
+	s, err := c.open(true)
 	if err != nil {
 		return err
 	}
