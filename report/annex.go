@@ -14,6 +14,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -143,27 +144,52 @@ func (r *run) writeAnnex(rows io.Writer, p *peerOut) (int, error) {
 		return 0, err
 	}
 	defer aw.abort()
+	tw := &lazyFile{b: r.b, rel: p.transcriptsPath()}
+	defer tw.abort()
 	r.annexHeader(aw, p)
 	nrows := 0
 	var line []byte
+	obs := make([]store.Observation, annexBatch)
 	for start := 0; start < len(idx); start += annexBatch {
 		batch := idx[start:min(start+annexBatch, len(idx))]
 		leaves, err := r.s.Leaves(batch)
 		if err != nil {
 			return nrows, err
 		}
+		// The redacted transcripts of the rows, read in one transaction.
+		var sums []string
 		for i, n := range batch {
-			var o store.Observation
-			if err := store.DecodeLeaf(leaves[i], &o); err != nil || o.InfoHash != k.InfoHash || o.IP != k.IP || o.Port != k.Port {
+			o := &obs[i]
+			*o = store.Observation{}
+			if err := store.DecodeLeaf(leaves[i], o); err != nil || o.InfoHash != k.InfoHash || o.IP != k.IP || o.Port != k.Port {
 				return nrows, fmt.Errorf("log record %d does not belong to this peer: %w", n, store.ErrCorrupt)
 			}
-			r.annexRecord(aw, n, leaves[i], &o)
-			bound, known, ok := clockWithin(o.Clock, r.opt.MaxClockError)
-			if o.Level < r.opt.MinLevel || (r.opt.RequireClock && !ok) {
+			if r.isRow(o) && o.TranscriptSHA256 != "" {
+				sums = append(sums, o.TranscriptSHA256)
+			}
+			if o.Basis != "" {
+				r.addBasis(o.Basis, o.InfoHash)
+			}
+		}
+		transcripts, err := r.s.Blobs(sums)
+		if err != nil {
+			return nrows, err
+		}
+		for i, n := range batch {
+			o := &obs[i]
+			r.annexRecord(aw, n, leaves[i], o)
+			if !r.isRow(o) {
 				continue
 			}
+			if tr, ok := transcripts[o.TranscriptSHA256]; ok {
+				r.annexTranscript(aw, tr)
+				if err := tw.writeLine(appendTranscriptLine(line[:0], n, tr)); err != nil {
+					return nrows, err
+				}
+			}
+			bound, known, ok := clockWithin(o.Clock, r.opt.MaxClockError)
 			nrows++
-			row := r.letterRow(nrows, n, &o, bound, known, ok)
+			row := r.letterRow(nrows, n, o, bound, known, ok)
 			line = appendRow(line[:0], &row)
 			if _, err := rows.Write(line); err != nil {
 				return nrows, err
@@ -171,7 +197,38 @@ func (r *run) writeAnnex(rows io.Writer, p *peerOut) (int, error) {
 		}
 	}
 	p.bundled = int64(len(idx))
+	if err := tw.close(); err != nil {
+		return nrows, err
+	}
 	return nrows, aw.Close()
+}
+
+// isRow reports whether a record is a communication the letters list: at
+// or above the report's level (and, with RequireClock, with a clock within
+// the limit).
+func (r *run) isRow(o *store.Observation) bool {
+	_, _, ok := clockWithin(o.Clock, r.opt.MaxClockError)
+	return o.Level >= r.opt.MinLevel && (ok || !r.opt.RequireClock)
+}
+
+// maxRenderedTranscript bounds the lines of one transcript in an annex;
+// the whole transcript is in the peer's transcripts file.
+const maxRenderedTranscript = 200
+
+// annexTranscript writes a record's redacted transcript, rendered.
+func (r *run) annexTranscript(w io.Writer, tr []byte) {
+	title := "Wire transcript (redacted: piece data replaced by its SHA-256; the bytes are in " + transcriptsDir + ")"
+	if r.opt.Lang == "ja" {
+		title = "通信記録（ピースのデータはSHA-256に置換。バイト列は" + transcriptsDir + "に収録）"
+	}
+	fmt.Fprintf(w, "  %s:\n", title)
+	lines, err := evidence.RenderTranscript(tr, maxRenderedTranscript)
+	for _, l := range lines {
+		fmt.Fprintf(w, "    %s\n", l)
+	}
+	if err != nil {
+		fmt.Fprintf(w, "    (%v)\n", err)
+	}
 }
 
 // docBytes is how many bytes of the document the record's verified

@@ -210,7 +210,7 @@ func TestJapaneseAnnex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"開示資料（別紙）", "方法", "1バイトずつ照合", "通信記録そのものは\n保存していません", "鍵指紋", "検証済みピース: 2ピース（#0, #1）"} {
+	for _, want := range []string{"開示資料（別紙）", "方法", "1バイトずつ照合", "ピースのデータだけはそのSHA-256に置き換えて\nいます", "鍵指紋", "検証済みピース: 2ピース（#0, #1）"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("Japanese annex lacks %q", want)
 		}
@@ -229,7 +229,7 @@ func TestMethodSaysWhatWasDone(t *testing.T) {
 		"compared byte for byte with the catalogued copy",
 		"holding fewer document bytes is recorded but\n     stays below L4",
 		"SHA-1 piece hash",
-		"the transcript itself is not kept",
+		"piece data, which is replaced by its SHA-256",
 		"Downloaded piece data is held in memory only to be checked, then discarded",
 	} {
 		if !strings.Contains(m, want) {

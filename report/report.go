@@ -12,6 +12,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -135,6 +136,8 @@ type run struct {
 	rows     *os.File // the letter rows spool
 	rowErr   error    // a failure reading it back while a letter renders
 	unconfig map[string]bool
+	basisMu  sync.Mutex
+	bases    map[string]string // match basis sha256 → infohash, named by bundled records
 }
 
 // previousCheckpoint is the checkpoint signed before this report's, with
@@ -234,6 +237,9 @@ func Generate(ctx context.Context, s *store.Store, keys *evidence.Keys, opt Opti
 		return nil, err
 	}
 	r.log.Info("proofs and annexes written", "records", sum.BundledRecords)
+	if err := r.writeBases(); err != nil {
+		return nil, err
+	}
 	for _, g := range r.groups {
 		rows, marked, err := r.writeLetter(tmpl, g)
 		if err != nil {

@@ -171,8 +171,11 @@ func methodText(lang, version string, maxClock time.Duration) string {
 によるUTC時刻、その時刻が依拠した時計の測定（下記）、ピアのアドレス、ポート、ピアIDおよび
 クライアント名、通信方式、通知・検証・不一致のピース番号、検証した文書のバイト数、当方のローカル
 アドレス、ピアが送った場合は相手から見た当方のアドレス（BEP 10 "yourip"）、ソフトウェアの版、
-および接続で送受信した生のバイト列（通信記録）のSHA-256を記録しています（通信記録そのものは
-保存していません）。
+照合の根拠（どのトレントのinfo辞書のどのファイルが文書であるか、その番号とバイト範囲、照合した
+ピース数）のSHA-256、および通信記録のSHA-256を記録しています。通信記録は、接続で送受信した
+すべてのメッセージを送受信のとおりに保存したもので、ピースのデータだけはそのSHA-256に置き換えて
+います（流出文書を再配布しないため）。本バンドルは、照合の根拠（match-basis/）、それが示すinfo辞書
+（info/）、および書面に記載した通信の通信記録（transcripts/、本附属書にも読める形で記載）を含みます。
 時計：測定ごとに設定した全NTPサーバーへ同時に問い合わせ、各回答の時刻差が全回答の中央値から
 50ミリ秒と往復時間の半分の範囲に収まるものを一致とみなし、過半数が一致した場合に限り、一致した
 回答のうち往復時間が最短のものを採用します。各観測には、問い合わせたサーバー、回答数と一致数、
@@ -210,8 +213,13 @@ Downloaded piece data is held in memory only to be checked, then discarded. Each
 the UTC time from our clock, the clock measurement it relied on (below), the peer's address, port,
 peer id and client, the transport, the pieces claimed, verified and failed, the number of document
 bytes verified, our own local address and, when the peer sent it, our address as the peer saw it
-(BEP 10 "yourip"), the software version, and the SHA-256 of the raw bytes exchanged on the
-connection (the transcript itself is not kept).
+(BEP 10 "yourip"), the software version, the SHA-256 of the match basis it relied on (which file
+of which torrent's info dictionary is the document: its index, byte range, and the pieces compared),
+and the SHA-256 of the wire transcript. The transcript keeps every message sent and received on the
+connection, as on the wire, except piece data, which is replaced by its SHA-256 so that the leaked
+data is not re-distributed. This bundle holds the match bases (match-basis/), the info dictionaries
+they name (info/), and the transcripts of the communications listed in letters (transcripts/; they
+are rendered in this annex too).
 Clock: each measurement asks every configured NTP server at once. Answers whose offset lies within
 50 ms plus half their round trip of the median of all answers agree; only when a majority agrees is
 an offset used, that of the agreeing answer with the shortest round trip. Each observation records
@@ -239,7 +247,12 @@ func checkingText(lang string) string {
    RFC 6962 第2.1.1節のとおり組み合わせると、記録番号についてチェックポイントのルートハッシュになります。
 4. "previous-checkpoint"がある場合は、それ以前に署名したチェックポイントで、"consistency-proof"が
    そのツリーが現在のツリーの先頭部分であること（記録が書き換えられていないこと）を証明します。
-5. "leakhunt verify --key 鍵指紋 DIR"がこれらすべてをオフラインで確認し、不一致のファイルを示します。
+5. match-basis/SHA256.jsonは、これを引用する記録について、トレントのinfo辞書（info/に収録。その
+   SHA-1がinfohash）、文書であると証明したファイルの番号とバイト範囲、ピースの大きさを示します。
+   検証済みピースはその範囲に重なり、記録が数える文書のバイト数を含まなければなりません（L4では
+   min(文書の大きさ, ピースの大きさ)以上）。transcripts/の各通信記録は、その記録が示すSHA-256に
+   一致しなければなりません。
+6. "leakhunt verify --key 鍵指紋 DIR"がこれらすべてをオフラインで確認し、不一致のファイルを示します。
 `
 	}
 	return `1. MANIFEST lists the SHA-256 of every file in this bundle; "sha256sum -c" style tools check it.
@@ -251,7 +264,12 @@ func checkingText(lang string) string {
    hash for the record's index.
 4. "previous-checkpoint", when present, is the checkpoint signed before this one, and
    "consistency-proof" proves that its tree is a prefix of this one: no record was rewritten since.
-5. "leakhunt verify --key FINGERPRINT DIR" does all of this offline and names any file that fails.
+5. match-basis/SHA256.json names, for the records citing it, the torrent's info dictionary (in
+   info/, whose SHA-1 is the infohash), the index and byte range of the file proven to be the
+   document, and the piece length; verified pieces must lie in that range and hold the document
+   bytes the record counts (for L4, at least min(document size, piece length)). Each transcript in
+   transcripts/ must hash to the SHA-256 its record names.
+6. "leakhunt verify --key FINGERPRINT DIR" does all of this offline and names any file that fails.
 `
 }
 

@@ -182,8 +182,14 @@ func VerifyBundle(dir string, opt VerifyOptions) ([]Problem, error) {
 		}
 	}
 	// The checkpoint, every record's proof and the previous checkpoint.
-	levels := map[string]int{} // "ih ip port" and "ip" → highest proven level
-	ours := map[string]bool{}  // our own addresses, named in letters as ours
+	recs := &bundleRecords{levels: map[string]int{}, ours: map[string]bool{}, transcripts: map[int64]string{},
+		bases: map[string]basisCheck{}, read: func(rel string) ([]byte, error) {
+			if _, ok := manifest[rel]; !ok {
+				return nil, fs.ErrNotExist
+			}
+			return os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
+		}}
+	levels, ours := recs.levels, recs.ours
 	cpb, err := os.ReadFile(filepath.Join(dir, "checkpoint"))
 	if err != nil {
 		add("checkpoint", "cannot read: %v", err)
@@ -194,12 +200,18 @@ func VerifyBundle(dir string, opt VerifyOptions) ([]Problem, error) {
 		} else {
 			for _, rel := range listed {
 				if strings.HasPrefix(rel, "proofs/") && strings.HasSuffix(rel, ".jsonl") {
-					checkProofs(dir, rel, cp, levels, ours, add)
+					checkProofs(dir, rel, cp, recs, add)
 				}
 			}
 			if _, ok := manifest[PreviousCheckpointName]; ok {
 				checkConsistency(dir, cp, verifierKey, add)
 			}
+		}
+	}
+	// Transcripts are the ones their records name.
+	for _, rel := range listed {
+		if strings.HasPrefix(rel, transcriptsDir) {
+			checkTranscripts(dir, rel, recs, add)
 		}
 	}
 	// Letters and CSV name only proven peers.
@@ -246,12 +258,27 @@ func fileSHA256(p string) (string, error) {
 
 // leafKey are the fields of a leaf the checks need.
 type leafKey struct {
-	IP         string `json:"ip"`
-	Port       int    `json:"port"`
-	InfoHash   string `json:"infohash"`
-	Level      int    `json:"level"`
-	ListenAddr string `json:"listen_addr"`
-	YourIP     string `json:"your_ip"`
+	IP               string `json:"ip"`
+	Port             int    `json:"port"`
+	InfoHash         string `json:"infohash"`
+	Level            int    `json:"level"`
+	ListenAddr       string `json:"listen_addr"`
+	YourIP           string `json:"your_ip"`
+	Document         string `json:"document"`
+	PiecesVerified   []int  `json:"pieces_verified"`
+	DocBytesVerified int64  `json:"doc_bytes_verified"`
+	Basis            string `json:"basis"`
+	TranscriptSHA256 string `json:"transcript_sha256"`
+}
+
+// bundleRecords is what the proofs establish about the bundle's records,
+// for the checks of the files that refer to them.
+type bundleRecords struct {
+	levels      map[string]int   // "ih ip port" and "ip" → highest proven level
+	ours        map[string]bool  // our own addresses, named in letters as ours
+	transcripts map[int64]string // record → the transcript SHA-256 its leaf names
+	bases       map[string]basisCheck
+	read        func(rel string) ([]byte, error)
 }
 
 // checkConsistency checks the previous checkpoint's signature (with
@@ -304,7 +331,7 @@ func normIP(s string) string {
 	return s
 }
 
-func checkProofs(dir, rel string, cp evidence.Checkpoint, levels map[string]int, ours map[string]bool, add func(string, string, ...any)) {
+func checkProofs(dir, rel string, cp evidence.Checkpoint, recs *bundleRecords, add func(string, string, ...any)) {
 	f, err := os.Open(filepath.Join(dir, filepath.FromSlash(rel)))
 	if err != nil {
 		add(rel, "cannot read: %v", err)
@@ -316,7 +343,7 @@ func checkProofs(dir, rel string, cp evidence.Checkpoint, levels map[string]int,
 	line, bad := 0, 0
 	for sc.Scan() {
 		line++
-		if err := checkProofLine(sc.Bytes(), cp, levels, ours); err != nil {
+		if err := checkProofLine(sc.Bytes(), cp, recs); err != nil {
 			if bad++; bad <= 5 {
 				add(rel, "line %d: %v", line, err)
 			}
@@ -330,8 +357,11 @@ func checkProofs(dir, rel string, cp evidence.Checkpoint, levels map[string]int,
 	}
 }
 
-// checkProofLine checks one proofs line and records the leaf's level.
-func checkProofLine(b []byte, cp evidence.Checkpoint, levels map[string]int, ours map[string]bool) error {
+// checkProofLine checks one proofs line and records the leaf's level; a
+// record that names a match basis is checked against it (and the info
+// dictionary it names).
+func checkProofLine(b []byte, cp evidence.Checkpoint, recs *bundleRecords) error {
+	levels, ours := recs.levels, recs.ours
 	var pl proofLine
 	if err := json.Unmarshal(b, &pl); err != nil {
 		return fmt.Errorf("not a proof record: %v", err)
@@ -375,7 +405,76 @@ func checkProofLine(b []byte, cp evidence.Checkpoint, levels map[string]int, our
 	if ap, err := netip.ParseAddrPort(k.ListenAddr); err == nil {
 		ours[ap.Addr().Unmap().String()] = true
 	}
+	if k.TranscriptSHA256 != "" {
+		recs.transcripts[pl.Index] = k.TranscriptSHA256
+	}
+	if k.Basis != "" {
+		bc, ok := recs.bases[k.Basis]
+		if !ok {
+			bc = checkBasis(recs.read, k.Basis)
+			recs.bases[k.Basis] = bc
+		}
+		if bc.err != nil {
+			return fmt.Errorf("record %d: %v", pl.Index, bc.err)
+		}
+		if bc.b.InfoHash != k.InfoHash || bc.b.Document != k.Document {
+			return fmt.Errorf("record %d: its match basis is for torrent %s and document %s", pl.Index, bc.b.InfoHash, bc.b.Document)
+		}
+		if err := bc.checkServed(k.Level, k.PiecesVerified, k.DocBytesVerified); err != nil {
+			return fmt.Errorf("record %d: %v", pl.Index, err)
+		}
+	}
 	return nil
+}
+
+// checkTranscripts checks a transcripts file: each transcript is well
+// formed and hashes to what its record names.
+func checkTranscripts(dir, rel string, recs *bundleRecords, add func(string, string, ...any)) {
+	f, err := os.Open(filepath.Join(dir, filepath.FromSlash(rel)))
+	if err != nil {
+		add(rel, "cannot read: %v", err)
+		return
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), 2*evidence.MaxTranscript)
+	line, bad := 0, 0
+	fail := func(format string, a ...any) {
+		if bad++; bad <= 5 {
+			add(rel, "line %d: "+format, append([]any{line}, a...)...)
+		}
+	}
+	for sc.Scan() {
+		line++
+		var tl transcriptLine
+		if err := json.Unmarshal(sc.Bytes(), &tl); err != nil {
+			fail("not a transcript line: %v", err)
+			continue
+		}
+		tr, err := base64.StdEncoding.DecodeString(tl.Transcript)
+		if err != nil {
+			fail("transcript is not base64")
+			continue
+		}
+		want, ok := recs.transcripts[tl.Index]
+		sum := sha256.Sum256(tr)
+		switch {
+		case !ok:
+			fail("record %d is not in the bundle, or names no transcript", tl.Index)
+		case hex.EncodeToString(sum[:]) != want:
+			fail("the transcript of record %d does not hash to the SHA-256 the record names", tl.Index)
+		default:
+			if _, err := evidence.ParseTranscript(tr); err != nil {
+				fail("record %d: %v", tl.Index, err)
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		add(rel, "line %d: %v", line+1, err)
+	}
+	if bad > 5 {
+		add(rel, "%d more lines failed", bad-5)
+	}
 }
 
 // addrToken finds candidate IP addresses in text.

@@ -430,6 +430,26 @@ func putBlobs(tx *bolt.Tx, blobs [][]byte) error {
 	return nil
 }
 
+// Blobs returns the blobs stored under the given SHA-256 sums (hex), read
+// in one transaction; a sum with no blob is left out of the map.
+func (s *Store) Blobs(sums []string) (map[string][]byte, error) {
+	out := make(map[string][]byte, len(sums))
+	err := s.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketBlobs)
+		for _, sum := range sums {
+			k, err := hex.DecodeString(sum)
+			if err != nil || len(k) != sha256.Size {
+				continue
+			}
+			if v := b.Get(k); v != nil {
+				out[sum] = bytes.Clone(v)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
 // Blob returns the blob whose SHA-256 is sum (hex), or [ErrNotFound].
 func (s *Store) Blob(sum string) ([]byte, error) {
 	k, err := hex.DecodeString(sum)
