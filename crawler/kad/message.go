@@ -371,14 +371,17 @@ func readTags(r *emulewire.Reader) ([]Tag, error) {
 	return emulewire.ReadTags(r, n, emulewire.Kad, tagLimits)
 }
 
-func (*BootstrapReq) appendBody(dst []byte) []byte     { return dst }
-func (*BootstrapReq) decode(*emulewire.Reader) error   { return nil }
-func (*Ping) appendBody(dst []byte) []byte             { return dst }
-func (*Ping) decode(*emulewire.Reader) error           { return nil }
-func (m *Pong) appendBody(dst []byte) []byte           { return binary.LittleEndian.AppendUint16(dst, m.Port) }
-func (m *Pong) decode(r *emulewire.Reader) error       { m.Port = r.U16(); return r.Err() }
-func (m *PublishRes) appendBody(dst []byte) []byte     { return append(appendID(dst, m.Target), m.Load) }
-func (m *PublishRes) decode(r *emulewire.Reader) error { m.Target, m.Load = readID(r), r.U8(); return r.Err() }
+func (*BootstrapReq) appendBody(dst []byte) []byte   { return dst }
+func (*BootstrapReq) decode(*emulewire.Reader) error { return nil }
+func (*Ping) appendBody(dst []byte) []byte           { return dst }
+func (*Ping) decode(*emulewire.Reader) error         { return nil }
+func (m *Pong) appendBody(dst []byte) []byte         { return binary.LittleEndian.AppendUint16(dst, m.Port) }
+func (m *Pong) decode(r *emulewire.Reader) error     { m.Port = r.U16(); return r.Err() }
+func (m *PublishRes) appendBody(dst []byte) []byte   { return append(appendID(dst, m.Target), m.Load) }
+func (m *PublishRes) decode(r *emulewire.Reader) error {
+	m.Target, m.Load = readID(r), r.U8()
+	return r.Err()
+}
 
 func (m *BootstrapRes) appendBody(dst []byte) []byte {
 	dst = appendID(dst, m.ID)

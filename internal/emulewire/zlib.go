@@ -34,7 +34,7 @@ func Inflate(b []byte, max int) ([]byte, error) {
 func Deflate(b []byte) []byte {
 	var buf bytes.Buffer
 	zw, _ := zlib.NewWriterLevel(&buf, zlib.BestCompression) // the level is valid
-	zw.Write(b)                                                 // writes to a bytes.Buffer cannot fail
+	zw.Write(b)                                              // writes to a bytes.Buffer cannot fail
 	zw.Close()
 	return buf.Bytes()
 }
