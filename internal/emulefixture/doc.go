@@ -1,0 +1,2 @@
+// Package emulefixture runs eMule-network peers for tests.
+package emulefixture
