@@ -45,9 +45,11 @@ var limitedOps = [...]byte{OpBootstrapReq, OpHelloReq, OpReq, OpSearchKeyReq, Op
 
 const numClasses = 8
 
-// bucket is a token bucket: up to the per-minute limit at once, refilled at
-// one token per (60 s / limit) × (1 + margin), which is how aMule's counter
-// forgets requests.
+// bucket is a token bucket holding up to limit−1 tokens, refilled at one
+// token per (60 s / limit) × (1 + margin), which is how aMule's counter
+// forgets requests. aMule allows limit requests in a burst; keeping one in
+// reserve (and the margin) absorbs up to one interval of network jitter,
+// which could otherwise make a request arrive early and be dropped.
 type bucket struct {
 	tokens float64
 	last   time.Time
@@ -98,10 +100,11 @@ func (l *limiter) take(ip netip.Addr, op byte) (bool, time.Duration) {
 		l.ips[ip] = bs
 	}
 	b := &bs[class]
+	burst := float64(max(limit-1, 1))
 	if !b.used {
-		*b = bucket{tokens: float64(limit), last: now, used: true}
+		*b = bucket{tokens: burst, last: now, used: true}
 	} else {
-		b.tokens = min(float64(limit), b.tokens+float64(now.Sub(b.last))/float64(every))
+		b.tokens = min(burst, b.tokens+float64(now.Sub(b.last))/float64(every))
 		b.last = now
 	}
 	if b.tokens >= 1 {
@@ -119,7 +122,7 @@ func (l *limiter) sweep(now time.Time) {
 		for _, op := range limitedOps {
 			class, limit, _ := requestClass(op)
 			b := &bs[class]
-			if b.used && b.tokens+float64(now.Sub(b.last))/float64(l.interval(limit)) < float64(limit) {
+			if b.used && b.tokens+float64(now.Sub(b.last))/float64(l.interval(limit)) < float64(max(limit-1, 1)) {
 				idle = false
 				break
 			}

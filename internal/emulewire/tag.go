@@ -217,6 +217,9 @@ func ReadTags(r *Reader, count int, d Dialect, lim Limits) ([]Tag, error) {
 	if count > lim.MaxTags {
 		return nil, fmt.Errorf("%w: %d tags (max %d)", ErrTagLimit, count, lim.MaxTags)
 	}
+	if count <= 0 {
+		return nil, nil
+	}
 	tags := make([]Tag, 0, count)
 	for range count {
 		t, err := ReadTag(r, d, lim)
