@@ -40,7 +40,7 @@ const (
 	PeerSlowDrip
 	// PeerNoFile says it does not have the file.
 	PeerNoFile
-	// PeerTagFlood answers the hello with thousands of tags.
+	// PeerTagFlood answers the hello with 200 tags.
 	PeerTagFlood
 	// PeerWrongRange serves bytes outside the requested block.
 	PeerWrongRange
@@ -232,7 +232,7 @@ func (p *Peer) greet(c net.Conn, w func(byte, byte, []byte) error) error {
 		_, err := c.Write([]byte{ed2k.ProtoED2K, 0xF0, 0xFF, 0xFF, 0xFF, ed2k.OpHelloAnswer, 1, 2, 3})
 		return err
 	case PeerTagFlood:
-		for range 5000 {
+		for range 200 {
 			hello.Tags = append(hello.Tags, emulewire.Uint32Tag(0x99, 1))
 		}
 	case PeerSlowDrip:

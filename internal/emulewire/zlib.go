@@ -16,12 +16,12 @@ var ErrInflateLimit = errors.New("inflated data exceeds the limit")
 func Inflate(b []byte, max int) ([]byte, error) {
 	zr, err := zlib.NewReader(bytes.NewReader(b))
 	if err != nil {
-		return nil, fmt.Errorf("zlib: %w", err)
+		return nil, err // already says "zlib: ..."
 	}
 	defer zr.Close()
 	out, err := io.ReadAll(io.LimitReader(zr, int64(max)+1))
 	if err != nil {
-		return nil, fmt.Errorf("zlib: %w", err)
+		return nil, fmt.Errorf("inflate: %w", err)
 	}
 	if len(out) > max {
 		return nil, fmt.Errorf("%w (%d bytes)", ErrInflateLimit, max)
