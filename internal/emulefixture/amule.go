@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"net"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -28,8 +29,10 @@ type AMuleOptions struct {
 	// Address is the IP amuled binds to. It must be a loopback address, or
 	// an address that exists only inside NetNS.
 	Address netip.Addr
-	// TCPPort and UDPPort are amuled's ed2k TCP and Kad/extended UDP ports.
-	TCPPort, UDPPort uint16
+	// TCPPort and UDPPort are amuled's ed2k TCP and Kad/extended UDP ports,
+	// ECPort its external connection port (on 127.0.0.1). Zero picks free
+	// ports.
+	TCPPort, UDPPort, ECPort uint16
 	// NetNS, if set, runs amuled inside that network namespace
 	// (ip netns exec).
 	NetNS string
@@ -76,6 +79,13 @@ func AMuleAvailable() error {
 func StartAMule(ctx context.Context, o AMuleOptions) (*AMule, error) {
 	if err := AMuleAvailable(); err != nil {
 		return nil, err
+	}
+	if o.TCPPort == 0 || o.UDPPort == 0 || o.ECPort == 0 {
+		ports, err := FreePorts(3)
+		if err != nil {
+			return nil, err
+		}
+		o.TCPPort, o.UDPPort, o.ECPort = ports[0], ports[1], ports[2]
 	}
 	if err := writeAMuleConfig(o); err != nil {
 		return nil, err
@@ -132,7 +142,7 @@ func (a *AMule) Command(ctx context.Context, command string) (string, error) {
 	if a.Opts.NetNS != "" {
 		args = append(args, "ip", "netns", "exec", a.Opts.NetNS)
 	}
-	args = append(args, "amulecmd", "-h", "127.0.0.1", "-p", fmt.Sprint(ecPort(a.Opts)), "-P", ecPassword, "-c", command)
+	args = append(args, "amulecmd", "-h", "127.0.0.1", "-p", fmt.Sprint(a.Opts.ECPort), "-P", ecPassword, "-c", command)
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	cmd.Env = append(os.Environ(), "HOME="+a.Opts.Dir)
 	out, err := cmd.CombinedOutput()
@@ -144,7 +154,33 @@ func (a *AMule) Command(ctx context.Context, command string) (string, error) {
 
 const ecPassword = "leakhunt-test"
 
-func ecPort(o AMuleOptions) int { return int(o.TCPPort) + 7 }
+// FreePorts returns n ports that are free for both TCP and UDP on all
+// addresses right now (the kernel picks them; another process could take
+// one before it is used, which tests accept).
+func FreePorts(n int) ([]uint16, error) {
+	var ports []uint16
+	var closers []func() error
+	defer func() {
+		for _, c := range closers {
+			c()
+		}
+	}()
+	for len(ports) < n {
+		l, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		closers = append(closers, l.Close)
+		port := uint16(l.Addr().(*net.TCPAddr).Port)
+		u, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: int(port)})
+		if err != nil {
+			continue // taken for UDP: try another
+		}
+		closers = append(closers, u.Close)
+		ports = append(ports, port)
+	}
+	return ports, nil
+}
 
 // Log returns what amuled printed so far.
 func (a *AMule) Log() string { return a.out.String() }
@@ -229,7 +265,7 @@ IsCryptLayerRequested=0
 IsClientCryptLayerRequired=0
 [WebServer]
 Enabled=0
-`, o.TCPPort, o.UDPPort, o.Address, bool01[o.Kad], temp, incoming, ecPort(o), hex.EncodeToString(pass[:]))
+`, o.TCPPort, o.UDPPort, o.Address, bool01[o.Kad], temp, incoming, o.ECPort, hex.EncodeToString(pass[:]))
 	if err := os.WriteFile(filepath.Join(o.Dir, "amule.conf"), []byte(conf), 0o600); err != nil {
 		return err
 	}

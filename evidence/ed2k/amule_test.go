@@ -1,0 +1,144 @@
+package ed2k_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/leakhunt/leakhunt/evidence/ed2k"
+	"github.com/leakhunt/leakhunt/internal/emulefixture"
+)
+
+// One amuled serves every test of this binary: aMule takes a while to
+// start, and it punishes a client that asks for uploads too often (more
+// than three times in about ten minutes), so the tests below ask for two.
+var (
+	amule      *emulefixture.AMule
+	amuleSkip  string
+	amuleFiles = map[string]string{
+		"tuition_fees_2026.csv": "../../testdata/leaks/tuition_fees_2026.csv",
+		// An archive name makes aMule send plain (uncompressed) parts.
+		"staff_roster.zip":     "../../testdata/leaks/staff_roster.tsv",
+		"member_db_export.sql": "../../testdata/leaks/member_db_export.sql",
+	}
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(runWithAMule(m))
+}
+
+func runWithAMule(m *testing.M) int {
+	if err := emulefixture.AMuleAvailable(); err != nil {
+		amuleSkip = err.Error()
+		return m.Run()
+	}
+	dir, err := os.MkdirTemp("", "leakhunt-amule-")
+	if err != nil {
+		amuleSkip = err.Error()
+		return m.Run()
+	}
+	defer os.RemoveAll(dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	amule, err = emulefixture.StartAMule(ctx, emulefixture.AMuleOptions{
+		Dir: dir, Address: netip.MustParseAddr("127.0.0.1"), Share: amuleFiles,
+	})
+	if err != nil {
+		amuleSkip = fmt.Sprintf("amuled did not start: %v", err)
+		return m.Run()
+	}
+	defer amule.Stop()
+	return m.Run()
+}
+
+func needAMule(t *testing.T) {
+	t.Helper()
+	if amule == nil {
+		t.Skipf("no aMule: %s", amuleSkip)
+	}
+}
+
+func amuleDoc(t *testing.T, name string) doc {
+	t.Helper()
+	b, err := os.ReadFile(amuleFiles[name])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loadDoc(t, name, b)
+}
+
+func realConfig() ed2k.Config {
+	cfg := ed2k.DefaultConfig()
+	cfg.UserHash = userHash
+	cfg.Timeout = 20 * time.Second
+	return cfg
+}
+
+// TestAMuleServes probes a real aMule 2.3.3 for two files it shares: one
+// it sends compressed, one (an archive name) it sends plain. Both must
+// reach L4.
+func TestAMuleServes(t *testing.T) {
+	needAMule(t)
+	prober, err := ed2k.NewProber(realConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name       string
+		compressed bool
+	}{{"tuition_fees_2026.csv", true}, {"staff_roster.zip", false}} {
+		d := amuleDoc(t, c.name)
+		start := time.Now()
+		res, err := prober.Probe(context.Background(), d.target(), amule.ED2KAddr())
+		if err != nil {
+			t.Fatalf("%s: %v (reason %q)\n%s", c.name, err, res.Reason, amule.Log())
+		}
+		t.Logf("%s: %v in %v, %d packets, client %s %s", c.name, res.Level, time.Since(start).Round(time.Millisecond), len(res.Transcript), res.Client.Software, res.Client.Version)
+		want := ed2k.Range{Start: 0, End: min(int64(len(d.data)), ed2k.BlockSize)}
+		if res.Level != ed2k.L4Served || res.Verified != want || res.Compressed != c.compressed || res.FileName != c.name || !res.Complete {
+			t.Errorf("%s: %+v", c.name, summary(res))
+		}
+		if res.Client.Software != "aMule" || res.Client.Version != "2.3.3" || res.Client.UserHash == ([16]byte{}) {
+			t.Errorf("%s: client %+v", c.name, res.Client)
+		}
+		checkTranscript(t, res, bytes.NewReader(d.data))
+	}
+}
+
+// TestAMuleClaims stops at L3: aMule's file status for a complete file,
+// and no upload request.
+func TestAMuleClaims(t *testing.T) {
+	needAMule(t)
+	cfg := realConfig()
+	cfg.MaxLevel = ed2k.L3Claims
+	prober, err := ed2k.NewProber(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := amuleDoc(t, "member_db_export.sql")
+	res, err := prober.Probe(context.Background(), d.target(), amule.ED2KAddr())
+	if err != nil || res.Level != ed2k.L3Claims || !res.Complete || len(res.PartsClaimed) != 1 || res.Requested != (ed2k.Range{}) {
+		t.Fatalf("claims: %v %+v", err, summary(res))
+	}
+}
+
+// TestAMuleNoFile asks a real aMule about a file it does not share.
+func TestAMuleNoFile(t *testing.T) {
+	needAMule(t)
+	prober, err := ed2k.NewProber(realConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := amuleDoc(t, "member_db_export.sql")
+	target := d.target()
+	target.Hash[0] ^= 0xFF
+	res, err := prober.Probe(context.Background(), target, amule.ED2KAddr())
+	if !errors.Is(err, ed2k.ErrNoFile) || res.Level != ed2k.L1Announced || res.Client.Software != "aMule" {
+		t.Fatalf("no file: %v %+v", err, summary(res))
+	}
+}
