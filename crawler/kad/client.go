@@ -40,7 +40,7 @@ type Stats struct {
 	Received    int64 // packets received
 	Malformed   int64 // packets that failed to parse or came from refused addresses
 	Unsolicited int64 // answers nobody waited for
-	Ignored     int64 // requests from other nodes (the client answers none)
+	Ignored     int64 // requests from other nodes (the client answers none), unknown opcodes included
 	Timeouts    int64 // requests that got no answer in time
 	Contacts    int   // contacts in the routing table
 	Alive       int   // of which answered us
@@ -221,6 +221,12 @@ func (c *Client) handle(b []byte, from netip.AddrPort) {
 		return
 	}
 	m, err := Unmarshal(b)
+	if errors.Is(err, ErrUnknownOpcode) {
+		// Requests we do not speak, such as aMule's firewall check request
+		// (0x50) to Kad versions below 7.
+		c.ignored.Add(1)
+		return
+	}
 	if err != nil {
 		c.malformed.Add(1)
 		c.log.Debug("kad packet refused", "peer", from.String(), "error", err)

@@ -569,3 +569,10 @@ func KeywordExpr(words []string) []byte {
 	}
 	return b
 }
+
+// IntTag returns a tag named by the one-byte id holding v in the smallest
+// integer type that fits, as aMule writes integer tags.
+func IntTag(id byte, v uint64) Tag { return emulewire.IntTag(id, v) }
+
+// StringTag returns a string tag named by the one-byte id.
+func StringTag(id byte, s string) Tag { return emulewire.StringTag(id, s) }

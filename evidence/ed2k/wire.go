@@ -23,12 +23,10 @@ const (
 	OpSendingPart      byte = 0x46
 	OpRequestParts     byte = 0x47
 	OpFileReqAnsNoFile byte = 0x48
-	OpEndOfDownload    byte = 0x49
 	OpAskSharedFiles   byte = 0x4A
 	OpHelloAnswer      byte = 0x4C
 	OpSetReqFileID     byte = 0x4F
 	OpFileStatus       byte = 0x50
-	OpHashsetRequest   byte = 0x51
 	OpStartUploadReq   byte = 0x54
 	OpAcceptUploadReq  byte = 0x55
 	OpCancelTransfer   byte = 0x56
@@ -42,23 +40,13 @@ const (
 
 // eMule extended opcodes (protocol 0xC5).
 const (
-	OpEMuleInfo          byte = 0x01
-	OpEMuleInfoAnswer    byte = 0x02
-	OpCompressedPart     byte = 0x40
-	OpQueueRanking       byte = 0x60
-	OpCompressedPart64   byte = 0xA1
-	OpSendingPart64      byte = 0xA2
-	OpRequestParts64     byte = 0xA3
-	OpRequestSources     byte = 0x81
-	OpRequestSources2    byte = 0x83
-	OpMultiPacket        byte = 0x92
-	OpMultiPacketExt     byte = 0xA4
-	OpAICHFileHashReq    byte = 0x9E
-	OpSecIdentState      byte = 0x87
-	OpPublicIPRequest    byte = 0x97
-	OpRequestPreview     byte = 0x90
-	OpAICHRequest        byte = 0x9B
-	OpChatCaptchaRequest byte = 0xA5
+	OpEMuleInfo        byte = 0x01
+	OpEMuleInfoAnswer  byte = 0x02
+	OpCompressedPart   byte = 0x40
+	OpQueueRanking     byte = 0x60
+	OpCompressedPart64 byte = 0xA1
+	OpSendingPart64    byte = 0xA2
+	OpRequestParts64   byte = 0xA3
 )
 
 // PartSize and BlockSize are the ed2k part (the unit of hashes and of

@@ -45,6 +45,9 @@ type AMuleOptions struct {
 	Kad      bool
 	NodesDat []byte
 	KadID    kad.ID
+	// UserHash, when not zero, is written to preferences.dat as aMule's
+	// user hash (aMule sets bytes 5 and 14 to 14 and 111 on loading).
+	UserHash [16]byte
 }
 
 // AMule is an amuled started by [StartAMule]. Its methods are safe for
@@ -182,8 +185,15 @@ func FreePorts(n int) ([]uint16, error) {
 	return ports, nil
 }
 
-// Log returns what amuled printed so far.
-func (a *AMule) Log() string { return a.out.String() }
+// Log returns amuled's log file so far (its standard output is buffered
+// until it exits), or its output if there is no log file.
+func (a *AMule) Log() string {
+	b, err := os.ReadFile(filepath.Join(a.Opts.Dir, "logfile"))
+	if err != nil {
+		return a.out.String()
+	}
+	return string(b)
+}
 
 // Stop terminates amuled (SIGTERM, then SIGKILL after 5 s) and waits for
 // it. It is idempotent.
@@ -225,8 +235,8 @@ Port=%d
 UDPPort=%d
 UDPEnable=1
 Address=%s
-Autoconnect=0
-Reconnect=0
+Autoconnect=%d
+Reconnect=%d
 ConnectToKad=%d
 ConnectToED2K=0
 AddServerListFromServer=0
@@ -265,12 +275,18 @@ IsCryptLayerRequested=0
 IsClientCryptLayerRequired=0
 [WebServer]
 Enabled=0
-`, o.TCPPort, o.UDPPort, o.Address, bool01[o.Kad], temp, incoming, o.ECPort, hex.EncodeToString(pass[:]))
+`, o.TCPPort, o.UDPPort, o.Address, bool01[o.Kad], bool01[o.Kad], bool01[o.Kad], temp, incoming, o.ECPort, hex.EncodeToString(pass[:]))
 	if err := os.WriteFile(filepath.Join(o.Dir, "amule.conf"), []byte(conf), 0o600); err != nil {
 		return err
 	}
 	if len(o.NodesDat) > 0 {
 		if err := os.WriteFile(filepath.Join(o.Dir, "nodes.dat"), o.NodesDat, 0o644); err != nil {
+			return err
+		}
+	}
+	if o.UserHash != ([16]byte{}) {
+		// preferences.dat: <version 0x14><user hash>
+		if err := os.WriteFile(filepath.Join(o.Dir, "preferences.dat"), append([]byte{0x14}, o.UserHash[:]...), 0o644); err != nil {
 			return err
 		}
 	}

@@ -9,10 +9,9 @@ import (
 	"strings"
 )
 
-// NetNS is a network namespace whose only interfaces are its loopback and
-// a dummy interface holding the given addresses: they exist only inside
-// it, nothing inside can reach the host's networks, and nothing outside
-// can reach it. aMule refuses loopback and LAN addresses for Kad, so Kad
+// NetNS is a network namespace whose only interface is its loopback, which
+// also holds the given addresses: they exist only inside it, nothing
+// inside can reach the host's networks, and nothing outside can reach it. aMule refuses loopback and LAN addresses for Kad, so Kad
 // tests run aMule and the client in one with addresses in 100.64.0.0/10.
 type NetNS struct {
 	Name  string
@@ -32,7 +31,7 @@ func NetNSAvailable() error {
 }
 
 // NewNetNS creates the namespace name with addrs (each within
-// 100.64.0.0/10, as /16s) on a dummy interface. Close removes it.
+// 100.64.0.0/10) on its loopback interface. Close removes it.
 func NewNetNS(name string, addrs []netip.Addr) (*NetNS, error) {
 	if err := NetNSAvailable(); err != nil {
 		return nil, err
@@ -47,14 +46,10 @@ func NewNetNS(name string, addrs []netip.Addr) (*NetNS, error) {
 	if err := run("ip", "netns", "add", name); err != nil {
 		return nil, err
 	}
-	steps := [][]string{
-		{"ip", "-n", name, "link", "set", "lo", "up"},
-		{"ip", "-n", name, "link", "add", "lh0", "type", "dummy"},
-	}
+	steps := [][]string{{"ip", "-n", name, "link", "set", "lo", "up"}}
 	for _, a := range addrs {
-		steps = append(steps, []string{"ip", "-n", name, "addr", "add", a.String() + "/16", "dev", "lh0"})
+		steps = append(steps, []string{"ip", "-n", name, "addr", "add", a.String() + "/32", "dev", "lo"})
 	}
-	steps = append(steps, []string{"ip", "-n", name, "link", "set", "lh0", "up"})
 	for _, s := range steps {
 		if err := run(s...); err != nil {
 			n.Close()
@@ -69,7 +64,7 @@ func (n *NetNS) Command(name string, args ...string) *exec.Cmd {
 	return exec.Command("ip", append([]string{"netns", "exec", n.Name, name}, args...)...)
 }
 
-// Close deletes the namespace and its interfaces.
+// Close deletes the namespace and its addresses.
 func (n *NetNS) Close() error { return run("ip", "netns", "del", n.Name) }
 
 func run(args ...string) error {
