@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 // start, and it punishes a client that asks for uploads too often (more
 // than three times in about ten minutes), so the tests below ask for two.
 var (
+	amuleOnce  sync.Once
 	amule      *emulefixture.AMule
 	amuleSkip  string
 	amuleFiles = map[string]string{
@@ -29,35 +31,38 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(runWithAMule(m))
+	code := m.Run()
+	if amule != nil {
+		amule.Stop()
+		os.RemoveAll(amule.Opts.Dir)
+	}
+	os.Exit(code)
 }
 
-func runWithAMule(m *testing.M) int {
-	if err := emulefixture.AMuleAvailable(); err != nil {
-		amuleSkip = err.Error()
-		return m.Run()
-	}
-	dir, err := os.MkdirTemp("", "leakhunt-amule-")
-	if err != nil {
-		amuleSkip = err.Error()
-		return m.Run()
-	}
-	defer os.RemoveAll(dir)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	amule, err = emulefixture.StartAMule(ctx, emulefixture.AMuleOptions{
-		Dir: dir, Address: netip.MustParseAddr("127.0.0.1"), Share: amuleFiles,
-	})
-	if err != nil {
-		amuleSkip = fmt.Sprintf("amuled did not start: %v", err)
-		return m.Run()
-	}
-	defer amule.Stop()
-	return m.Run()
-}
-
+// needAMule starts the shared amuled on first use, or skips the test with
+// the reason it cannot run.
 func needAMule(t *testing.T) {
 	t.Helper()
+	amuleOnce.Do(func() {
+		if err := emulefixture.AMuleAvailable(); err != nil {
+			amuleSkip = err.Error()
+			return
+		}
+		dir, err := os.MkdirTemp("", "leakhunt-amule-")
+		if err != nil {
+			amuleSkip = err.Error()
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		amule, err = emulefixture.StartAMule(ctx, emulefixture.AMuleOptions{
+			Dir: dir, Address: netip.MustParseAddr("127.0.0.1"), Share: amuleFiles,
+		})
+		if err != nil {
+			os.RemoveAll(dir)
+			amuleSkip = fmt.Sprintf("amuled did not start: %v", err)
+		}
+	})
 	if amule == nil {
 		t.Skipf("no aMule: %s", amuleSkip)
 	}
