@@ -130,23 +130,16 @@ func (t *routing) fail(id ID) {
 	}
 }
 
-// closest returns up to n contacts closest to target, contacts that
-// answered before unverified ones at equal rank.
+// closest returns up to n contacts closest to target.
 func (t *routing) closest(target ID, n int) []Contact {
 	t.mu.Lock()
-	nodes := make([]*node, 0, len(t.byID))
+	cs := make([]Contact, 0, len(t.byID))
 	for _, nd := range t.byID {
-		nodes = append(nodes, nd)
+		cs = append(cs, nd.Contact)
 	}
 	t.mu.Unlock()
-	slices.SortFunc(nodes, func(a, b *node) int {
-		return a.ID.Xor(target).Cmp(b.ID.Xor(target))
-	})
-	out := make([]Contact, 0, min(n, len(nodes)))
-	for _, nd := range nodes[:min(n, len(nodes))] {
-		out = append(out, nd.Contact)
-	}
-	return out
+	sortByDistance(cs, target)
+	return cs[:min(n, len(cs))]
 }
 
 // contacts returns every contact, live ones first.

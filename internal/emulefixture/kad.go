@@ -267,8 +267,7 @@ func (node *KadNode) answer(m kad.Message, from netip.AddrPort) [][]byte {
 	case KadGarbage:
 		return [][]byte{{kad.ProtoKad, kad.OpRes, 1, 2, 3}, {kad.ProtoKad, kad.OpSearchRes, 0xFF, 0xFF}}
 	case KadBomb:
-		bomb := emulewire.Deflate(make([]byte, 1<<20))
-		return [][]byte{append([]byte{kad.ProtoPacked, kad.OpRes}, bomb...)}
+		return [][]byte{append([]byte{kad.ProtoPacked, kad.OpRes}, zipBomb()...)}
 	}
 	switch m := m.(type) {
 	case *kad.BootstrapReq:

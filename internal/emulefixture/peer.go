@@ -337,7 +337,7 @@ func (p *Peer) serveParts(c net.Conn, w func(byte, byte, []byte) error, pk ed2k.
 		case o.Behaviour == PeerBadZlib:
 			err = sendPacked(w, o.Hash, start, end, []byte("this is not a zlib stream at all"))
 		case o.Behaviour == PeerZipBomb:
-			err = sendPacked(w, o.Hash, start, end, emulewire.Deflate(make([]byte, 64<<20)))
+			err = sendPacked(w, o.Hash, start, end, zipBomb())
 		case o.Compress && compression:
 			err = sendPacked(w, o.Hash, start, end, emulewire.Deflate(data))
 		default:
@@ -349,6 +349,9 @@ func (p *Peer) serveParts(c net.Conn, w func(byte, byte, []byte) error, pk ed2k.
 	}
 	return nil
 }
+
+// zipBomb is a zlib stream of 4 KiB that inflates to 4 MiB.
+var zipBomb = sync.OnceValue(func() []byte { return emulewire.Deflate(make([]byte, 4<<20)) })
 
 // sendPlain sends data as SENDINGPART packets of about 10 KB, like aMule.
 func sendPlain(w func(byte, byte, []byte) error, hash [16]byte, start uint64, data []byte) error {
