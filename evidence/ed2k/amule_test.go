@@ -97,6 +97,9 @@ func TestAMuleServes(t *testing.T) {
 		name       string
 		compressed bool
 	}{{"tuition_fees_2026.csv", true}, {"staff_roster.zip", false}} {
+		// aMule opens at most one upload slot per second; within the
+		// second it queues (and the probe stops at the queue rank).
+		time.Sleep(1100 * time.Millisecond)
 		d := amuleDoc(t, c.name)
 		start := time.Now()
 		res, err := prober.Probe(context.Background(), d.target(), amule.ED2KAddr())
