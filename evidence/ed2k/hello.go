@@ -3,6 +3,7 @@ package ed2k
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -67,16 +68,9 @@ func ParseHello(b []byte, withSize bool) (Hello, error) {
 	h.UserHash = r.Hash()
 	h.ClientID = r.U32()
 	h.Port = r.U16()
-	n := r.U32()
-	if r.Err() != nil {
-		return h, fmt.Errorf("%w: hello: %w", ErrProtocol, r.Err())
-	}
-	if n > uint32(helloLimits.MaxTags) {
-		return h, fmt.Errorf("%w: hello with %d tags (max %d)", ErrLimit, n, helloLimits.MaxTags)
-	}
-	tags, err := emulewire.ReadTags(r, int(n), emulewire.ED2K, helloLimits)
+	tags, err := readTagList(r, "hello")
 	if err != nil {
-		return h, fmt.Errorf("%w: hello: %w", ErrProtocol, err)
+		return h, err
 	}
 	h.Tags = tags
 	h.ServerIP = r.U32()
@@ -88,6 +82,26 @@ func ParseHello(b []byte, withSize bool) (Hello, error) {
 		return h, fmt.Errorf("%w: %w", ErrProtocol, err)
 	}
 	return h, nil
+}
+
+// readTagList reads the 32-bit tag count and the tags of a hello or an
+// eMule info packet under helloLimits.
+func readTagList(r *emulewire.Reader, what string) ([]Tag, error) {
+	n := r.U32()
+	if r.Err() != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrProtocol, what, r.Err())
+	}
+	if n > uint32(helloLimits.MaxTags) {
+		return nil, fmt.Errorf("%w: %s with %d tags (max %d)", ErrLimit, what, n, helloLimits.MaxTags)
+	}
+	tags, err := emulewire.ReadTags(r, int(n), emulewire.ED2K, helloLimits)
+	switch {
+	case errors.Is(err, emulewire.ErrTagLimit):
+		return nil, fmt.Errorf("%w: %s: %w", ErrLimit, what, err)
+	case err != nil:
+		return nil, fmt.Errorf("%w: %s: %w", ErrProtocol, what, err)
+	}
+	return tags, nil
 }
 
 // Marshal returns the hello body; withSize prefixes the user hash length
@@ -163,16 +177,9 @@ func ParseEMuleInfo(b []byte) (EMuleInfo, error) {
 	var e EMuleInfo
 	r := emulewire.NewReader(b)
 	e.Version, e.Protocol = r.U8(), r.U8()
-	n := r.U32()
-	if r.Err() != nil {
-		return e, fmt.Errorf("%w: eMule info: %w", ErrProtocol, r.Err())
-	}
-	if n > uint32(helloLimits.MaxTags) {
-		return e, fmt.Errorf("%w: eMule info with %d tags (max %d)", ErrLimit, n, helloLimits.MaxTags)
-	}
-	tags, err := emulewire.ReadTags(r, int(n), emulewire.ED2K, helloLimits)
+	tags, err := readTagList(r, "eMule info")
 	if err != nil {
-		return e, fmt.Errorf("%w: eMule info: %w", ErrProtocol, err)
+		return e, err
 	}
 	if err := r.End("eMule info"); err != nil {
 		return e, fmt.Errorf("%w: %w", ErrProtocol, err)
