@@ -31,25 +31,39 @@
 // The client paces its requests per destination IP under aMule's flood
 // limits ([RequestLimit]: per minute, 2 bootstraps, 3 hellos, 10 routing
 // requests, 3 searches of each kind), which aMule enforces by dropping and,
-// at five times the limit, banning. It never answers requests and announces
-// itself as firewalled and as Kad version 5 ([Version]): nodes do not put it
-// in their routing tables, do not publish to it, and answer it without
+// at five times the limit, banning; it keeps one request of each kind in
+// reserve and stays 10% under the rate ([Config.RateMargin]) to absorb
+// network jitter. A walk skips a node it may not ask yet and comes back to
+// it; a search request waits for its turn within [Config.SearchTimeout].
+// So searching many documents indexed by the same few nodes takes minutes,
+// by design. The client never answers requests and announces itself as
+// firewalled and as Kad version 5 ([Version]): nodes do not put it in
+// their routing tables, do not publish to it, and answer it without
 // protocol obfuscation, which it does not implement. Memory is bounded:
 // the routing table ([Config.MaxContacts]), requests in flight
 // ([Config.MaxInflight]), results per search ([Config.MaxResults]) and the
 // rate limiter ([Config.MaxTrackedIPs]).
 //
-// # Against real aMule
+// # Against real aMule, and against the fixture only
 //
-// The tests run aMule 2.3.3 daemons (amuled) in a network namespace with
-// addresses in 100.64.0.0/10, since aMule refuses loopback and LAN contacts.
-// Against them this package is shown to bootstrap (from a nodes.dat it
-// wrote, and from aMule's answers), to hello, to walk, and to find sources
-// and keyword hits that aMule indexes, in aMule's own (packed) answers.
-// aMule publishes its own shared files only after a self lookup that starts
-// three minutes after it starts, so the tests publish the entries into the
-// daemon with this codec instead (a source with the address of the aMule
-// that shares the file); that aMule then serves the file over ed2k. Only
-// the in-process fixture (internal/emulefixture) covers large networks,
-// hostile answers and the rate-limit accounting.
+// The tests run two aMule 2.3.3 daemons (amuled) and the client in a
+// network namespace with addresses in 100.64.0.0/10 that exist only there
+// (aMule refuses loopback and LAN contacts for Kad). Against them, shown:
+// aMule reads a bootstrap nodes.dat written by [MarshalNodesDat] and a Kad
+// ID pinned in its preferences; the client bootstraps from a nodes.dat
+// ([ParseNodesDat]), hellos (aMule answers in the clear, version 8), walks
+// (aMule answers routing requests only for its exact ID, so the ID byte
+// order is aMule's), and finds the source of a leak by its ed2k hash and
+// the leak by a keyword, decoding aMule's own search answers; aMule accepts
+// this codec's source and keyword publishes. aMule publishes its own files
+// only after a self lookup three minutes after it starts, and only once
+// other nodes have confirmed it is reachable, so the tests publish into the
+// daemons with this codec instead, from the address of the aMule that
+// shares the file; that aMule then serves the file to an ed2k probe (L4).
+//
+// Only the in-process fixture (internal/emulefixture) covers: networks of
+// tens of nodes, packed answers of many results, hostile nodes (silent,
+// garbage, zlib bombs, liars), the per-IP pacing checked against aMule's
+// flood accounting (re-implemented from its description), a routing table
+// saved and reloaded, and bootstraps that fail.
 package kad
