@@ -56,7 +56,7 @@ func needAMule(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		amule, err = emulefixture.StartAMule(ctx, emulefixture.AMuleOptions{
-			Dir: dir, Address: netip.MustParseAddr("127.0.0.1"), Share: amuleFiles,
+			Dir: dir, Address: netip.MustParseAddr("127.0.0.1"), Share: amuleFiles, Debug: true,
 		})
 		if err != nil {
 			os.RemoveAll(dir)
@@ -66,6 +66,11 @@ func needAMule(t *testing.T) {
 	if amule == nil {
 		t.Skipf("no aMule: %s", amuleSkip)
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("amuled log:\n%s", amule.Log())
+		}
+	})
 }
 
 func amuleDoc(t *testing.T, name string) doc {
@@ -81,72 +86,64 @@ func realConfig() ed2k.Config {
 	cfg := ed2k.DefaultConfig()
 	cfg.UserHash = userHash
 	cfg.Timeout = 20 * time.Second
+	cfg.PeerSpacing = 2500 * time.Millisecond
 	return cfg
 }
 
-// TestAMuleServes probes a real aMule 2.3.3 for two files it shares: one
-// it sends compressed, one (an archive name) it sends plain. Both must
-// reach L4.
-func TestAMuleServes(t *testing.T) {
+// TestAMule probes a real aMule 2.3.3, in order: a claims-only probe (no
+// upload request), the two files it sends compressed and plain (an archive
+// name) to L4, and a file it does not share. One Prober spaces its probes
+// of the daemon (aMule mishandles a client that reconnects within about two
+// seconds, and opens one upload slot per second at most); the claims-only
+// Prober is a second one, so the test waits after it.
+func TestAMule(t *testing.T) {
 	needAMule(t)
+	cfg := realConfig()
+	cfg.MaxLevel = ed2k.L3Claims
+	claims, err := ed2k.NewProber(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	prober, err := ed2k.NewProber(realConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Run("claims", func(t *testing.T) {
+		d := amuleDoc(t, "member_db_export.sql")
+		res, err := claims.Probe(context.Background(), d.target(), amule.ED2KAddr())
+		if err != nil || res.Level != ed2k.L3Claims || !res.Complete || len(res.PartsClaimed) != 1 || res.Requested != (ed2k.Range{}) {
+			t.Fatalf("claims: %v %+v", err, summary(res))
+		}
+		time.Sleep(cfg.PeerSpacing)
+	})
 	for _, c := range []struct {
 		name       string
 		compressed bool
 	}{{"tuition_fees_2026.csv", true}, {"staff_roster.zip", false}} {
-		// aMule opens at most one upload slot per second; within the
-		// second it queues (and the probe stops at the queue rank).
-		time.Sleep(1100 * time.Millisecond)
-		d := amuleDoc(t, c.name)
-		start := time.Now()
-		res, err := prober.Probe(context.Background(), d.target(), amule.ED2KAddr())
-		if err != nil {
-			t.Fatalf("%s: %v (reason %q)\n%s", c.name, err, res.Reason, amule.Log())
+		t.Run("served "+c.name, func(t *testing.T) {
+			d := amuleDoc(t, c.name)
+			res, err := prober.Probe(context.Background(), d.target(), amule.ED2KAddr())
+			if err != nil {
+				t.Fatalf("%v (reason %q)", err, res.Reason)
+			}
+			t.Logf("%v in %v, %d packets, client %s %s", res.Level, res.Duration.Round(time.Millisecond), len(res.Transcript), res.Client.Software, res.Client.Version)
+			want := ed2k.Range{Start: 0, End: min(int64(len(d.data)), ed2k.BlockSize)}
+			if res.Level != ed2k.L4Served || res.Verified != want || res.Compressed != c.compressed || res.FileName != c.name || !res.Complete {
+				t.Errorf("%+v", summary(res))
+			}
+			if res.Client.Software != "aMule" || res.Client.Version != "2.3.3" || res.Client.UserHash == ([16]byte{}) {
+				t.Errorf("client %+v", res.Client)
+			}
+			checkTranscript(t, res, bytes.NewReader(d.data))
+		})
+	}
+	t.Run("no file", func(t *testing.T) {
+		d := amuleDoc(t, "member_db_export.sql")
+		target := d.target()
+		target.Hash[0] ^= 0xFF
+		res, err := prober.Probe(context.Background(), target, amule.ED2KAddr())
+		if !errors.Is(err, ed2k.ErrNoFile) || res.Level != ed2k.L1Announced || res.Client.Software != "aMule" {
+			t.Fatalf("no file: %v %+v", err, summary(res))
 		}
-		t.Logf("%s: %v in %v, %d packets, client %s %s", c.name, res.Level, time.Since(start).Round(time.Millisecond), len(res.Transcript), res.Client.Software, res.Client.Version)
-		want := ed2k.Range{Start: 0, End: min(int64(len(d.data)), ed2k.BlockSize)}
-		if res.Level != ed2k.L4Served || res.Verified != want || res.Compressed != c.compressed || res.FileName != c.name || !res.Complete {
-			t.Errorf("%s: %+v", c.name, summary(res))
-		}
-		if res.Client.Software != "aMule" || res.Client.Version != "2.3.3" || res.Client.UserHash == ([16]byte{}) {
-			t.Errorf("%s: client %+v", c.name, res.Client)
-		}
-		checkTranscript(t, res, bytes.NewReader(d.data))
-	}
-}
-
-// TestAMuleClaims stops at L3: aMule's file status for a complete file,
-// and no upload request.
-func TestAMuleClaims(t *testing.T) {
-	needAMule(t)
-	cfg := realConfig()
-	cfg.MaxLevel = ed2k.L3Claims
-	prober, err := ed2k.NewProber(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := amuleDoc(t, "member_db_export.sql")
-	res, err := prober.Probe(context.Background(), d.target(), amule.ED2KAddr())
-	if err != nil || res.Level != ed2k.L3Claims || !res.Complete || len(res.PartsClaimed) != 1 || res.Requested != (ed2k.Range{}) {
-		t.Fatalf("claims: %v %+v", err, summary(res))
-	}
-}
-
-// TestAMuleNoFile asks a real aMule about a file it does not share.
-func TestAMuleNoFile(t *testing.T) {
-	needAMule(t)
-	prober, err := ed2k.NewProber(realConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := amuleDoc(t, "member_db_export.sql")
-	target := d.target()
-	target.Hash[0] ^= 0xFF
-	res, err := prober.Probe(context.Background(), target, amule.ED2KAddr())
-	if !errors.Is(err, ed2k.ErrNoFile) || res.Level != ed2k.L1Announced || res.Client.Software != "aMule" {
-		t.Fatalf("no file: %v %+v", err, summary(res))
-	}
+	})
 }

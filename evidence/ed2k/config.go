@@ -37,6 +37,12 @@ type Config struct {
 	UploadTimeout time.Duration
 	// BlockTimeout bounds the download of the one block.
 	BlockTimeout time.Duration
+	// PeerSpacing is the least time between the end of one probe of an
+	// address and the start of the next one by the same Prober; probes of
+	// one address never overlap. aMule mishandles a client that reconnects
+	// within about two seconds: it answers the hello, then sends its other
+	// answers nowhere.
+	PeerSpacing time.Duration
 	// MaxLevel stops a probe once it has proved this level: L2Connected
 	// ends after the file answer, L3Claims after the file status, so that
 	// no content is downloaded. 0 means L4Served.
@@ -63,6 +69,7 @@ func DefaultConfig() Config {
 		FileTimeout:   15 * time.Second,
 		UploadTimeout: 30 * time.Second,
 		BlockTimeout:  60 * time.Second,
+		PeerSpacing:   3 * time.Second,
 		MaxLevel:      L4Served,
 		MaxPacket:     16 << 10,
 		MaxPackets:    1024,
@@ -84,6 +91,7 @@ func (c Config) withDefaults() (Config, error) {
 	for _, f := range []struct{ v, d *time.Duration }{
 		{&c.Timeout, &d.Timeout}, {&c.DialTimeout, &d.DialTimeout}, {&c.HelloTimeout, &d.HelloTimeout},
 		{&c.FileTimeout, &d.FileTimeout}, {&c.UploadTimeout, &d.UploadTimeout}, {&c.BlockTimeout, &d.BlockTimeout},
+		{&c.PeerSpacing, &d.PeerSpacing},
 	} {
 		if *f.v <= 0 {
 			*f.v = *f.d

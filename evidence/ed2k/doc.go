@@ -51,7 +51,12 @@
 // port with another user hash, and bans one that asks for an upload more
 // than three times in about ten minutes: keep one user hash
 // ([NewUserHash], [Config.UserHash]) and one advertised port, and probe a
-// peer once per round.
+// peer once per round. aMule also opens at most one upload slot per second
+// (a second client within the second is queued), and mishandles a client
+// that reconnects within about two seconds of its last connection (it
+// answers the hello, then sends its other answers nowhere): a [Prober]
+// never runs two probes of one address at once and keeps
+// [Config.PeerSpacing] (3 s) between them.
 //
 // # Limits
 //
@@ -77,9 +82,10 @@
 // # Against real aMule
 //
 // The tests start aMule 2.3.3 (amuled) on 127.0.0.1 sharing synthetic
-// leaks: the probe reaches L4 on a file aMule sends compressed and on one
-// it sends plain (an archive name), stops at L3 on request, and stays at
-// L1 on a file aMule does not share. Through Kad (see crawler/kad) the
+// leaks: the probe answers aMule's eMule info, reaches L4 on a file aMule
+// sends compressed and on one it sends plain (an archive name), stops at
+// L3 on request, and stays at L1 on a file aMule does not share (aMule's
+// "no such file" answer). Through Kad (see crawler/kad) the
 // probe also reaches L4 against an aMule found as a source in a network
 // namespace. Only the in-process fixture (internal/emulefixture) covers
 // lying peers, hostile packet streams (huge lengths, bad zlib, zip bombs,

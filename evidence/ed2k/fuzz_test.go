@@ -1,119 +1,64 @@
 package ed2k
 
 import (
-	"bytes"
-	"encoding/binary"
 	"testing"
 
-	"github.com/leakhunt/leakhunt/internal/emulewire"
+	"github.com/leakhunt/leakhunt/internal/ed2kwire"
 )
 
-func seedPackets() []Packet {
-	h := [16]byte{1, 2, 3}
-	cfg := &Config{UserHash: h, ClientName: "leakhunt"}
-	status := append(h[:], 3, 0, 0b101)
-	name := append(append(h[:0:0], h[:]...), 3, 0, 'a', 'b', 'c')
-	sending := binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(append(h[:0:0], h[:]...), 10), 13)
-	packed := binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(append(h[:0:0], h[:]...), 0), 20)
-	return []Packet{
-		{ProtoED2K, OpHello, ourHello(cfg).Marshal(true)},
-		{ProtoED2K, OpHelloAnswer, ourHello(cfg).Marshal(false)},
-		{ProtoEMule, OpEMuleInfo, emuleInfoAnswer(cfg)},
-		{ProtoED2K, OpFileStatus, status},
-		{ProtoED2K, OpReqFileNameAns, name},
-		{ProtoED2K, OpSendingPart, append(sending, 'x', 'y', 'z')},
-		{ProtoEMule, OpCompressedPart, append(packed, emulewire.Deflate([]byte("abc"))...)},
-		{ProtoEMule, OpQueueRanking, make([]byte, 12)},
-		{ProtoED2K, OpQueueRank, []byte{5, 0, 0, 0}},
-		{ProtoPacked, OpEMuleInfo, emulewire.Deflate(emuleInfoAnswer(cfg))},
-		requestParts(h, 1<<33, 1<<33+BlockSize),
-	}
-}
-
-// FuzzReadPacket reads a stream of packets under small limits and runs
-// every parser on each; none may panic or exceed a limit.
-func FuzzReadPacket(f *testing.F) {
-	var all []byte
-	for _, p := range seedPackets() {
-		f.Add(p.Marshal())
-		all = append(all, p.Marshal()...)
-	}
-	f.Add(all)
-	f.Add([]byte{ProtoED2K, 0xFF, 0xFF, 0xFF, 0xFF, OpHelloAnswer})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		r := bytes.NewReader(b)
-		for {
-			p, err := ReadPacket(r, 4096, 8192)
-			if err != nil {
-				return
-			}
-			if len(p.Body) > 8192 {
-				t.Fatalf("%v beyond the limit", p)
-			}
-			p, err = Unpack(p, 4096)
-			if err != nil {
-				continue
-			}
-			if len(p.Body) > 8192 {
-				t.Fatalf("unpacked %v beyond the limit", p)
-			}
-			parseAll(t, p)
-		}
-	})
-}
-
-func parseAll(t *testing.T, p Packet) {
-	if h, err := ParseHello(p.Body, p.Opcode == OpHello); err == nil {
-		if len(h.Tags) > helloLimits.MaxTags {
-			t.Fatalf("hello with %d tags", len(h.Tags))
-		}
-		clientInfo(h, nil)
-		if _, err := ParseHello(h.Marshal(true), true); err != nil {
-			t.Fatalf("hello does not round-trip: %v", err)
-		}
-	}
-	if info, err := ParseEMuleInfo(p.Body); err == nil {
-		h := Hello{}
-		clientInfo(h, &info)
-	}
-	for _, size := range []int64{1, PartSize, 3*PartSize + 1} {
-		if fs, err := ParseFileStatus(p.Body, size); err == nil && len(fs.Claimed) > PartCount(size) {
-			t.Fatalf("%d parts claimed of %d", len(fs.Claimed), PartCount(size))
-		}
-	}
-	if _, name, err := ParseFileName(p.Body); err == nil && len(name) > 4*MaxFileName {
-		t.Fatalf("name of %d bytes", len(name))
-	}
-	if d, err := ParseData(p); err == nil && !d.Packed && uint64(len(d.Data)) != d.End-d.Start {
-		t.Fatalf("data %d-%d with %d bytes", d.Start, d.End, len(d.Data))
-	}
-	if rank, err := ParseQueueRank(p); err == nil && rank < 0 {
-		t.Fatalf("rank %d", rank)
-	}
-	recordPacket(DirRead, p, zeroTime)
-}
-
-// FuzzParseFileStatus targets the bitmap parser directly.
-func FuzzParseFileStatus(f *testing.F) {
-	h := [16]byte{1}
-	f.Add(append(h[:], 0, 0), int64(100))
-	f.Add(append(h[:], 4, 0, 0xFF), int64(3*PartSize))
-	f.Add(append(h[:], 2, 0, 0x02), int64(PartSize+1))
-	f.Fuzz(func(t *testing.T, b []byte, size int64) {
-		if size <= 0 || size > MaxFileSize {
-			return
-		}
-		fs, err := ParseFileStatus(b, size)
+// FuzzClientInfo decodes a hello and an eMule info from arbitrary bytes and
+// describes the client; names must come out printable.
+func FuzzClientInfo(f *testing.F) {
+	cfg := &Config{UserHash: NewUserHash(), ClientName: "leakhunt"}
+	f.Add(ourHello(cfg).Marshal(false), emuleInfoAnswer(cfg))
+	f.Fuzz(func(t *testing.T, hello, info []byte) {
+		h, err := ed2kwire.ParseHello(hello, false)
 		if err != nil {
 			return
 		}
-		for _, p := range fs.Claimed {
-			if p < 0 || p >= PartCount(size) {
-				t.Fatalf("part %d of %d", p, PartCount(size))
+		var ip *ed2kwire.EMuleInfo
+		if e, err := ed2kwire.ParseEMuleInfo(info); err == nil {
+			ip = &e
+		}
+		ci := clientInfo(h, ip)
+		for _, s := range []string{ci.Name, ci.Software, ci.Version, ci.Mod} {
+			if s != ed2kwire.Printable(s) {
+				t.Fatalf("unprintable %q", s)
 			}
 		}
-		if r := chooseBlock(size, fs.Claimed); len(fs.Claimed) > 0 && (r.Len() <= 0 || r.End > size || r.Len() > BlockSize) {
-			t.Fatalf("block %v for size %d", r, size)
+		recordPacket(DirRead, ed2kwire.Packet{Proto: ed2kwire.ProtoED2K, Opcode: ed2kwire.OpHelloAnswer, Body: hello}, zeroTime)
+	})
+}
+
+// FuzzChooseBlock checks that the block chosen for any claim lies inside a
+// claimed part and the file, and is never longer than a block.
+func FuzzChooseBlock(f *testing.F) {
+	f.Add(int64(100), []byte{0})
+	f.Add(int64(3*PartSize+5), []byte{3, 1})
+	f.Fuzz(func(t *testing.T, size int64, parts []byte) {
+		if size <= 0 || size > MaxFileSize {
+			return
+		}
+		var claimed []int
+		for _, p := range parts {
+			if int(p) < ed2kwire.PartCount(size) {
+				claimed = append(claimed, int(p))
+			}
+		}
+		r := chooseBlock(size, claimed)
+		if len(claimed) == 0 {
+			return
+		}
+		part := int(r.Start / PartSize)
+		if r.Len() <= 0 || r.Len() > BlockSize || r.End > size || int((r.End-1)/PartSize) != part {
+			t.Fatalf("block %v for size %d, parts %v", r, size, claimed)
+		}
+		found := false
+		for _, p := range claimed {
+			found = found || p == part
+		}
+		if !found {
+			t.Fatalf("block %v in unclaimed part %d (claimed %v)", r, part, claimed)
 		}
 	})
 }

@@ -94,10 +94,12 @@ type Result struct {
 }
 
 // Prober probes ed2k peers. It is safe for concurrent use; each probe opens
-// its own connection.
+// its own connection. Probes of one address wait for each other and keep
+// Config.PeerSpacing apart.
 type Prober struct {
-	cfg Config
-	log *slog.Logger
+	cfg    Config
+	log    *slog.Logger
+	spacer *spacer
 }
 
 // NewProber returns a Prober, or an error wrapping [ErrConfig] when cfg has
@@ -107,7 +109,7 @@ func NewProber(cfg Config) (*Prober, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Prober{cfg: cfg, log: cfg.Logger}, nil
+	return &Prober{cfg: cfg, log: cfg.Logger, spacer: newSpacer(cfg.PeerSpacing)}, nil
 }
 
 // Probe connects to the ed2k peer at addr and grades what it proves about
@@ -116,6 +118,10 @@ func NewProber(cfg Config) (*Prober, error) {
 // file status claims a part, L4 once one block it sent equals the
 // catalogued copy byte for byte. It asks for one block only, never offers
 // or sends file data, and never waits in an upload queue.
+//
+// A probe of an address the Prober probed less than Config.PeerSpacing
+// ago, or is probing, first waits for its turn (Result.Time is when the
+// probe itself started).
 //
 // A non-nil error means the probe stopped before L4 (or Config.MaxLevel)
 // for a reason other than the peer's honest refusal; the Result is valid
@@ -129,12 +135,17 @@ func (p *Prober) Probe(ctx context.Context, target Target, addr netip.AddrPort) 
 	if !addr.IsValid() || addr.Port() == 0 {
 		return Result{}, fmt.Errorf("%w: address %v", ErrTarget, addr)
 	}
+	release, err := p.spacer.acquire(ctx, addr)
+	if err != nil {
+		return Result{}, fmt.Errorf("ed2k probe %v: %w", addr, err)
+	}
+	defer release()
 	start := time.Now()
 	res := Result{Peer: addr, Time: start.UTC(), Level: L1Announced, MismatchAt: -1}
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 	defer cancel()
 	s := &session{cfg: &p.cfg, target: target, res: &res}
-	err := s.run(ctx, addr)
+	err = s.run(ctx, addr)
 	res.Duration = time.Since(start)
 	res.TranscriptSHA256 = TranscriptSHA256(res.Transcript)
 	if err != nil {

@@ -10,12 +10,14 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/leakhunt/leakhunt/evidence/ed2k"
 	"github.com/leakhunt/leakhunt/fingerprint"
+	"github.com/leakhunt/leakhunt/internal/ed2kwire"
 	"github.com/leakhunt/leakhunt/internal/emulefixture"
 	"github.com/leakhunt/leakhunt/internal/emulewire"
 )
@@ -115,7 +117,7 @@ func checkTranscript(t *testing.T, res ed2k.Result, d io.ReaderAt) {
 	}
 	for _, r := range res.Transcript {
 		b := r.Bytes
-		if r.Kind != ed2k.KindHashed || b[0] != ed2k.ProtoED2K || b[5] != ed2k.OpSendingPart {
+		if r.Kind != ed2k.KindHashed || b[0] != ed2kwire.ProtoED2K || b[5] != ed2kwire.OpSendingPart {
 			continue
 		}
 		start, end := binary.LittleEndian.Uint32(b[22:26]), binary.LittleEndian.Uint32(b[26:30])
@@ -305,5 +307,42 @@ func TestProbeRejectsBadInput(t *testing.T) {
 	res, err := prober.Probe(context.Background(), d.target(), netipMust("127.0.0.1:1"))
 	if err == nil || res.Level != ed2k.L1Announced || res.Reason != "connect failed" {
 		t.Errorf("closed port: %v %+v", err, summary(res))
+	}
+}
+
+// TestProbeSpacing checks that probes of one address never overlap and
+// keep PeerSpacing apart.
+func TestProbeSpacing(t *testing.T) {
+	d := leak(t, "incident_memo.txt")
+	peer := startPeer(t, emulefixture.PeerOptions{Hash: d.hash, Size: int64(len(d.data)), Data: bytes.NewReader(d.data)})
+	cfg := fastConfig()
+	cfg.PeerSpacing = 300 * time.Millisecond
+	prober, err := ed2k.NewProber(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	res := make([]ed2k.Result, 3)
+	for i := range res {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			if res[i], err = prober.Probe(context.Background(), d.target(), peer.Addr()); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	slices.SortFunc(res, func(a, b ed2k.Result) int { return a.Time.Compare(b.Time) })
+	for i := 1; i < len(res); i++ {
+		if gap := res[i].Time.Sub(res[i-1].Time.Add(res[i-1].Duration)); gap < cfg.PeerSpacing {
+			t.Errorf("probe %d started %v after the previous one ended", i, gap)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := prober.Probe(ctx, d.target(), peer.Addr()); !errors.Is(err, context.Canceled) {
+		t.Errorf("waiting for a canceled turn: %v", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/leakhunt/leakhunt/internal/ed2kwire"
 	"io"
 	"net"
 	"net/netip"
@@ -44,8 +45,8 @@ type session struct {
 	lim     *limitedReader
 	packets int
 
-	info         *EMuleInfo
-	hello        *Hello
+	info         *ed2kwire.EMuleInfo
+	hello        *ed2kwire.Hello
 	infoAnswered bool
 }
 
@@ -110,20 +111,20 @@ func (s *session) run(ctx context.Context, addr netip.AddrPort) error {
 		return err
 	}
 	// Free the slot: we want nothing more.
-	_ = s.send(Packet{Proto: ProtoED2K, Opcode: OpCancelTransfer})
+	_ = s.send(ed2kwire.Packet{Proto: ed2kwire.ProtoED2K, Opcode: ed2kwire.OpCancelTransfer})
 	return s.compare(block, data)
 }
 
 func (s *session) handshake(ctx context.Context) error {
-	if err := s.send(Packet{Proto: ProtoED2K, Opcode: OpHello, Body: ourHello(s.cfg).Marshal(true)}); err != nil {
+	if err := s.send(ed2kwire.Packet{Proto: ed2kwire.ProtoED2K, Opcode: ed2kwire.OpHello, Body: ourHello(s.cfg).Marshal(true)}); err != nil {
 		s.res.Reason = "sending hello failed"
 		return err
 	}
-	err := s.until(ctx, s.cfg.HelloTimeout, "the hello answer", func(p Packet) (bool, error) {
-		if p.Proto != ProtoED2K || p.Opcode != OpHelloAnswer {
+	err := s.until(ctx, s.cfg.HelloTimeout, "the hello answer", func(p ed2kwire.Packet) (bool, error) {
+		if p.Proto != ed2kwire.ProtoED2K || p.Opcode != ed2kwire.OpHelloAnswer {
 			return false, nil
 		}
-		h, err := ParseHello(p.Body, false)
+		h, err := ed2kwire.ParseHello(p.Body, false)
 		if err != nil {
 			return false, err
 		}
@@ -139,20 +140,20 @@ func (s *session) handshake(ctx context.Context) error {
 
 func (s *session) fileStatus(ctx context.Context) error {
 	hash := s.target.Hash
-	for _, op := range []byte{OpRequestFileName, OpSetReqFileID} {
-		if err := s.send(Packet{Proto: ProtoED2K, Opcode: op, Body: hash[:]}); err != nil {
+	for _, op := range []byte{ed2kwire.OpRequestFileName, ed2kwire.OpSetReqFileID} {
+		if err := s.send(ed2kwire.Packet{Proto: ed2kwire.ProtoED2K, Opcode: op, Body: hash[:]}); err != nil {
 			s.res.Reason = "sending the file request failed"
 			return err
 		}
 	}
 	var gotName, gotStatus bool
-	return s.until(ctx, s.cfg.FileTimeout, "the file status", func(p Packet) (bool, error) {
-		if p.Proto != ProtoED2K {
+	return s.until(ctx, s.cfg.FileTimeout, "the file status", func(p ed2kwire.Packet) (bool, error) {
+		if p.Proto != ed2kwire.ProtoED2K {
 			return false, nil
 		}
 		switch p.Opcode {
-		case OpReqFileNameAns:
-			h, name, err := ParseFileName(p.Body)
+		case ed2kwire.OpReqFileNameAns:
+			h, name, err := ed2kwire.ParseFileName(p.Body)
 			if err != nil {
 				return false, err
 			}
@@ -161,8 +162,8 @@ func (s *session) fileStatus(ctx context.Context) error {
 			}
 			gotName, s.res.FileName = true, name
 			s.reach(L2Connected)
-		case OpFileStatus:
-			fs, err := ParseFileStatus(p.Body, s.target.Size)
+		case ed2kwire.OpFileStatus:
+			fs, err := ed2kwire.ParseFileStatus(p.Body, s.target.Size)
 			if err != nil {
 				return false, err
 			}
@@ -175,7 +176,7 @@ func (s *session) fileStatus(ctx context.Context) error {
 			if len(fs.Claimed) > 0 {
 				s.reach(L3Claims)
 			}
-		case OpFileReqAnsNoFile:
+		case ed2kwire.OpFileReqAnsNoFile:
 			if len(p.Body) >= 16 && bytes.Equal(p.Body[:16], hash[:]) {
 				s.res.Reason = "no file"
 				return false, ErrNoFile
@@ -191,25 +192,25 @@ func (s *session) fileStatus(ctx context.Context) error {
 
 func (s *session) uploadSlot(ctx context.Context) error {
 	hash := s.target.Hash
-	if err := s.send(Packet{Proto: ProtoED2K, Opcode: OpStartUploadReq, Body: hash[:]}); err != nil {
+	if err := s.send(ed2kwire.Packet{Proto: ed2kwire.ProtoED2K, Opcode: ed2kwire.OpStartUploadReq, Body: hash[:]}); err != nil {
 		s.res.Reason = "sending the upload request failed"
 		return err
 	}
-	return s.until(ctx, s.cfg.UploadTimeout, "an upload slot", func(p Packet) (bool, error) {
+	return s.until(ctx, s.cfg.UploadTimeout, "an upload slot", func(p ed2kwire.Packet) (bool, error) {
 		switch {
-		case p.Proto == ProtoED2K && p.Opcode == OpAcceptUploadReq:
+		case p.Proto == ed2kwire.ProtoED2K && p.Opcode == ed2kwire.OpAcceptUploadReq:
 			return true, nil
-		case p.Proto == ProtoED2K && p.Opcode == OpQueueRank, p.Proto == ProtoEMule && p.Opcode == OpQueueRanking:
-			rank, err := ParseQueueRank(p)
+		case p.Proto == ed2kwire.ProtoED2K && p.Opcode == ed2kwire.OpQueueRank, p.Proto == ed2kwire.ProtoEMule && p.Opcode == ed2kwire.OpQueueRanking:
+			rank, err := ed2kwire.ParseQueueRank(p)
 			if err != nil {
 				return false, err
 			}
 			s.res.Queued, s.res.QueueRank, s.res.Reason = true, rank, "queued"
 			return false, fmt.Errorf("%w (rank %d)", ErrQueued, rank)
-		case p.Proto == ProtoED2K && p.Opcode == OpFileReqAnsNoFile:
+		case p.Proto == ed2kwire.ProtoED2K && p.Opcode == ed2kwire.OpFileReqAnsNoFile:
 			s.res.Reason = "no file"
 			return false, ErrNoFile
-		case p.Proto == ProtoED2K && (p.Opcode == OpCancelTransfer || p.Opcode == OpOutOfPartReqs):
+		case p.Proto == ed2kwire.ProtoED2K && (p.Opcode == ed2kwire.OpCancelTransfer || p.Opcode == ed2kwire.OpOutOfPartReqs):
 			s.res.Reason = "canceled"
 			return false, ErrCanceled
 		}
@@ -220,7 +221,7 @@ func (s *session) uploadSlot(ctx context.Context) error {
 // download requests block and receives it, plain or compressed.
 func (s *session) download(ctx context.Context, block Range) ([]byte, error) {
 	hash := s.target.Hash
-	if err := s.send(requestParts(hash, uint64(block.Start), uint64(block.End))); err != nil {
+	if err := s.send(ed2kwire.RequestParts(hash, uint64(block.Start), uint64(block.End))); err != nil {
 		s.res.Reason = "sending the block request failed"
 		return nil, err
 	}
@@ -230,15 +231,15 @@ func (s *session) download(ctx context.Context, block Range) ([]byte, error) {
 	var have int64
 	var packed []byte
 	var packedSize uint32
-	err := s.until(ctx, s.cfg.BlockTimeout, "the block", func(p Packet) (bool, error) {
+	err := s.until(ctx, s.cfg.BlockTimeout, "the block", func(p ed2kwire.Packet) (bool, error) {
 		switch {
-		case p.Proto == ProtoED2K && (p.Opcode == OpCancelTransfer || p.Opcode == OpOutOfPartReqs):
+		case p.Proto == ed2kwire.ProtoED2K && (p.Opcode == ed2kwire.OpCancelTransfer || p.Opcode == ed2kwire.OpOutOfPartReqs):
 			s.res.Reason = "canceled"
 			return false, ErrCanceled
-		case !isData(p.Proto, p.Opcode):
+		case !ed2kwire.IsData(p.Proto, p.Opcode):
 			return false, nil
 		}
-		d, err := ParseData(p)
+		d, err := ed2kwire.ParseData(p)
 		if err != nil {
 			return false, err
 		}
@@ -360,7 +361,7 @@ func chooseBlock(size int64, claimed []int) Range {
 }
 
 // send writes one packet and records it.
-func (s *session) send(p Packet) error {
+func (s *session) send(p ed2kwire.Packet) error {
 	s.res.Transcript = append(s.res.Transcript, recordPacket(DirWrite, p, time.Now()))
 	if err := s.conn.SetWriteDeadline(time.Now().Add(s.cfg.DialTimeout)); err != nil {
 		return err
@@ -374,7 +375,7 @@ func (s *session) send(p Packet) error {
 // until reads packets until handle reports done or fails, for at most
 // timeout. It answers, on the way, what any peer may ask of us: the eMule
 // info packet, and requests for our (non-existent) files.
-func (s *session) until(ctx context.Context, timeout time.Duration, what string, handle func(Packet) (bool, error)) error {
+func (s *session) until(ctx context.Context, timeout time.Duration, what string, handle func(ed2kwire.Packet) (bool, error)) error {
 	deadline := time.Now().Add(timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
@@ -394,7 +395,7 @@ func (s *session) until(ctx context.Context, timeout time.Duration, what string,
 			}
 			return fmt.Errorf("waiting for %s: %w", what, err)
 		}
-		if p, err = Unpack(p, s.cfg.MaxPacket); err != nil {
+		if p, err = ed2kwire.Unpack(p, s.cfg.MaxPacket); err != nil {
 			s.res.Reason = "bad packed packet"
 			return err
 		}
@@ -415,10 +416,10 @@ func (s *session) until(ctx context.Context, timeout time.Duration, what string,
 }
 
 // common handles packets that may come at any time.
-func (s *session) common(p Packet) error {
+func (s *session) common(p ed2kwire.Packet) error {
 	switch {
-	case p.Proto == ProtoEMule && p.Opcode == OpEMuleInfo:
-		info, err := ParseEMuleInfo(p.Body)
+	case p.Proto == ed2kwire.ProtoEMule && p.Opcode == ed2kwire.OpEMuleInfo:
+		info, err := ed2kwire.ParseEMuleInfo(p.Body)
 		if err != nil {
 			s.res.Reason = "bad eMule info"
 			return err
@@ -429,34 +430,34 @@ func (s *session) common(p Packet) error {
 		}
 		if !s.infoAnswered {
 			s.infoAnswered = true
-			return s.send(Packet{Proto: ProtoEMule, Opcode: OpEMuleInfoAnswer, Body: emuleInfoAnswer(s.cfg)})
+			return s.send(ed2kwire.Packet{Proto: ed2kwire.ProtoEMule, Opcode: ed2kwire.OpEMuleInfoAnswer, Body: emuleInfoAnswer(s.cfg)})
 		}
-	case p.Proto == ProtoED2K && (p.Opcode == OpRequestFileName || p.Opcode == OpSetReqFileID) && len(p.Body) >= 16:
+	case p.Proto == ed2kwire.ProtoED2K && (p.Opcode == ed2kwire.OpRequestFileName || p.Opcode == ed2kwire.OpSetReqFileID) && len(p.Body) >= 16:
 		// We share nothing: whatever file the peer asks about, we have not.
-		return s.send(Packet{Proto: ProtoED2K, Opcode: OpFileReqAnsNoFile, Body: bytes.Clone(p.Body[:16])})
-	case p.Proto == ProtoED2K && (p.Opcode == OpAskSharedFiles || p.Opcode == OpAskSharedDirs):
-		return s.send(Packet{Proto: ProtoED2K, Opcode: OpAskSharedDenied})
+		return s.send(ed2kwire.Packet{Proto: ed2kwire.ProtoED2K, Opcode: ed2kwire.OpFileReqAnsNoFile, Body: bytes.Clone(p.Body[:16])})
+	case p.Proto == ed2kwire.ProtoED2K && (p.Opcode == ed2kwire.OpAskSharedFiles || p.Opcode == ed2kwire.OpAskSharedDirs):
+		return s.send(ed2kwire.Packet{Proto: ed2kwire.ProtoED2K, Opcode: ed2kwire.OpAskSharedDenied})
 	}
 	return nil
 }
 
 // readPacket reads and records one packet under the probe's limits.
-func (s *session) readPacket() (Packet, error) {
+func (s *session) readPacket() (ed2kwire.Packet, error) {
 	if s.packets >= s.cfg.MaxPackets {
-		return Packet{}, fmt.Errorf("%w: %d packets", ErrLimit, s.packets)
+		return ed2kwire.Packet{}, fmt.Errorf("%w: %d packets", ErrLimit, s.packets)
 	}
-	var h [headerSize]byte
+	var h [ed2kwire.HeaderSize]byte
 	n, err := io.ReadFull(s.r, h[:])
 	if err != nil {
 		if n > 0 {
 			s.cut(h[:n], nil)
 		}
-		return Packet{}, err
+		return ed2kwire.Packet{}, err
 	}
-	proto, op, size, err := ReadHeader(h[:], s.cfg.MaxPacket, maxDataBody)
+	proto, op, size, err := ed2kwire.ReadHeader(h[:], s.cfg.MaxPacket, maxDataBody)
 	if err != nil {
 		s.cut(h[:], nil)
-		return Packet{}, err
+		return ed2kwire.Packet{}, err
 	}
 	s.packets++
 	body := make([]byte, size)
@@ -465,9 +466,9 @@ func (s *session) readPacket() (Packet, error) {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
-		return Packet{}, err
+		return ed2kwire.Packet{}, err
 	}
-	p := Packet{Proto: proto, Opcode: op, Body: body}
+	p := ed2kwire.Packet{Proto: proto, Opcode: op, Body: body}
 	s.res.Transcript = append(s.res.Transcript, recordPacket(DirRead, p, time.Now()))
 	return p, nil
 }
@@ -475,9 +476,9 @@ func (s *session) readPacket() (Packet, error) {
 // cut records a packet read only in part, redacted like a whole one.
 func (s *session) cut(header, body []byte) {
 	rec := Record{Time: time.Now().UTC(), Dir: DirRead, Kind: KindCut, Bytes: bytes.Clone(header)}
-	if len(header) == headerSize && len(body) > 0 {
-		r := recordPacket(DirRead, Packet{Proto: header[0], Opcode: header[5], Body: body}, time.Now())
-		rec.Bytes = append(rec.Bytes[:headerSize], r.Bytes[headerSize:]...)
+	if len(header) == ed2kwire.HeaderSize && len(body) > 0 {
+		r := recordPacket(DirRead, ed2kwire.Packet{Proto: header[0], Opcode: header[5], Body: body}, time.Now())
+		rec.Bytes = append(rec.Bytes[:ed2kwire.HeaderSize], r.Bytes[ed2kwire.HeaderSize:]...)
 	}
 	s.res.Transcript = append(s.res.Transcript, rec)
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"github.com/leakhunt/leakhunt/internal/ed2kwire"
 	"time"
 )
 
@@ -69,15 +70,15 @@ func TranscriptSHA256(records []Record) string {
 
 // recordPacket makes the transcript record of a whole packet: verbatim, or
 // with its payload replaced by its SHA-256.
-func recordPacket(dir byte, p Packet, now time.Time) Record {
+func recordPacket(dir byte, p ed2kwire.Packet, now time.Time) Record {
 	wire := p.Marshal()
 	keep := 0
-	if isData(p.Proto, p.Opcode) {
-		keep = min(dataHeaderSize(p.Proto, p.Opcode), len(p.Body))
+	if ed2kwire.IsData(p.Proto, p.Opcode) {
+		keep = min(ed2kwire.DataHeaderSize(p.Proto, p.Opcode), len(p.Body))
 	} else if len(p.Body) <= maxPlainBody {
 		return Record{Time: now.UTC(), Dir: dir, Kind: KindPacket, Bytes: wire}
 	}
 	sum := sha256.Sum256(p.Body[keep:])
-	b := append(wire[:headerSize+keep:headerSize+keep], sum[:]...)
+	b := append(wire[:ed2kwire.HeaderSize+keep:ed2kwire.HeaderSize+keep], sum[:]...)
 	return Record{Time: now.UTC(), Dir: dir, Kind: KindHashed, Bytes: b}
 }

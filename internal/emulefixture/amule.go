@@ -45,6 +45,9 @@ type AMuleOptions struct {
 	Kad      bool
 	NodesDat []byte
 	KadID    kad.ID
+	// Debug turns on aMule's verbose logging of client traffic (it shows in
+	// Log).
+	Debug bool
 	// UserHash, when not zero, is written to preferences.dat as aMule's
 	// user hash (aMule sets bytes 5 and 14 to 14 and 111 on loading).
 	UserHash [16]byte
@@ -258,6 +261,8 @@ IPFilterSystem=0
 FilterLevel=0
 NewVersionCheck=0
 GeoIPEnabled=0
+VerboseDebug=%d
+VerboseDebugLogfile=%d
 KadNodesUrl=
 Ed2kServersUrl=
 SeeShare=2
@@ -275,7 +280,7 @@ IsCryptLayerRequested=0
 IsClientCryptLayerRequired=0
 [WebServer]
 Enabled=0
-`, o.TCPPort, o.UDPPort, o.Address, bool01[o.Kad], bool01[o.Kad], bool01[o.Kad], temp, incoming, o.ECPort, hex.EncodeToString(pass[:]))
+`+debugConf[o.Debug], o.TCPPort, o.UDPPort, o.Address, bool01[o.Kad], bool01[o.Kad], bool01[o.Kad], temp, incoming, bool01[o.Debug], bool01[o.Debug], o.ECPort, hex.EncodeToString(pass[:]))
 	if err := os.WriteFile(filepath.Join(o.Dir, "amule.conf"), []byte(conf), 0o600); err != nil {
 		return err
 	}
@@ -303,6 +308,21 @@ Enabled=0
 	}
 	return nil
 }
+
+// debugConf turns on aMule's verbose logging of the client, Kad and
+// socket categories.
+var debugConf = map[bool]string{true: `[Debug]
+Cat_ED2k Client=1
+Cat_Local Client Protocol=1
+Cat_Remote Client Protocol=1
+Cat_Packet Parsing Errors=1
+Cat_ListenSocket=1
+Cat_Credits=1
+Cat_Client Kademlia UDP=1
+Cat_Kademlia Packet Tracking=1
+Cat_Kademlia Indexing=1
+Cat_Asio Sockets=1
+`}
 
 // syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
 type syncBuffer struct {

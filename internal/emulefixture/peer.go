@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/leakhunt/leakhunt/evidence/ed2k"
+	"github.com/leakhunt/leakhunt/internal/ed2kwire"
 	"github.com/leakhunt/leakhunt/internal/emulewire"
 )
 
@@ -153,21 +154,21 @@ func (p *Peer) serve(c net.Conn) {
 	o := &p.opts
 	r := bufio.NewReader(c)
 	w := func(proto, op byte, body []byte) error {
-		_, err := c.Write(ed2k.Packet{Proto: proto, Opcode: op, Body: body}.Marshal())
+		_, err := c.Write(ed2kwire.Packet{Proto: proto, Opcode: op, Body: body}.Marshal())
 		return err
 	}
 	compression := false
 	for {
-		pk, err := ed2k.ReadPacket(r, 64<<10, 64<<10)
+		pk, err := ed2kwire.ReadPacket(r, 64<<10, 64<<10)
 		if err != nil {
 			return
 		}
 		switch {
-		case pk.Proto == ed2k.ProtoED2K && pk.Opcode == ed2k.OpHello:
+		case pk.Proto == ed2kwire.ProtoED2K && pk.Opcode == ed2kwire.OpHello:
 			if o.Behaviour == PeerSilent {
 				continue
 			}
-			hello, err := ed2k.ParseHello(pk.Body, true)
+			hello, err := ed2kwire.ParseHello(pk.Body, true)
 			if err != nil {
 				return
 			}
@@ -175,32 +176,32 @@ func (p *Peer) serve(c net.Conn) {
 			if err := p.greet(c, w); err != nil {
 				return
 			}
-		case pk.Proto == ed2k.ProtoEMule && pk.Opcode == ed2k.OpEMuleInfoAnswer:
+		case pk.Proto == ed2kwire.ProtoEMule && pk.Opcode == ed2kwire.OpEMuleInfoAnswer:
 			p.infos.Add(1)
-		case pk.Proto == ed2k.ProtoED2K && pk.Opcode == ed2k.OpRequestFileName:
+		case pk.Proto == ed2kwire.ProtoED2K && pk.Opcode == ed2kwire.OpRequestFileName:
 			if o.Behaviour == PeerNoFile || !hashIs(pk.Body, o.Hash) {
 				continue // aMule does not answer for files it lacks
 			}
 			name := []byte(o.Name)
 			body := binary.LittleEndian.AppendUint16(append(o.Hash[:0:0], o.Hash[:]...), uint16(len(name)))
-			w(ed2k.ProtoED2K, ed2k.OpReqFileNameAns, append(body, name...))
-		case pk.Proto == ed2k.ProtoED2K && pk.Opcode == ed2k.OpSetReqFileID:
+			w(ed2kwire.ProtoED2K, ed2kwire.OpReqFileNameAns, append(body, name...))
+		case pk.Proto == ed2kwire.ProtoED2K && pk.Opcode == ed2kwire.OpSetReqFileID:
 			if o.Behaviour == PeerNoFile || !hashIs(pk.Body, o.Hash) {
-				w(ed2k.ProtoED2K, ed2k.OpFileReqAnsNoFile, pk.Body[:min(16, len(pk.Body))])
+				w(ed2kwire.ProtoED2K, ed2kwire.OpFileReqAnsNoFile, pk.Body[:min(16, len(pk.Body))])
 				continue
 			}
-			w(ed2k.ProtoED2K, ed2k.OpFileStatus, p.fileStatus())
-		case pk.Proto == ed2k.ProtoED2K && pk.Opcode == ed2k.OpStartUploadReq:
+			w(ed2kwire.ProtoED2K, ed2kwire.OpFileStatus, p.fileStatus())
+		case pk.Proto == ed2kwire.ProtoED2K && pk.Opcode == ed2kwire.OpStartUploadReq:
 			p.uploads.Add(1)
 			if err := p.upload(w); err != nil {
 				return
 			}
-		case pk.Proto == ed2k.ProtoED2K && pk.Opcode == ed2k.OpRequestParts,
-			pk.Proto == ed2k.ProtoEMule && pk.Opcode == ed2k.OpRequestParts64:
+		case pk.Proto == ed2kwire.ProtoED2K && pk.Opcode == ed2kwire.OpRequestParts,
+			pk.Proto == ed2kwire.ProtoEMule && pk.Opcode == ed2kwire.OpRequestParts64:
 			if err := p.serveParts(c, w, pk, compression); err != nil {
 				return
 			}
-		case pk.Proto == ed2k.ProtoED2K && pk.Opcode == ed2k.OpCancelTransfer:
+		case pk.Proto == ed2kwire.ProtoED2K && pk.Opcode == ed2kwire.OpCancelTransfer:
 			return
 		}
 	}
@@ -209,9 +210,9 @@ func (p *Peer) serve(c net.Conn) {
 func hashIs(b []byte, h [16]byte) bool { return len(b) >= 16 && [16]byte(b[:16]) == h }
 
 // helloWantsCompression reads the data compression version of a hello.
-func helloWantsCompression(h ed2k.Hello) bool {
+func helloWantsCompression(h ed2kwire.Hello) bool {
 	for _, t := range h.Tags {
-		if id, _ := t.ID(); id == ed2k.TagMiscOptions1 {
+		if id, _ := t.ID(); id == ed2kwire.TagMiscOptions1 {
 			v, _ := t.Uint()
 			return (v>>20)&0x0F >= 1
 		}
@@ -222,21 +223,21 @@ func helloWantsCompression(h ed2k.Hello) bool {
 // greet sends the eMule info and hello answer, or misbehaves.
 func (p *Peer) greet(c net.Conn, w func(byte, byte, []byte) error) error {
 	o := &p.opts
-	hello := ed2k.Hello{UserHash: o.UserHash, Port: 4662, Tags: []ed2k.Tag{
-		emulewire.StringTag(ed2k.TagName, "fixture peer"),
-		emulewire.Uint32Tag(ed2k.TagVersion, 0x3C),
-		emulewire.Uint32Tag(ed2k.TagMuleVersion, 3<<24|2<<17|3<<10|3<<7),
+	hello := ed2kwire.Hello{UserHash: o.UserHash, Port: 4662, Tags: []ed2kwire.Tag{
+		emulewire.StringTag(ed2kwire.TagName, "fixture peer"),
+		emulewire.Uint32Tag(ed2kwire.TagVersion, 0x3C),
+		emulewire.Uint32Tag(ed2kwire.TagMuleVersion, 3<<24|2<<17|3<<10|3<<7),
 	}}
 	switch o.Behaviour {
 	case PeerHugeLength:
-		_, err := c.Write([]byte{ed2k.ProtoED2K, 0xF0, 0xFF, 0xFF, 0xFF, ed2k.OpHelloAnswer, 1, 2, 3})
+		_, err := c.Write([]byte{ed2kwire.ProtoED2K, 0xF0, 0xFF, 0xFF, 0xFF, ed2kwire.OpHelloAnswer, 1, 2, 3})
 		return err
 	case PeerTagFlood:
 		for range 200 {
 			hello.Tags = append(hello.Tags, emulewire.Uint32Tag(0x99, 1))
 		}
 	case PeerSlowDrip:
-		for _, b := range (ed2k.Packet{Proto: ed2k.ProtoED2K, Opcode: ed2k.OpHelloAnswer, Body: hello.Marshal(false)}).Marshal() {
+		for _, b := range (ed2kwire.Packet{Proto: ed2kwire.ProtoED2K, Opcode: ed2kwire.OpHelloAnswer, Body: hello.Marshal(false)}).Marshal() {
 			if _, err := c.Write([]byte{b}); err != nil {
 				return err
 			}
@@ -245,15 +246,15 @@ func (p *Peer) greet(c net.Conn, w func(byte, byte, []byte) error) error {
 		return nil
 	}
 	info := []byte{0x47, 0x01}
-	infoTags := []ed2k.Tag{emulewire.Uint32Tag(0x20, 1), emulewire.Uint32Tag(0x26, 3), emulewire.StringTag(ed2k.TagModVersion, "fixture 1.0")}
+	infoTags := []ed2kwire.Tag{emulewire.Uint32Tag(0x20, 1), emulewire.Uint32Tag(0x26, 3), emulewire.StringTag(ed2kwire.TagModVersion, "fixture 1.0")}
 	info = binary.LittleEndian.AppendUint32(info, uint32(len(infoTags)))
 	for _, t := range infoTags {
 		info = emulewire.AppendTag(info, t)
 	}
-	if err := w(ed2k.ProtoEMule, ed2k.OpEMuleInfo, info); err != nil {
+	if err := w(ed2kwire.ProtoEMule, ed2kwire.OpEMuleInfo, info); err != nil {
 		return err
 	}
-	return w(ed2k.ProtoED2K, ed2k.OpHelloAnswer, hello.Marshal(false))
+	return w(ed2kwire.ProtoED2K, ed2kwire.OpHelloAnswer, hello.Marshal(false))
 }
 
 // fileStatus returns the FILESTATUS body for the claimed parts.
@@ -263,7 +264,7 @@ func (p *Peer) fileStatus() []byte {
 	if o.Parts == nil {
 		return binary.LittleEndian.AppendUint16(b, 0)
 	}
-	count := int(o.Size/ed2k.PartSize) + 1
+	count := int(o.Size/ed2kwire.PartSize) + 1
 	b = binary.LittleEndian.AppendUint16(b, uint16(count))
 	bitmap := make([]byte, (count+7)/8)
 	for _, i := range o.Parts {
@@ -278,25 +279,25 @@ func (p *Peer) upload(w func(byte, byte, []byte) error) error {
 	case PeerEndlessQueue:
 		for rank := 1; ; rank++ {
 			body := binary.LittleEndian.AppendUint16(nil, uint16(rank))
-			if err := w(ed2k.ProtoEMule, ed2k.OpQueueRanking, append(body, make([]byte, 10)...)); err != nil {
+			if err := w(ed2kwire.ProtoEMule, ed2kwire.OpQueueRanking, append(body, make([]byte, 10)...)); err != nil {
 				return err
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
 	case PeerFlood:
 		for {
-			if err := w(ed2k.ProtoEMule, 0x77, make([]byte, 1000)); err != nil {
+			if err := w(ed2kwire.ProtoEMule, 0x77, make([]byte, 1000)); err != nil {
 				return err
 			}
 		}
 	}
-	return w(ed2k.ProtoED2K, ed2k.OpAcceptUploadReq, nil)
+	return w(ed2kwire.ProtoED2K, ed2kwire.OpAcceptUploadReq, nil)
 }
 
 // serveParts sends the blocks a REQUESTPARTS asks for.
-func (p *Peer) serveParts(c net.Conn, w func(byte, byte, []byte) error, pk ed2k.Packet, compression bool) error {
+func (p *Peer) serveParts(c net.Conn, w func(byte, byte, []byte) error, pk ed2kwire.Packet, compression bool) error {
 	o := &p.opts
-	large := pk.Opcode == ed2k.OpRequestParts64
+	large := pk.Opcode == ed2kwire.OpRequestParts64
 	rd := emulewire.NewReader(pk.Body[16:])
 	var starts, ends [3]uint64
 	for i := range 6 {
@@ -317,7 +318,7 @@ func (p *Peer) serveParts(c net.Conn, w func(byte, byte, []byte) error, pk ed2k.
 	}
 	for i := range 3 {
 		start, end := starts[i], ends[i]
-		if end <= start || end > uint64(o.Size) || end-start > 3*ed2k.BlockSize {
+		if end <= start || end > uint64(o.Size) || end-start > 3*ed2kwire.BlockSize {
 			continue
 		}
 		data := make([]byte, end-start)
@@ -328,7 +329,7 @@ func (p *Peer) serveParts(c net.Conn, w func(byte, byte, []byte) error, pk ed2k.
 			data[len(data)/2] ^= 0xFF
 		}
 		if o.Behaviour == PeerWrongRange {
-			start, end = start+ed2k.BlockSize, end+ed2k.BlockSize
+			start, end = start+ed2kwire.BlockSize, end+ed2kwire.BlockSize
 		}
 		p.blocks.Add(1)
 		p.bytes.Add(int64(len(data)))
@@ -359,9 +360,9 @@ func sendPlain(w func(byte, byte, []byte) error, hash [16]byte, start uint64, da
 		n := min(len(data), 10240)
 		end := start + uint64(n)
 		body := append([]byte(nil), hash[:]...)
-		proto, op := ed2k.ProtoED2K, ed2k.OpSendingPart
+		proto, op := ed2kwire.ProtoED2K, ed2kwire.OpSendingPart
 		if end > 0xFFFFFFFF {
-			proto, op = ed2k.ProtoEMule, ed2k.OpSendingPart64
+			proto, op = ed2kwire.ProtoEMule, ed2kwire.OpSendingPart64
 			body = binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(body, start), end)
 		} else {
 			body = binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(body, uint32(start)), uint32(end))
@@ -380,15 +381,15 @@ func sendPacked(w func(byte, byte, []byte) error, hash [16]byte, start, end uint
 	for len(z) > 0 {
 		n := min(len(z), 10240)
 		body := append([]byte(nil), hash[:]...)
-		op := ed2k.OpCompressedPart
+		op := ed2kwire.OpCompressedPart
 		if end > 0xFFFFFFFF {
-			op = ed2k.OpCompressedPart64
+			op = ed2kwire.OpCompressedPart64
 			body = binary.LittleEndian.AppendUint64(body, start)
 		} else {
 			body = binary.LittleEndian.AppendUint32(body, uint32(start))
 		}
 		body = binary.LittleEndian.AppendUint32(body, total)
-		if err := w(ed2k.ProtoEMule, op, append(body, z[:n]...)); err != nil {
+		if err := w(ed2kwire.ProtoEMule, op, append(body, z[:n]...)); err != nil {
 			return err
 		}
 		z = z[n:]

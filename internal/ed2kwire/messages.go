@@ -1,4 +1,4 @@
-package ed2k
+package ed2kwire
 
 import (
 	"encoding/binary"
@@ -73,7 +73,7 @@ func ParseFileName(b []byte) (hash [16]byte, name string, err error) {
 	if r.Err() == nil && n > MaxFileName {
 		return hash, "", fmt.Errorf("%w: file name of %d bytes (max %d)", ErrLimit, n, MaxFileName)
 	}
-	name = printable(string(r.Bytes(n)))
+	name = Printable(string(r.Bytes(n)))
 	if err := r.End("file name answer"); err != nil {
 		return hash, "", fmt.Errorf("%w: %w", ErrProtocol, err)
 	}
@@ -95,9 +95,9 @@ type DataPacket struct {
 	Data       []byte
 }
 
-// dataHeaderSize returns the size of a data packet's fields before its
+// DataHeaderSize returns the size of a data packet's fields before its
 // payload.
-func dataHeaderSize(proto, op byte) int {
+func DataHeaderSize(proto, op byte) int {
 	switch {
 	case proto == ProtoED2K && op == OpSendingPart:
 		return 16 + 4 + 4
@@ -167,10 +167,10 @@ func ParseQueueRank(p Packet) (int, error) {
 	return rank, nil
 }
 
-// requestParts returns a REQUESTPARTS packet for the one block
+// RequestParts returns a REQUESTPARTS packet for the one block
 // [start, end) (offsets are exclusive at the end, as aMule reads them),
 // with 64-bit offsets when needed. The two other slots stay empty.
-func requestParts(hash [16]byte, start, end uint64) Packet {
+func RequestParts(hash [16]byte, start, end uint64) Packet {
 	b := append([]byte(nil), hash[:]...)
 	if end > 0xFFFFFFFF {
 		for _, v := range []uint64{start, 0, 0, end, 0, 0} {
