@@ -17,7 +17,8 @@ import (
 // ID is a 128-bit Kad identifier (a node ID, a file's ed2k hash, a keyword
 // hash) as a big-endian number: the bytes of an ed2k hash are the bytes of
 // its ID. On the wire Kad writes it as four little-endian 32-bit words,
-// most significant word first; [ID] hides that.
+// most significant word first; [ID] hides that. An ID is a value: safe for
+// concurrent use.
 type ID [16]byte
 
 // ParseID parses 32 hex digits.

@@ -88,7 +88,8 @@ var (
 // Tag is an eMule tag as carried in Kad packets.
 type Tag = emulewire.Tag
 
-// Contact is a Kad node: its ID, UDP address, TCP port and Kad version.
+// Contact is a Kad node: its ID, UDP address, TCP port and Kad version. It
+// is a value: safe for concurrent use.
 type Contact struct {
 	ID      ID
 	Addr    netip.AddrPort // IPv4 address and UDP port
@@ -97,7 +98,8 @@ type Contact struct {
 }
 
 // Message is one Kad2 message. The concrete types are the pointer types
-// in this file; [Unmarshal] returns them.
+// in this file; [Unmarshal] returns them. Messages are plain data: safe to
+// share for reading, not for concurrent modification.
 type Message interface {
 	Opcode() byte
 	appendBody(dst []byte) []byte
@@ -205,21 +207,47 @@ type Ping struct{}
 // Pong answers a [Ping] with the UDP port the sender was seen from.
 type Pong struct{ Port uint16 }
 
-// Opcode methods.
-func (*BootstrapReq) Opcode() byte     { return OpBootstrapReq }
-func (*BootstrapRes) Opcode() byte     { return OpBootstrapRes }
-func (*HelloReq) Opcode() byte         { return OpHelloReq }
-func (*HelloRes) Opcode() byte         { return OpHelloRes }
-func (*Req) Opcode() byte              { return OpReq }
-func (*Res) Opcode() byte              { return OpRes }
-func (*SearchKeyReq) Opcode() byte     { return OpSearchKeyReq }
-func (*SearchSourceReq) Opcode() byte  { return OpSearchSourceReq }
-func (*SearchRes) Opcode() byte        { return OpSearchRes }
-func (*PublishKeyReq) Opcode() byte    { return OpPublishKeyReq }
+// Opcode returns OpBootstrapReq.
+func (*BootstrapReq) Opcode() byte { return OpBootstrapReq }
+
+// Opcode returns OpBootstrapRes.
+func (*BootstrapRes) Opcode() byte { return OpBootstrapRes }
+
+// Opcode returns OpHelloReq.
+func (*HelloReq) Opcode() byte { return OpHelloReq }
+
+// Opcode returns OpHelloRes.
+func (*HelloRes) Opcode() byte { return OpHelloRes }
+
+// Opcode returns OpReq.
+func (*Req) Opcode() byte { return OpReq }
+
+// Opcode returns OpRes.
+func (*Res) Opcode() byte { return OpRes }
+
+// Opcode returns OpSearchKeyReq.
+func (*SearchKeyReq) Opcode() byte { return OpSearchKeyReq }
+
+// Opcode returns OpSearchSourceReq.
+func (*SearchSourceReq) Opcode() byte { return OpSearchSourceReq }
+
+// Opcode returns OpSearchRes.
+func (*SearchRes) Opcode() byte { return OpSearchRes }
+
+// Opcode returns OpPublishKeyReq.
+func (*PublishKeyReq) Opcode() byte { return OpPublishKeyReq }
+
+// Opcode returns OpPublishSrcReq.
 func (*PublishSourceReq) Opcode() byte { return OpPublishSrcReq }
-func (*PublishRes) Opcode() byte       { return OpPublishRes }
-func (*Ping) Opcode() byte             { return OpPing }
-func (*Pong) Opcode() byte             { return OpPong }
+
+// Opcode returns OpPublishRes.
+func (*PublishRes) Opcode() byte { return OpPublishRes }
+
+// Opcode returns OpPing.
+func (*Ping) Opcode() byte { return OpPing }
+
+// Opcode returns OpPong.
+func (*Pong) Opcode() byte { return OpPong }
 
 func newMessage(op byte) Message {
 	switch op {

@@ -19,7 +19,8 @@ const (
 )
 
 // Source is a host that published itself in Kad as a source of a file: an
-// L1 lead (anyone can publish any address), to be probed over ed2k.
+// L1 lead (anyone can publish any address), to be probed over ed2k. It is
+// a value: safe for concurrent use.
 type Source struct {
 	// IP and TCPPort are where the source says it accepts ed2k
 	// connections; for firewalled types IP is not reachable directly.
