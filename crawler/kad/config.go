@@ -6,7 +6,7 @@ import (
 )
 
 // Config configures a [Client]. Start from [DefaultConfig]; zero fields
-// take its values.
+// take its values. [New] copies it.
 type Config struct {
 	// ListenAddr is the local UDP address, "ip:port". Kad is IPv4 only.
 	ListenAddr string

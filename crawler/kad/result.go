@@ -52,7 +52,8 @@ func (s Source) Firewalled() bool {
 
 // KeywordHit is a file that a Kad node indexes under a searched keyword:
 // its ed2k hash, name and size as published. A hit is a sighting (L0): it
-// says only that someone published this name for this hash.
+// says only that someone published this name for this hash. It is a value:
+// safe for concurrent use.
 type KeywordHit struct {
 	Hash [16]byte
 	// Name is the published file name, with invalid UTF-8 replaced. It is

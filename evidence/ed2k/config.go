@@ -8,7 +8,7 @@ import (
 )
 
 // Config configures a [Prober]. Start from [DefaultConfig]; zero fields
-// (except UserHash) take its values.
+// (except UserHash) take its values. [NewProber] copies it.
 type Config struct {
 	// UserHash is our ed2k user hash. It is required and must stay the same
 	// for every probe from the same IP, across runs: aMule bans for two

@@ -35,6 +35,8 @@ type Target struct {
 	// Size is the document's size in bytes.
 	Size int64
 	// Doc reads the catalogued copy; the served block is compared with it.
+	// Probes running at once may call ReadAt concurrently (*os.File and
+	// *bytes.Reader allow that).
 	Doc io.ReaderAt
 	// Document is the catalogued document's SHA-256 (hex), recorded as is.
 	Document string
@@ -50,7 +52,8 @@ type Range struct{ Start, End int64 }
 func (r Range) Len() int64 { return r.End - r.Start }
 
 // Result is what one probe observed. It is valid even when Probe returns
-// an error; Reason then says where the probe stopped and Error why.
+// an error; Reason then says where the probe stopped and Error why. It is
+// plain data, owned by the caller.
 type Result struct {
 	// Peer is the address probed; Local is our end of the connection (the
 	// address the peer saw, behind no NAT).
