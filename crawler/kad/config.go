@@ -45,7 +45,7 @@ type Config struct {
 	// full of IPs still pacing, requests to new IPs wait.
 	MaxTrackedIPs int
 	// RateMargin stretches aMule's per-IP request intervals (0.1: 10%
-	// slower than the limit) to absorb network jitter. It is never below 0.
+	// slower than the limit) to absorb network jitter; 0 means 0.1.
 	RateMargin float64
 	// AllowLocal allows loopback, private and link-local contacts (tests,
 	// local networks). Real aMule refuses such contacts itself.
