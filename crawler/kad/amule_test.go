@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net"
 	"net/netip"
@@ -18,6 +19,13 @@ import (
 	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/internal/emulefixture"
 )
+
+var update = flag.Bool("update", false, "rewrite testdata/amule-2.3.3 from real aMule answers")
+
+// capturedDir holds aMule 2.3.3's answers to this codec's requests,
+// recorded by TestAMuleKad with -update and checked without aMule by
+// TestAMuleCaptured.
+const capturedDir = "testdata/amule-2.3.3"
 
 // insideEnv carries the set-up of TestAMuleKad to the process it runs
 // inside the network namespace.
@@ -119,7 +127,11 @@ func TestAMuleKad(t *testing.T) {
 	t.Logf("two amuleds up in %v", time.Since(start).Round(time.Millisecond))
 
 	setup, _ := json.Marshal(s)
-	cmd := ns.Command(os.Args[0], "-test.run=^TestAMuleKadInside$", "-test.v", "-test.count=1", "-test.timeout=45s")
+	args := []string{"-test.run=^TestAMuleKadInside$", "-test.v", "-test.count=1", "-test.timeout=45s"}
+	if *update {
+		args = append(args, "-update")
+	}
+	cmd := ns.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), insideEnv+"="+string(setup))
 	out, err := cmd.CombinedOutput()
 	t.Logf("inside the namespace:\n%s", out)
@@ -255,4 +267,48 @@ func TestAMuleKadInside(t *testing.T) {
 		t.Fatalf("probe of the source: %v, %v, user hash %x", err, res.Level, res.Client.UserHash)
 	}
 	t.Logf("probe: %v, %s %s, %v", res.Level, res.Client.Software, res.Client.Version, res.Duration.Round(time.Millisecond))
+	if *update {
+		capture(t, pub, s)
+	}
+}
+
+// capture records aMule's raw answers to one request of each kind, sent
+// from the sharer's address, in capturedDir.
+func capture(t *testing.T, conn *net.UDPConn, s amuleSetup) {
+	hello := kad.Hello{ID: kad.RandomID(), Version: kad.Version, Tags: []kad.Tag{kad.IntTag(kad.TagKadMisc, 3)}}
+	requests := []struct {
+		name string
+		to   amuleNode
+		msg  kad.Message
+	}{
+		{"bootstrap_res", s.Sharer, &kad.BootstrapReq{}},
+		{"hello_res", s.Sharer, &kad.HelloReq{Hello: hello}},
+		{"res", s.Sharer, &kad.Req{Type: kad.FindNode, Target: kad.ID(s.Hash), Receiver: s.Sharer.ID}},
+		{"search_res_source", s.Sharer, &kad.SearchSourceReq{Target: kad.ID(s.Hash), Size: uint64(s.Size)}},
+		{"search_res_keyword", s.Indexer, &kad.SearchKeyReq{Target: kad.KeywordID("tuition"), Expr: kad.KeywordExpr([]string{"tuition", "fees"})}},
+	}
+	if err := os.MkdirAll(capturedDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, kad.MaxPacket)
+	for _, r := range requests {
+		if _, err := conn.WriteToUDPAddrPort(kad.Marshal(r.msg), r.to.contact().Addr); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+			n, _, err := conn.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				t.Fatalf("capture %s: %v", r.name, err)
+			}
+			if m, err := kad.Unmarshal(buf[:n]); err != nil || m.Opcode() == kad.OpPing || m.Opcode() == 0x50 {
+				continue // aMule's own requests (ping, firewall check)
+			}
+			if err := os.WriteFile(filepath.Join(capturedDir, r.name+".bin"), bytes.Clone(buf[:n]), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	t.Logf("captured %d aMule answers in %s", len(requests), capturedDir)
 }

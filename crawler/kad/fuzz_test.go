@@ -1,6 +1,8 @@
 package kad
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 )
@@ -14,6 +16,12 @@ func FuzzUnmarshal(f *testing.F) {
 		f.Add(MarshalPacked(m))
 	}
 	f.Add([]byte{ProtoPacked, OpRes, 0x78, 0x9c, 0x03, 0x00})
+	captured, _ := filepath.Glob("testdata/amule-2.3.3/*.bin")
+	for _, name := range captured {
+		if b, err := os.ReadFile(name); err == nil {
+			f.Add(b)
+		}
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := Unmarshal(b)
 		if err != nil {

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -82,6 +84,29 @@ func amuleDoc(t *testing.T, name string) doc {
 	return loadDoc(t, name, b)
 }
 
+var update = flag.Bool("update", false, "rewrite testdata/amule-2.3.3 from a real aMule session")
+
+// sessionFile holds the packets aMule 2.3.3 sent in a served probe, file
+// data excluded, recorded by TestAMule with -update and checked without
+// aMule by TestAMuleSession.
+const sessionFile = "testdata/amule-2.3.3/session.bin"
+
+// saveSession writes the verbatim packets received in res to sessionFile.
+func saveSession(t *testing.T, res ed2k.Result) {
+	var b []byte
+	for _, r := range res.Transcript {
+		if r.Dir == ed2k.DirRead && r.Kind == ed2k.KindPacket {
+			b = append(b, r.Bytes...)
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(sessionFile), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(sessionFile, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func realConfig() ed2k.Config {
 	cfg := ed2k.DefaultConfig()
 	cfg.UserHash = userHash
@@ -135,6 +160,9 @@ func TestAMule(t *testing.T) {
 				t.Errorf("client %+v", res.Client)
 			}
 			checkTranscript(t, res, bytes.NewReader(d.data))
+			if *update && c.compressed {
+				saveSession(t, res)
+			}
 		})
 	}
 	t.Run("no file", func(t *testing.T) {
