@@ -85,7 +85,9 @@
 // leaks: the probe answers aMule's eMule info, reaches L4 on a file aMule
 // sends compressed and on one it sends plain (an archive name), stops at
 // L3 on request, and stays at L1 on a file aMule does not share (aMule's
-// "no such file" answer). Through Kad (see crawler/kad) the
+// "no such file" answer). The packets of a served session, recorded with
+// -update in testdata/amule-2.3.3, are decoded in every test run, with or
+// without aMule. Through Kad (see crawler/kad) the
 // probe also reaches L4 against an aMule found as a source in a network
 // namespace. Only the in-process fixture (internal/emulefixture) covers
 // lying peers, hostile packet streams (huge lengths, bad zlib, zip bombs,
