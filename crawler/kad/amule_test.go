@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,6 +101,7 @@ func TestAMuleKad(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
 	defer cancel()
 	start := time.Now()
+	var daemons []*emulefixture.AMule
 	for i, n := range []amuleNode{s.Sharer, s.Indexer} {
 		other := []amuleNode{s.Indexer, s.Sharer}[i]
 		nodes, err := kad.MarshalNodesDat([]kad.Contact{other.contact()}, kad.NodesDatBootstrap)
@@ -123,6 +125,7 @@ func TestAMuleKad(t *testing.T) {
 				t.Logf("amuled %v log:\n%s", n.Addr, a.Log())
 			}
 		}()
+		daemons = append(daemons, a)
 	}
 	t.Logf("two amuleds up in %v", time.Since(start).Round(time.Millisecond))
 
@@ -140,6 +143,12 @@ func TestAMuleKad(t *testing.T) {
 	}
 	if !bytes.Contains(out, []byte("--- PASS: TestAMuleKadInside")) {
 		t.Fatal("the client test did not pass inside the namespace")
+	}
+	for _, a := range daemons {
+		// aMule read the bootstrap nodes.dat this package wrote.
+		if !strings.Contains(a.Log(), "Read 1 Kad contact") {
+			t.Errorf("amuled %v did not read its nodes.dat:\n%s", a.Opts.Address, a.Log())
+		}
 	}
 }
 

@@ -11,4 +11,10 @@
 // panics; each has a fuzz test. Facts come from aMule 2.3.3 (ed2k
 // Client2Client/TCP.h, BaseClient.cpp, UploadClient.cpp, PartFile.cpp).
 // Everything here is safe for concurrent use: there is no shared state.
+//
+// Against aMule 2.3.3 (through evidence/ed2k's tests): hello answers, eMule
+// info, file name answers, complete-file status, "no such file", upload
+// acceptance, and 32-bit data packets, plain and compressed. Against the
+// fixture only: partial file status bitmaps, queue ranks, 64-bit data
+// packets, packed (0xD4) packets and every malformed or oversized form.
 package ed2kwire
