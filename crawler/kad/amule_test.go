@@ -92,6 +92,7 @@ func TestAMuleKad(t *testing.T) {
 		Client:  netip.MustParseAddr("100.64.3.2"),
 		Hash:    [16]byte(hash), Size: fp.Size, Name: "tuition_fees_2026.csv", Path: path,
 	}
+	emulefixture.RemoveStaleNetNS("lhkad")
 	ns, err := emulefixture.NewNetNS(fmt.Sprintf("lhkad%d", os.Getpid()), []netip.Addr{s.Sharer.Addr, s.Indexer.Addr, s.Client})
 	if err != nil {
 		t.Skipf("cannot create a network namespace: %v", err)

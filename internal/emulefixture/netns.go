@@ -74,3 +74,22 @@ func run(args ...string) error {
 	}
 	return nil
 }
+
+// RemoveStaleNetNS deletes namespaces named prefix followed by the process
+// ID of a process that no longer exists: those a killed test run left.
+func RemoveStaleNetNS(prefix string) {
+	out, err := exec.Command("ip", "netns", "list").Output()
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		name, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+		pid, ok := strings.CutPrefix(name, prefix)
+		if !ok || pid == "" || strings.Trim(pid, "0123456789") != "" {
+			continue
+		}
+		if _, err := os.Stat("/proc/" + pid); os.IsNotExist(err) {
+			run("ip", "netns", "del", name)
+		}
+	}
+}
