@@ -1,0 +1,5 @@
+package ed2k
+
+import "time"
+
+var zeroTime time.Time
