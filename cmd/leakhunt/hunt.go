@@ -61,6 +61,7 @@ type huntFlags struct {
 	ntp           listFlag
 	allowLocal    bool
 	rate          float64
+	encryption    string
 	watch         bool // not a flag: crawl turns the watch stage off
 }
 
@@ -86,6 +87,7 @@ func (h *huntFlags) register(fl *flag.FlagSet) {
 	fl.Var(&h.ntp, "ntp", "NTP servers to measure our clock offset against (default: pool.ntp.org)")
 	fl.BoolVar(&h.allowLocal, "allow-local", false, "allow loopback and private addresses (local test swarms)")
 	fl.Float64Var(&h.rate, "rate", 500, "DHT packets per second")
+	fl.StringVar(&h.encryption, "encryption", "auto", "peer connection encryption (MSE/PE): `auto` (plaintext, then encrypted when a peer closes a plaintext handshake), prefer, require or off")
 }
 
 // bound applies --duration to ctx.
@@ -219,7 +221,14 @@ func pipelineConfig(s *store.Store, h *huntFlags, node *dhtSet, log *slog.Logger
 	mcfg := metadata.DefaultConfig()
 	mcfg.Logger = log
 	mcfg.AllowLoopback, mcfg.AllowPrivate = h.allowLocal, h.allowLocal
-	mcfg.Dial = peerDialer(h.allowLocal, cfg.Self).DialTCPThenUTP
+	enc, err := peerdial.ParseEncryption(h.encryption)
+	if err != nil {
+		return cfg, usagef("--encryption: %v", err)
+	}
+	// One dialer for fetches and probes: at most one connection to a host
+	// at a time, whichever opened it.
+	dialer := peerDialer(h.allowLocal, cfg.Self)
+	mcfg.Dialer, mcfg.Encryption = dialer, enc
 	cfg.Fetcher = metadata.New(mcfg)
 	if node != nil {
 		cfg.Peers = node
@@ -249,7 +258,7 @@ func pipelineConfig(s *store.Store, h *huntFlags, node *dhtSet, log *slog.Logger
 		}
 		pcfg.Concurrency = h.probes
 		pcfg.Logger = log
-		pcfg.OnDial = cfg.Self.AddNet
+		pcfg.Dialer, pcfg.Encryption = dialer, enc
 		pcfg.AllowLoopback, pcfg.AllowPrivate = h.allowLocal, h.allowLocal
 		cfg.Prober = evidence.NewProber(pcfg)
 	}
@@ -415,7 +424,7 @@ func (w webState) Put(key string, val []byte) {
 	w.s.PutState("web:"+key, val) // losing a cache entry only costs a full GET
 }
 
-// peerDialer is the dialer of metadata fetches: TCP, then uTP, under the
+// peerDialer is the dialer of metadata fetches and probes, under the
 // address policy of --allow-local, remembering our own local addresses.
 func peerDialer(allowLocal bool, self *hunt.SelfSet) *peerdial.Dialer {
 	d := &peerdial.Dialer{OnDial: self.AddNet}

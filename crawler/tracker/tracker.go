@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/leakhunt/leakhunt/internal/netpolicy"
+	"github.com/leakhunt/leakhunt/internal/peerdial"
 )
 
 // Mode says how peers are asked for; see the package documentation.
@@ -62,7 +63,7 @@ func DefaultConfig() Config {
 		NumWant:      200,
 		MaxResponse:  1 << 20,
 		MaxPeers:     2000,
-		PeerIDPrefix: "-LH0001-",
+		PeerIDPrefix: peerdial.PeerIDPrefix,
 		UserAgent:    "leakhunt",
 	}
 }
