@@ -283,6 +283,9 @@ func (r *run) annexRecord(w io.Writer, n int64, leaf []byte, o *store.Observatio
 	kv("source", field(o.Source))
 	kv("peer", fmt.Sprintf("%s port %d", field(o.IP), o.Port))
 	kv("transport", field(o.Transport))
+	if len(o.Tried) > 1 {
+		kv("transports tried", field(strings.Join(o.Tried, ", ")))
+	}
 	kv("peer id (hex)", field(o.PeerID))
 	kv("client", quoteIf(o.Client))
 	kv("infohash", field(o.InfoHash))
@@ -295,6 +298,11 @@ func (r *run) annexRecord(w io.Writer, n int64, leaf []byte, o *store.Observatio
 	}
 	if len(o.PiecesFailed) > 0 {
 		kv("pieces failed", intList(o.PiecesFailed, 1024))
+	}
+	kv("stopped because", field(o.Reason))
+	if !o.Ended.IsZero() {
+		u, _ := r.fmtTime(o.Ended)
+		kv("ended (UTC)", u)
 	}
 	kv("error", quoteIf(o.Error))
 	kv("detail", quoteIf(o.Detail))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -62,12 +63,15 @@ type huntFlags struct {
 	allowLocal    bool
 	rate          float64
 	encryption    string
-	watch         bool // not a flag: crawl turns the watch stage off
+	dht           bool
+	watch         bool      // not a flag: crawl turns the watch stage off
+	stderr        io.Writer // not a flag: where warnings about the flags go
 }
 
 func (h *huntFlags) register(fl *flag.FlagSet) {
 	fl.StringVar(&h.config, "config", "", "JSON `file` of flag values (keys are flag names; command-line flags win)")
-	fl.Var(&h.bootstrap, "bootstrap", "DHT bootstrap nodes `host:port,...` (default: the public routers)")
+	fl.Var(&h.bootstrap, "bootstrap", "DHT bootstrap nodes `host:port,...` (default: the public routers, or none with --allow-local)")
+	fl.BoolVar(&h.dht, "dht", true, "run a DHT node (false: no DHT at all; watch then harvests from trackers, PEX and earlier rounds)")
 	fl.StringVar(&h.listen, "listen", "0.0.0.0:0", "UDP `address` of our IPv4 DHT node (a fixed port helps after restarts; empty: none)")
 	fl.StringVar(&h.listen6, "listen6", "", "UDP `address` of an IPv6 DHT node too (BEP 32), e.g. [::]:6881")
 	fl.DurationVar(&h.duration, "duration", 0, "stop after this `long` (0: until interrupted)")
@@ -85,7 +89,7 @@ func (h *huntFlags) register(fl *flag.FlagSet) {
 	fl.DurationVar(&h.webInterval, "web-interval", time.Hour, "how often web pages and Torznab searches are repeated during a hunt (crawl web runs once)")
 	fl.DurationVar(&h.probeInterval, "probe-interval", 10*time.Minute, "how often each matched torrent's peers are harvested and probed again")
 	fl.Var(&h.ntp, "ntp", "NTP servers to measure our clock offset against (default: pool.ntp.org)")
-	fl.BoolVar(&h.allowLocal, "allow-local", false, "allow loopback and private addresses (local test swarms)")
+	fl.BoolVar(&h.allowLocal, "allow-local", false, "allow loopback and private addresses (local test swarms: no public DHT router or NTP server is contacted unless named)")
 	fl.Float64Var(&h.rate, "rate", 500, "DHT packets per second")
 	fl.StringVar(&h.encryption, "encryption", "auto", "peer connection encryption (MSE/PE): `auto` (plaintext, then encrypted when a peer closes a plaintext handshake), prefer, require or off")
 }
@@ -304,7 +308,8 @@ func huntWith(ctx context.Context, e *env, c *common, h *huntFlags, withDHT, wit
 	}
 	var comp components
 	defer comp.close()
-	if withDHT {
+	if withDHT && h.dht {
+		h.stderr = e.stderr
 		n, err := startDHT(s, h, log)
 		if err != nil {
 			return err

@@ -11,8 +11,10 @@
 // clients such as Transmission drop a second connection from an address
 // they are already connected to, so a metadata fetch and a probe (or a TCP
 // and a uTP attempt) racing to the same host would turn a seeder into a
-// failed probe. Loopback addresses are the exception, keyed by address and
-// port: every peer of a local test swarm shares 127.0.0.1.
+// failed probe. After we close a uTP connection the address stays held a
+// few seconds more, as long as libtorrent keeps the connection on its side.
+// Loopback addresses are the exception, keyed by address and port: peers
+// of a local test swarm share 127.0.0.1.
 //
 // uTP is anacrolix's pure-Go implementation: the C libutp that anacrolix
 // bundles drops the FIN packet libtorrent sends when it closes a uTP
@@ -157,7 +159,8 @@ func (d *Dialer) hold(ctx context.Context, addr netip.AddrPort) (func(), error) 
 	}
 }
 
-// heldConn releases its address when closed.
+// heldConn releases its address when closed (a little later for a uTP
+// connection the peer may still hold: see utpHoldAfterClose).
 type heldConn struct {
 	net.Conn
 	release func()
@@ -165,7 +168,11 @@ type heldConn struct {
 
 func (c *heldConn) Close() error {
 	err := c.Conn.Close()
-	c.release()
+	if d := releaseAfter(c.Conn); d > 0 {
+		time.AfterFunc(d, c.release)
+	} else {
+		c.release()
+	}
 	return err
 }
 

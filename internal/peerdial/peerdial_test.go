@@ -14,6 +14,7 @@ import (
 
 	"github.com/anacrolix/torrent/mse"
 
+	"github.com/leakhunt/leakhunt/internal/interop"
 	"github.com/leakhunt/leakhunt/internal/netpolicy"
 )
 
@@ -247,5 +248,19 @@ func TestRetry(t *testing.T) {
 		if got := Retry(tc.err); got != tc.want {
 			t.Errorf("Retry(%v) = %v, want %v", tc.err, got, tc.want)
 		}
+	}
+}
+
+// TestPeerIDUnknownToLibtorrent: libtorrent's client table does not know
+// our code, so it names us by the code itself rather than as another
+// program (as it did "-LH": "LH-ABC").
+func TestPeerIDUnknownToLibtorrent(t *testing.T) {
+	if got := interop.IdentifyClient(t, NewPeerID()); got != "LX 0.1.0" {
+		t.Errorf("libtorrent names our peer id %q, want the bare code LX 0.1.0", got)
+	}
+	var old [20]byte
+	copy(old[:], "-LH0001-abcdefghijkl")
+	if got := interop.IdentifyClient(t, old); got == "LH 0.0.0.1" {
+		t.Errorf("libtorrent names -LH0001- %q: the check above proves nothing", got)
 	}
 }

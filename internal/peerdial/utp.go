@@ -2,9 +2,13 @@ package peerdial
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
+	"sync/atomic"
+	"time"
 
 	"github.com/anacrolix/utp"
 )
@@ -29,15 +33,40 @@ func dialUTP(ctx context.Context, local netip.Addr, addr netip.AddrPort) (net.Co
 	return &utpConn{Conn: c, sock: s}, nil
 }
 
+// utpHoldAfterClose is how long a peer's address stays held after we
+// close a uTP connection the peer had not closed: libtorrent 2.0 keeps
+// such a connection for about 3 s after our FIN (measured on loopback) and
+// meanwhile refuses every other connection from our address as a
+// duplicate.
+const utpHoldAfterClose = 4 * time.Second
+
 type utpConn struct {
 	net.Conn
-	sock *utp.Socket
+	sock       *utp.Socket
+	peerClosed atomic.Bool // a read saw the connection end
+}
+
+func (c *utpConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+		c.peerClosed.Store(true)
+	}
+	return n, err
 }
 
 func (c *utpConn) Close() error {
 	err := c.Conn.Close()
 	c.sock.Close()
 	return err
+}
+
+// releaseAfter is when the address of a closed connection may be dialled
+// again.
+func releaseAfter(c net.Conn) time.Duration {
+	if uc, ok := c.(*utpConn); ok && !uc.peerClosed.Load() {
+		return utpHoldAfterClose
+	}
+	return 0
 }
 
 // utpBind returns the network and local address a per-connection uTP
