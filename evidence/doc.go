@@ -12,11 +12,18 @@
 //
 // # Probing
 //
-// [Prober.Probe] speaks the peer wire protocol itself, over TCP or uTP, so
-// that it controls every byte sent: it never serves data, never claims a
-// piece (HaveNone), never announces us anywhere, and bounds time, bytes
-// and message sizes. The SHA-256 of the raw transcript (see
-// [TranscriptFormat]) is recorded in each observation. [Clock] measures our
+// [Prober.Probe] speaks the peer wire protocol itself, over TCP or uTP and
+// in plaintext or with MSE/PE (BEP 8, anacrolix/torrent/mse), so that it
+// controls every byte sent: it never serves data, never claims a piece
+// (HaveNone), never announces us anywhere, and bounds time, bytes and
+// message sizes. It tries plaintext first and again encrypted when the peer
+// ends or garbles the handshake, as clients requiring encryption do (see
+// Config.Encryption). Each observation records the transport ("tcp",
+// "tcp+mse", "utp", "utp+mse"), every transport tried, why the probe
+// stopped short of what it chased ([ReasonRefused], [ReasonTimeout],
+// [ReasonClosed], [ReasonEncryption], [ReasonNoPieces], ...) and when it
+// ended. The SHA-256 of the redacted transcript of the BitTorrent layer
+// (see [TranscriptFormat]) is recorded in each observation. [Clock] measures our
 // clock's offset against NTP for the record. [Harvester] turns peer lists
 // from trackers and PEX into L1 observations.
 //

@@ -64,6 +64,7 @@ type huntFlags struct {
 	rate          float64
 	encryption    string
 	dht           bool
+	predict       bool
 	watch         bool      // not a flag: crawl turns the watch stage off
 	stderr        io.Writer // not a flag: where warnings about the flags go
 }
@@ -72,6 +73,7 @@ func (h *huntFlags) register(fl *flag.FlagSet) {
 	fl.StringVar(&h.config, "config", "", "JSON `file` of flag values (keys are flag names; command-line flags win)")
 	fl.Var(&h.bootstrap, "bootstrap", "DHT bootstrap nodes `host:port,...` (default: the public routers, or none with --allow-local)")
 	fl.BoolVar(&h.dht, "dht", true, "run a DHT node (false: no DHT at all; watch then harvests from trackers, PEX and earlier rounds)")
+	fl.BoolVar(&h.predict, "predict", true, "every --probe-interval, look up in the DHT the infohashes common clients give each catalogued document shared alone under its name (v1, v2, hybrid; 16 KiB-16 MiB pieces)")
 	fl.StringVar(&h.listen, "listen", "0.0.0.0:0", "UDP `address` of our IPv4 DHT node (a fixed port helps after restarts; empty: none)")
 	fl.StringVar(&h.listen6, "listen6", "", "UDP `address` of an IPv6 DHT node too (BEP 32), e.g. [::]:6881")
 	fl.DurationVar(&h.duration, "duration", 0, "stop after this `long` (0: until interrupted)")
@@ -316,6 +318,9 @@ func huntWith(ctx context.Context, e *env, c *common, h *huntFlags, withDHT, wit
 		}
 		comp.node = n
 		comp.sources = append(comp.sources, n.sources()...)
+		if h.predict {
+			comp.sources = append(comp.sources, hunt.NewPredictSource(s, n, hunt.PredictConfig{Interval: h.probeInterval, Logger: log}))
+		}
 		comp.closers = append(comp.closers, func() {
 			if err := n.save(); err != nil {
 				fmt.Fprintln(e.stderr, "leakhunt: save DHT nodes:", err)

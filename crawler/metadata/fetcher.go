@@ -163,7 +163,12 @@ func (f *Fetcher) fetchPeer(ctx context.Context, ih [20]byte, peer netip.AddrPor
 
 // fetchAttempt connects once and runs the exchange.
 func (f *Fetcher) fetchAttempt(ctx context.Context, ih [20]byte, peer netip.AddrPort, a peerdial.Attempt) ([]byte, error) {
-	conn, err := f.cfg.Dialer.Dial(ctx, a.Transport, peer, f.cfg.DialTimeout)
+	// The dialer waits while another connection to the host is open (a
+	// probe, another fetch): bound that wait too, so that one host listed
+	// for many torrents cannot hold every fetch worker.
+	dctx, cancel := context.WithTimeout(ctx, 2*f.cfg.DialTimeout)
+	conn, err := f.cfg.Dialer.Dial(dctx, a.Transport, peer, f.cfg.DialTimeout)
+	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctxKind(ctx.Err())
