@@ -10,6 +10,9 @@ import (
 // of finding no node in silence.
 func TestBootstrapRefusedIsSaid(t *testing.T) {
 	db := t.TempDir() + "/l.db"
+	if _, stderr, code := cli(t, "catalog", "add", "--db", db, leaksDir(t)+"/staff_roster.tsv"); code != 0 {
+		t.Fatal(stderr)
+	}
 	ih := strings.Repeat("ab", 20)
 	_, stderr, code := cli(t, "watch", "--db", db, "--bootstrap", "127.0.0.1:6881", "--listen", "127.0.0.1:0", "--rounds", "1", ih)
 	if code != 2 || !strings.Contains(stderr, "--bootstrap 127.0.0.1:6881 refused: loopback address") ||

@@ -8,6 +8,7 @@ import (
 	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -90,39 +91,11 @@ func timeToL4(b *testing.B, predict bool, seed uint64) time.Duration {
 	if _, _, err := s.AddDocument(store.Document{Name: name, Fingerprint: fp}, p); err != nil {
 		b.Fatal(err)
 	}
-	rec, err := hunt.NewRecorder(s)
-	if err != nil {
-		b.Fatal(err)
-	}
 	h := huntFlags{listen: "127.0.0.1:0", bootstrap: sw.BootstrapAddrs(), allowLocal: true, rate: 2000,
-		fetches: 16, probes: 8, probe: true, chase: "L4", probeInterval: 2 * time.Second, watch: true}
+		fetches: 16, probes: 8, probe: true, chase: "L4", probeInterval: 2 * time.Second, watch: true, predict: predict}
 	start := time.Now()
-	node, err := startDHT(s, &h, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer node.close()
-	cfg, err := pipelineConfig(s, &h, node, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg.Sources = append(cfg.Sources, node.sources()...)
-	if predict {
-		cfg.Sources = append(cfg.Sources, hunt.NewPredictSource(s, node, hunt.PredictConfig{Interval: h.probeInterval}))
-	}
-	pl, err := hunt.New(s, rec, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	hctx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- pl.Run(hctx) }()
-	defer func() {
-		stop()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			b.Error(err)
-		}
-	}()
+	pl, stop := startLocalHunt(b, ctx, s, &h)
+	defer stop()
 	ih := hex.EncodeToString(seeder.InfoHash[:])
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
@@ -141,4 +114,48 @@ func timeToL4(b *testing.B, predict bool, seed uint64) time.Duration {
 		case <-tick.C:
 		}
 	}
+}
+
+// startLocalHunt runs the hunt pipeline as `leakhunt hunt` wires it (our
+// DHT node, fetcher, prober; predicted infohashes with h.predict) over a
+// store, for a local swarm named by h; stop ends it and reports its error.
+func startLocalHunt(tb testing.TB, ctx context.Context, s *store.Store, h *huntFlags) (*hunt.Pipeline, func()) {
+	tb.Helper()
+	rec, err := hunt.NewRecorder(s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	node, err := startDHT(s, h, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg, err := pipelineConfig(s, h, node, nil)
+	if err != nil {
+		node.close()
+		tb.Fatal(err)
+	}
+	cfg.Sources = append(cfg.Sources, node.sources()...)
+	if h.predict {
+		cfg.Sources = append(cfg.Sources, hunt.NewPredictSource(s, node, hunt.PredictConfig{Interval: h.probeInterval}))
+	}
+	pl, err := hunt.New(s, rec, cfg)
+	if err != nil {
+		node.close()
+		tb.Fatal(err)
+	}
+	hctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- pl.Run(hctx) }()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+				tb.Error(err)
+			}
+			node.close()
+		})
+	}
+	tb.Cleanup(stop) // also when the caller fails first
+	return pl, stop
 }

@@ -14,17 +14,14 @@ import (
 // spawnAria2 runs aria2c seeding tor (TCP only: aria2 has no uTP).
 func spawnAria2(t testing.TB, tor *Torrent, opt Options) (*Peer, func()) {
 	t.Helper()
-	bin := need(t, "aria2c")
-	dir := t.TempDir()
-	torrentPath, dataDir := tor.writeFiles(t, dir, false, !opt.NoTracker)
-	host := newHost()
-	port, rpcPort := freePort(t, host), freePort(t, Loopback)
+	st := prepare(t, "aria2c", tor, opt)
+	host, port, rpcPort := st.host, st.port, st.ctlPort
 	args := []string{
 		"--enable-rpc", fmt.Sprintf("--rpc-listen-port=%d", rpcPort), "--rpc-listen-all=false",
 		fmt.Sprintf("--listen-port=%d", port), "--interface=" + host.String(), "--disable-ipv6=true",
 		"--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
 		"--seed-ratio=0.0", "--bt-seed-unverified=true", "--check-integrity=false", "--follow-torrent=false",
-		"--no-conf=true", "--quiet=true", "-d", dataDir,
+		"--no-conf=true", "--quiet=true", "-d", st.dataDir,
 	}
 	switch opt.Encryption {
 	case Required:
@@ -32,7 +29,7 @@ func spawnAria2(t testing.TB, tor *Torrent, opt Options) (*Peer, func()) {
 	case Preferred:
 		args = append(args, "--bt-min-crypto-level=arc4")
 	}
-	p := start(t, dir, nil, nil, bin, append(args, torrentPath)...)
+	p := start(t, st.dir, nil, nil, st.bin, append(args, st.torrentPath)...)
 	rpcURL := fmt.Sprintf("http://127.0.0.1:%d/jsonrpc", rpcPort)
 	name := "aria2 " + opt.String()
 	ready := func() {

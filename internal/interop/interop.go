@@ -153,6 +153,23 @@ func (tor *Torrent) writeFiles(t testing.TB, dir string, empty, withTrackers boo
 	return torrentPath, dataDir
 }
 
+// setup is what every client needs before it starts: its program, a
+// directory with the .torrent and the data, an address of its own and a
+// port there for peers, and a port on 127.0.0.1 for its control interface.
+type setup struct {
+	bin, dir, torrentPath, dataDir string
+	host                           netip.Addr
+	port, ctlPort                  int
+}
+
+func prepare(t testing.TB, program string, tor *Torrent, opt Options) setup {
+	t.Helper()
+	st := setup{bin: need(t, program), dir: t.TempDir(), host: newHost()}
+	st.torrentPath, st.dataDir = tor.writeFiles(t, st.dir, opt.Empty, !opt.NoTracker)
+	st.port, st.ctlPort = freePort(t, st.host), freePort(t, Loopback)
+	return st
+}
+
 // Encryption is a client's protocol encryption (MSE/PE) setting.
 type Encryption int
 

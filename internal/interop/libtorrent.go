@@ -35,18 +35,16 @@ func NeedLibtorrent(t testing.TB) {
 func spawnLibtorrent(t testing.TB, tor *Torrent, opt Options) (*Peer, func()) {
 	t.Helper()
 	NeedLibtorrent(t)
-	dir := t.TempDir()
-	torrentPath, dataDir := tor.writeFiles(t, dir, opt.Empty, !opt.NoTracker)
-	host := newHost()
-	port := freePort(t, host)
+	st := prepare(t, Python, tor, opt)
+	host, port := st.host, st.port
 	cfg, _ := json.Marshal(map[string]any{
-		"torrent": torrentPath, "save_path": dataDir, "host": host.String(), "port": port,
+		"torrent": st.torrentPath, "save_path": st.dataDir, "host": host.String(), "port": port,
 		"tcp": opt.Transport != "utp", "utp": opt.Transport != "tcp",
 		"encryption": opt.Encryption.String(), "seed": !opt.Empty, "upload_mode": opt.Empty,
 	})
 	stdinR, stdinW := io.Pipe()
 	outR, outW := io.Pipe()
-	p := start(t, dir, stdinR, outW, Python, "-c", ltPeerScript, string(cfg))
+	p := start(t, st.dir, stdinR, outW, st.bin, "-c", ltPeerScript, string(cfg))
 	go func() { <-p.exited; outW.Close(); stdinR.Close() }()
 	t.Cleanup(func() { stdinW.Close() })
 	lines := make(chan string)

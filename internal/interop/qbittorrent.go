@@ -17,11 +17,8 @@ import (
 // qBittorrent's own settings) seeding tor.
 func spawnQBittorrent(t testing.TB, tor *Torrent, opt Options) (*Peer, func()) {
 	t.Helper()
-	bin := need(t, "qbittorrent-nox")
-	dir := t.TempDir()
-	torrentPath, dataDir := tor.writeFiles(t, dir, false, !opt.NoTracker)
-	host := newHost()
-	port, webPort := freePort(t, host), freePort(t, Loopback)
+	st := prepare(t, "qbittorrent-nox", tor, opt)
+	dir, dataDir, host, port, webPort := st.dir, st.dataDir, st.host, st.port, st.ctlPort
 	protocol := map[string]string{"": "Both", "tcp": "TCP", "utp": "UTP"}[opt.Transport]
 	// Session\Encryption: 0 allow (prefer encrypted), 1 require, 2 off.
 	enc := map[Encryption]int{Tolerated: 0, Preferred: 0, Required: 1}[opt.Encryption]
@@ -59,10 +56,10 @@ General\UseRandomPort=false
 	if err := os.WriteFile(filepath.Join(confDir, "qBittorrent.conf"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := start(t, dir, nil, nil, bin, "--profile="+filepath.Join(dir, "profile"))
+	p := start(t, dir, nil, nil, st.bin, "--profile="+filepath.Join(dir, "profile"))
 	api := fmt.Sprintf("http://127.0.0.1:%d/api/v2/", webPort)
 	name := "qBittorrent " + opt.String()
-	torrentFile, err := os.ReadFile(torrentPath)
+	torrentFile, err := os.ReadFile(st.torrentPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,15 +18,12 @@ import (
 // TCP off).
 func spawnTransmission(t testing.TB, tor *Torrent, opt Options) (*Peer, func()) {
 	t.Helper()
-	bin := need(t, "transmission-daemon")
-	dir := t.TempDir()
-	torrentPath, dataDir := tor.writeFiles(t, dir, false, !opt.NoTracker)
+	st := prepare(t, "transmission-daemon", tor, opt)
+	dir, dataDir, host, port, rpcPort := st.dir, st.dataDir, st.host, st.port, st.ctlPort
 	cfgDir := filepath.Join(dir, "config")
 	if err := os.MkdirAll(cfgDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	host := newHost()
-	port, rpcPort := freePort(t, host), freePort(t, Loopback)
 	settings, _ := json.Marshal(map[string]any{
 		"bind-address-ipv4": host.String(), "bind-address-ipv6": "::1",
 		"peer-port": port, "peer-port-random-on-start": false, "port-forwarding-enabled": false,
@@ -41,10 +38,10 @@ func spawnTransmission(t testing.TB, tor *Torrent, opt Options) (*Peer, func()) 
 	if err := os.WriteFile(filepath.Join(cfgDir, "settings.json"), settings, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := start(t, dir, nil, nil, bin, "-f", "-g", cfgDir)
+	p := start(t, dir, nil, nil, st.bin, "-f", "-g", cfgDir)
 	rpc := &transmissionRPC{url: fmt.Sprintf("http://127.0.0.1:%d/transmission/rpc", rpcPort)}
 	name := "Transmission " + opt.String()
-	torrentFile, err := os.ReadFile(torrentPath)
+	torrentFile, err := os.ReadFile(st.torrentPath)
 	if err != nil {
 		t.Fatal(err)
 	}
