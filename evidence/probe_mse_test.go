@@ -59,7 +59,10 @@ func TestProbeEncryptedSeeder(t *testing.T) {
 			addr := seederAddr(t, cl, tc.transport, false)
 			cfg := testConfig()
 			cfg.Encryption = tc.encryption
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			// RC4 through anacrolix under the race detector, with the rest
+			// of the suite on two cores, can be slow: a generous bound.
+			cfg.Timeout = 60 * time.Second
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 			defer cancel()
 			start := time.Now()
 			res, err := NewProber(cfg).Probe(ctx, fx.target, addr, tc.transport)
