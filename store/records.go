@@ -134,22 +134,22 @@ type Observation struct {
 
 // Peer is the summary of all observations of one IP:port for one torrent.
 type Peer struct {
-	IP        string    `json:"ip"`
-	Port      int       `json:"port"`
-	InfoHash  string    `json:"infohash"`
-	Document  string    `json:"document,omitempty"`
-	Level     int       `json:"level"`
-	FirstSeen time.Time `json:"first_seen"`
-	LastSeen  time.Time `json:"last_seen"`
-	PeerID    string    `json:"peer_id,omitempty"`
-	Client    string    `json:"client,omitempty"`
-	Transport string    `json:"transport,omitempty"`
-	// Reason and Tried are the latest probe's (see [Observation]).
-	Reason         string   `json:"reason,omitempty"`
-	Tried          []string `json:"transports_tried,omitempty"`
-	PiecesVerified []int    `json:"pieces_verified,omitempty"`
+	IP             string    `json:"ip"`
+	Port           int       `json:"port"`
+	InfoHash       string    `json:"infohash"`
+	Document       string    `json:"document,omitempty"`
+	Level          int       `json:"level"`
+	FirstSeen      time.Time `json:"first_seen"`
+	LastSeen       time.Time `json:"last_seen"`
+	PeerID         string    `json:"peer_id,omitempty"`
+	Client         string    `json:"client,omitempty"`
+	Transport      string    `json:"transport,omitempty"`
+	PiecesVerified []int     `json:"pieces_verified,omitempty"`
 	// PiecesFailed are pieces from this peer that failed verification.
 	PiecesFailed []int `json:"pieces_failed,omitempty"`
+	// Reason and Tried are the latest probe's (see [Observation]).
+	Reason string   `json:"reason,omitempty"`
+	Tried  []string `json:"transports_tried,omitempty"`
 	// Observations counts this peer's observations in the evidence log;
 	// [Store.PeerObservations] lists their indexes.
 	Observations int `json:"observations"`
