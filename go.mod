@@ -10,6 +10,7 @@ require (
 	github.com/anacrolix/log v0.17.1-0.20251118025802-918f1157b7bb
 	github.com/anacrolix/torrent v1.61.0
 	github.com/anacrolix/utp v0.1.0
+	github.com/andybalholm/brotli v1.2.0
 	github.com/andybalholm/cascadia v1.3.4
 	github.com/beevik/ntp v1.6.0
 	github.com/maxmind/mmdbwriter v1.2.0

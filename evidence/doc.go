@@ -12,14 +12,25 @@
 //
 // # Probing
 //
-// [Prober.Probe] speaks the peer wire protocol itself, over TCP or uTP, so
-// that it controls every byte sent: it never serves data, never claims a
-// piece (HaveNone), never announces us anywhere, and bounds time, bytes
-// and message sizes. The SHA-256 of the raw transcript (see
-// [TranscriptFormat]) is recorded in each observation. [Clock] measures our
-// clock against several NTP servers at once and uses their agreement; each
-// observation keeps the measurement it relied on. [Harvester] turns peer
-// lists from trackers and PEX into L1 observations.
+// [Prober.Probe] speaks the peer wire protocol itself, over TCP or uTP and
+// in plaintext or with MSE/PE (BEP 8, anacrolix/torrent/mse), so that it
+// controls every byte sent: it never serves data, never claims a piece
+// (HaveNone), never announces us anywhere, and bounds time, bytes and
+// message sizes. It tries plaintext first and again encrypted when the peer
+// ends or garbles the handshake, as clients requiring encryption do (see
+// Config.Encryption). Each observation records the transport ("tcp",
+// "tcp+mse", "utp", "utp+mse"), every transport tried, why the probe
+// stopped short of what it chased ([ReasonRefused], [ReasonTimeout],
+// [ReasonClosed], [ReasonEncryption], [ReasonNoPieces], ...) and when it
+// ended. L4 needs verified pieces holding min(document size, piece length)
+// bytes of the document, compared byte for byte with the catalogued copy
+// ([Target]). Each probe keeps a redacted transcript of the BitTorrent
+// layer (piece data replaced by its SHA-256; see [TranscriptFormat] and
+// [RenderTranscript]) and the match basis it relied on ([MatchBasis]);
+// observations name both by SHA-256. [Clock] measures our clock against
+// several NTP servers at once and uses their agreement; each observation
+// keeps the measurement it relied on. [Harvester] turns peer lists from
+// trackers and PEX into L1 observations.
 //
 // # The signed log
 //

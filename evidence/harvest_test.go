@@ -47,7 +47,7 @@ func TestHarvest(t *testing.T) {
 	h := NewHarvester(HarvestConfig{Version: "test"})
 	obs, err := h.Harvest(context.Background(), ih, "docsha", []HarvestSource{
 		{Name: SourceDHT, PeerSource: dht},
-		{Name: SourceTracker, Detail: srv.URL + "/announce", PeerSource: tc.Source(srv.URL + "/announce")},
+		{Name: SourceTracker, Detail: srv.URL + "/announce", PeerSource: tc.Source(srv.URL+"/announce", 0)},
 		{Name: SourceDHT, Detail: "second", PeerSource: failing},
 	})
 	if err == nil || !strings.Contains(err.Error(), "partial") {

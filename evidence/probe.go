@@ -2,13 +2,13 @@ package evidence
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/leakhunt/leakhunt/store"
@@ -17,7 +17,9 @@ import (
 	"github.com/leakhunt/leakhunt/internal/peerdial"
 )
 
-// Transport names accepted by [Prober.Probe] and recorded in observations.
+// Transport names accepted by [Prober.Probe]. Observations record the
+// transport a probe used with "+mse" appended when the connection spoke
+// MSE/PE: "tcp", "tcp+mse", "utp", "utp+mse".
 const (
 	TransportTCP = peerdial.TCP
 	TransportUTP = peerdial.UTP
@@ -38,6 +40,9 @@ type Config struct {
 	Timeout time.Duration
 	// DialTimeout bounds connection set-up (TCP connect or uTP SYN/ACK).
 	DialTimeout time.Duration
+	// HandshakeTimeout bounds the wait for the peer's BitTorrent handshake
+	// (and the MSE/PE handshake before it) once connected.
+	HandshakeTimeout time.Duration
 	// ClaimWait is how long a probe waits after the handshake for the peer to
 	// claim a piece overlapping the document before it stops at L2.
 	ClaimWait time.Duration
@@ -45,8 +50,17 @@ type Config struct {
 	// to Probe wait for a slot.
 	Concurrency int
 	// PeerID is the peer id we send. A zero PeerID is replaced by
-	// "-LH0001-" followed by 12 random bytes, chosen once per Prober.
+	// peerdial.NewPeerID ("-LX0100-" and 12 random bytes), chosen once per
+	// Prober.
 	PeerID [20]byte
+	// Encryption says when probes speak MSE/PE; the default tries
+	// plaintext, then encryption when the peer closes a plaintext
+	// handshake.
+	Encryption peerdial.Encryption
+	// Dialer opens the connections; share one with the metadata fetcher so
+	// that at most one connection to a host is open at a time. Nil makes a
+	// Dialer from AllowLoopback, AllowPrivate, LocalAddr and OnDial.
+	Dialer *peerdial.Dialer
 	// AllowLoopback and AllowPrivate let probes reach loopback and private
 	// addresses (local test swarms). Whatever the caller passes, every
 	// address is checked against this policy when it is dialled.
@@ -91,15 +105,16 @@ type Config struct {
 // a [NewClock] so that observations carry a measured offset.
 func DefaultConfig() Config {
 	return Config{
-		Timeout:        60 * time.Second,
-		DialTimeout:    10 * time.Second,
-		ClaimWait:      10 * time.Second,
-		Concurrency:    32,
-		Version:        "dev",
-		MaxBytes:       64 << 20,
-		MaxPieceLength: 16 << 20,
-		MaxClaimed:     64,
-		MaxPEX:         500,
+		Timeout:          60 * time.Second,
+		DialTimeout:      10 * time.Second,
+		HandshakeTimeout: 10 * time.Second,
+		ClaimWait:        10 * time.Second,
+		Concurrency:      32,
+		Version:          "dev",
+		MaxBytes:         64 << 20,
+		MaxPieceLength:   16 << 20,
+		MaxClaimed:       64,
+		MaxPEX:           500,
 	}
 }
 
@@ -139,6 +154,9 @@ func NewProber(cfg Config) *Prober {
 	if cfg.DialTimeout <= 0 {
 		cfg.DialTimeout = def.DialTimeout
 	}
+	if cfg.HandshakeTimeout <= 0 {
+		cfg.HandshakeTimeout = def.HandshakeTimeout
+	}
 	if cfg.ClaimWait <= 0 {
 		cfg.ClaimWait = def.ClaimWait
 	}
@@ -158,15 +176,17 @@ func NewProber(cfg Config) *Prober {
 		cfg.MaxPEX = def.MaxPEX
 	}
 	if cfg.PeerID == ([20]byte{}) {
-		copy(cfg.PeerID[:], "-LH0001-")
-		_, _ = rand.Read(cfg.PeerID[8:]) // crypto/rand.Read never fails
+		cfg.PeerID = peerdial.NewPeerID()
 	}
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	dialer := &peerdial.Dialer{Policy: netpolicy.Policy{AllowLoopback: cfg.AllowLoopback, AllowPrivate: cfg.AllowPrivate},
-		LocalAddr: cfg.LocalAddr, OnDial: cfg.OnDial}
+	dialer := cfg.Dialer
+	if dialer == nil {
+		dialer = &peerdial.Dialer{Policy: netpolicy.Policy{AllowLoopback: cfg.AllowLoopback, AllowPrivate: cfg.AllowPrivate},
+			LocalAddr: cfg.LocalAddr, OnDial: cfg.OnDial}
+	}
 	return &Prober{cfg: cfg, sem: make(chan struct{}, cfg.Concurrency), logger: logger, dialer: dialer}
 }
 
@@ -189,6 +209,13 @@ var ErrTarget = errors.New("invalid probe target")
 // PiecesVerified, with DocBytesVerified) but does not make L4. A piece that
 // fails its hash is recorded in PiecesFailed and the observation never
 // rises above L3.
+//
+// Under Config.Encryption the probe may connect twice over the transport,
+// in plaintext and with MSE/PE, one connection after the other: the second
+// only when the peer ended the first at the handshake. The observation
+// records the transport of the last connection ("tcp+mse" when encrypted),
+// every one tried (Tried), why the probe stopped short of what it chased
+// (Reason) and when it ended (Ended).
 //
 // The probe never sends piece data (requests are rejected or ignored), never
 // claims a piece (it sends HaveNone when the Fast extension is negotiated,
@@ -217,27 +244,52 @@ func (p *Prober) Probe(ctx context.Context, target Target, addr netip.AddrPort, 
 
 	offset := p.clockOffset(ctx)
 	start := time.Now()
-	res := ProbeResult{Observation: store.Observation{
-		Time:        start.UTC(),
-		ClockOffset: offset,
-		Level:       store.L1Announced,
-		Source:      SourceProbe,
-		IP:          addr.Addr().String(),
-		Port:        int(addr.Port()),
-		Transport:   transport,
-		InfoHash:    hex.EncodeToString(target.InfoHash[:]),
-		Document:    target.Document,
-		Basis:       target.Basis,
-		Version:     p.cfg.Version,
-	}}
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 	defer cancel()
-	err := p.run(ctx, &target, addr, transport, &res)
+	tr := &transcript{}
+	var (
+		res     ProbeResult
+		err     error
+		tried   []string
+		reasons []string
+	)
+	attempts := p.cfg.Encryption.Attempts(transport)
+	for i, a := range attempts {
+		res = ProbeResult{Observation: store.Observation{
+			Time:        time.Now().UTC(),
+			ClockOffset: offset,
+			Level:       store.L1Announced,
+			Source:      SourceProbe,
+			IP:          addr.Addr().String(),
+			Port:        int(addr.Port()),
+			Transport:   a.String(),
+			InfoHash:    hex.EncodeToString(target.InfoHash[:]),
+			Document:    target.Document,
+			Basis:       target.Basis,
+			Version:     p.cfg.Version,
+		}}
+		tried = append(tried, a.String())
+		err = p.run(ctx, &target, addr, a, tr, &res)
+		reasons = append(reasons, reasonOf(err, &res.Observation))
+		if err == nil || res.Observation.Level >= store.L2Connected || ctx.Err() != nil || i == len(attempts)-1 || !peerdial.Retry(err) {
+			break
+		}
+	}
+	o := &res.Observation
+	o.Ended = time.Now().UTC()
+	o.Tried = tried
+	o.Reason = reasons[len(reasons)-1]
+	if o.Level < store.L2Connected && slices.Contains(reasons, ReasonClosed) {
+		// Closed in plaintext, and refused encrypted too (or the other
+		// way round): the peer ended the handshake.
+		o.Reason = ReasonClosed
+	}
+	res.Transcript, o.TranscriptSHA256 = tr.finish()
 	res.Duration = time.Since(start)
 	if err != nil {
-		err = fmt.Errorf("probe %s %v: %w", transport, addr, err)
-		res.Observation.Error = err.Error()
-		p.logger.Debug("probe ended early", "peer", addr.String(), "level", res.Observation.Level, "error", err)
+		err = fmt.Errorf("probe %s %v: %w", o.Transport, addr, err)
+		o.Error = err.Error()
+		p.logger.Debug("probe ended early", "peer", addr.String(), "level", o.Level, "reason", o.Reason, "error", err)
 	}
 	return res, err
 }
@@ -277,9 +329,14 @@ func (t *Target) pieceLen(i int) int64 {
 	return t.PieceLength
 }
 
-// dial opens the connection for one probe, under the address policy.
-func (p *Prober) dial(ctx context.Context, addr netip.AddrPort, transport string) (net.Conn, error) {
-	ctx, cancel := context.WithTimeout(ctx, p.cfg.DialTimeout)
+// dial opens the connection of one attempt, under the address policy,
+// and runs the MSE/PE handshake when the attempt is encrypted.
+func (p *Prober) dial(ctx context.Context, addr netip.AddrPort, a peerdial.Attempt, ih [20]byte) (net.Conn, error) {
+	conn, err := p.dialer.Dial(ctx, a.Transport, addr, p.cfg.DialTimeout)
+	if err != nil || !a.Encrypted {
+		return conn, err
+	}
+	hctx, cancel := context.WithTimeout(ctx, p.cfg.HandshakeTimeout)
 	defer cancel()
-	return p.dialer.Dial(ctx, transport, addr)
+	return peerdial.Encrypt(hctx, conn, ih)
 }

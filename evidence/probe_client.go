@@ -30,6 +30,8 @@ func azureusClient(code string) (string, bool) {
 	case "lt":
 		return "rTorrent/libTorrent", true
 	case "LH":
+		return "LH-ABC", true
+	case "LX":
 		return "leakhunt", true
 	case "PI":
 		return "PicoTorrent", true

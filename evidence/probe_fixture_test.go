@@ -130,7 +130,13 @@ func seederConfig(dir string) *torrent.ClientConfig {
 // IPv4 and IPv6) and waits until it has verified its data.
 func startSeeder(t testing.TB, fx fixture) *torrent.Client {
 	t.Helper()
-	cl, err := torrent.NewClient(seederConfig(fx.dir))
+	return startSeederWith(t, fx, seederConfig(fx.dir))
+}
+
+// startSeederWith is startSeeder with a client configuration.
+func startSeederWith(t testing.TB, fx fixture, cfg *torrent.ClientConfig) *torrent.Client {
+	t.Helper()
+	cl, err := torrent.NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +191,7 @@ func testConfig() Config {
 // checking that it is a well-formed sequence of records.
 func transcriptHash(b []byte) string {
 	for rest := b; len(rest) > 0; {
-		if len(rest) < 5 || !strings.ContainsRune("RWPT", rune(rest[0])) {
+		if len(rest) < 5 || !strings.ContainsRune("CRWPT", rune(rest[0])) {
 			return "malformed"
 		}
 		n := int(rest[1])<<24 | int(rest[2])<<16 | int(rest[3])<<8 | int(rest[4])

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	pp "github.com/anacrolix/torrent/peer_protocol"
 
 	"github.com/leakhunt/leakhunt/internal/localswarm"
+	"github.com/leakhunt/leakhunt/internal/peerdial"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -120,49 +122,50 @@ func TestProbeHostilePeers(t *testing.T) {
 	data := fx.data(t)
 	hs := handshakeBytes(fx.ih, true)
 	for _, tc := range []struct {
-		name      string
-		behave    func(c net.Conn, fp *fakePeer)
-		maxBytes  int64
-		wantLevel int
-		wantErr   error // nil: any error
+		name       string
+		behave     func(c net.Conn, fp *fakePeer)
+		maxBytes   int64
+		wantLevel  int
+		wantErr    error // nil: any error
+		wantReason string
 	}{
 		{"not bittorrent", func(c net.Conn, _ *fakePeer) {
 			c.Write([]byte(strings.Repeat("HTTP/1.1 400 Bad Request\r\n", 4)))
-		}, 0, store.L1Announced, ErrProtocol},
+		}, 0, store.L1Announced, ErrProtocol, ReasonNotBitTorrent},
 		{"wrong infohash", func(c net.Conn, _ *fakePeer) {
 			c.Write(handshakeBytes([20]byte{1, 2, 3}, true))
-		}, 0, store.L1Announced, ErrProtocol},
+		}, 0, store.L1Announced, ErrProtocol, ReasonWrongTorrent},
 		{"closes mid handshake", func(c net.Conn, _ *fakePeer) {
 			c.Write(hs[:30])
-		}, 0, store.L1Announced, io.ErrUnexpectedEOF},
+		}, 0, store.L1Announced, io.ErrUnexpectedEOF, ReasonClosed},
 		{"huge length", func(c net.Conn, fp *fakePeer) {
 			c.Write(append(append([]byte{}, hs...), 0x7f, 0xff, 0xff, 0xff, byte(pp.Piece)))
 			fp.record(c, nil)
-		}, 0, store.L2Connected, ErrProtocol},
+		}, 0, store.L2Connected, ErrProtocol, ReasonProtocol},
 		{"bitfield too long", func(c net.Conn, fp *fakePeer) {
 			c.Write(append(append([]byte{}, hs...), frame(byte(pp.Bitfield), make([]byte, nbf+5))...))
 			fp.record(c, nil)
-		}, 0, store.L2Connected, ErrProtocol},
+		}, 0, store.L2Connected, ErrProtocol, ReasonProtocol},
 		{"bitfield spare bits", func(c net.Conn, fp *fakePeer) {
 			c.Write(append(append([]byte{}, hs...), frame(byte(pp.Bitfield), []byte{0xff})...))
 			fp.record(c, nil)
-		}, 0, store.L2Connected, ErrProtocol},
+		}, 0, store.L2Connected, ErrProtocol, ReasonProtocol},
 		{"have out of range", func(c net.Conn, fp *fakePeer) {
 			c.Write(append(append([]byte{}, hs...), msg(pp.Message{Type: pp.Have, Index: 99})...))
 			fp.record(c, nil)
-		}, 0, store.L2Connected, ErrProtocol},
+		}, 0, store.L2Connected, ErrProtocol, ReasonProtocol},
 		{"have wrong size", func(c net.Conn, fp *fakePeer) {
 			c.Write(append(append([]byte{}, hs...), frame(byte(pp.Have), []byte{0, 0, 0, 0, 0, 0})...))
 			fp.record(c, nil)
-		}, 0, store.L2Connected, ErrProtocol},
+		}, 0, store.L2Connected, ErrProtocol, ReasonProtocol},
 		{"garbage after handshake", func(c net.Conn, fp *fakePeer) {
 			c.Write(append(append([]byte{}, hs...), []byte("\x00\x00\x00\x05\x63garbage-garbage-garbage")...))
 			fp.record(c, nil)
-		}, 0, store.L2Connected, nil},
+		}, 0, store.L2Connected, nil, ReasonProtocol},
 		{"huge extended message", func(c net.Conn, fp *fakePeer) {
 			c.Write(append(append([]byte{}, hs...), frame(byte(pp.Extended), make([]byte, 100<<10))...))
 			fp.record(c, nil)
-		}, 0, store.L2Connected, ErrProtocol},
+		}, 0, store.L2Connected, ErrProtocol, ReasonProtocol},
 		{"byte limit", func(c net.Conn, fp *fakePeer) {
 			c.Write(hs)
 			ext := frame(byte(pp.Extended), append([]byte{0}, strings.Repeat("x", 60<<10)...))
@@ -172,7 +175,7 @@ func TestProbeHostilePeers(t *testing.T) {
 				}
 			}
 			fp.record(c, nil)
-		}, 100 << 10, store.L2Connected, ErrByteLimit},
+		}, 100 << 10, store.L2Connected, ErrByteLimit, ReasonProtocol},
 		{"oversized block", func(c net.Conn, fp *fakePeer) {
 			c.Write(append(append(append([]byte{}, hs...), msg(pp.Message{Type: pp.HaveAll})...), msg(pp.Message{Type: pp.Unchoke})...))
 			fp.record(c, func(m pp.Message) {
@@ -180,25 +183,26 @@ func TestProbeHostilePeers(t *testing.T) {
 					c.Write(frame(byte(pp.Piece), make([]byte, 8+32<<10)))
 				}
 			})
-		}, 0, store.L3Claims, ErrProtocol},
+		}, 0, store.L3Claims, ErrProtocol, ReasonProtocol},
 		{"silent after handshake", func(c net.Conn, fp *fakePeer) {
 			c.Write(hs)
 			fp.record(c, nil)
-		}, 0, store.L2Connected, errNoClaim},
+		}, 0, store.L2Connected, errNoClaim, ReasonNoPieces},
 		{"claims nothing of the document", func(c net.Conn, fp *fakePeer) {
 			c.Write(append(append([]byte{}, hs...), msg(pp.Message{Type: pp.HaveNone})...))
 			fp.record(c, nil)
-		}, 0, store.L2Connected, errNoClaim},
+		}, 0, store.L2Connected, errNoClaim, ReasonNoPieces},
 		{"keeps us choked", func(c net.Conn, fp *fakePeer) {
 			c.Write(append(append([]byte{}, hs...), msg(pp.Message{Type: pp.HaveAll})...))
 			fp.record(c, nil)
-		}, 0, store.L3Claims, context.DeadlineExceeded},
+		}, 0, store.L3Claims, context.DeadlineExceeded, ReasonChoked},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fp := startFakePeer(t, tc.behave)
 			cfg := testConfig()
 			cfg.ClaimWait = 300 * time.Millisecond
 			cfg.Timeout = 2 * time.Second
+			cfg.Encryption = peerdial.EncryptNever // the fake peer speaks plaintext, once
 			if tc.maxBytes > 0 {
 				cfg.MaxBytes = tc.maxBytes
 			}
@@ -212,6 +216,9 @@ func TestProbeHostilePeers(t *testing.T) {
 			o := res.Observation
 			if o.Level != tc.wantLevel || o.Error != err.Error() {
 				t.Errorf("Level=%d Error=%q, want L%d", o.Level, o.Error, tc.wantLevel)
+			}
+			if o.Reason != tc.wantReason || !slices.Equal(o.Tried, []string{"tcp"}) || o.Ended.Before(o.Time) {
+				t.Errorf("Reason=%q Tried=%v Time=%v Ended=%v, want %q after [tcp]", o.Reason, o.Tried, o.Time, o.Ended, tc.wantReason)
 			}
 			if len(o.PiecesVerified) != 0 {
 				t.Errorf("PiecesVerified = %v", o.PiecesVerified)

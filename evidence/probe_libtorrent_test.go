@@ -3,71 +3,39 @@ package evidence
 import (
 	"context"
 	"encoding/hex"
-	mrand "math/rand/v2"
-	"net/netip"
-	"os"
-	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/anacrolix/torrent/metainfo"
-
-	"github.com/leakhunt/leakhunt/internal/lttest"
+	"github.com/leakhunt/leakhunt/internal/interop"
+	"github.com/leakhunt/leakhunt/internal/netpolicy"
+	"github.com/leakhunt/leakhunt/internal/peerdial"
 	"github.com/leakhunt/leakhunt/store"
 )
 
-// startLibtorrentSeeder has libtorrent create a v1 torrent of a random file
-// (an independent implementation of the hashing) and seed it on 127.0.0.1.
-// It returns the torrent's target and the seeder's port.
-func startLibtorrentSeeder(t *testing.T, size int, pieceLen int) (Target, [20]byte, uint16) {
-	t.Helper()
-	lttest.Need(t)
-	dir := t.TempDir()
-	doc := make([]byte, size)
-	rng := mrand.New(mrand.NewPCG(7, uint64(size)))
-	for i := range doc {
-		doc[i] = byte(rng.Uint32())
-	}
-	docPath := filepath.Join(dir, "doc.bin")
-	if err := os.WriteFile(docPath, doc, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	torrentPath := filepath.Join(dir, "doc.torrent")
-	port := lttest.Seed(t, docPath, torrentPath, pieceLen, "v1", "127.0.0.1")
-	mi, err := metainfo.LoadFromFile(torrentPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return targetOf(t, mi.InfoBytes, "", doc), mi.HashInfoBytes(), port
-}
-
+// TestProbeLibtorrentSeeder probes libtorrent seeding a torrent libtorrent
+// made (an independent implementation of the hashing), over uTP and then
+// TCP: libtorrent keeps a uTP connection we closed for a few seconds and
+// refuses our address meanwhile, so one Dialer must wait that out.
 func TestProbeLibtorrentSeeder(t *testing.T) {
-	tg, ih, port := startLibtorrentSeeder(t, 300_000, 16<<10)
-	fx := fixture{ih: ih, target: tg}
-	addr := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port)
-	for _, transport := range []string{TransportTCP, TransportUTP} {
+	tor := interop.NewLibtorrentTorrent(t, "doc.bin", 300_000, 16<<10, 7)
+	peer := interop.Start(t, interop.Libtorrent, tor, interop.Options{NoTracker: true})
+	tg := targetOf(t, tor.InfoBytes, "", tor.Doc)
+	fx := fixture{ih: tor.InfoHash, target: tg}
+	cfg := testConfig()
+	cfg.Dialer = &peerdial.Dialer{Policy: netpolicy.Local()}
+	p := NewProber(cfg)
+	for _, transport := range []string{TransportUTP, TransportTCP} {
 		t.Run(transport, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			// libtorrent sometimes drops a connection that arrives in the
-			// first moments after it reports seeding (seen once in a hundred
-			// runs under the race detector): retry a refused handshake.
-			var res ProbeResult
-			var err error
-			for attempt := 1; attempt <= 3; attempt++ {
-				res, err = NewProber(testConfig()).Probe(ctx, tg, addr, transport)
-				if err == nil || !strings.Contains(err.Error(), "handshake") {
-					break
-				}
-				t.Logf("attempt %d: %v; retrying", attempt, err)
-				time.Sleep(300 * time.Millisecond)
-			}
+			res, err := p.Probe(ctx, tg, peer.Addr, transport)
 			if err != nil {
 				t.Fatalf("Probe: %v", err)
 			}
 			o := res.Observation
-			checkObservation(t, o, fx, addr, transport)
+			checkObservation(t, o, fx, peer.Addr, transport)
 			if o.Level != store.L4Served || len(o.PiecesVerified) != 1 || len(o.PiecesFailed) != 0 {
 				t.Fatalf("Level=%d verified=%v failed=%v, want L4 with one piece", o.Level, o.PiecesVerified, o.PiecesFailed)
 			}
@@ -77,9 +45,42 @@ func TestProbeLibtorrentSeeder(t *testing.T) {
 			if o.ClaimedCount != tg.NumPieces {
 				t.Errorf("ClaimedCount = %d, want %d", o.ClaimedCount, tg.NumPieces)
 			}
-			if !strings.HasPrefix(o.PeerID, hex.EncodeToString([]byte("-LT2080-"))) || o.Client != "lt-seed-test/2.0" {
+			if !strings.HasPrefix(o.PeerID, hex.EncodeToString([]byte("-LT2080-"))) || o.Client != "lt-interop/2.0" {
 				t.Errorf("PeerID=%s Client=%q", o.PeerID, o.Client)
 			}
 		})
+	}
+}
+
+// TestProbeLibtorrentClosesUTP: libtorrent requiring encryption ends a
+// plaintext uTP connection with a FIN carrying its close-reason extension
+// (type 3). The probe must see the close, not wait for its timeout (C
+// libutp dropped that FIN, so each such probe waited 60 s), and then get
+// through encrypted.
+func TestProbeLibtorrentClosesUTP(t *testing.T) {
+	tor := interop.NewTorrent(t, "doc.bin", 200_000, 16<<10, 8)
+	peer := interop.Start(t, interop.Libtorrent, tor, interop.Options{Transport: "utp", Encryption: interop.Required, NoTracker: true})
+	tg := targetOf(t, tor.InfoBytes, "", tor.Doc)
+	for _, tc := range []struct {
+		encryption peerdial.Encryption
+		level      int
+		reason     string
+		tried      []string
+	}{
+		{peerdial.EncryptNever, store.L1Announced, ReasonClosed, []string{"utp"}},
+		{peerdial.EncryptFallback, store.L4Served, "", []string{"utp", "utp+mse"}},
+	} {
+		cfg := testConfig()
+		cfg.Encryption = tc.encryption
+		// Timeouts far longer than any close takes: a probe that ends by
+		// one says "timed-out", not "handshake-closed".
+		cfg.Timeout, cfg.HandshakeTimeout = 60*time.Second, 60*time.Second
+		res, _ := NewProber(cfg).Probe(context.Background(), tg, peer.Addr, TransportUTP)
+		o := res.Observation
+		if o.Level != tc.level || o.Reason != tc.reason || !slices.Equal(o.Tried, tc.tried) {
+			t.Errorf("%v: L%d reason %q tried %v after %v (%s), want L%d %q %v", tc.encryption, o.Level, o.Reason, o.Tried,
+				res.Duration, o.Error, tc.level, tc.reason, tc.tried)
+		}
+		t.Logf("%v: %s in %v", tc.encryption, o.Transport, res.Duration)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	pp "github.com/anacrolix/torrent/peer_protocol"
 
+	"github.com/leakhunt/leakhunt/internal/peerdial"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -28,7 +29,10 @@ const maxOutstanding = 16
 // maxRejects bounds how many of our requests a peer may reject in one probe.
 const maxRejects = 256
 
-var errNoClaim = errors.New("peer claimed no piece overlapping the document before the claim wait ended")
+var (
+	errNoClaim = errors.New("peer claimed no piece overlapping the document before the claim wait ended")
+	errChoked  = errors.New("waiting for the peer to unchoke us")
+)
 
 // session is the state of one probe after the connection is up. It is
 // owned by one goroutine.
@@ -73,32 +77,41 @@ const (
 	blockDone
 )
 
-func (p *Prober) run(ctx context.Context, t *Target, addr netip.AddrPort, transport string, res *ProbeResult) error {
-	conn, err := p.dial(ctx, addr, transport)
+func (p *Prober) run(ctx context.Context, t *Target, addr netip.AddrPort, a peerdial.Attempt, tr *transcript, res *ProbeResult) error {
+	tr.record(TranscriptConnection, []byte(a.String()))
+	conn, err := p.dial(ctx, addr, a, t.InfoHash)
 	if err != nil {
-		return fmt.Errorf("dial: %w", err)
+		return &dialError{err}
 	}
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() }) // unblocks reads on cancel
 	defer stop()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl) // best effort; ctx cancellation also closes conn
-	}
 	res.Observation.ListenAddr = conn.LocalAddr().String()
 
-	tr := &transcript{}
 	w := newWire(conn, tr, p.cfg.MaxBytes, t.NumPieces)
 	s := &session{p: p, t: t, w: w, res: res, choked: true, piece: -1,
 		allowed: map[int]bool{}, tried: map[int]bool{}, pexSet: map[netip.AddrPort]struct{}{}}
 	err = s.run(ctx)
 	s.finish()
-	res.Transcript, res.Observation.TranscriptSHA256 = tr.finish()
 	return err
 }
 
 func (s *session) run(ctx context.Context) error {
+	deadline, _ := ctx.Deadline()
+	hsDeadline := time.Now().Add(s.p.cfg.HandshakeTimeout)
+	if deadline.IsZero() || hsDeadline.Before(deadline) {
+		deadline = hsDeadline
+	}
+	_ = s.w.conn.SetDeadline(deadline)
 	if err := s.handshake(); err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return fmt.Errorf("waiting for the peer's handshake: %w (%v)", context.DeadlineExceeded, err)
+		}
 		return err
+	}
+	_ = s.w.conn.SetWriteDeadline(time.Time{})
+	if d, ok := ctx.Deadline(); ok {
+		_ = s.w.conn.SetWriteDeadline(d)
 	}
 	if s.p.cfg.MaxLevel == store.L2Connected {
 		return nil // the handshake is all that was asked
@@ -124,9 +137,9 @@ func (s *session) run(ctx context.Context) error {
 			case waitingClaims && !time.Now().Before(s.claimWait):
 				return errNoClaim
 			case ctx.Err() != nil:
-				return fmt.Errorf("%s: %w", s.phase(), ctx.Err())
+				return s.stalled(ctx.Err(), nil)
 			case errors.Is(err, os.ErrDeadlineExceeded):
-				return fmt.Errorf("%s: %w (%v)", s.phase(), context.DeadlineExceeded, err)
+				return s.stalled(context.DeadlineExceeded, err)
 			}
 			return err
 		}
@@ -155,10 +168,10 @@ func (s *session) handshake() error {
 		return err
 	}
 	if string(got[:20]) != pp.Protocol {
-		return fmt.Errorf("%w: not a BitTorrent handshake", ErrProtocol)
+		return fmt.Errorf("%w: %w", ErrProtocol, peerdial.ErrNotBitTorrent)
 	}
 	if !bytes.Equal(got[28:48], s.t.InfoHash[:]) {
-		return fmt.Errorf("%w: handshake for infohash %x", ErrProtocol, got[28:48])
+		return fmt.Errorf("%w: %w %x", ErrProtocol, errWrongTorrent, got[28:48])
 	}
 	var peerExt pp.PeerExtensionBits
 	copy(peerExt[:], got[20:28])
@@ -295,6 +308,18 @@ func (s *session) step() (done bool, err error) {
 		s.inFlight++
 	}
 	return false, nil
+}
+
+// stalled is the error of a session that ran out of time (cause is
+// context.DeadlineExceeded or ctx's error; err the read error, if any).
+func (s *session) stalled(cause, err error) error {
+	if s.piece >= 0 && s.choked && !s.allowed[s.piece] {
+		return fmt.Errorf("%w: %w", errChoked, cause)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w (%v)", s.phase(), cause, err)
+	}
+	return fmt.Errorf("%s: %w", s.phase(), cause)
 }
 
 // phase says what the session was doing, for error messages.
@@ -480,6 +505,12 @@ func (s *session) finish() {
 		if s.p.cfg.FullCopy && len(s.verified) == s.t.lastPiece()-s.t.firstPiece()+1 && s.docBytes == s.t.DocLength {
 			o.Level = store.L5FullCopy
 		}
+	}
+	switch {
+	case len(s.failed) > 0 || len(s.differs) > 0:
+		o.Reason = ReasonBadData
+	case o.Level == store.L3Claims && len(s.verified) > 0 && s.p.cfg.MaxLevel != store.L3Claims:
+		o.Reason = ReasonEdgeOnly
 	}
 	if len(s.differs) > 0 && o.Error == "" {
 		o.Error = fmt.Sprintf("piece %d matched the torrent's hash but its bytes in the document's range differ from the catalogued copy", s.differs[0])

@@ -25,6 +25,10 @@ const (
 	// TranscriptOmitted ends a transcript that reached MaxTranscript: its
 	// 8 bytes (big-endian) count the record bytes left out.
 	TranscriptOmitted byte = 'T'
+	// TranscriptConnection starts the records of one connection: its bytes
+	// name the transport ("tcp", "tcp+mse", "utp", "utp+mse"). A probe
+	// that connected twice (plaintext, then encrypted) has two.
+	TranscriptConnection byte = 'C'
 )
 
 // MaxTranscript is the largest transcript kept for one probe.
@@ -39,20 +43,24 @@ const MaxTranscript = 1 << 20
 // The transcript is the concatenation, in the order the probe performed
 // them, of records
 //
-//	kind   (1 byte: 'R' read, 'W' written, 'P' piece read, redacted; 'T' omitted)
+//	kind   (1 byte: 'C' connection, 'R' read, 'W' written, 'P' piece read,
+//	        redacted; 'T' omitted)
 //	length (4 bytes, big-endian)
 //	bytes  (length bytes)
 //
-// One record holds one protocol unit: the 68-byte handshake, or one
-// message with its 4-byte length prefix (a keep-alive is the 4 zero bytes).
+// Each connection starts with a 'C' record naming its transport. Then one
+// record holds one protocol unit: the 68-byte handshake, or one message
+// with its 4-byte length prefix (a keep-alive is the 4 zero bytes).
 // A piece message is a 'P' record: its header as on the wire, then the
 // SHA-256 of the block it carried (of what was read, if cut short). A unit
 // cut short (the peer closed, a limit was hit, the deadline passed) is
-// recorded with the bytes actually read. Bytes of the uTP or TCP layers
-// are not part of it. A transcript reaching [MaxTranscript] ends with one
+// recorded with the bytes actually read. The records are the BitTorrent
+// layer: bytes of the TCP or uTP layers, and of MSE/PE on an encrypted
+// connection (its key exchange, padding and RC4 stream), are not part of
+// it; reads are recorded decrypted and writes before encryption. A transcript reaching [MaxTranscript] ends with one
 // 'T' record. TranscriptSHA256 is the lower-case hex SHA-256 of the whole
 // transcript.
-const TranscriptFormat = "R|W|P|T, uint32 big-endian length, bytes; one record per handshake or message; piece data replaced by its SHA-256"
+const TranscriptFormat = "C|R|W|P|T, uint32 big-endian length, bytes; a C record (transport) per connection, one record per handshake or message above any encryption; piece data replaced by its SHA-256"
 
 // transcript keeps and hashes the records of one probe.
 type transcript struct {

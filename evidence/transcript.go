@@ -17,7 +17,7 @@ var ErrTranscript = errors.New("malformed transcript")
 // TranscriptRecord is one record of a redacted transcript (see
 // [TranscriptFormat]).
 type TranscriptRecord struct {
-	Kind  byte // TranscriptRead, TranscriptWrite, TranscriptPiece or TranscriptOmitted
+	Kind  byte // TranscriptConnection, TranscriptRead, TranscriptWrite, TranscriptPiece or TranscriptOmitted
 	Bytes []byte
 }
 
@@ -38,6 +38,10 @@ func ParseTranscript(b []byte) ([]TranscriptRecord, error) {
 		rec := b[off+5 : off+5+n]
 		switch kind {
 		case TranscriptRead, TranscriptWrite:
+		case TranscriptConnection:
+			if n == 0 || n > 16 {
+				return out, fmt.Errorf("%w: connection record of %d bytes", ErrTranscript, n)
+			}
 		case TranscriptPiece:
 			if n < 32 || n > 13+32 {
 				return out, fmt.Errorf("%w: piece record of %d bytes", ErrTranscript, n)
@@ -84,6 +88,8 @@ func renderRecord(r TranscriptRecord) string {
 	}
 	b := r.Bytes
 	switch {
+	case r.Kind == TranscriptConnection:
+		return fmt.Sprintf("== connection over %s", quoteBytes(b))
 	case r.Kind == TranscriptOmitted:
 		return fmt.Sprintf("   (%d more bytes of records not kept: the transcript reached its size limit)", binary.BigEndian.Uint64(b))
 	case r.Kind == TranscriptPiece:

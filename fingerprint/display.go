@@ -5,6 +5,9 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/htmlindex"
 )
 
 const (
@@ -117,4 +120,42 @@ func plainASCII(c []byte) bool {
 		}
 	}
 	return true
+}
+
+// maxEncodingName bounds the "encoding" label looked up.
+const maxEncodingName = 40
+
+// nameDecoder returns the decoder for a .torrent's "encoding" label
+// (Shift_JIS, EUC-JP, GBK, Big5, ... as the WHATWG encoding labels name
+// them), or nil when names are UTF-8 already or the label is unknown.
+func nameDecoder(label []byte) *encoding.Decoder {
+	if len(label) == 0 || len(label) > maxEncodingName {
+		return nil
+	}
+	e, err := htmlindex.Get(strings.TrimSpace(string(label)))
+	if err != nil || e == encoding.Nop {
+		return nil
+	}
+	if n, _ := htmlindex.Name(e); n == "utf-8" || strings.HasPrefix(n, "utf-16") {
+		return nil
+	}
+	return e.NewDecoder()
+}
+
+// decodeName decodes a name or path component written in a legacy charset.
+// It returns b unchanged when there is no decoder, when b is valid UTF-8
+// (creators that label UTF-8 names with their locale's charset exist, and
+// UTF-8 Japanese often decodes "cleanly" as Shift_JIS into nonsense, while
+// Shift_JIS kanji are almost never valid UTF-8), or when b does not decode
+// cleanly: the caller then shows it as it is, escaped where it is not
+// UTF-8.
+func decodeName(dec *encoding.Decoder, b []byte) []byte {
+	if dec == nil || utf8.Valid(b) {
+		return b
+	}
+	out, err := dec.Bytes(b)
+	if err != nil || !utf8.Valid(out) || strings.ContainsRune(string(out), utf8.RuneError) {
+		return b
+	}
+	return out
 }

@@ -131,6 +131,12 @@ func FuzzParseTorrentFile(f *testing.F) {
 	for _, b := range fuzzSeedTorrents(f) {
 		f.Add(b)
 	}
+	// Names in legacy charsets under an "encoding" label.
+	for _, label := range []string{"Shift_JIS", "EUC-JP", "GBK", "Big5", "ISO-2022-JP", "x-user-defined"} {
+		info := v1Info([]any{file(10, "\x82\xa0\x93\xfa", "\xff\x1b$B"), file(3, "\x8e")}, 16384, 1)
+		info[1].v = "\x8e\xd0\x8aO\x94\xe9\x81"
+		f.Add(benc(od{{"encoding", label}, {"info", raw(benc(info))}}))
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		tor, err := ParseTorrentFile(b)
 		if err != nil {

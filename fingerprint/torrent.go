@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+
+	"golang.org/x/text/encoding"
 )
 
 // Limits applied by [ParseTorrentFile] and [ParseInfo] on top of the
@@ -128,8 +130,11 @@ func ParseTorrentFile(b []byte) (*Torrent, error) {
 	}
 	info, layers := -1, -1
 	var trackers []string
+	var encodingLabel []byte
 	err := v.dict(0, func(k []byte, i int) error {
 		switch string(k) {
+		case "encoding":
+			encodingLabel, _ = v.str(i)
 		case "info":
 			if info < 0 {
 				info = i
@@ -163,7 +168,7 @@ func ParseTorrentFile(b []byte) (*Torrent, error) {
 	if !v.isDict(info) {
 		return nil, fmt.Errorf("%w: info is not a dictionary", ErrTorrent)
 	}
-	t, err := parseInfo(bytes.Clone(v[info:v.end(info)]))
+	t, err := parseInfo(bytes.Clone(v[info:v.end(info)]), nameDecoder(encodingLabel))
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +191,7 @@ func ParseInfo(info []byte) (*Torrent, error) {
 	if !bview(info).isDict(0) {
 		return nil, fmt.Errorf("%w: info is not a dictionary", ErrTorrent)
 	}
-	return parseInfo(bytes.Clone(info))
+	return parseInfo(bytes.Clone(info), nil)
 }
 
 // rawInfo holds the info dictionary fields before validation.
@@ -217,8 +222,10 @@ func tErr(format string, a ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrTorrent}, a...)...)
 }
 
-// parseInfo decodes pre-checked info bytes; raw is kept as InfoBytes.
-func parseInfo(raw []byte) (*Torrent, error) {
+// parseInfo decodes pre-checked info bytes; raw is kept as InfoBytes. dec,
+// when not nil, decodes the name and v1 paths from the charset the
+// .torrent's "encoding" names, where no name.utf-8 or path.utf-8 is given.
+func parseInfo(raw []byte, dec *encoding.Decoder) (*Torrent, error) {
 	v := bview(raw)
 	ri := rawInfo{files: -1, fileTree: -1, metaVersion: 1}
 	var nameUTF8 []byte
@@ -270,6 +277,8 @@ func parseInfo(raw []byte) (*Torrent, error) {
 	}
 	if validUTF8Name(nameUTF8) {
 		ri.name, ri.nameSet = nameUTF8, true
+	} else {
+		ri.name = decodeName(dec, ri.name)
 	}
 	if !ri.nameSet || len(bytes.Trim(ri.name, "\x00 \t\r\n")) == 0 {
 		return nil, tErr("missing name")
@@ -298,7 +307,7 @@ func parseInfo(raw []byte) (*Torrent, error) {
 
 	var v1files, v2files []rawFile
 	if t.Version != V2 {
-		if v1files, err = parseV1Files(v, &ri); err != nil {
+		if v1files, err = parseV1Files(v, &ri, dec); err != nil {
 			return nil, err
 		}
 	}
@@ -334,8 +343,9 @@ func parseInfo(raw []byte) (*Torrent, error) {
 	return t, nil
 }
 
-// parseV1Files reads "length" (single file) or "files" (multi-file).
-func parseV1Files(v bview, ri *rawInfo) ([]rawFile, error) {
+// parseV1Files reads "length" (single file) or "files" (multi-file),
+// decoding paths with dec (if not nil) where no path.utf-8 is given.
+func parseV1Files(v bview, ri *rawInfo, dec *encoding.Decoder) ([]rawFile, error) {
 	if !ri.piecesOK {
 		return nil, tErr("missing pieces")
 	}
@@ -398,6 +408,10 @@ func parseV1Files(v bview, ri *rawInfo) ([]rawFile, error) {
 		}
 		if len(pathUTF8) > 0 && allValidUTF8(pathUTF8) {
 			f.path = pathUTF8
+		} else {
+			for i, c := range f.path {
+				f.path[i] = decodeName(dec, c)
+			}
 		}
 		if !f.pad && len(f.path) > 0 && bytes.HasPrefix(f.path[0], []byte(".____padding_file")) {
 			f.pad = true

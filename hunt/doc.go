@@ -6,4 +6,17 @@
 //
 // [Recorder] matches torrents and links against the catalog and stores the
 // torrent, its matches and, for proven ones, a watchlist entry.
+//
+// # Leaks shared as they are
+//
+// [PredictSource] does not wait for BEP 51 sampling to come across a
+// document shared alone under its name: it predicts the infohashes common
+// clients give such a torrent and looks them up with get_peers every round.
+//
+// # Harvest
+//
+// [TrackerHarvest] asks a torrent's trackers for peers as a leecher that
+// serves nothing (port 0) and withdraws at once; [Pipeline.WatchOnce]
+// records every address listed (L1) and probes each peer, trying TCP then
+// uTP, each in plaintext then encrypted as the peer needs.
 package hunt

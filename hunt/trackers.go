@@ -38,11 +38,19 @@ func ScrapeState(infohash string) string { return "scrape:" + infohash }
 
 var _ TrackerHarvester = TrackerHarvest{}
 
-// Harvest returns one L1 observation per address the trackers listed.
+// Harvest returns one L1 observation per address the trackers listed. Our
+// announce says we still need the whole torrent (its size, when the store
+// knows it): we hold none of it.
 func (t TrackerHarvest) Harvest(ctx context.Context, ih [20]byte, trackers []string) ([]store.Observation, error) {
+	var left int64
+	if t.Store != nil {
+		if tor, err := t.Store.Torrent(hex.EncodeToString(ih[:])); err == nil {
+			left = tor.Size
+		}
+	}
 	srcs := make([]evidence.HarvestSource, 0, len(trackers))
 	for _, u := range trackers {
-		srcs = append(srcs, evidence.HarvestSource{Name: "tracker", Detail: u, PeerSource: t.Client.Source(u)})
+		srcs = append(srcs, evidence.HarvestSource{Name: "tracker", Detail: u, PeerSource: t.Client.Source(u, left)})
 	}
 	obs, err := t.Harvester.Harvest(ctx, ih, "", srcs)
 	if t.Store != nil && len(trackers) > 0 && ctx.Err() == nil {

@@ -180,10 +180,12 @@ func (p *Pipeline) WatchOnce(ctx context.Context, ihHex string) (Round, error) {
 }
 
 // probe tries each transport until one connects, records the observation
-// with its redacted transcript and match basis, and returns the level
-// reached and the PEX peers the remote sent.
+// with its redacted transcript and match basis (and every transport tried,
+// in Tried), and returns the level reached and the PEX peers the remote
+// sent.
 func (p *Pipeline) probe(ctx context.Context, target target, ap netip.AddrPort) (int, []netip.AddrPort) {
 	var last evidence.ProbeResult
+	var tried []string
 	for i, tr := range p.cfg.Transports {
 		if ctx.Err() != nil {
 			return 0, nil
@@ -191,11 +193,15 @@ func (p *Pipeline) probe(ctx context.Context, target target, ap netip.AddrPort) 
 		res, err := p.cfg.Prober.Probe(ctx, target.Target, ap, tr)
 		p.st.probes.Add(1)
 		last = res
+		tried = append(tried, res.Observation.Tried...)
 		if err == nil || res.Observation.Level >= store.L2Connected || i == len(p.cfg.Transports)-1 {
 			break
 		}
 	}
 	o := last.Observation
+	if len(tried) > 0 {
+		o.Tried = tried
+	}
 	if la, err := netip.ParseAddrPort(o.ListenAddr); err == nil {
 		p.cfg.Self.Add(la)
 	}

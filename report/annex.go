@@ -406,12 +406,14 @@ var recordLabels = map[string][]string{
 		"document sha256", "pieces claimed", "pieces verified", "document bytes verified", "pieces failed", "error", "detail",
 		"our local address", "our address as the peer saw it", "software", "transcript sha256",
 		"leaf hash (base64, SHA-256 of 0x00 and the leaf)", "leaf (%d bytes as recorded; characters that could hide text are shown as \\u escapes)",
-		"inclusion proof: the line of record %d in " + ProofsName},
+		"inclusion proof: the line of record %d in " + ProofsName,
+		"transports tried", "stopped because", "ended (UTC)", "match basis sha256 (" + basisDir + ")"},
 	"ja": {"時刻（UTC）", "時刻（現地）", "時計", "証拠レベル", "情報源", "ピア", "通信方式", "ピアID（16進）", "クライアント", "infohash",
 		"文書のSHA-256", "保有通知ピース", "検証済みピース", "検証した文書のバイト数", "不一致ピース", "エラー", "詳細",
 		"当方のローカルアドレス", "相手から見た当方のアドレス", "ソフトウェア", "通信記録のSHA-256",
 		"葉ハッシュ（base64、0x00と葉のSHA-256）", "葉（記録どおりの%dバイト。文字を隠しうる文字は\\uエスケープで表示）",
-		"包含証明：" + ProofsName + "の記録%dの行"},
+		"包含証明：" + ProofsName + "の記録%dの行",
+		"試した通信方式", "停止の理由", "終了時刻（UTC）", "照合の根拠のSHA-256（" + basisDir + "）"},
 }
 
 // annexRecord writes one record: its decoded fields and its leaf.
@@ -441,6 +443,9 @@ func (r *run) annexRecord(w io.Writer, n int64, leaf []byte, o *store.Observatio
 	kv(4, field(o.Source))
 	kv(5, field(o.IP)+" "+t.port+" "+strconv.Itoa(o.Port))
 	kv(6, field(o.Transport))
+	if len(o.Tried) > 1 {
+		kv(24, field(strings.Join(o.Tried, ", ")))
+	}
 	kv(7, field(o.PeerID))
 	kv(8, quoteIf(o.Client))
 	kv(9, field(o.InfoHash))
@@ -455,11 +460,17 @@ func (r *run) annexRecord(w io.Writer, n int64, leaf []byte, o *store.Observatio
 	if len(o.PiecesFailed) > 0 {
 		kv(14, PieceList(lang, o.PiecesFailed, 1024))
 	}
+	kv(25, field(o.Reason))
+	if !o.Ended.IsZero() {
+		u, _ := r.fmtTime(o.Ended)
+		kv(26, u)
+	}
 	kv(15, quoteIf(o.Error))
 	kv(16, quoteIf(o.Detail))
 	kv(17, field(o.ListenAddr))
 	kv(18, field(o.YourIP))
 	kv(19, field(o.Version))
+	kv(27, field(o.Basis))
 	kv(20, field(o.TranscriptSHA256))
 	rh := tlog.RecordHash(leaf)
 	kv(21, base64.StdEncoding.EncodeToString(rh[:]))

@@ -337,16 +337,22 @@ func (p *leafParser) observation(o *Observation) bool {
 			return at(17, p.str(&o.Basis))
 		case "error":
 			return at(18, p.str(&o.Error))
+		case "reason":
+			return at(19, p.str(&o.Reason))
+		case "transports_tried":
+			return at(20, p.strs(&o.Tried))
+		case "ended":
+			return at(21, p.text(&o.Ended))
 		case "detail":
-			return at(19, p.str(&o.Detail))
+			return at(22, p.str(&o.Detail))
 		case "listen_addr":
-			return at(20, p.str(&o.ListenAddr))
+			return at(23, p.str(&o.ListenAddr))
 		case "your_ip":
-			return at(21, p.str(&o.YourIP))
+			return at(24, p.str(&o.YourIP))
 		case "version":
-			return at(22, p.str(&o.Version))
+			return at(25, p.str(&o.Version))
 		case "transcript_sha256":
-			return at(23, p.str(&o.TranscriptSHA256))
+			return at(26, p.str(&o.TranscriptSHA256))
 		}
 		return -1 // a field this parser does not know: encoding/json decides
 	})

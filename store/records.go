@@ -115,6 +115,15 @@ type Observation struct {
 	Basis string `json:"basis,omitempty"`
 	// Error says what went wrong, if anything (a failed probe is recorded too).
 	Error string `json:"error,omitempty"`
+	// Reason is why a probe stopped short of what it chased, as a short
+	// code ("refused", "timed-out", "handshake-closed",
+	// "encryption-failed", "no-pieces", ...: evidence.Reason*).
+	Reason string `json:"reason,omitempty"`
+	// Tried are the transports a probe tried, in order ("tcp", "tcp+mse",
+	// "utp", "utp+mse"); Transport is the last.
+	Tried []string `json:"transports_tried,omitempty"`
+	// Ended is when a probe ended (Time is when its connection began).
+	Ended time.Time `json:"ended,omitzero"`
 	// Detail is free text for the source (tracker URL, DHT node, ...).
 	Detail string `json:"detail,omitempty"`
 	// ListenAddr is our own local address for the connection.
@@ -145,6 +154,9 @@ type Peer struct {
 	PiecesVerified []int     `json:"pieces_verified,omitempty"`
 	// PiecesFailed are pieces from this peer that failed verification.
 	PiecesFailed []int `json:"pieces_failed,omitempty"`
+	// Reason and Tried are the latest probe's (see [Observation]).
+	Reason string   `json:"reason,omitempty"`
+	Tried  []string `json:"transports_tried,omitempty"`
 	// Observations counts this peer's observations in the evidence log;
 	// [Store.PeerObservations] lists their indexes.
 	Observations int `json:"observations"`

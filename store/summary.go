@@ -80,6 +80,12 @@ func (s *Store) foldOne(o *Observation, n int64) error {
 	if o.Time.After(p.LastSeen) {
 		p.LastSeen = o.Time
 	}
+	if o.Ended.After(p.LastSeen) {
+		p.LastSeen = o.Ended
+	}
+	if len(o.Tried) > 0 { // a probe: its outcome replaces the last one's
+		p.Reason, p.Tried = o.Reason, slices.Clone(o.Tried)
+	}
 	if o.Level > p.Level {
 		p.Level = o.Level
 	}

@@ -4,12 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"sync"
 
 	"github.com/leakhunt/leakhunt/crawler"
 	"github.com/leakhunt/leakhunt/crawler/dht"
+	"github.com/leakhunt/leakhunt/internal/netpolicy"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -24,8 +28,18 @@ type dhtSet struct {
 	keys  []string // state key of each node's table
 }
 
-// startDHT starts the nodes the flags ask for.
+// startDHT starts the nodes the flags ask for. Bootstrap nodes the
+// address policy refuses are named on stderr; when all of them are, that
+// is a usage error, since the node could find nobody.
 func startDHT(s *store.Store, h *huntFlags, log *slog.Logger) (*dhtSet, error) {
+	stderr := h.stderr
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	bootstrap, err := bootstrapNodes(h, stderr)
+	if err != nil {
+		return nil, err
+	}
 	set := &dhtSet{s: s}
 	var id [20]byte
 	if b, err := s.State(stateDHTID); err == nil && len(b) == 20 {
@@ -37,8 +51,8 @@ func startDHT(s *store.Store, h *huntFlags, log *slog.Logger) (*dhtSet, error) {
 		}
 		cfg := dht.DefaultConfig()
 		cfg.ListenAddr = l.addr
-		if len(h.bootstrap) > 0 {
-			cfg.Bootstrap = h.bootstrap
+		if bootstrap != nil {
+			cfg.Bootstrap = bootstrap
 		}
 		cfg.AllowLocal = h.allowLocal
 		cfg.RateLimit = h.rate
@@ -65,6 +79,51 @@ func startDHT(s *store.Store, h *huntFlags, log *slog.Logger) (*dhtSet, error) {
 		return nil, err
 	}
 	return set, nil
+}
+
+// bootstrapNodes returns the DHT bootstrap nodes to use (nil: the
+// package's public routers). With --allow-local and no --bootstrap it is
+// none: a local swarm must not reach the public DHT. Nodes given by
+// address that the policy refuses are left out and named on stderr.
+func bootstrapNodes(h *huntFlags, stderr io.Writer) ([]string, error) {
+	if len(h.bootstrap) == 0 {
+		if h.allowLocal {
+			fmt.Fprintln(stderr, "leakhunt: --allow-local without --bootstrap: no public DHT router is contacted; the DHT node knows only the nodes saved from earlier runs")
+			return []string{}, nil
+		}
+		return nil, nil
+	}
+	pol := netpolicy.Policy{}
+	if h.allowLocal {
+		pol = netpolicy.Local()
+	}
+	var kept, refused []string
+	for _, b := range h.bootstrap {
+		ap, err := netip.ParseAddrPort(b)
+		if err != nil { // a host name: checked when resolved and dialled
+			kept = append(kept, b)
+			continue
+		}
+		if err := pol.CheckAddrPort(ap); err != nil {
+			refused = append(refused, b)
+			var ae *netpolicy.AddressError
+			why := err.Error()
+			if errors.As(err, &ae) {
+				why = ae.Reason + " address"
+			}
+			hint := ""
+			if !h.allowLocal && (ae == nil || ae.Reason == netpolicy.Loopback || ae.Reason == netpolicy.Private) {
+				hint = " (--allow-local allows loopback and private addresses)"
+			}
+			fmt.Fprintf(stderr, "leakhunt: --bootstrap %s refused: %s%s\n", b, why, hint)
+			continue
+		}
+		kept = append(kept, b)
+	}
+	if len(kept) == 0 {
+		return nil, usagef("every --bootstrap node was refused (%s): the DHT node would find nobody", strings.Join(refused, ", "))
+	}
+	return kept, nil
 }
 
 // sources are the nodes as sighting sources.

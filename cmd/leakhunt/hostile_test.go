@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
-	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/leakhunt/leakhunt/fingerprint"
-	"github.com/leakhunt/leakhunt/hunt"
 	"github.com/leakhunt/leakhunt/internal/localswarm"
 	"github.com/leakhunt/leakhunt/store"
 )
@@ -76,29 +74,9 @@ func TestHuntSurvivesHostilePeers(t *testing.T) {
 	if _, _, err := s.AddDocument(store.Document{Name: "staff_roster.tsv", Fingerprint: fp}, p); err != nil {
 		t.Fatal(err)
 	}
-	rec, err := hunt.NewRecorder(s)
-	if err != nil {
-		t.Fatal(err)
-	}
 	h := huntFlags{listen: "127.0.0.1:0", bootstrap: sw.BootstrapAddrs(), allowLocal: true, rate: 2000,
 		fetches: 16, probes: 4, probe: true, chase: "L4", probeInterval: 2 * time.Second, watch: true}
-	node, err := startDHT(s, &h, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer node.close()
-	cfg, err := pipelineConfig(s, &h, node, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Sources = append(cfg.Sources, node.sources()...)
-	pl, err := hunt.New(s, rec, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hctx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- pl.Run(hctx) }()
+	pl, stop := startLocalHunt(t, ctx, s, &h)
 
 	ih := hex.EncodeToString(seeder.InfoHash[:])
 	deadline := time.Now().Add(90 * time.Second)
@@ -122,9 +100,6 @@ func TestHuntSurvivesHostilePeers(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	stop()
-	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-		t.Fatal(err)
-	}
 	// The kinds that serve a valid dictionary badly (slow drip, lying
 	// sizes...) share its infohash; only the ones whose metadata itself is
 	// hostile must never be stored.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -62,13 +63,19 @@ type huntFlags struct {
 	ntp           listFlag
 	allowLocal    bool
 	rate          float64
+	encryption    string
+	dht           bool
+	predict       bool
 	keyFlags
-	watch bool // not a flag: crawl turns the watch stage off
+	watch  bool      // not a flag: crawl turns the watch stage off
+	stderr io.Writer // not a flag: where warnings about the flags go
 }
 
 func (h *huntFlags) register(fl *flag.FlagSet) {
 	fl.StringVar(&h.config, "config", "", "JSON `file` of flag values (keys are flag names; command-line flags win)")
-	fl.Var(&h.bootstrap, "bootstrap", "DHT bootstrap nodes `host:port,...` (default: the public routers)")
+	fl.Var(&h.bootstrap, "bootstrap", "DHT bootstrap nodes `host:port,...` (default: the public routers, or none with --allow-local)")
+	fl.BoolVar(&h.dht, "dht", true, "run a DHT node (false: no DHT at all; watch then harvests from trackers, PEX and earlier rounds)")
+	fl.BoolVar(&h.predict, "predict", true, "every --probe-interval, look up in the DHT the infohashes common clients give each catalogued document shared alone under its name (v1, v2, hybrid; 16 KiB-16 MiB pieces)")
 	fl.StringVar(&h.listen, "listen", "0.0.0.0:0", "UDP `address` of our IPv4 DHT node (a fixed port helps after restarts; empty: none)")
 	fl.StringVar(&h.listen6, "listen6", "", "UDP `address` of an IPv6 DHT node too (BEP 32), e.g. [::]:6881")
 	fl.DurationVar(&h.duration, "duration", 0, "stop after this `long` (0: until interrupted)")
@@ -87,8 +94,9 @@ func (h *huntFlags) register(fl *flag.FlagSet) {
 	fl.DurationVar(&h.probeInterval, "probe-interval", 10*time.Minute, "how often each matched torrent's peers are harvested and probed again")
 	fl.DurationVar(&h.claimWait, "claim-wait", 10*time.Second, "how `long` a probe waits after the handshake for the peer to claim a piece of the document")
 	fl.Var(&h.ntp, "ntp", "NTP servers to measure our clock against, all asked at each measurement; their majority must agree (default: 0-3.pool.ntp.org)")
-	fl.BoolVar(&h.allowLocal, "allow-local", false, "allow loopback and private addresses (local test swarms)")
+	fl.BoolVar(&h.allowLocal, "allow-local", false, "allow loopback and private addresses (local test swarms: no public DHT router or NTP server is contacted unless named)")
 	fl.Float64Var(&h.rate, "rate", 500, "DHT packets per second")
+	fl.StringVar(&h.encryption, "encryption", "auto", "peer connection encryption (MSE/PE): `auto` (plaintext, then encrypted when a peer closes a plaintext handshake), prefer, require or off")
 	h.keyFlags.register(fl)
 }
 
@@ -223,7 +231,14 @@ func pipelineConfig(s *store.Store, h *huntFlags, node *dhtSet, log *slog.Logger
 	mcfg := metadata.DefaultConfig()
 	mcfg.Logger = log
 	mcfg.AllowLoopback, mcfg.AllowPrivate = h.allowLocal, h.allowLocal
-	mcfg.Dial = peerDialer(h.allowLocal, cfg.Self).DialTCPThenUTP
+	enc, err := peerdial.ParseEncryption(h.encryption)
+	if err != nil {
+		return cfg, usagef("--encryption: %v", err)
+	}
+	// One dialer for fetches and probes: at most one connection to a host
+	// at a time, whichever opened it.
+	dialer := peerDialer(h.allowLocal, cfg.Self)
+	mcfg.Dialer, mcfg.Encryption = dialer, enc
 	cfg.Fetcher = metadata.New(mcfg)
 	if node != nil {
 		cfg.Peers = node
@@ -254,7 +269,7 @@ func pipelineConfig(s *store.Store, h *huntFlags, node *dhtSet, log *slog.Logger
 		pcfg.Concurrency = h.probes
 		pcfg.ClaimWait = h.claimWait
 		pcfg.Logger = log
-		pcfg.OnDial = cfg.Self.AddNet
+		pcfg.Dialer, pcfg.Encryption = dialer, enc
 		pcfg.AllowLoopback, pcfg.AllowPrivate = h.allowLocal, h.allowLocal
 		cfg.Prober = evidence.NewProber(pcfg)
 	}
@@ -300,13 +315,17 @@ func huntWith(ctx context.Context, e *env, c *common, h *huntFlags, withDHT, wit
 	}
 	var comp components
 	defer comp.close()
-	if withDHT {
+	if withDHT && h.dht {
+		h.stderr = e.stderr
 		n, err := startDHT(s, h, log)
 		if err != nil {
 			return err
 		}
 		comp.node = n
 		comp.sources = append(comp.sources, n.sources()...)
+		if h.predict {
+			comp.sources = append(comp.sources, hunt.NewPredictSource(s, n, hunt.PredictConfig{Interval: h.probeInterval, Logger: log}))
+		}
 		comp.closers = append(comp.closers, func() {
 			if err := n.save(); err != nil {
 				fmt.Fprintln(e.stderr, "leakhunt: save DHT nodes:", err)
@@ -420,7 +439,7 @@ func (w webState) Put(key string, val []byte) {
 	w.s.PutState("web:"+key, val) // losing a cache entry only costs a full GET
 }
 
-// peerDialer is the dialer of metadata fetches: TCP, then uTP, under the
+// peerDialer is the dialer of metadata fetches and probes, under the
 // address policy of --allow-local, remembering our own local addresses.
 func peerDialer(allowLocal bool, self *hunt.SelfSet) *peerdial.Dialer {
 	d := &peerdial.Dialer{OnDial: self.AddNet}

@@ -33,6 +33,8 @@ type peerRow struct {
 	PeerID         string    `json:"peer_id"`
 	Client         string    `json:"client"`
 	Transport      string    `json:"transport,omitempty"`
+	Tried          []string  `json:"transports_tried,omitempty"`
+	Reason         string    `json:"reason,omitempty"`
 	PiecesVerified []int     `json:"pieces_verified"`
 	PiecesFailed   []int     `json:"pieces_failed,omitempty"`
 	Observations   int       `json:"observations"`
@@ -73,6 +75,7 @@ func runPeers(_ context.Context, e *env, args []string) error {
 	for _, p := range peers {
 		r := peerRow{IP: p.IP, Port: p.Port, InfoHash: p.InfoHash, Document: p.Document, Level: fmt.Sprintf("L%d", p.Level),
 			FirstSeen: p.FirstSeen, LastSeen: p.LastSeen, PeerID: p.PeerID, Client: p.Client, Transport: p.Transport,
+			Tried: p.Tried, Reason: p.Reason,
 			PiecesVerified: p.PiecesVerified, PiecesFailed: p.PiecesFailed, Observations: p.Observations}
 		if r.PiecesVerified == nil {
 			r.PiecesVerified = []int{}
@@ -106,11 +109,15 @@ func runPeers(_ context.Context, e *env, args []string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "LEVEL\tIP\tPORT\tINFOHASH\tCLIENT\tFIRST SEEN\tLAST SEEN\tVERIFIED\tFAILED\tASN\tISP")
+	fmt.Fprintln(tw, "LEVEL\tIP\tPORT\tINFOHASH\tCLIENT\tFIRST SEEN\tLAST SEEN\tVERIFIED\tFAILED\tWHY NOT HIGHER\tASN\tISP")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Level, r.IP, r.Port, r.InfoHash, sanitizeCell(r.Client),
+		why := r.Reason
+		if why == "" {
+			why = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Level, r.IP, r.Port, r.InfoHash, sanitizeCell(r.Client),
 			r.FirstSeen.Format(time.RFC3339), r.LastSeen.Format(time.RFC3339), report.PieceList("en", r.PiecesVerified, 8),
-			report.PieceList("en", r.PiecesFailed, 8), r.ASN, r.ISP)
+			report.PieceList("en", r.PiecesFailed, 8), why, r.ASN, r.ISP)
 	}
 	return tw.Flush()
 }

@@ -67,7 +67,7 @@ func TestMetadataOverUTP(t *testing.T) {
 	self := hunt.NewSelfSet()
 	mcfg := metadata.DefaultConfig()
 	mcfg.AllowLoopback = true
-	mcfg.Dial = peerDialer(true, self).DialTCPThenUTP
+	mcfg.Dialer = peerDialer(true, self)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	got, err := metadata.New(mcfg).Fetch(ctx, mi.HashInfoBytes(), []netip.AddrPort{addr})
@@ -81,6 +81,7 @@ func TestMetadataOverUTP(t *testing.T) {
 	plain := metadata.DefaultConfig()
 	plain.Timeout = 5 * time.Second
 	plain.AllowLoopback = true
+	plain.Transports = []string{"tcp"}
 	if _, err := metadata.New(plain).Fetch(ctx, mi.HashInfoBytes(), []netip.AddrPort{addr}); err == nil {
 		t.Fatal("a TCP-only fetch reached a uTP-only peer: the test proves nothing")
 	}

@@ -79,11 +79,14 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 		return usagef("watch: %v", err)
 	}
 
-	n, err := startDHT(s, &h, log)
-	if err != nil {
-		return err
+	var n *dhtSet
+	if h.dht {
+		h.stderr = e.stderr
+		if n, err = startDHT(s, &h, log); err != nil {
+			return err
+		}
+		defer func() { n.save(); n.close() }()
 	}
-	defer func() { n.save(); n.close() }()
 	cfg, err := pipelineConfig(s, &h, n, log)
 	if err != nil {
 		return err

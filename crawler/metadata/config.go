@@ -1,12 +1,11 @@
 package metadata
 
 import (
-	"context"
 	"log/slog"
-	"net"
 	"time"
 
 	"github.com/leakhunt/leakhunt/internal/netpolicy"
+	"github.com/leakhunt/leakhunt/internal/peerdial"
 )
 
 // Config configures a [Fetcher]. Start from [DefaultConfig].
@@ -17,8 +16,11 @@ type Config struct {
 	PeersPerFetch int
 	// MaxPeers is the most peers tried for one infohash.
 	MaxPeers int
-	// DialTimeout bounds a TCP connect.
+	// DialTimeout bounds a connect (TCP connect, uTP SYN/ACK).
 	DialTimeout time.Duration
+	// HandshakeTimeout bounds the MSE/PE handshake and the wait for the
+	// peer's BitTorrent handshake.
+	HandshakeTimeout time.Duration
 	// PeerTimeout bounds the whole exchange with one peer.
 	PeerTimeout time.Duration
 	// IdleTimeout is the longest silence accepted between two messages.
@@ -33,15 +35,23 @@ type Config struct {
 	MaxBuffered int64
 	// PeerIDPrefix starts our 20-byte peer ID; the rest is random.
 	PeerIDPrefix string
+	// Transports are tried in order for each peer until one connects
+	// (default TCP, then uTP: many peers behind NAT answer only on uTP).
+	Transports []string
+	// Encryption says when connections speak MSE/PE (default: plaintext,
+	// then encrypted when the peer closes the plaintext handshake).
+	Encryption peerdial.Encryption
 	// ClientVersion is sent as "v" in the extension handshake ("" omits it).
 	ClientVersion string
 	// AllowLoopback and AllowPrivate let fetches reach loopback and
 	// private peer addresses (local test swarms). Every peer address is
-	// checked against this policy before Dial is called, whatever Dial is.
+	// checked against this policy before it is dialled, whatever Dialer
+	// is.
 	AllowLoopback, AllowPrivate bool
-	// Dial opens connections (default: TCP through a net.Dialer that
-	// applies the same policy to the address it connects to).
-	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Dialer opens connections; share one with the prober so that at most
+	// one connection to a host is open at a time. Nil makes one with the
+	// policy above.
+	Dialer *peerdial.Dialer
 	// Logger receives debug logs (default: discard).
 	Logger *slog.Logger
 }
@@ -49,16 +59,18 @@ type Config struct {
 // DefaultConfig returns the configuration for the live network.
 func DefaultConfig() Config {
 	return Config{
-		MaxConns:        256,
-		PeersPerFetch:   4,
-		MaxPeers:        32,
-		DialTimeout:     5 * time.Second,
-		PeerTimeout:     20 * time.Second,
-		IdleTimeout:     8 * time.Second,
-		Timeout:         60 * time.Second,
-		MaxMetadataSize: 4 << 20,
-		MaxBuffered:     128 << 20,
-		PeerIDPrefix:    "-LH0001-",
+		MaxConns:         256,
+		PeersPerFetch:    4,
+		MaxPeers:         32,
+		DialTimeout:      5 * time.Second,
+		HandshakeTimeout: 8 * time.Second,
+		PeerTimeout:      20 * time.Second,
+		IdleTimeout:      8 * time.Second,
+		Timeout:          60 * time.Second,
+		MaxMetadataSize:  4 << 20,
+		MaxBuffered:      128 << 20,
+		PeerIDPrefix:     peerdial.PeerIDPrefix,
+		Transports:       []string{peerdial.TCP, peerdial.UTP},
 	}
 }
 
@@ -76,6 +88,12 @@ func (c Config) withDefaults() Config {
 	if c.DialTimeout <= 0 {
 		c.DialTimeout = d.DialTimeout
 	}
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = d.HandshakeTimeout
+	}
+	if len(c.Transports) == 0 {
+		c.Transports = d.Transports
+	}
 	if c.PeerTimeout <= 0 {
 		c.PeerTimeout = d.PeerTimeout
 	}
@@ -91,12 +109,14 @@ func (c Config) withDefaults() Config {
 	if c.MaxBuffered < int64(c.MaxMetadataSize) {
 		c.MaxBuffered = max(d.MaxBuffered, int64(c.MaxMetadataSize))
 	}
+	if c.PeerIDPrefix == "" {
+		c.PeerIDPrefix = d.PeerIDPrefix
+	}
 	if len(c.PeerIDPrefix) > 20 {
 		c.PeerIDPrefix = c.PeerIDPrefix[:20]
 	}
-	if c.Dial == nil {
-		d := net.Dialer{Control: c.policy().Control}
-		c.Dial = d.DialContext
+	if c.Dialer == nil {
+		c.Dialer = &peerdial.Dialer{Policy: c.policy()}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -1,6 +1,10 @@
 // Package metadata fetches a torrent's info dictionary from peers (BEP 9
-// over BEP 10) on raw TCP, without anacrolix's torrent.Client, whose
-// bencode decoder crashes the process on deeply nested metadata.
+// over BEP 10) on raw connections, without anacrolix's torrent.Client,
+// whose bencode decoder crashes the process on deeply nested metadata.
+// Connections go through the shared peer dialer (internal/peerdial): TCP,
+// then uTP ([Config.Transports]); plaintext, then MSE/PE when the peer ends
+// or garbles the plaintext handshake ([Config.Encryption]); one connection
+// to a host at a time, counting the prober's.
 //
 // A [Fetcher] connects to peers of an infohash, a few in parallel, and for
 // each does the BitTorrent handshake, the extension handshake, and requests

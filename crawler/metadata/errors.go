@@ -14,6 +14,7 @@ import (
 var (
 	ErrNoPeers           = errors.New("no peers")
 	ErrDial              = errors.New("connect failed")
+	ErrEncryption        = errors.New("encryption handshake failed")
 	ErrHandshake         = errors.New("bad handshake")
 	ErrNoMetadataSupport = errors.New("peer does not offer ut_metadata")
 	ErrBadSize           = errors.New("bad metadata size")
@@ -41,6 +42,7 @@ func kinds() []kindName {
 		{ErrRejected, "rejected"},
 		{ErrNoMetadataSupport, "no_metadata_support"},
 		{ErrTimeout, "timeout"},
+		{ErrEncryption, "encryption"},
 		{ErrHandshake, "handshake"},
 		{ErrDial, "dial"},
 		{ErrNoPeers, "no_peers"},
@@ -50,7 +52,7 @@ func kinds() []kindName {
 
 // Kind returns a short label for the kind of a fetch failure, for
 // counters: "bad_bencode", "hash_mismatch", "bad_size", "protocol",
-// "rejected", "no_metadata_support", "timeout", "handshake", "dial",
+// "rejected", "no_metadata_support", "timeout", "encryption", "handshake", "dial",
 // "no_peers", "canceled", or "other". It returns "" for a nil error.
 func Kind(err error) string {
 	if err == nil {

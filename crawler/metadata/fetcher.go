@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/leakhunt/leakhunt/fingerprint"
+	"github.com/leakhunt/leakhunt/internal/peerdial"
 )
 
 // Fetcher fetches metadata from peers. It is safe for concurrent use; one
@@ -122,7 +123,9 @@ func dedupe(peers []netip.AddrPort, limit int) []netip.AddrPort {
 	return out
 }
 
-// fetchPeer runs the whole exchange with one peer.
+// fetchPeer runs the whole exchange with one peer: over each transport in
+// turn until one connects, in plaintext or encrypted as the policy and the
+// peer want.
 func (f *Fetcher) fetchPeer(ctx context.Context, ih [20]byte, peer netip.AddrPort) ([]byte, error) {
 	select {
 	case f.conns <- struct{}{}:
@@ -134,14 +137,51 @@ func (f *Fetcher) fetchPeer(ctx context.Context, ih [20]byte, peer netip.AddrPor
 	if err := f.cfg.policy().CheckAddrPort(peer); err != nil {
 		return nil, errorf(ErrDial, "%v", err)
 	}
-	dctx, dcancel := context.WithTimeout(ctx, f.cfg.DialTimeout)
-	conn, err := f.cfg.Dial(dctx, "tcp", peer.String())
-	dcancel()
+	var lastErr error
+	for _, transport := range f.cfg.Transports {
+		attempts := f.cfg.Encryption.Attempts(transport)
+		for i, a := range attempts {
+			b, err := f.fetchAttempt(ctx, ih, peer, a)
+			switch {
+			case err == nil:
+				return b, nil
+			case ctx.Err() != nil && !errors.Is(err, ErrHashMismatch) && !errors.Is(err, ErrBadBencode):
+				return nil, ctxKind(ctx.Err())
+			}
+			lastErr = err
+			if errors.Is(err, ErrDial) {
+				break // not connected: the next transport
+			}
+			if i+1 < len(attempts) && (errors.Is(err, ErrEncryption) || errors.Is(err, ErrHandshake)) && peerdial.Retry(err) {
+				continue // ended at the handshake: the other encryption setting
+			}
+			return nil, err
+		}
+	}
+	return nil, lastErr
+}
+
+// fetchAttempt connects once and runs the exchange.
+func (f *Fetcher) fetchAttempt(ctx context.Context, ih [20]byte, peer netip.AddrPort, a peerdial.Attempt) ([]byte, error) {
+	// The dialer waits while another connection to the host is open (a
+	// probe, another fetch): bound that wait too, so that one host listed
+	// for many torrents cannot hold every fetch worker.
+	dctx, cancel := context.WithTimeout(ctx, 2*f.cfg.DialTimeout)
+	conn, err := f.cfg.Dialer.Dial(dctx, a.Transport, peer, f.cfg.DialTimeout)
+	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctxKind(ctx.Err())
 		}
-		return nil, errorf(ErrDial, "%v", err)
+		return nil, errorf(ErrDial, "%s: %v", a, err)
+	}
+	if a.Encrypted {
+		hctx, cancel := context.WithTimeout(ctx, f.cfg.HandshakeTimeout)
+		conn, err = peerdial.Encrypt(hctx, conn, ih)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrEncryption, a, err)
+		}
 	}
 	defer conn.Close()
 	deadline := time.Now().Add(f.cfg.PeerTimeout)
@@ -159,6 +199,9 @@ func (f *Fetcher) fetchPeer(ctx context.Context, ih [20]byte, peer netip.AddrPor
 	if err != nil {
 		if ctx.Err() != nil && !errors.Is(err, ErrHashMismatch) && !errors.Is(err, ErrBadBencode) {
 			return nil, ctxKind(ctx.Err())
+		}
+		if errors.Is(err, ErrHandshake) || errors.Is(err, ErrTimeout) {
+			return nil, err
 		}
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return nil, errorf(ErrTimeout, "%v", err)
@@ -208,14 +251,17 @@ func (pc *peerConn) next() (byte, []byte, error) {
 func (pc *peerConn) run(ctx context.Context) ([]byte, error) {
 	f := pc.f
 	if _, err := pc.conn.Write(appendHandshake(nil, pc.ih, f.peerID)); err != nil {
-		return nil, errorf(ErrHandshake, "send handshake: %v", err)
+		return nil, fmt.Errorf("%w: send handshake: %w", ErrHandshake, err)
 	}
 	var hs [68]byte
+	if d := time.Now().Add(f.cfg.HandshakeTimeout); d.Before(pc.deadline) {
+		_ = pc.conn.SetReadDeadline(d)
+	}
 	if _, err := io.ReadFull(pc.r, hs[:]); err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return nil, errorf(ErrTimeout, "waiting for handshake: %v", err)
 		}
-		return nil, errorf(ErrHandshake, "read handshake: %v", err)
+		return nil, fmt.Errorf("%w: read handshake: %w", ErrHandshake, err)
 	}
 	if err := parseHandshake(hs[:], pc.ih); err != nil {
 		return nil, err

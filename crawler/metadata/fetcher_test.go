@@ -17,6 +17,7 @@ import (
 
 	"github.com/leakhunt/leakhunt/crawler/metadata"
 	"github.com/leakhunt/leakhunt/internal/localswarm"
+	"github.com/leakhunt/leakhunt/internal/peerdial"
 )
 
 func testConfig() metadata.Config {
@@ -48,14 +49,22 @@ func TestFetchFromMetadataServer(t *testing.T) {
 	}
 }
 
-func TestFetchFromAnacrolixSeeder(t *testing.T) {
+// startSwarm starts a small local swarm for one test, and a context that
+// bounds the test.
+func startSwarm(t *testing.T) (context.Context, *localswarm.Swarm) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	t.Cleanup(cancel)
 	sw, err := localswarm.Start(ctx, localswarm.Config{Nodes: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sw.Close()
+	t.Cleanup(sw.Close)
+	return ctx, sw
+}
+
+func TestFetchFromAnacrolixSeeder(t *testing.T) {
+	ctx, sw := startSwarm(t)
 	cases := []localswarm.SeederConfig{
 		{Name: "single.txt", Files: []localswarm.File{{Data: bytes.Repeat([]byte("leak "), 50_000)}}, PieceLength: 16 << 10},
 		{Name: "dir", Files: []localswarm.File{{Path: "a.txt", Data: []byte("hello")}, {Path: "sub/b.bin", Data: bytes.Repeat([]byte{7}, 100_000)}}, PieceLength: 32 << 10},
@@ -284,3 +293,27 @@ func TestNeverServes(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestFetchEncrypted fetches from seeders that accept only MSE/PE, over TCP
+// and over uTP: the plaintext handshake is answered with the seeder's key,
+// and the fetcher tries again encrypted.
+func TestFetchEncrypted(t *testing.T) {
+	ctx, sw := startSwarm(t)
+	s, err := sw.AddSeeder(ctx, localswarm.SeederConfig{Name: "enc.bin", UTP: true, RequireEncryption: true,
+		Files: []localswarm.File{{Data: bytes.Repeat([]byte("secret "), 30_000)}}, PieceLength: 16 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, transport := range []string{"tcp", "utp"} {
+		cfg := testConfig()
+		cfg.Transports = []string{transport}
+		got, err := metadata.New(cfg).Fetch(ctx, s.InfoHash, []netip.AddrPort{s.Addr})
+		if err != nil || !bytes.Equal(got, s.InfoBytes) {
+			t.Fatalf("%s: %v", transport, err)
+		}
+		cfg.Encryption = peerdial.EncryptNever
+		if _, err := metadata.New(cfg).Fetch(ctx, s.InfoHash, []netip.AddrPort{s.Addr}); err == nil {
+			t.Fatalf("%s: a plaintext-only fetch succeeded against a seeder requiring encryption: the test proves nothing", transport)
+		}
+	}
+}

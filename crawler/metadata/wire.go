@@ -10,6 +10,7 @@ import (
 	pp "github.com/anacrolix/torrent/peer_protocol"
 
 	"github.com/leakhunt/leakhunt/fingerprint"
+	"github.com/leakhunt/leakhunt/internal/peerdial"
 )
 
 const (
@@ -43,7 +44,7 @@ func appendHandshake(b []byte, ih, peerID [20]byte) []byte {
 // parseHandshake checks a peer's 68-byte handshake.
 func parseHandshake(b []byte, ih [20]byte) error {
 	if len(b) != 68 || string(b[:20]) != pp.Protocol {
-		return errorf(ErrHandshake, "not a BitTorrent handshake")
+		return fmt.Errorf("%w: %w", ErrHandshake, peerdial.ErrNotBitTorrent)
 	}
 	if [20]byte(b[28:48]) != ih {
 		return errorf(ErrHandshake, "peer answered for infohash %x", b[28:48])

@@ -11,25 +11,28 @@
 //
 // # Not announcing ourselves
 //
-// leakhunt must never be listed as a peer of a torrent it investigates. A
-// tracker learns peers only from announces, so the safe default
-// ([ModeStopped]) sends one announce with event=stopped (UDP event 3),
-// port 0, left 0 and a random peer id and key: trackers treat "stopped" as
-// "remove this peer" and never add it. Many trackers (opentracker among
-// them) answer a stopped announce with counts and no peers; the scrape gives
-// counts anyway. [ModeBriefPortZero] is the opt-in for those trackers: a
-// normal announce with port 0, left 1 and numwant, immediately followed by
-// a stopped announce with the same peer id and key.
+// leakhunt must never be listed as a usable peer of a torrent it
+// investigates. A tracker learns peers only from announces. The default,
+// [ModeLeecher], announces as what we are, a leecher that holds and
+// serves nothing: event=started, port 0 (an address nobody can connect
+// to), uploaded and downloaded 0, left the torrent's size (we have none of
+// it) and numwant, with a random peer id and key; then at once the same
+// peer id and key with event=stopped, which removes the entry. Real
+// trackers need the first announce: opentracker and most public trackers
+// answer a stopped announce with counts and no peers, and a seeder
+// (left=0) gets only leechers. [ModeStopped] sends the stopped announce
+// alone, for trackers that answer it with peers.
 //
 // Residual risk. Any request shows our IP address to the tracker operator
-// and its logs. In ModeStopped a tracker that ignores the event could still
-// register us, with port 0, which clients discard as unconnectable. In
-// ModeBriefPortZero we are registered, as IP:0, for the moment between the
-// two requests (longer if the stopped request is lost): the tracker counts
-// us as a leecher and may hand IP:0 to peers announcing meanwhile, and a
-// tracker that rejects port 0 answers with a failure instead of peers. We
-// never send an "ip" parameter, a real listen port, or upload/download
-// figures other than 0.
+// and its logs. In ModeLeecher we are registered, as IP:0, for the moment
+// between the two requests (longer if the stopped request is lost): the
+// tracker counts one more leecher and may hand IP:0 to peers announcing
+// meanwhile, which clients discard as unconnectable (opentracker keys its
+// peers by address and port, and lists IP:0 as such); a tracker that
+// rejects port 0 answers with a failure instead of peers. In ModeStopped a
+// tracker that ignores the event could register us, with port 0. We never
+// send an "ip" parameter, a real listen port, or upload/download figures
+// other than 0.
 //
 // # Targets
 //

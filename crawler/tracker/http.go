@@ -88,7 +88,10 @@ func (c *Client) httpAnnounce(ctx context.Context, u *url.URL, a announce) (Resp
 		"numwant=" + strconv.Itoa(a.numWant),
 		"key=" + fmt.Sprintf("%08x", a.key),
 	}
-	if a.event == eventStopped {
+	switch a.event {
+	case eventStarted:
+		params = append(params, "event=started")
+	case eventStopped:
 		params = append(params, "event=stopped")
 	}
 	body, err := c.get(ctx, withQuery(u, strings.Join(params, "&")))

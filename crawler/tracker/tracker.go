@@ -15,21 +15,25 @@ import (
 	"time"
 
 	"github.com/leakhunt/leakhunt/internal/netpolicy"
+	"github.com/leakhunt/leakhunt/internal/peerdial"
 )
 
 // Mode says how peers are asked for; see the package documentation.
 type Mode int
 
 const (
-	// ModeStopped sends only an event=stopped announce: never registers.
-	ModeStopped Mode = iota
-	// ModeBriefPortZero announces with port 0 and withdraws at once.
-	ModeBriefPortZero
+	// ModeLeecher (the default) announces as a leecher that serves
+	// nothing (event=started, port 0, left > 0, numwant) and withdraws at
+	// once (event=stopped): what real trackers answer with peers.
+	ModeLeecher Mode = iota
+	// ModeStopped sends only an event=stopped announce: never registers,
+	// but opentracker and most public trackers answer it with no peers.
+	ModeStopped
 )
 
 // Config configures a [Client].
 type Config struct {
-	// Mode is how announces are made (default ModeStopped).
+	// Mode is how announces are made (default ModeLeecher).
 	Mode Mode
 	// Timeout bounds one announce or scrape, retries included.
 	Timeout time.Duration
@@ -56,13 +60,13 @@ type Config struct {
 // DefaultConfig returns the Config for real use.
 func DefaultConfig() Config {
 	return Config{
-		Mode:         ModeStopped,
+		Mode:         ModeLeecher,
 		Timeout:      20 * time.Second,
 		UDPRetry:     3 * time.Second,
 		NumWant:      200,
 		MaxResponse:  1 << 20,
 		MaxPeers:     2000,
-		PeerIDPrefix: "-LH0001-",
+		PeerIDPrefix: peerdial.PeerIDPrefix,
 		UserAgent:    "leakhunt",
 	}
 }
@@ -179,8 +183,10 @@ func (c *Client) policy() netpolicy.Policy {
 }
 
 // Announce asks the tracker at rawURL for the peers of ih, in the
-// configured Mode, without registering a reachable peer.
-func (c *Client) Announce(ctx context.Context, rawURL string, ih [20]byte) (Response, error) {
+// configured Mode, without registering a reachable peer. left is what we
+// say we still need: the torrent's size when known (we hold none of it);
+// 0 or less says 1.
+func (c *Client) Announce(ctx context.Context, rawURL string, ih [20]byte, left int64) (Response, error) {
 	u, err := c.parseURL(rawURL)
 	if err != nil {
 		return Response{}, err
@@ -188,17 +194,21 @@ func (c *Client) Announce(ctx context.Context, rawURL string, ih [20]byte) (Resp
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	a := announce{ih: ih, peerID: c.peerID(), key: randUint32(), numWant: c.cfg.NumWant, event: eventStopped}
-	if c.cfg.Mode == ModeBriefPortZero {
-		a.event, a.left = eventNone, 1
+	if c.cfg.Mode == ModeLeecher {
+		a.event, a.left = eventStarted, max(left, 1)
 	}
 	resp, err := c.announce(ctx, u, a)
-	if c.cfg.Mode == ModeBriefPortZero {
-		// Withdraw even if the first announce failed: it may have registered.
+	if c.cfg.Mode == ModeLeecher {
+		// Withdraw even if the first announce failed: it may have
+		// registered. A fresh context: the withdrawal matters most when
+		// ctx ran out during the first announce.
+		wctx, wcancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Timeout)
 		w := a
-		w.event, w.numWant, w.left = eventStopped, 0, 0
-		if _, werr := c.announce(ctx, u, w); werr != nil {
+		w.event, w.numWant = eventStopped, 0
+		if _, werr := c.announce(wctx, u, w); werr != nil {
 			c.logger.Debug("tracker withdraw failed", "tracker", rawURL, "error", werr)
 		}
+		wcancel()
 	}
 	if err != nil {
 		return Response{}, fmt.Errorf("announce to %s: %w", redact(u), err)
@@ -281,7 +291,7 @@ type event int
 
 // BEP 15 event numbers; HTTP uses the names.
 const (
-	eventNone    event = 0
+	eventStarted event = 2
 	eventStopped event = 3
 )
 
@@ -333,13 +343,17 @@ func (s *peerSet) addCompact(b []byte, size int) error {
 }
 
 // Source adapts one tracker URL to a peer source: Peers announces (in the
-// Client's Mode) and returns the listed peers.
-func (c *Client) Source(rawURL string) Source { return Source{c: c, url: rawURL} }
+// Client's Mode, saying left bytes are still needed) and returns the
+// listed peers.
+func (c *Client) Source(rawURL string, left int64) Source {
+	return Source{c: c, url: rawURL, left: left}
+}
 
 // Source is one tracker as a peer source; see [Client.Source].
 type Source struct {
-	c   *Client
-	url string
+	c    *Client
+	url  string
+	left int64
 }
 
 // URL returns the tracker URL.
@@ -347,6 +361,6 @@ func (s Source) URL() string { return s.url }
 
 // Peers returns the peers the tracker lists for ih.
 func (s Source) Peers(ctx context.Context, ih [20]byte) ([]netip.AddrPort, error) {
-	r, err := s.c.Announce(ctx, s.url, ih)
+	r, err := s.c.Announce(ctx, s.url, ih, s.left)
 	return r.Peers, err
 }

@@ -74,7 +74,7 @@ func TestHTTPAnnounceStoppedOnly(t *testing.T) {
 	tr := &httpTracker{peersOnStop: true}
 	srv := httptest.NewServer(tr)
 	defer srv.Close()
-	r, err := testClient(ModeStopped).Announce(context.Background(), srv.URL+"/announce?passkey=x", testIH)
+	r, err := testClient(ModeStopped).Announce(context.Background(), srv.URL+"/announce?passkey=x", testIH, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,11 +95,11 @@ func TestHTTPAnnounceStoppedOnly(t *testing.T) {
 	}
 }
 
-func TestHTTPAnnounceBriefPortZero(t *testing.T) {
+func TestHTTPAnnounceLeecher(t *testing.T) {
 	tr := &httpTracker{}
 	srv := httptest.NewServer(tr)
 	defer srv.Close()
-	r, err := testClient(ModeBriefPortZero).Announce(context.Background(), srv.URL+"/announce", testIH)
+	r, err := testClient(ModeLeecher).Announce(context.Background(), srv.URL+"/announce", testIH, 123456)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,8 +110,11 @@ func TestHTTPAnnounceBriefPortZero(t *testing.T) {
 	for _, q := range qs {
 		checkNoRegistration(t, q)
 	}
-	if qs[0].Has("event") || qs[1].Get("event") != "stopped" {
-		t.Errorf("events %q then %q, want none then stopped", qs[0].Get("event"), qs[1].Get("event"))
+	if qs[0].Get("event") != "started" || qs[1].Get("event") != "stopped" {
+		t.Errorf("events %q then %q, want started then stopped", qs[0].Get("event"), qs[1].Get("event"))
+	}
+	if qs[0].Get("left") != "123456" || qs[0].Get("numwant") != "50" {
+		t.Errorf("left=%s numwant=%s, want the torrent's size and our numwant", qs[0].Get("left"), qs[0].Get("numwant"))
 	}
 	if qs[0].Get("peer_id") != qs[1].Get("peer_id") || qs[0].Get("key") != qs[1].Get("key") {
 		t.Error("withdraw uses another peer id or key: the tracker would keep the first entry")
@@ -150,7 +153,7 @@ func TestHostileHTTPResponses(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(body)) }))
 			defer srv.Close()
-			_, err := testClient(ModeStopped).Announce(context.Background(), srv.URL+"/announce", testIH)
+			_, err := testClient(ModeStopped).Announce(context.Background(), srv.URL+"/announce", testIH, 0)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -178,12 +181,12 @@ func TestForbiddenTargets(t *testing.T) {
 		"http://[2002:7f00:1::1]:6969/announce", // 6to4 of 127.0.0.1
 		"udp://100.64.0.1:6969/announce",        // carrier-grade NAT
 		"http://[64:ff9b::7f00:1]:1/announce"} { // NAT64 of 127.0.0.1
-		if _, err := c.Announce(context.Background(), u, testIH); !errors.Is(err, ErrForbiddenAddr) {
+		if _, err := c.Announce(context.Background(), u, testIH, 0); !errors.Is(err, ErrForbiddenAddr) {
 			t.Errorf("%s: %v, want ErrForbiddenAddr", u, err)
 		}
 	}
 	for _, u := range []string{"file:///etc/passwd", "wss://x/announce", "udp://host-without-port/", "http://user:pw@h/announce", "::"} {
-		if _, err := c.Announce(context.Background(), u, testIH); !errors.Is(err, ErrURL) {
+		if _, err := c.Announce(context.Background(), u, testIH, 0); !errors.Is(err, ErrURL) {
 			t.Errorf("%s: %v, want ErrURL", u, err)
 		}
 	}
@@ -261,7 +264,7 @@ func TestUDPAnnounceAndScrape(t *testing.T) {
 		t.Run(tc.network, func(t *testing.T) {
 			tr := startUDPTracker(t, tc.network, tc.addr, true)
 			u := "udp://" + tr.pc.LocalAddr().String() + "/announce"
-			r, err := testClient(ModeStopped).Announce(context.Background(), u, testIH)
+			r, err := testClient(ModeStopped).Announce(context.Background(), u, testIH, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -299,7 +302,7 @@ func TestUDPNoAnswerTimesOut(t *testing.T) {
 	defer pc.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	if _, err := testClient(ModeStopped).Announce(ctx, "udp://"+pc.LocalAddr().String(), testIH); err == nil {
+	if _, err := testClient(ModeStopped).Announce(ctx, "udp://"+pc.LocalAddr().String(), testIH, 0); err == nil {
 		t.Fatal("no error from a silent tracker")
 	}
 }
@@ -309,7 +312,7 @@ func TestSourceIsPeerSource(t *testing.T) {
 	defer srv.Close()
 	var src interface {
 		Peers(ctx context.Context, ih [20]byte) ([]netip.AddrPort, error)
-	} = testClient(ModeStopped).Source(srv.URL + "/announce")
+	} = testClient(ModeStopped).Source(srv.URL+"/announce", 0)
 	peers, err := src.Peers(context.Background(), testIH)
 	if err != nil || len(peers) != 2 {
 		t.Errorf("Peers = %v, %v", peers, err)

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/andybalholm/brotli"
 )
 
 // ErrBodyTooLarge is wrapped by the error returned when a body, counted
@@ -16,11 +18,14 @@ import (
 var ErrBodyTooLarge = errors.New("body too large")
 
 // ErrUnsupportedEncoding is wrapped when a server answers with a
-// Content-Encoding we did not ask for and cannot decode (e.g. br).
+// Content-Encoding we did not ask for and cannot decode (e.g. zstd).
 var ErrUnsupportedEncoding = errors.New("unsupported content encoding")
 
-// acceptEncoding is what we ask for: only what we decode.
-const acceptEncoding = "gzip, deflate"
+// acceptEncoding is what we ask for: only what we decode. Brotli (br) is
+// what many sites behind CDNs send whatever they are asked; its decoder's
+// window is at most 16 MiB (the large-window extension is not accepted),
+// and the decoded bytes are capped like any other body's.
+const acceptEncoding = "gzip, deflate, br"
 
 // capReader reads at most n bytes from r and fails with err if r has more.
 type capReader struct {
@@ -81,6 +86,8 @@ func readBody(r io.Reader, enc string, max int64, truncate bool) ([]byte, error)
 			}
 		case "deflate":
 			r, err = deflateReader(r)
+		case "br":
+			r = brotli.NewReader(r)
 		default:
 			return nil, fmt.Errorf("%w: %q", ErrUnsupportedEncoding, layers[i])
 		}

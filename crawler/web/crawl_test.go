@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/andybalholm/brotli"
+
 	"github.com/leakhunt/leakhunt/fingerprint"
 )
 
@@ -333,7 +335,24 @@ func bomb(t testing.TB, n int) []byte {
 	return buf.Bytes()
 }
 
+// brotliBomb is a brotli stream of n zero bytes.
+func brotliBomb(t testing.TB, n int) []byte {
+	var buf bytes.Buffer
+	bw := brotli.NewWriterLevel(&buf, brotli.BestSpeed) // zeros compress well at any level
+	chunk := make([]byte, 1<<20)
+	for ; n > 0; n -= len(chunk) {
+		if _, err := bw.Write(chunk[:min(n, len(chunk))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := bw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
 func TestCompressedBodies(t *testing.T) {
+	brBomb := brotliBomb(t, 64<<20)
 	ctx := testContext(t)
 	page := []byte(`<a href="magnet:?xt=urn:btih:1234567890123456789012345678901234567890">Gzipped Doc 1 MB</a>`)
 	var gz, zl bytes.Buffer
@@ -343,6 +362,10 @@ func TestCompressedBodies(t *testing.T) {
 	zlw := zlib.NewWriter(&zl)
 	zlw.Write(page)
 	zlw.Close()
+	var br bytes.Buffer
+	bw := brotli.NewWriter(&br)
+	bw.Write(page)
+	bw.Close()
 	bombBody := bomb(t, 64<<20) // 64 MiB of zeros in ~64 KiB
 	var bombServed sync.WaitGroup
 	srv := newServer(t, nil, func(w http.ResponseWriter, r *http.Request) {
@@ -357,7 +380,13 @@ func TestCompressedBodies(t *testing.T) {
 			w.Write(zl.Bytes())
 		case "/br":
 			w.Header().Set("Content-Encoding", "br")
-			w.Write([]byte("\x0b\x02\x80hello\x03"))
+			w.Write(br.Bytes())
+		case "/zstd":
+			w.Header().Set("Content-Encoding", "zstd")
+			w.Write([]byte("\x28\xb5\x2f\xfd"))
+		case "/brbomb":
+			w.Header().Set("Content-Encoding", "br")
+			w.Write(brBomb)
 		case "/bomb":
 			bombServed.Add(1)
 			defer bombServed.Done()
@@ -373,7 +402,7 @@ func TestCompressedBodies(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	for _, p := range []string{"/gzip", "/deflate"} {
+	for _, p := range []string{"/gzip", "/deflate", "/br"} {
 		res, err := c.Get(ctx, mustURL(t, srv.URL+p))
 		if err != nil {
 			t.Errorf("%s: %v", p, err)
@@ -381,8 +410,11 @@ func TestCompressedBodies(t *testing.T) {
 			t.Errorf("%s: body %q", p, res.Body)
 		}
 	}
-	if _, err := c.Get(ctx, mustURL(t, srv.URL+"/br")); !errors.Is(err, ErrUnsupportedEncoding) {
-		t.Errorf("br: err %v, want ErrUnsupportedEncoding", err)
+	if _, err := c.Get(ctx, mustURL(t, srv.URL+"/zstd")); !errors.Is(err, ErrUnsupportedEncoding) {
+		t.Errorf("zstd: err %v, want ErrUnsupportedEncoding", err)
+	}
+	if _, err := c.Get(ctx, mustURL(t, srv.URL+"/brbomb")); !errors.Is(err, ErrBodyTooLarge) {
+		t.Errorf("brotli bomb (64 MiB in %d bytes): err %v, want ErrBodyTooLarge", len(brBomb), err)
 	}
 	start := time.Now()
 	_, err = c.Get(ctx, mustURL(t, srv.URL+"/bomb"))

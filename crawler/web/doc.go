@@ -18,7 +18,9 @@
 //
 // [Crawler] is a [crawler.Source] over a list of start URLs; [TorznabSource]
 // searches a Torznab endpoint for the catalog's document names and per-case
-// keywords on a schedule. Both fetch through a [Client], which:
+// keywords on a schedule, asking its caps once (t=caps: whether it searches,
+// how many results a page holds) and following each query's pages by offset
+// ([Client.TorznabCaps], [Client.TorznabSearchPage]). Both fetch through a [Client], which:
 //
 //   - obeys robots.txt (cached per host) for the product token of
 //     [Config.UserAgent] and its Crawl-delay;
@@ -28,8 +30,8 @@
 //     in a [StateStore];
 //   - follows a bounded number of redirects itself, checking robots.txt at
 //     every hop;
-//   - caps every body after decompression (gzip, deflate), so a compression
-//     bomb is cut with [ErrBodyTooLarge];
+//   - caps every body after decompression (gzip, deflate, brotli), so a
+//     compression bomb is cut with [ErrBodyTooLarge];
 //   - decodes legacy charsets (Shift_JIS, EUC-JP, ...) from Content-Type,
 //     <meta charset> or the bytes themselves;
 //   - refuses, when the connection is made, private, loopback, link-local,

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,6 +90,44 @@ func FuzzFindSize(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		if n, ok := FindSize(s); ok && n <= 0 {
 			t.Fatalf("FindSize(%q) = %d", s, n)
+		}
+	})
+}
+
+// FuzzReadBody decodes hostile bodies under every encoding we accept: never
+// a panic, never more than the cap.
+func FuzzReadBody(f *testing.F) {
+	f.Add([]byte("\x0b\x02\x80hello\x03"), "br")
+	f.Add([]byte("\x1f\x8b\x08\x00garbage"), "gzip")
+	f.Add([]byte("\x78\x9c\x03\x00\x00\x00\x00\x01"), "deflate")
+	f.Add(brotliBomb(f, 1<<20), "br")
+	f.Add([]byte("plain"), "br, gzip")
+	f.Fuzz(func(t *testing.T, b []byte, enc string) {
+		const max = 64 << 10
+		got, err := readBody(bytes.NewReader(b), enc, max, false)
+		if err == nil && len(got) > max {
+			t.Fatalf("%d bytes past the cap of %d", len(got), max)
+		}
+		if got, _ := readBody(bytes.NewReader(b), enc, max, true); len(got) > max {
+			t.Fatalf("truncated read gave %d bytes", len(got))
+		}
+	})
+}
+
+// FuzzTorznab parses hostile caps documents and result pages: bounded,
+// never a panic.
+func FuzzTorznab(f *testing.F) {
+	f.Add([]byte(`<caps><limits max="100" default="50"/><searching><search available="yes" supportedParams="q"/></searching><categories><category id="1" name="a"><subcat id="2" name="b"/></category></categories></caps>`))
+	f.Add([]byte(`<rss><channel><newznab:response offset="0" total="9"/><item/><item/></channel></rss>`))
+	f.Add([]byte(`<caps><limits max="-5" default="x"/></caps>`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if caps, err := parseTorznabCaps(b); err == nil {
+			if len(caps.Categories) > maxTorznabCategories || caps.PageSize() < 0 || caps.PageSize() > maxTorznabLimit {
+				t.Fatalf("caps %+v", caps)
+			}
+		}
+		if p := parseTorznabPage(b); p.items < 0 || p.total < -1 {
+			t.Fatalf("page %+v", p)
 		}
 	})
 }

@@ -10,7 +10,9 @@ import (
 	"net/netip"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/leakhunt/leakhunt/crawler"
@@ -58,15 +60,40 @@ func TorznabURL(endpoint, key, query string) (*url.URL, error) {
 }
 
 // TorznabSearch searches a Torznab endpoint (Jackett, Prowlarr) for query
-// and returns the links of the results; each Link.Page is the result's page
-// on the indexed site when the server gives one. robots.txt is not consulted
-// for the API itself (it is a user-configured service, not a crawl); rate
-// limits, retries, caps and the address policy apply. The API key never
-// appears in errors.
+// and returns the links of the first page of results; each Link.Page is
+// the result's page on the indexed site when the server gives one.
+// robots.txt is not consulted for the API itself (it is a user-configured
+// service, not a crawl); rate limits, retries, caps and the address policy
+// apply. The API key never appears in errors.
 func (c *Client) TorznabSearch(ctx context.Context, endpoint, key, query string) ([]Link, error) {
+	r, err := c.TorznabSearchPage(ctx, endpoint, key, query, 0, 0)
+	return r.Links, err
+}
+
+// TorznabResults is one page of a Torznab search.
+type TorznabResults struct {
+	Links []Link
+	// Items is how many results (<item>s) the page held; Total the
+	// server's count of results for the query, -1 when it did not say.
+	Items, Total int
+}
+
+// TorznabSearchPage is [Client.TorznabSearch] for the page of results
+// starting at offset, of at most limit results (0: the server's default).
+func (c *Client) TorznabSearchPage(ctx context.Context, endpoint, key, query string, offset, limit int) (TorznabResults, error) {
 	u, err := TorznabURL(endpoint, key, query)
 	if err != nil {
-		return nil, err
+		return TorznabResults{}, err
+	}
+	if offset > 0 || limit > 0 {
+		q := u.Query()
+		if offset > 0 {
+			q.Set("offset", strconv.Itoa(offset))
+		}
+		if limit > 0 {
+			q.Set("limit", strconv.Itoa(limit))
+		}
+		u.RawQuery = q.Encode()
 	}
 	res, err := c.fetch(ctx, u, fetchOptions{
 		maxBytes:   c.cfg.MaxBodyBytes,
@@ -74,16 +101,17 @@ func (c *Client) TorznabSearch(ctx context.Context, endpoint, key, query string)
 		accept:     "application/rss+xml, application/xml;q=0.9, */*;q=0.1",
 	})
 	if err != nil {
-		return nil, fmt.Errorf("torznab search %q: %w", query, err)
+		return TorznabResults{}, fmt.Errorf("torznab search %q: %w", query, err)
 	}
 	if te := torznabError(res.Body); te != nil {
-		return nil, fmt.Errorf("torznab search %q at %s: %w", query, redactURL(u), te)
+		return TorznabResults{}, fmt.Errorf("torznab search %q at %s: %w", query, redactURL(u), te)
 	}
 	links, err := ExtractFeed(res.URL, res.Body)
 	if err != nil {
-		return nil, fmt.Errorf("torznab search %q: %w", query, err)
+		return TorznabResults{}, fmt.Errorf("torznab search %q: %w", query, err)
 	}
-	return links, nil
+	p := parseTorznabPage(res.Body)
+	return TorznabResults{Links: links, Items: p.items, Total: p.total}, nil
 }
 
 // torznabError returns the error document a Torznab server sent, or nil.
@@ -132,13 +160,18 @@ type TorznabConfig struct {
 }
 
 // TorznabSource is a [crawler.Source] that searches a Torznab endpoint for a
-// list of queries, once or every Config.Interval. Sightings have Source
-// "torznab" and URL the result's page on the indexed site (or the endpoint,
-// API key redacted). It is safe for concurrent use.
+// list of queries, once or every Config.Interval. It asks the server's caps
+// once (t=caps: whether it searches, how many results a page holds) and
+// follows each query's pages (offset, limit) up to Config.MaxPages pages.
+// Sightings have Source "torznab" and URL the result's page on the indexed
+// site (or the endpoint, API key redacted). It is safe for concurrent use.
 type TorznabSource struct {
 	cfg    Config
 	tc     TorznabConfig
 	client *Client
+
+	capsMu sync.Mutex
+	caps   *TorznabCaps // nil until asked
 }
 
 var _ crawler.Source = (*TorznabSource)(nil)
@@ -207,6 +240,10 @@ func (s *TorznabSource) round(ctx context.Context, emit func(crawler.Sighting)) 
 		}
 		queries = append(queries, more...)
 	}
+	caps := s.serverCaps(ctx)
+	if !caps.Search {
+		return errors.Join(append(errs, fmt.Errorf("torznab endpoint %s offers no search (t=caps)", redactURL(mustTorznabURL(s.tc.Endpoint))))...)
+	}
 	seen := make(map[string]bool)
 	endpoint, _ := TorznabURL(s.tc.Endpoint, "", "")
 	for _, q := range queries {
@@ -218,25 +255,67 @@ func (s *TorznabSource) round(ctx context.Context, emit func(crawler.Sighting)) 
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		links, err := s.client.TorznabSearch(ctx, s.tc.Endpoint, s.tc.APIKey, q)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			s.client.log.Warn("torznab search failed", "query", q, "err", err)
-			errs = append(errs, err)
-			continue
-		}
 		feedURL := *endpoint
 		qv := feedURL.Query()
 		qv.Set("q", q)
 		qv.Del("apikey")
 		feedURL.RawQuery = qv.Encode()
-		budget := s.cfg.MaxTorrentsPerPage
-		n := s.client.emitLinks(ctx, links, "torznab", feedURL.String(), true, &budget, emit)
-		s.client.log.Debug("torznab search", "query", q, "results", n)
+		if err := s.search(ctx, q, caps.PageSize(), feedURL.String(), emit); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			s.client.log.Warn("torznab search failed", "query", q, "err", err)
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// search follows the pages of one query: until a page is short or empty,
+// the server's total is reached, or Config.MaxPages pages were read. With
+// no page size known (no caps), a page is taken as full when the server
+// gives a total beyond it.
+func (s *TorznabSource) search(ctx context.Context, q string, limit int, feedURL string, emit func(crawler.Sighting)) error {
+	offset := 0
+	for page := 0; page < s.cfg.MaxPages; page++ {
+		r, err := s.client.TorznabSearchPage(ctx, s.tc.Endpoint, s.tc.APIKey, q, offset, limit)
+		if err != nil {
+			return err
+		}
+		budget := s.cfg.MaxTorrentsPerPage
+		n := s.client.emitLinks(ctx, r.Links, "torznab", feedURL, true, &budget, emit)
+		s.client.log.Debug("torznab search", "query", q, "offset", offset, "items", r.Items, "total", r.Total, "links", n)
+		offset += r.Items
+		switch {
+		case r.Items == 0,
+			r.Total >= 0 && offset >= r.Total,
+			limit > 0 && r.Items < limit,
+			limit == 0 && r.Total < 0:
+			return nil
+		}
+	}
+	return nil
+}
+
+// serverCaps asks the server's caps once. A server that cannot say (an
+// older indexer, an error) is searched as if it could, one default page
+// per query.
+func (s *TorznabSource) serverCaps(ctx context.Context) TorznabCaps {
+	s.capsMu.Lock()
+	defer s.capsMu.Unlock()
+	if s.caps != nil {
+		return *s.caps
+	}
+	caps, err := s.client.TorznabCaps(ctx, s.tc.Endpoint, s.tc.APIKey)
+	if err != nil {
+		if ctx.Err() != nil {
+			return TorznabCaps{Search: true}
+		}
+		s.client.log.Warn("torznab caps unavailable; searching one page per query", "err", err)
+		caps = TorznabCaps{Search: true}
+	}
+	s.caps = &caps
+	return caps
 }
 
 // QueryFromName turns a document's file name into a search query: the
@@ -248,4 +327,14 @@ func QueryFromName(name string) string {
 	}
 	name = strings.NewReplacer("_", " ", ".", " ", "-", " ").Replace(name)
 	return strings.Join(strings.Fields(name), " ")
+}
+
+// mustTorznabURL is the endpoint as a URL without key or query, for
+// messages (NewTorznabSource checked that it parses).
+func mustTorznabURL(endpoint string) *url.URL {
+	u, err := TorznabURL(endpoint, "", "")
+	if err != nil {
+		return &url.URL{}
+	}
+	return u
 }

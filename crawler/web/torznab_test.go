@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -164,5 +165,107 @@ func TestQueryFromName(t *testing.T) {
 		if got := QueryFromName(in); got != want {
 			t.Errorf("QueryFromName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// pagingServer is a Torznab server with caps (pages of at most 2 results)
+// holding n results for any query; it records the offset and limit of
+// every search.
+func pagingServer(t *testing.T, n int, searchAvailable string, pages *[]string, mu *sync.Mutex) string {
+	return newServer(t, nil, func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		switch {
+		case r.URL.Path != "/api":
+			http.NotFound(w, r)
+		case q.Get("t") == "caps":
+			fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><caps><server title="fake"/><limits max="2" default="2"/>
+<searching><search available="%s" supportedParams="q"/><tv-search available="no" supportedParams="q"/></searching>
+<categories><category id="8000" name="Other"><subcat id="8010" name="Misc"/></category></categories></caps>`, searchAvailable)
+		case q.Get("t") == "search":
+			mu.Lock()
+			*pages = append(*pages, q.Get("offset")+"/"+q.Get("limit"))
+			mu.Unlock()
+			offset, _ := strconv.Atoi(q.Get("offset"))
+			limit, _ := strconv.Atoi(q.Get("limit"))
+			if limit == 0 {
+				limit = 2
+			}
+			fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" xmlns:newznab="http://www.newznab.com/DTD/2010/feeds/attributes/"><channel><title>r</title><newznab:response offset="%d" total="%d"/>`, offset, n)
+			for i := offset; i < min(offset+limit, n); i++ {
+				fmt.Fprintf(w, `<item><title>Acme result %d</title><link>magnet:?xt=urn:btih:%040x</link></item>`, i, i+1)
+			}
+			fmt.Fprint(w, `</channel></rss>`)
+		default:
+			http.Error(w, "bad request", http.StatusBadRequest)
+		}
+	}).URL
+}
+
+// TestTorznabPaging asks the server's caps, then follows a query's pages
+// with the page size the caps allow, up to MaxPages.
+func TestTorznabPaging(t *testing.T) {
+	for _, tc := range []struct {
+		maxPages  int
+		wantPages string
+		wantFound int
+	}{
+		{20, "/2|2/2|4/2", 5},
+		{2, "/2|2/2", 4},
+	} {
+		ctx := testContext(t)
+		var mu sync.Mutex
+		var pages []string
+		base := pagingServer(t, 5, "yes", &pages, &mu)
+		cfg := testConfig()
+		cfg.MaxPages = tc.maxPages
+		src, err := NewTorznabSource(cfg, TorznabConfig{Endpoint: base + "/api", APIKey: testAPIKey, Queries: []string{"acme"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		col := &collector{}
+		if err := src.Discover(ctx, col.emit); err != nil {
+			t.Fatal(err)
+		}
+		src.Close()
+		if got := strings.Join(pages, "|"); got != tc.wantPages {
+			t.Errorf("MaxPages %d: pages asked %q, want %q", tc.maxPages, got, tc.wantPages)
+		}
+		if got := len(col.all()); got != tc.wantFound {
+			t.Errorf("MaxPages %d: %d sightings, want %d", tc.maxPages, got, tc.wantFound)
+		}
+	}
+
+	// Caps that say the server does not search.
+	var mu sync.Mutex
+	var pages []string
+	base := pagingServer(t, 5, "no", &pages, &mu)
+	src, err := NewTorznabSource(testConfig(), TorznabConfig{Endpoint: base + "/api", Queries: []string{"acme"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if err := src.Discover(testContext(t), (&collector{}).emit); err == nil || !strings.Contains(err.Error(), "no search") {
+		t.Errorf("a server without search: err %v", err)
+	}
+	if len(pages) != 0 {
+		t.Errorf("searched %q a server that does not search", pages)
+	}
+}
+
+func TestParseTorznabCaps(t *testing.T) {
+	caps, err := parseTorznabCaps([]byte(`<caps><limits max="100" default="50"/><searching><search available="yes" supportedParams="q, imdbid"/></searching>
+<categories><category id="2000" name="Movies"><subcat id="2010" name="Foreign &#9; Films"/></category></categories></caps>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !caps.Search || caps.MaxLimit != 100 || caps.DefaultLimit != 50 || caps.PageSize() != 100 ||
+		strings.Join(caps.SearchParams, ",") != "q,imdbid" || len(caps.Categories) != 2 || caps.Categories[1].Name != "Foreign Films" {
+		t.Errorf("caps %+v", caps)
+	}
+	if c, err := parseTorznabCaps([]byte(`<caps><limits max="99999999"/></caps>`)); err != nil || c.PageSize() != maxTorznabLimit {
+		t.Errorf("a huge max limit gives page size %d (%v)", c.PageSize(), err)
+	}
+	if _, err := parseTorznabCaps([]byte(`<rss/>`)); err == nil {
+		t.Error("an RSS document taken for caps")
 	}
 }

@@ -16,8 +16,9 @@
 // # Seeders
 //
 // [Swarm.AddSeeder] starts an anacrolix torrent.Client that seeds real files
-// over TCP on 127.0.0.1 and registers itself as a peer of the torrent in the
-// swarm's DHT. [MetadataServer] is a lightweight peer that serves only BEP 9
+// over TCP (and uTP, and only with MSE/PE encryption, when asked) on
+// 127.0.0.1 and registers itself as a peer of the torrent in the swarm's
+// DHT. [MetadataServer] is a lightweight peer that serves only BEP 9
 // metadata for many torrents; it is what benchmarks use.
 //
 // # Hostile peers

@@ -57,6 +57,11 @@ type SeederConfig struct {
 	// ("chunk overflows piece"). Pieces wholly inside a file, and the
 	// torrent's last piece, are served normally.
 	Hybrid bool
+	// RequireEncryption makes the seeder accept only MSE/PE connections
+	// (anacrolix answers a plaintext handshake with its MSE key).
+	RequireEncryption bool
+	// UTP makes the seeder accept uTP too, on the same port as TCP.
+	UTP bool
 	// AnnounceDHT makes the seeder's client run its own DHT node,
 	// bootstrapped from these addresses, and announce the torrent through it
 	// (get_peers then announce_peer). Otherwise the seeder is only registered
@@ -64,8 +69,8 @@ type SeederConfig struct {
 	AnnounceDHT []string
 }
 
-// Seeder is an anacrolix torrent.Client seeding one torrent over TCP on
-// 127.0.0.1.
+// Seeder is an anacrolix torrent.Client seeding one torrent over TCP (and
+// uTP, with SeederConfig.UTP) on 127.0.0.1.
 type Seeder struct {
 	// InfoHash is the torrent's v1 infohash.
 	InfoHash [20]byte
@@ -73,7 +78,8 @@ type Seeder struct {
 	InfoBytes []byte
 	// MetaInfo is the whole torrent.
 	MetaInfo *metainfo.MetaInfo
-	// Addr is the TCP address the client accepts peers on.
+	// Addr is the TCP address the client accepts peers on (and the uTP
+	// one, with SeederConfig.UTP).
 	Addr netip.AddrPort
 
 	client *torrent.Client
@@ -127,7 +133,7 @@ func (sw *Swarm) AddSeeder(ctx context.Context, cfg SeederConfig) (*Seeder, erro
 	ccfg.ListenHost = func(string) string { return "127.0.0.1" }
 	ccfg.ListenPort = 0
 	ccfg.DisableIPv6 = true
-	ccfg.DisableUTP = true
+	ccfg.DisableUTP = !cfg.UTP
 	ccfg.DisableTrackers = true
 	ccfg.DisableWebtorrent = true
 	ccfg.DisableWebseeds = true
@@ -138,6 +144,9 @@ func (sw *Swarm) AddSeeder(ctx context.Context, cfg SeederConfig) (*Seeder, erro
 	// module's name, which would make a test seeder look like leakhunt.
 	ccfg.ExtendedHandshakeClientVersion = "localswarm-seeder (anacrolix/torrent v1.61.0)"
 	ccfg.Bep20 = "-LS0001-"
+	if cfg.RequireEncryption {
+		ccfg.HeaderObfuscationPolicy = torrent.HeaderObfuscationPolicy{Preferred: true, RequirePreferred: true}
+	}
 	ccfg.Slogger = slog.New(slog.DiscardHandler)
 	ccfg.Logger = alog.Default.WithFilterLevel(alog.Disabled)
 	ccfg.DataDir = filepath.Dir(path)

@@ -1,0 +1,165 @@
+package fingerprint
+
+import (
+	"bytes"
+	"fmt"
+	mrand "math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func predictFixture(t *testing.T, size int) (doc []byte, fp Fingerprint) {
+	t.Helper()
+	doc = make([]byte, size)
+	rng := mrand.New(mrand.NewPCG(42, uint64(size)))
+	for i := range doc {
+		doc[i] = byte(rng.Uint32())
+	}
+	fp, err := Reader(bytes.NewReader(doc), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc, fp
+}
+
+func TestPredictTorrents(t *testing.T) {
+	doc, fp := predictFixture(t, 300_000)
+	ps, err := PredictTorrents(bytes.NewReader(doc), "給与一覧.csv", fp.Size, fp.BTv2Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 4*11 {
+		t.Fatalf("%d predictions, want 4 creators × 11 piece lengths", len(ps))
+	}
+	seen := map[string]bool{}
+	for _, p := range ps {
+		if seen[p.InfoHash] || len(p.InfoHash) != 40 {
+			t.Errorf("%s %d: infohash %q repeated or malformed", p.Creator, p.PieceLength, p.InfoHash)
+		}
+		seen[p.InfoHash] = true
+		// Each is a torrent we parse, prove against the document and
+		// would probe (v2 only by its root).
+		tor, err := ParseInfo(p.InfoBytes)
+		if err != nil {
+			t.Fatalf("%s %d: %v", p.Creator, p.PieceLength, err)
+		}
+		if tor.Name != "給与一覧.csv" || tor.TotalLength != fp.Size || tor.PieceLength != p.PieceLength {
+			t.Errorf("%s %d: parsed %+v", p.Creator, p.PieceLength, tor)
+		}
+		ix := NewIndex([]Entry{{Name: "給与一覧.csv", Fingerprint: fp}}, func(string) (ReadAtCloser, error) {
+			return nopCloser{bytes.NewReader(doc)}, nil
+		})
+		ms, err := ix.MatchTorrent(tor)
+		if err != nil || len(ms) != 1 || ms[0].Verdict != VerdictProven {
+			t.Errorf("%s %d: matches %+v %v", p.Creator, p.PieceLength, ms, err)
+		}
+		one, err := PredictTorrent(bytes.NewReader(doc), "給与一覧.csv", fp.Size, fp.BTv2Root, p.Creator, p.PieceLength)
+		if err != nil || one.InfoHash != p.InfoHash || !bytes.Equal(one.InfoBytes, p.InfoBytes) {
+			t.Errorf("%s %d: PredictTorrent differs (%v)", p.Creator, p.PieceLength, err)
+		}
+	}
+	hashes, err := PredictInfoHashes(bytes.NewReader(doc), "給与一覧.csv", fp.Size, fp.BTv2Root)
+	if err != nil || len(hashes) != len(ps) || hashes[5].InfoHash != ps[5].InfoHash || hashes[5].InfoBytes != nil {
+		t.Errorf("PredictInfoHashes: %d, %v", len(hashes), err)
+	}
+	if _, err := PredictTorrents(bytes.NewReader(doc[:1000]), "x", fp.Size, fp.BTv2Root); err == nil {
+		t.Error("a short read was not reported")
+	}
+}
+
+type nopCloser struct{ *bytes.Reader }
+
+func (nopCloser) Close() error { return nil }
+
+// TestPredictionsMatchClients creates torrents of a file with the clients
+// themselves and checks the predicted infohashes: libtorrent v1, v2 and
+// hybrid (what qBittorrent creates with each format), Transmission's
+// transmission-create and mktorrent.
+func TestPredictionsMatchClients(t *testing.T) {
+	doc, fp := predictFixture(t, 200_000)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "leak file.bin")
+	if err := os.WriteFile(path, doc, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := PredictTorrents(bytes.NewReader(doc), "leak file.bin", fp.Size, fp.BTv2Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	predicted := map[string]string{}
+	for _, p := range ps {
+		predicted[fmt.Sprintf("%s/%d", p.Creator, p.PieceLength)] = p.InfoHash
+	}
+	check := func(tool, creator string, pl int64, got string) {
+		t.Helper()
+		if want := predicted[fmt.Sprintf("%s/%d", creator, pl)]; got != want {
+			t.Errorf("%s at %d: infohash %s, predicted %s (%s)", tool, pl, got, want, creator)
+		}
+	}
+	infohashOf := func(t *testing.T, torrent string) string {
+		b, err := os.ReadFile(torrent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tor, err := ParseTorrentFile(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tor.InfoHash
+	}
+	t.Run("libtorrent", func(t *testing.T) {
+		if err := exec.Command("/usr/bin/python3", "-c", "import libtorrent").Run(); err != nil {
+			t.Skipf("skipping: /usr/bin/python3 with libtorrent (python3-libtorrent) is not available: %v", err)
+		}
+		const script = `import sys, os, hashlib, libtorrent as lt
+path = sys.argv[1]
+for name, flags in (("v1", lt.create_torrent.v1_only), ("v2", lt.create_torrent.v2_only), ("hybrid", 0)):
+    for pl in (16384, 65536, 1048576):
+        fs = lt.file_storage(); lt.add_files(fs, path)
+        ct = lt.create_torrent(fs, pl, flags=flags)
+        lt.set_piece_hashes(ct, os.path.dirname(path))
+        info = lt.bencode(ct.generate()[b"info"])
+        h = hashlib.sha256(info).hexdigest()[:40] if name == "v2" else hashlib.sha1(info).hexdigest()
+        print(name, pl, h)`
+		out, err := exec.Command("/usr/bin/python3", "-c", script, path).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			var name, h string
+			var pl int64
+			if _, err := fmt.Sscan(line, &name, &pl, &h); err != nil {
+				t.Fatalf("libtorrent said %q", line)
+			}
+			check("libtorrent "+name, name, pl, h)
+		}
+	})
+	t.Run("transmission-create", func(t *testing.T) {
+		if _, err := exec.LookPath("transmission-create"); err != nil {
+			t.Skip("skipping: transmission-create is not installed (apt-get install transmission-cli)")
+		}
+		out := filepath.Join(dir, "tr.torrent")
+		if b, err := exec.Command("transmission-create", "-o", out, "-s", "64", path).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %s", err, b)
+		}
+		b, _ := exec.Command("transmission-create", "--version").CombinedOutput()
+		creator := CreatorV1
+		if bytes.Contains(b, []byte(" 3.")) || bytes.Contains(b, []byte(" 2.")) {
+			creator = CreatorV1Private0 // Transmission before 4 writes private=0
+		}
+		check("transmission-create "+strings.TrimSpace(string(b)), creator, 64<<10, infohashOf(t, out))
+	})
+	t.Run("mktorrent", func(t *testing.T) {
+		if _, err := exec.LookPath("mktorrent"); err != nil {
+			t.Skip("skipping: mktorrent is not installed (apt-get install mktorrent)")
+		}
+		out := filepath.Join(dir, "mk.torrent")
+		if b, err := exec.Command("mktorrent", "-l", "15", "-o", out, path).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %s", err, b)
+		}
+		check("mktorrent", CreatorV1, 32<<10, infohashOf(t, out))
+	})
+}
