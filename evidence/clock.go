@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/beevik/ntp"
-
-	"github.com/leakhunt/leakhunt/store"
 )
 
 // Unsynchronized is the clock offset recorded when no offset was measured.
@@ -70,7 +68,7 @@ type Clock struct {
 	lock   chan struct{} // held while measuring
 
 	mu   sync.Mutex
-	kept []store.ClockMeasurement // oldest first
+	kept []ClockMeasurement // oldest first
 }
 
 // NewClock returns a Clock. Zero durations take DefaultClockConfig values.
@@ -99,7 +97,7 @@ func NewClock(cfg ClockConfig) *Clock {
 // than Interval (RetryInterval after a failure). While a measurement runs,
 // other callers wait for it or for ctx; a cancelled ctx gives an
 // unsynchronized measurement without measuring.
-func (c *Clock) Current(ctx context.Context) store.ClockMeasurement {
+func (c *Clock) Current(ctx context.Context) ClockMeasurement {
 	if m, ok := c.fresh(); ok {
 		return m
 	}
@@ -108,7 +106,7 @@ func (c *Clock) Current(ctx context.Context) store.ClockMeasurement {
 
 // Measure measures now unless the last measurement is younger than
 // MinInterval (a measurement already running is shared), and returns it.
-func (c *Clock) Measure(ctx context.Context) store.ClockMeasurement {
+func (c *Clock) Measure(ctx context.Context) ClockMeasurement {
 	if c.cfg.MinInterval > 0 {
 		c.mu.Lock()
 		if n := len(c.kept); n > 0 {
@@ -123,11 +121,11 @@ func (c *Clock) Measure(ctx context.Context) store.ClockMeasurement {
 	return c.measureShared(ctx, false)
 }
 
-func (c *Clock) fresh() (store.ClockMeasurement, bool) {
+func (c *Clock) fresh() (ClockMeasurement, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.kept) == 0 {
-		return store.ClockMeasurement{}, false
+		return ClockMeasurement{}, false
 	}
 	m := c.kept[len(c.kept)-1]
 	limit := c.cfg.Interval
@@ -138,7 +136,7 @@ func (c *Clock) fresh() (store.ClockMeasurement, bool) {
 	return m, age >= 0 && age < limit
 }
 
-func (c *Clock) measureShared(ctx context.Context, reuse bool) store.ClockMeasurement {
+func (c *Clock) measureShared(ctx context.Context, reuse bool) ClockMeasurement {
 	started := time.Now()
 	select {
 	case c.lock <- struct{}{}:
@@ -172,15 +170,15 @@ func (c *Clock) measureShared(ctx context.Context, reuse bool) store.ClockMeasur
 	return m
 }
 
-func (c *Clock) unsynced(why string) store.ClockMeasurement {
-	return store.ClockMeasurement{Asked: slices.Clone(c.cfg.Servers), MeasuredAt: time.Now().UTC(), Error: why}
+func (c *Clock) unsynced(why string) ClockMeasurement {
+	return ClockMeasurement{Asked: slices.Clone(c.cfg.Servers), MeasuredAt: time.Now().UTC(), Error: why}
 }
 
 // At returns the latest kept measurement made at or before t whose offset
 // text ([OffsetText]) is offset (any, when offset is empty): the
 // measurement an observation made at t with that offset relied on. ok is
 // false when none is kept.
-func (c *Clock) At(t time.Time, offset string) (store.ClockMeasurement, bool) {
+func (c *Clock) At(t time.Time, offset string) (ClockMeasurement, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i := len(c.kept) - 1; i >= 0; i-- {
@@ -189,7 +187,7 @@ func (c *Clock) At(t time.Time, offset string) (store.ClockMeasurement, bool) {
 			return m, true
 		}
 	}
-	return store.ClockMeasurement{}, false
+	return ClockMeasurement{}, false
 }
 
 // Offset returns the offset to add to our clock to get NTP time, and
@@ -206,8 +204,8 @@ func (c *Clock) OffsetString(ctx context.Context) string {
 
 // OffsetText is a measurement's offset as a Go duration string rounded to
 // the microsecond ("-3.2ms"), or [Unsynchronized]: the form of
-// store.Observation.ClockOffset.
-func OffsetText(m store.ClockMeasurement) string {
+// Observation.ClockOffset.
+func OffsetText(m ClockMeasurement) string {
 	if !m.Synchronized() {
 		return Unsynchronized
 	}
@@ -224,8 +222,8 @@ type answer struct {
 // whose offsets lie within Tolerance plus half their round trip of the
 // median offset agree; a majority of the answers must agree, and the
 // agreeing answer with the shortest round trip is used.
-func (c *Clock) measure(ctx context.Context) store.ClockMeasurement {
-	m := store.ClockMeasurement{Asked: slices.Clone(c.cfg.Servers)}
+func (c *Clock) measure(ctx context.Context) ClockMeasurement {
+	m := ClockMeasurement{Asked: slices.Clone(c.cfg.Servers)}
 	answers := make([]*answer, len(c.cfg.Servers))
 	var wg sync.WaitGroup
 	for i, srv := range c.cfg.Servers {
@@ -289,7 +287,7 @@ func (c *Clock) measure(ctx context.Context) store.ClockMeasurement {
 	}
 	best := slices.MinFunc(agree, func(a, b *answer) int { return cmp.Compare(a.resp.RTT, b.resp.RTT) })
 	m.Server, m.Stratum = best.server, int(best.resp.Stratum)
-	m.Offset, m.RTT, m.RootDistance = store.Duration(best.resp.ClockOffset), store.Duration(best.resp.RTT), store.Duration(best.resp.RootDistance)
+	m.Offset, m.RTT, m.RootDistance = Duration(best.resp.ClockOffset), Duration(best.resp.RTT), Duration(best.resp.RootDistance)
 	c.logger.Debug("clock offset measured", "server", m.Server, "offset", best.resp.ClockOffset, "rtt", best.resp.RTT,
 		"answered", m.Answered, "agreeing", m.Agreeing)
 	return m

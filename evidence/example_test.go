@@ -24,8 +24,8 @@ func ExampleVerifyStore() {
 	if err != nil {
 		panic(err)
 	}
-	s.AppendObservations([]store.Observation{{Time: time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC), ClockOffset: "unsynchronized",
-		Level: store.L1Announced, Source: "dht", IP: "192.0.2.1", Port: 6881, InfoHash: "0123456789abcdef0123456789abcdef01234567", Version: "example"}})
+	s.AppendObservations([]evidence.Observation{{Time: time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC), ClockOffset: "unsynchronized",
+		Level: evidence.L1Announced, Source: "dht", IP: "192.0.2.1", Port: 6881, InfoHash: "0123456789abcdef0123456789abcdef01234567", Version: "example"}})
 	if _, cp, err := evidence.SignCheckpoint(s, keys); err == nil {
 		fmt.Println("signed checkpoint of", cp.Size, "record(s)")
 	}

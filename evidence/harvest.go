@@ -9,8 +9,6 @@ import (
 	"net/netip"
 	"sync"
 	"time"
-
-	"github.com/leakhunt/leakhunt/store"
 )
 
 // PeerSource lists the peers some index claims for an infohash: a DHT
@@ -20,13 +18,6 @@ import (
 type PeerSource interface {
 	Peers(ctx context.Context, ih [20]byte) ([]netip.AddrPort, error)
 }
-
-// Observation sources for harvested peers.
-const (
-	SourceDHT     = "dht"
-	SourceTracker = "tracker"
-	SourcePEX     = "pex"
-)
 
 // HarvestSource is a PeerSource with the labels its observations carry.
 type HarvestSource struct {
@@ -89,7 +80,7 @@ func NewHarvester(cfg HarvestConfig) *Harvester {
 // per (source, detail, peer), in source order. Sources that fail are
 // reported in the joined error; the observations of the others are still
 // returned.
-func (h *Harvester) Harvest(ctx context.Context, ih [20]byte, document string, sources []HarvestSource) ([]store.Observation, error) {
+func (h *Harvester) Harvest(ctx context.Context, ih [20]byte, document string, sources []HarvestSource) ([]Observation, error) {
 	type result struct {
 		peers []netip.AddrPort
 		err   error
@@ -115,7 +106,7 @@ func (h *Harvester) Harvest(ctx context.Context, ih [20]byte, document string, s
 	}
 	wg.Wait()
 	offset := h.clockOffset(ctx)
-	var obs []store.Observation
+	var obs []Observation
 	var errs []error
 	for i, src := range sources {
 		r := results[i]
@@ -131,14 +122,14 @@ func (h *Harvester) Harvest(ctx context.Context, ih [20]byte, document string, s
 // PEXObservations turns the PEX peers a probe of from collected
 // ([ProbeResult.PEX]) into L1 observations with Source "pex" and Detail
 // naming the peer that sent them.
-func (h *Harvester) PEXObservations(ctx context.Context, ih [20]byte, document string, from netip.AddrPort, peers []netip.AddrPort) []store.Observation {
+func (h *Harvester) PEXObservations(ctx context.Context, ih [20]byte, document string, from netip.AddrPort, peers []netip.AddrPort) []Observation {
 	return h.observations(ih, document, SourcePEX, "from "+from.String(), h.clockOffset(ctx), peers)
 }
 
-func (h *Harvester) observations(ih [20]byte, document, source, detail, offset string, peers []netip.AddrPort) []store.Observation {
+func (h *Harvester) observations(ih [20]byte, document, source, detail, offset string, peers []netip.AddrPort) []Observation {
 	now := time.Now().UTC()
 	seen := make(map[netip.AddrPort]struct{}, len(peers))
-	var out []store.Observation
+	var out []Observation
 	for _, p := range peers {
 		p = netip.AddrPortFrom(p.Addr().Unmap(), p.Port())
 		if !p.IsValid() || p.Port() == 0 || p.Addr().IsUnspecified() || p.Addr().IsMulticast() {
@@ -151,10 +142,10 @@ func (h *Harvester) observations(ih [20]byte, document, source, detail, offset s
 			break
 		}
 		seen[p] = struct{}{}
-		out = append(out, store.Observation{
+		out = append(out, Observation{
 			Time:        now,
 			ClockOffset: offset,
-			Level:       store.L1Announced,
+			Level:       L1Announced,
 			Source:      source,
 			IP:          p.Addr().String(),
 			Port:        int(p.Port()),

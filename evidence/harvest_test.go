@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/leakhunt/leakhunt/crawler/tracker"
-	"github.com/leakhunt/leakhunt/store"
 )
 
 type sourceFunc func(ctx context.Context, ih [20]byte) ([]netip.AddrPort, error)
@@ -67,7 +66,7 @@ func TestHarvest(t *testing.T) {
 	}
 	for i, w := range want {
 		o := obs[i]
-		if o.Source != w.src || o.IP != w.ip || o.Detail != w.detail || o.Level != store.L1Announced ||
+		if o.Source != w.src || o.IP != w.ip || o.Detail != w.detail || o.Level != L1Announced ||
 			o.InfoHash != "ab00000000000000000000000000000000000000" || o.Document != "docsha" ||
 			o.ClockOffset != Unsynchronized || o.Time.Location() != time.UTC || o.Version != "test" {
 			t.Errorf("observation %d = %+v, want %+v", i, o, w)
@@ -76,7 +75,7 @@ func TestHarvest(t *testing.T) {
 
 	pex := h.PEXObservations(context.Background(), ih, "docsha", netip.MustParseAddrPort("127.0.0.1:5"),
 		[]netip.AddrPort{netip.MustParseAddrPort("[2001:db8::1]:7")})
-	if len(pex) != 1 || pex[0].Source != SourcePEX || pex[0].Detail != "from 127.0.0.1:5" || pex[0].IP != "2001:db8::1" || pex[0].Level != store.L1Announced {
+	if len(pex) != 1 || pex[0].Source != SourcePEX || pex[0].Detail != "from 127.0.0.1:5" || pex[0].IP != "2001:db8::1" || pex[0].Level != L1Announced {
 		t.Errorf("PEX observations %+v", pex)
 	}
 }

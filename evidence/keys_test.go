@@ -1,4 +1,4 @@
-package evidence
+package evidence_test
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -21,11 +22,11 @@ func openStore(t *testing.T, path string) *store.Store {
 }
 
 func TestKeyFingerprint(t *testing.T) {
-	a, err := LoadOrCreateKeys(filepath.Join(t.TempDir(), "a.db"), "same-name")
+	a, err := evidence.LoadOrCreateKeys(filepath.Join(t.TempDir(), "a.db"), "same-name")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := LoadOrCreateKeys(filepath.Join(t.TempDir(), "b.db"), "same-name")
+	b, err := evidence.LoadOrCreateKeys(filepath.Join(t.TempDir(), "b.db"), "same-name")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,15 +36,15 @@ func TestKeyFingerprint(t *testing.T) {
 	if a.Fingerprint == b.Fingerprint {
 		t.Error("two keys with one name share a fingerprint")
 	}
-	if fp, err := KeyFingerprint(a.VerifierKey + "\n"); err != nil || fp != a.Fingerprint {
-		t.Errorf("KeyFingerprint = %q, %v; want %q", fp, err, a.Fingerprint)
+	if fp, err := evidence.KeyFingerprint(a.VerifierKey + "\n"); err != nil || fp != a.Fingerprint {
+		t.Errorf("evidence.KeyFingerprint = %q, %v; want %q", fp, err, a.Fingerprint)
 	}
-	if _, err := KeyFingerprint("not a key"); err == nil {
+	if _, err := evidence.KeyFingerprint("not a key"); err == nil {
 		t.Error("garbage has a fingerprint")
 	}
 	for in, want := range map[string]string{"": "leakhunt", "Example Investigations GK": "leakhunt-Example_Investigations_GK", "A+B": "leakhunt-A_B", "調査 株式会社": "leakhunt-調査_株式会社"} {
-		if got := KeyName(in); got != want {
-			t.Errorf("KeyName(%q) = %q, want %q", in, got, want)
+		if got := evidence.KeyName(in); got != want {
+			t.Errorf("evidence.KeyName(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -54,36 +55,36 @@ func TestKeyFingerprint(t *testing.T) {
 func TestOpenKeysHistory(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "lh.db")
 	s := openStore(t, path)
-	opt := KeyOptions{Name: KeyName("Example Investigations GK"), Version: "test"}
-	k1, err := OpenKeys(s, opt)
+	opt := evidence.KeyOptions{Name: evidence.KeyName("Example Investigations GK"), Version: "test"}
+	k1, err := evidence.OpenKeys(s, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if k1.Verifier.Name() != "leakhunt-Example_Investigations_GK" {
 		t.Errorf("key name %q", k1.Verifier.Name())
 	}
-	if again, err := OpenKeys(s, opt); err != nil || again.Fingerprint != k1.Fingerprint {
+	if again, err := evidence.OpenKeys(s, opt); err != nil || again.Fingerprint != k1.Fingerprint {
 		t.Fatalf("reopen: %v", err)
 	}
 	if n, _ := s.LogSize(); n != 1 {
 		t.Fatalf("log size %d after registering the first key, want 1", n)
 	}
-	s.AppendObservations([]store.Observation{logObs(1), logObs(2)})
-	if _, _, err := SignCheckpoint(s, k1); err != nil {
+	s.AppendObservations([]evidence.Observation{logObs(1), logObs(2)})
+	if _, _, err := evidence.SignCheckpoint(s, k1); err != nil {
 		t.Fatal(err)
 	}
 	pub1, _ := os.ReadFile(path + ".pub")
 
 	// The key file is lost.
 	os.Remove(path + ".key")
-	if _, err := OpenKeys(s, opt); !errors.Is(err, ErrKeyMissing) || !strings.Contains(err.Error(), k1.Fingerprint) {
-		t.Fatalf("missing key: err %v, want ErrKeyMissing naming %s", err, k1.Fingerprint)
+	if _, err := evidence.OpenKeys(s, opt); !errors.Is(err, evidence.ErrKeyMissing) || !strings.Contains(err.Error(), k1.Fingerprint) {
+		t.Fatalf("missing key: err %v, want evidence.ErrKeyMissing naming %s", err, k1.Fingerprint)
 	}
 	if pub, _ := os.ReadFile(path + ".pub"); string(pub) != string(pub1) {
 		t.Fatal("the refused open overwrote the public key")
 	}
 	opt.NewKey = true
-	k2, err := OpenKeys(s, opt)
+	k2, err := evidence.OpenKeys(s, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,13 +100,13 @@ func TestOpenKeysHistory(t *testing.T) {
 		t.Fatalf("history %+v, %v", hist, err)
 	}
 	o, err := s.Observation(hist[1].Record)
-	if err != nil || o.Source != store.SourceKey || !strings.Contains(o.Detail, k2.Fingerprint) {
+	if err != nil || o.Source != evidence.SourceKey || !strings.Contains(o.Detail, k2.Fingerprint) {
 		t.Fatalf("key change record %+v, %v", o, err)
 	}
-	if _, _, err := SignCheckpoint(s, k2); err != nil {
+	if _, _, err := evidence.SignCheckpoint(s, k2); err != nil {
 		t.Fatal(err)
 	}
-	if probs, _, err := VerifyStore(s, k2.VerifierKey); err != nil || len(probs) != 0 {
+	if probs, _, err := evidence.VerifyStore(s, k2.VerifierKey); err != nil || len(probs) != 0 {
 		t.Fatalf("after the key change: %v %v", probs, err)
 	}
 	if peers, _ := s.Peers(0); len(peers) != 2 {
@@ -114,7 +115,7 @@ func TestOpenKeysHistory(t *testing.T) {
 
 	// Another store's key put in its place is refused.
 	other := filepath.Join(t.TempDir(), "other.db")
-	if _, err := LoadOrCreateKeys(other, "other"); err != nil {
+	if _, err := evidence.LoadOrCreateKeys(other, "other"); err != nil {
 		t.Fatal(err)
 	}
 	for _, ext := range []string{".key", ".pub"} {
@@ -123,11 +124,11 @@ func TestOpenKeysHistory(t *testing.T) {
 		os.WriteFile(path+ext, b, 0o600)
 	}
 	opt.NewKey = false
-	if _, err := OpenKeys(s, opt); !errors.Is(err, ErrKeyChanged) {
-		t.Fatalf("foreign key file: err %v, want ErrKeyChanged", err)
+	if _, err := evidence.OpenKeys(s, opt); !errors.Is(err, evidence.ErrKeyChanged) {
+		t.Fatalf("foreign key file: err %v, want evidence.ErrKeyChanged", err)
 	}
 	b, _ := os.ReadFile(other + ".pub")
-	if probs, _, _ := VerifyStore(s, string(b)); len(probs) == 0 || probs[0].Where != "signing key" {
+	if probs, _, _ := evidence.VerifyStore(s, string(b)); len(probs) == 0 || probs[0].Where != "signing key" {
 		t.Errorf("verify with a key the log does not register: %v", probs)
 	}
 }
@@ -137,19 +138,19 @@ func TestOpenKeysHistory(t *testing.T) {
 func TestVerifyStoreForeignCheckpoint(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "lh.db")
 	s := openStore(t, path)
-	k, err := OpenKeys(s, KeyOptions{Name: "leakhunt", Version: "test"})
+	k, err := evidence.OpenKeys(s, evidence.KeyOptions{Name: "leakhunt", Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.AppendObservations([]store.Observation{logObs(1)})
-	forger, err := LoadOrCreateKeys(filepath.Join(t.TempDir(), "f.db"), "leakhunt")
+	s.AppendObservations([]evidence.Observation{logObs(1)})
+	forger, err := evidence.LoadOrCreateKeys(filepath.Join(t.TempDir(), "f.db"), "leakhunt")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := SignCheckpoint(s, forger); err != nil {
+	if _, _, err := evidence.SignCheckpoint(s, forger); err != nil {
 		t.Fatal(err)
 	}
-	probs, _, err := VerifyStore(s, k.VerifierKey)
+	probs, _, err := evidence.VerifyStore(s, k.VerifierKey)
 	if err != nil || len(probs) != 1 || !strings.Contains(probs[0].String(), "checkpoint at size 2") || !strings.Contains(probs[0].What, k.Fingerprint) {
 		t.Fatalf("problems %v, %v", probs, err)
 	}

@@ -15,9 +15,38 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
-
-	"github.com/leakhunt/leakhunt/store"
 )
+
+// Log is the evidence log as this package reads, verifies and signs it:
+// the leaves and stored hashes of the RFC 6962 tree, the signed
+// checkpoints and the key history. *store.Store implements it.
+type Log interface {
+	// LogSize is the number of records.
+	LogSize() (int64, error)
+	// ReadHashes reads stored tree hashes (tlog.HashReader).
+	ReadHashes(indexes []int64) ([]tlog.Hash, error)
+	// ForEachRecord calls fn with every record from index from on, in
+	// order, with its leaf and its stored hashes.
+	ForEachRecord(from int64, fn func(n int64, leaf []byte, hashes []tlog.Hash) error) error
+	// Checkpoints calls fn with every stored signed checkpoint, by size.
+	Checkpoints(fn func(size int64, signed []byte) error) error
+	// PutCheckpoint stores a signed checkpoint of the tree of size records.
+	PutCheckpoint(size int64, signed []byte) error
+	// SigningKeys is the key history, oldest first.
+	SigningKeys() ([]SigningKey, error)
+}
+
+// KeyLog is a [Log] that registers signing keys: the file of the store
+// whose key sits beside it at Path()+".key". *store.Store implements it.
+type KeyLog interface {
+	Log
+	Path() string
+	HasCheckpoints() (bool, error)
+	// AddSigningKey appends note (a [SourceKey] record) to the log and k
+	// to the key history in one transaction, and returns k with its
+	// record's index.
+	AddSigningKey(k SigningKey, note Observation) (SigningKey, error)
+}
 
 // LogOrigin is the first line of every checkpoint leakhunt signs.
 const LogOrigin = "leakhunt evidence log"
@@ -182,8 +211,8 @@ type KeyOptions struct {
 // log is already signed is [ErrKeyMissing], and a key file that is not the
 // registered key is [ErrKeyChanged], unless opt.NewKey. Every key
 // registered (the first, and each change) is a record in the evidence log
-// ([store.SourceKey]), so that the change is itself signed.
-func OpenKeys(s *store.Store, opt KeyOptions) (*Keys, error) {
+// ([SourceKey]), so that the change is itself signed.
+func OpenKeys(s KeyLog, opt KeyOptions) (*Keys, error) {
 	hist, err := s.SigningKeys()
 	if err != nil {
 		return nil, err
@@ -192,7 +221,7 @@ func OpenKeys(s *store.Store, opt KeyOptions) (*Keys, error) {
 	if err != nil {
 		return nil, err
 	}
-	var last *store.SigningKey
+	var last *SigningKey
 	if len(hist) > 0 {
 		last = &hist[len(hist)-1]
 	}
@@ -231,8 +260,8 @@ func OpenKeys(s *store.Store, opt KeyOptions) (*Keys, error) {
 		now = opt.Now
 	}
 	t := now().UTC()
-	rec := store.SigningKey{Fingerprint: k.Fingerprint, VerifierKey: k.VerifierKey, Time: t, Reason: reason}
-	noteObs := store.Observation{Time: t, ClockOffset: Unsynchronized, Level: store.L0Listed, Source: store.SourceKey,
+	rec := SigningKey{Fingerprint: k.Fingerprint, VerifierKey: k.VerifierKey, Time: t, Reason: reason}
+	noteObs := Observation{Time: t, ClockOffset: Unsynchronized, Level: L0Listed, Source: SourceKey,
 		Detail: keyRecordDetail(k), Version: opt.Version}
 	if _, err := s.AddSigningKey(rec, noteObs); err != nil {
 		return nil, err
@@ -276,7 +305,7 @@ func ParseCheckpoint(text string) (Checkpoint, error) {
 
 // SignCheckpoint signs the store's log at its current size and stores the
 // signed note. It returns the signed note.
-func SignCheckpoint(s *store.Store, k *Keys) ([]byte, Checkpoint, error) {
+func SignCheckpoint(s Log, k *Keys) ([]byte, Checkpoint, error) {
 	n, err := s.LogSize()
 	if err != nil {
 		return nil, Checkpoint{}, err
@@ -331,7 +360,7 @@ func (p VerifyProblem) String() string { return p.Where + ": " + p.What }
 // tree it signs; a store without registered keys (made before keys were
 // registered) is checked with verifierKey alone. It reads the log once,
 // in memory that does not grow with it.
-func VerifyStore(s *store.Store, verifierKey string) (problems []VerifyProblem, records int64, err error) {
+func VerifyStore(s Log, verifierKey string) (problems []VerifyProblem, records int64, err error) {
 	v, err := NewLogVerifier(s, verifierKey)
 	if err != nil {
 		return nil, 0, err
@@ -350,7 +379,7 @@ func VerifyStore(s *store.Store, verifierKey string) (problems []VerifyProblem, 
 const maxProblems = 100
 
 // A LogVerifier checks the evidence log record by record, in log order
-// ([store.Store.ForEachRecord] feeds it), keeping only the right edge of
+// ([Log.ForEachRecord] feeds it), keeping only the right edge of
 // the tree: a leaf, the stored hashes, the key records and the checkpoints
 // are all checked in one pass. Create it with [NewLogVerifier]; not safe
 // for concurrent use.
@@ -358,7 +387,7 @@ type LogVerifier struct {
 	size        int64 // the log size the store records
 	next        int64
 	front       frontier
-	keys        []store.SigningKey
+	keys        []SigningKey
 	current     string        // the store's current public key
 	keyAt       map[int64]int // log index of a key record → keys index
 	cps         []storedCheckpoint
@@ -376,7 +405,7 @@ type storedCheckpoint struct {
 // NewLogVerifier reads the store's log size, key history and checkpoints
 // (small) and returns a verifier for its records. verifierKey is as in
 // [VerifyStore].
-func NewLogVerifier(s *store.Store, verifierKey string) (*LogVerifier, error) {
+func NewLogVerifier(s Log, verifierKey string) (*LogVerifier, error) {
 	v := &LogVerifier{current: strings.TrimSpace(verifierKey), keyAt: map[int64]int{}}
 	var err error
 	if v.size, err = s.LogSize(); err != nil {
@@ -464,7 +493,7 @@ func storedHashName(n int64, level int) string {
 }
 
 // checkKeyRecord checks that the record registering k says so.
-func (v *LogVerifier) checkKeyRecord(n int64, leaf []byte, k store.SigningKey) {
+func (v *LogVerifier) checkKeyRecord(n int64, leaf []byte, k SigningKey) {
 	var o struct {
 		Source string `json:"source"`
 		Detail string `json:"detail"`
@@ -474,7 +503,7 @@ func (v *LogVerifier) checkKeyRecord(n int64, leaf []byte, k store.SigningKey) {
 		v.problem("key history", fmt.Sprintf("key %s: its public key does not have that fingerprint", k.Fingerprint))
 		return
 	}
-	if json.Unmarshal(leaf, &o) != nil || o.Source != store.SourceKey || o.Detail != "signing key "+k.Fingerprint+" "+k.VerifierKey {
+	if json.Unmarshal(leaf, &o) != nil || o.Source != SourceKey || o.Detail != "signing key "+k.Fingerprint+" "+k.VerifierKey {
 		v.problem(fmt.Sprintf("record %d", n), fmt.Sprintf("the key history says it registers key %s, but it does not", k.Fingerprint))
 	}
 }
@@ -570,20 +599,6 @@ func (f *frontier) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 		out[i] = f.h[level]
 	}
 	return out, nil
-}
-
-// ProveRecord returns the inclusion proof of record n in the tree of the
-// given size, and the record's leaf bytes.
-func ProveRecord(s *store.Store, n, size int64) (tlog.RecordProof, []byte, error) {
-	leaf, err := s.Leaf(n)
-	if err != nil {
-		return nil, nil, err
-	}
-	p, err := tlog.ProveRecord(size, n, s)
-	if err != nil {
-		return nil, nil, fmt.Errorf("prove record %d in tree %d: %w", n, size, err)
-	}
-	return p, leaf, nil
 }
 
 // CheckRecord verifies that leaf is record n of the tree committed to by c.

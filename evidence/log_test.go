@@ -1,4 +1,4 @@
-package evidence
+package evidence_test
 
 import (
 	"encoding/binary"
@@ -12,18 +12,19 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/store"
 )
 
-func logObs(i int) store.Observation {
-	return store.Observation{Time: time.Date(2026, 11, 2, 3, 4, i, 0, time.UTC), ClockOffset: "unsynchronized",
-		Level: store.L4Served, Source: "probe", IP: "192.0.2.7", Port: 6881 + i%3, InfoHash: strings.Repeat("cd", 20),
+func logObs(i int) evidence.Observation {
+	return evidence.Observation{Time: time.Date(2026, 11, 2, 3, 4, i, 0, time.UTC), ClockOffset: "unsynchronized",
+		Level: evidence.L4Served, Source: "probe", IP: "192.0.2.7", Port: 6881 + i%3, InfoHash: strings.Repeat("cd", 20),
 		PiecesVerified: []int{i}, Version: "test"}
 }
 
 // signedStore builds a store of n observations with a checkpoint signed
 // after the first signedAt of them and another at the end.
-func signedStore(t *testing.T, n, signedAt int) (path string, keys *Keys) {
+func signedStore(t *testing.T, n, signedAt int) (path string, keys *evidence.Keys) {
 	t.Helper()
 	path = filepath.Join(t.TempDir(), "log.db")
 	s, err := store.Open(path, nil)
@@ -31,16 +32,16 @@ func signedStore(t *testing.T, n, signedAt int) (path string, keys *Keys) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	keys, err = LoadOrCreateKeys(path, "test")
+	keys, err = evidence.LoadOrCreateKeys(path, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < n; i++ {
-		if _, err := s.AppendObservations([]store.Observation{logObs(i)}); err != nil {
+		if _, err := s.AppendObservations([]evidence.Observation{logObs(i)}); err != nil {
 			t.Fatal(err)
 		}
 		if i+1 == signedAt || i+1 == n {
-			if _, _, err := SignCheckpoint(s, keys); err != nil {
+			if _, _, err := evidence.SignCheckpoint(s, keys); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -71,14 +72,14 @@ func tamper(t *testing.T, path, bucket string, key uint64, fn func([]byte) []byt
 	}
 }
 
-func verify(t *testing.T, path string, keys *Keys) []VerifyProblem {
+func verify(t *testing.T, path string, keys *evidence.Keys) []evidence.VerifyProblem {
 	t.Helper()
 	s, err := store.Open(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	problems, _, err := VerifyStore(s, keys.VerifierKey)
+	problems, _, err := evidence.VerifyStore(s, keys.VerifierKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +93,7 @@ func TestVerifyStoreIntact(t *testing.T) {
 	}
 	// Another key does not verify the checkpoints.
 	other, _ := signedStore(t, 1, 1)
-	otherKeys, err := LoadOrCreateKeys(other, "test")
+	otherKeys, err := evidence.LoadOrCreateKeys(other, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,18 +182,18 @@ func BenchmarkLogAppend(b *testing.B) {
 
 func TestKeyPermissions(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "k.db")
-	if _, err := LoadOrCreateKeys(path, "test"); err != nil {
+	if _, err := evidence.LoadOrCreateKeys(path, "test"); err != nil {
 		t.Fatal(err)
 	}
 	st, err := os.Stat(path + ".key")
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("key file mode %v, %v; want 0600", st.Mode(), err)
 	}
-	if _, err := LoadOrCreateKeys(path, "test"); err != nil {
+	if _, err := evidence.LoadOrCreateKeys(path, "test"); err != nil {
 		t.Fatalf("reload: %v", err)
 	}
 	os.Chmod(path+".key", 0o644)
-	if _, err := LoadOrCreateKeys(path, "test"); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+	if _, err := evidence.LoadOrCreateKeys(path, "test"); err == nil || !strings.Contains(err.Error(), "chmod 600") {
 		t.Fatalf("world-readable key accepted: %v", err)
 	}
 }

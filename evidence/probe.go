@@ -11,8 +11,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/leakhunt/leakhunt/store"
-
 	"github.com/leakhunt/leakhunt/internal/netpolicy"
 	"github.com/leakhunt/leakhunt/internal/peerdial"
 )
@@ -24,9 +22,6 @@ const (
 	TransportTCP = peerdial.TCP
 	TransportUTP = peerdial.UTP
 )
-
-// SourceProbe is the Source of observations made by [Prober.Probe].
-const SourceProbe = "probe"
 
 // BlockSize is the size of the requests a probe sends (16 KiB, the de facto
 // BitTorrent block size). A piece message carrying more than this is a
@@ -83,7 +78,7 @@ type Config struct {
 	// the handshake, L3 once the peer claims a piece of the document, so
 	// that no content is downloaded at all. 0 means no limit (L4, or L5
 	// with FullCopy).
-	MaxLevel int
+	MaxLevel Level
 	// MaxBytes caps the bytes read from one peer in one probe.
 	MaxBytes int64
 	// MaxPieceLength is the largest piece a probe will buffer in memory;
@@ -122,7 +117,7 @@ func DefaultConfig() Config {
 type ProbeResult struct {
 	// Observation is the graded observation; store it even when Probe
 	// returned an error (its Error field then says what went wrong).
-	Observation store.Observation
+	Observation Observation
 	// PEX are the peers the remote sent in BEP 11 ut_pex "added"/"added6"
 	// during the probe (deduplicated, capped at Config.MaxPEX). They are
 	// only L1 leads: see [Harvester.PEXObservations].
@@ -255,10 +250,10 @@ func (p *Prober) Probe(ctx context.Context, target Target, addr netip.AddrPort, 
 	)
 	attempts := p.cfg.Encryption.Attempts(transport)
 	for i, a := range attempts {
-		res = ProbeResult{Observation: store.Observation{
+		res = ProbeResult{Observation: Observation{
 			Time:        time.Now().UTC(),
 			ClockOffset: offset,
-			Level:       store.L1Announced,
+			Level:       L1Announced,
 			Source:      SourceProbe,
 			IP:          addr.Addr().String(),
 			Port:        int(addr.Port()),
@@ -271,7 +266,7 @@ func (p *Prober) Probe(ctx context.Context, target Target, addr netip.AddrPort, 
 		tried = append(tried, a.String())
 		err = p.run(ctx, &target, addr, a, tr, &res)
 		reasons = append(reasons, reasonOf(err, &res.Observation))
-		if err == nil || res.Observation.Level >= store.L2Connected || ctx.Err() != nil || i == len(attempts)-1 || !peerdial.Retry(err) {
+		if err == nil || res.Observation.Level >= L2Connected || ctx.Err() != nil || i == len(attempts)-1 || !peerdial.Retry(err) {
 			break
 		}
 	}
@@ -279,7 +274,7 @@ func (p *Prober) Probe(ctx context.Context, target Target, addr netip.AddrPort, 
 	o.Ended = time.Now().UTC()
 	o.Tried = tried
 	o.Reason = reasons[len(reasons)-1]
-	if o.Level < store.L2Connected && slices.Contains(reasons, ReasonClosed) {
+	if o.Level < L2Connected && slices.Contains(reasons, ReasonClosed) {
 		// Closed in plaintext, and refused encrypted too (or the other
 		// way round): the peer ended the handshake.
 		o.Reason = ReasonClosed
@@ -315,7 +310,7 @@ func (p *Prober) checkTarget(t *Target) error {
 		return fmt.Errorf("%w: %d piece hashes for %d pieces", ErrTarget, len(t.PieceHashes), t.NumPieces)
 	case t.DocOffset < 0 || t.DocLength <= 0 || t.DocLength > t.TotalLength-t.DocOffset:
 		return fmt.Errorf("%w: document range %d+%d outside the torrent's %d bytes", ErrTarget, t.DocOffset, t.DocLength, t.TotalLength)
-	case t.Doc == nil && p.cfg.MaxLevel != store.L2Connected && p.cfg.MaxLevel != store.L3Claims:
+	case t.Doc == nil && p.cfg.MaxLevel != L2Connected && p.cfg.MaxLevel != L3Claims:
 		return fmt.Errorf("%w: no catalogued copy to compare downloaded bytes with", ErrTarget)
 	}
 	return nil

@@ -11,8 +11,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/leakhunt/leakhunt/store"
 )
 
 // BenchmarkProbeL4 measures probes per second to L4 on loopback: several
@@ -39,7 +37,7 @@ func BenchmarkProbeL4(b *testing.B) {
 			defer wg.Done()
 			for next.Add(1) <= int64(b.N) {
 				res, err := probers[w].Probe(context.Background(), fx.target, peers[w], TransportTCP)
-				if err == nil && res.Observation.Level == store.L4Served {
+				if err == nil && res.Observation.Level == L4Served {
 					l4.Add(1)
 				}
 			}

@@ -11,7 +11,6 @@ import (
 	"github.com/anacrolix/torrent/metainfo"
 
 	"github.com/leakhunt/leakhunt/internal/localswarm"
-	"github.com/leakhunt/leakhunt/store"
 )
 
 // Crafted but valid peers: each serves or claims something real, and none
@@ -27,23 +26,23 @@ func TestProbeCraftedPeers(t *testing.T) {
 		name      string
 		cfg       localswarm.LiarConfig
 		full      bool
-		wantLevel int
+		wantLevel Level
 		verified  []int
 		docBytes  int64
 		failed    bool
 	}{
 		{"edge piece with 10 bytes of the document", localswarm.LiarConfig{Claims: []int{0}, Serve: localswarm.ServeHonest}, false,
-			store.L3Claims, []int{0}, 10, false},
+			L3Claims, []int{0}, 10, false},
 		{"interior piece", localswarm.LiarConfig{Claims: []int{0, 1}, Serve: localswarm.ServeHonest}, false,
-			store.L4Served, []int{1}, P, false},
+			L4Served, []int{1}, P, false},
 		{"both edge pieces, fewer bytes than a piece", localswarm.LiarConfig{Claims: []int{0, last}, Serve: localswarm.ServeHonest}, false,
-			store.L3Claims, []int{0, last}, 10 + (100_000 - 10 - P), false},
+			L3Claims, []int{0, last}, 10 + (100_000 - 10 - P), false},
 		{"right bytes for the wrong piece index", localswarm.LiarConfig{Serve: localswarm.ServeWrongIndex}, false,
-			store.L3Claims, nil, 0, true},
+			L3Claims, nil, 0, true},
 		{"content switching between requests", localswarm.LiarConfig{Serve: localswarm.ServeSwitching}, false,
-			store.L3Claims, nil, 0, true},
+			L3Claims, nil, 0, true},
 		{"honest, every piece", localswarm.LiarConfig{Serve: localswarm.ServeHonest}, true,
-			store.L5FullCopy, []int{0, 1, 2}, 100_000, false},
+			L5FullCopy, []int{0, 1, 2}, 100_000, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,7 +101,7 @@ func TestProbeTorrentDiffersFromDocument(t *testing.T) {
 	defer stop()
 	res, _ := NewProber(testConfig()).Probe(ctx, tg, addr, TransportTCP)
 	o := res.Observation
-	if o.Level != store.L3Claims || !equalInts(o.PiecesVerified, []int{last}) || o.DocBytesVerified != 0 || o.Error == "" {
+	if o.Level != L3Claims || !equalInts(o.PiecesVerified, []int{last}) || o.DocBytesVerified != 0 || o.Error == "" {
 		t.Errorf("L%d verified %v (%d document bytes) error %q; want L3, piece %d verified against the torrent, 0 document bytes",
 			o.Level, o.PiecesVerified, o.DocBytesVerified, o.Error, last)
 	}

@@ -20,7 +20,6 @@ import (
 
 	"github.com/leakhunt/leakhunt/internal/localswarm"
 	"github.com/leakhunt/leakhunt/internal/peerdial"
-	"github.com/leakhunt/leakhunt/store"
 )
 
 // fakePeer accepts one connection on 127.0.0.1, reads the prober's
@@ -125,47 +124,47 @@ func TestProbeHostilePeers(t *testing.T) {
 		name       string
 		behave     func(c net.Conn, fp *fakePeer)
 		maxBytes   int64
-		wantLevel  int
+		wantLevel  Level
 		wantErr    error // nil: any error
 		wantReason string
 	}{
 		{"not bittorrent", func(c net.Conn, _ *fakePeer) {
 			c.Write([]byte(strings.Repeat("HTTP/1.1 400 Bad Request\r\n", 4)))
-		}, 0, store.L1Announced, ErrProtocol, ReasonNotBitTorrent},
+		}, 0, L1Announced, ErrProtocol, ReasonNotBitTorrent},
 		{"wrong infohash", func(c net.Conn, _ *fakePeer) {
 			c.Write(handshakeBytes([20]byte{1, 2, 3}, true))
-		}, 0, store.L1Announced, ErrProtocol, ReasonWrongTorrent},
+		}, 0, L1Announced, ErrProtocol, ReasonWrongTorrent},
 		{"closes mid handshake", func(c net.Conn, _ *fakePeer) {
 			c.Write(hs[:30])
-		}, 0, store.L1Announced, io.ErrUnexpectedEOF, ReasonClosed},
+		}, 0, L1Announced, io.ErrUnexpectedEOF, ReasonClosed},
 		{"huge length", func(c net.Conn, fp *fakePeer) {
 			c.Write(append(append([]byte{}, hs...), 0x7f, 0xff, 0xff, 0xff, byte(pp.Piece)))
 			fp.record(c, nil)
-		}, 0, store.L2Connected, ErrProtocol, ReasonProtocol},
+		}, 0, L2Connected, ErrProtocol, ReasonProtocol},
 		{"bitfield too long", func(c net.Conn, fp *fakePeer) {
 			c.Write(append(append([]byte{}, hs...), frame(byte(pp.Bitfield), make([]byte, nbf+5))...))
 			fp.record(c, nil)
-		}, 0, store.L2Connected, ErrProtocol, ReasonProtocol},
+		}, 0, L2Connected, ErrProtocol, ReasonProtocol},
 		{"bitfield spare bits", func(c net.Conn, fp *fakePeer) {
 			c.Write(append(append([]byte{}, hs...), frame(byte(pp.Bitfield), []byte{0xff})...))
 			fp.record(c, nil)
-		}, 0, store.L2Connected, ErrProtocol, ReasonProtocol},
+		}, 0, L2Connected, ErrProtocol, ReasonProtocol},
 		{"have out of range", func(c net.Conn, fp *fakePeer) {
 			c.Write(append(append([]byte{}, hs...), msg(pp.Message{Type: pp.Have, Index: 99})...))
 			fp.record(c, nil)
-		}, 0, store.L2Connected, ErrProtocol, ReasonProtocol},
+		}, 0, L2Connected, ErrProtocol, ReasonProtocol},
 		{"have wrong size", func(c net.Conn, fp *fakePeer) {
 			c.Write(append(append([]byte{}, hs...), frame(byte(pp.Have), []byte{0, 0, 0, 0, 0, 0})...))
 			fp.record(c, nil)
-		}, 0, store.L2Connected, ErrProtocol, ReasonProtocol},
+		}, 0, L2Connected, ErrProtocol, ReasonProtocol},
 		{"garbage after handshake", func(c net.Conn, fp *fakePeer) {
 			c.Write(append(append([]byte{}, hs...), []byte("\x00\x00\x00\x05\x63garbage-garbage-garbage")...))
 			fp.record(c, nil)
-		}, 0, store.L2Connected, nil, ReasonProtocol},
+		}, 0, L2Connected, nil, ReasonProtocol},
 		{"huge extended message", func(c net.Conn, fp *fakePeer) {
 			c.Write(append(append([]byte{}, hs...), frame(byte(pp.Extended), make([]byte, 100<<10))...))
 			fp.record(c, nil)
-		}, 0, store.L2Connected, ErrProtocol, ReasonProtocol},
+		}, 0, L2Connected, ErrProtocol, ReasonProtocol},
 		{"byte limit", func(c net.Conn, fp *fakePeer) {
 			c.Write(hs)
 			ext := frame(byte(pp.Extended), append([]byte{0}, strings.Repeat("x", 60<<10)...))
@@ -175,7 +174,7 @@ func TestProbeHostilePeers(t *testing.T) {
 				}
 			}
 			fp.record(c, nil)
-		}, 100 << 10, store.L2Connected, ErrByteLimit, ReasonProtocol},
+		}, 100 << 10, L2Connected, ErrByteLimit, ReasonProtocol},
 		{"oversized block", func(c net.Conn, fp *fakePeer) {
 			c.Write(append(append(append([]byte{}, hs...), msg(pp.Message{Type: pp.HaveAll})...), msg(pp.Message{Type: pp.Unchoke})...))
 			fp.record(c, func(m pp.Message) {
@@ -183,19 +182,19 @@ func TestProbeHostilePeers(t *testing.T) {
 					c.Write(frame(byte(pp.Piece), make([]byte, 8+32<<10)))
 				}
 			})
-		}, 0, store.L3Claims, ErrProtocol, ReasonProtocol},
+		}, 0, L3Claims, ErrProtocol, ReasonProtocol},
 		{"silent after handshake", func(c net.Conn, fp *fakePeer) {
 			c.Write(hs)
 			fp.record(c, nil)
-		}, 0, store.L2Connected, errNoClaim, ReasonNoPieces},
+		}, 0, L2Connected, errNoClaim, ReasonNoPieces},
 		{"claims nothing of the document", func(c net.Conn, fp *fakePeer) {
 			c.Write(append(append([]byte{}, hs...), msg(pp.Message{Type: pp.HaveNone})...))
 			fp.record(c, nil)
-		}, 0, store.L2Connected, errNoClaim, ReasonNoPieces},
+		}, 0, L2Connected, errNoClaim, ReasonNoPieces},
 		{"keeps us choked", func(c net.Conn, fp *fakePeer) {
 			c.Write(append(append([]byte{}, hs...), msg(pp.Message{Type: pp.HaveAll})...))
 			fp.record(c, nil)
-		}, 0, store.L3Claims, context.DeadlineExceeded, ReasonChoked},
+		}, 0, L3Claims, context.DeadlineExceeded, ReasonChoked},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fp := startFakePeer(t, tc.behave)
@@ -223,7 +222,7 @@ func TestProbeHostilePeers(t *testing.T) {
 			if len(o.PiecesVerified) != 0 {
 				t.Errorf("PiecesVerified = %v", o.PiecesVerified)
 			}
-			if o.TranscriptSHA256 == "" && o.Level >= store.L2Connected {
+			if o.TranscriptSHA256 == "" && o.Level >= L2Connected {
 				t.Error("no transcript hash")
 			}
 		})
@@ -250,7 +249,7 @@ func TestProbeHostilePeers(t *testing.T) {
 			})
 		})
 		res, err := NewProber(testConfig()).Probe(context.Background(), fx.target, fp.addr, TransportTCP)
-		if err != nil || res.Observation.Level != store.L4Served {
+		if err != nil || res.Observation.Level != L4Served {
 			t.Fatalf("Level=%d err=%v", res.Observation.Level, err)
 		}
 		wantPEX := []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:6881"), netip.MustParseAddrPort("[::1]:6882")}
@@ -294,7 +293,7 @@ func TestProbeLiarStaysL3(t *testing.T) {
 				t.Fatalf("Probe: %v", err)
 			}
 			o := res.Observation
-			if o.Level != store.L3Claims || len(o.PiecesFailed) != 1 || len(o.PiecesVerified) != 0 {
+			if o.Level != L3Claims || len(o.PiecesFailed) != 1 || len(o.PiecesVerified) != 0 {
 				t.Errorf("bitfield=%v full=%v: Level=%d failed=%v verified=%v, want L3 with one failed piece",
 					bitfield, full, o.Level, o.PiecesFailed, o.PiecesVerified)
 			}

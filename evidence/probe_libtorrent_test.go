@@ -11,7 +11,6 @@ import (
 	"github.com/leakhunt/leakhunt/internal/interop"
 	"github.com/leakhunt/leakhunt/internal/netpolicy"
 	"github.com/leakhunt/leakhunt/internal/peerdial"
-	"github.com/leakhunt/leakhunt/store"
 )
 
 // TestProbeLibtorrentSeeder probes libtorrent seeding a torrent libtorrent
@@ -36,7 +35,7 @@ func TestProbeLibtorrentSeeder(t *testing.T) {
 			}
 			o := res.Observation
 			checkObservation(t, o, fx, peer.Addr, transport)
-			if o.Level != store.L4Served || len(o.PiecesVerified) != 1 || len(o.PiecesFailed) != 0 {
+			if o.Level != L4Served || len(o.PiecesVerified) != 1 || len(o.PiecesFailed) != 0 {
 				t.Fatalf("Level=%d verified=%v failed=%v, want L4 with one piece", o.Level, o.PiecesVerified, o.PiecesFailed)
 			}
 			if v := o.PiecesVerified[0]; v <= tg.firstPiece() || v >= tg.lastPiece() {
@@ -63,12 +62,12 @@ func TestProbeLibtorrentClosesUTP(t *testing.T) {
 	tg := targetOf(t, tor.InfoBytes, "", tor.Doc)
 	for _, tc := range []struct {
 		encryption peerdial.Encryption
-		level      int
+		level      Level
 		reason     string
 		tried      []string
 	}{
-		{peerdial.EncryptNever, store.L1Announced, ReasonClosed, []string{"utp"}},
-		{peerdial.EncryptFallback, store.L4Served, "", []string{"utp", "utp+mse"}},
+		{peerdial.EncryptNever, L1Announced, ReasonClosed, []string{"utp"}},
+		{peerdial.EncryptFallback, L4Served, "", []string{"utp", "utp+mse"}},
 	} {
 		cfg := testConfig()
 		cfg.Encryption = tc.encryption

@@ -11,7 +11,6 @@ import (
 	"github.com/anacrolix/torrent"
 
 	"github.com/leakhunt/leakhunt/internal/peerdial"
-	"github.com/leakhunt/leakhunt/store"
 )
 
 // startEncryptedSeeder starts an anacrolix seeder of fx that requires
@@ -42,18 +41,18 @@ func TestProbeEncryptedSeeder(t *testing.T) {
 	for _, tc := range []struct {
 		transport  string
 		encryption peerdial.Encryption
-		level      int
+		level      Level
 		tried      []string
 		reason     string
 	}{
-		{TransportTCP, peerdial.EncryptFallback, store.L4Served, []string{"tcp", "tcp+mse"}, ""},
-		{TransportUTP, peerdial.EncryptFallback, store.L4Served, []string{"utp", "utp+mse"}, ""},
-		{TransportTCP, peerdial.EncryptRequire, store.L4Served, []string{"tcp+mse"}, ""},
-		{TransportTCP, peerdial.EncryptPrefer, store.L4Served, []string{"tcp+mse"}, ""},
+		{TransportTCP, peerdial.EncryptFallback, L4Served, []string{"tcp", "tcp+mse"}, ""},
+		{TransportUTP, peerdial.EncryptFallback, L4Served, []string{"utp", "utp+mse"}, ""},
+		{TransportTCP, peerdial.EncryptRequire, L4Served, []string{"tcp+mse"}, ""},
+		{TransportTCP, peerdial.EncryptPrefer, L4Served, []string{"tcp+mse"}, ""},
 		// anacrolix, requiring encryption, answers a plaintext handshake
 		// with its MSE key.
-		{TransportTCP, peerdial.EncryptNever, store.L1Announced, []string{"tcp"}, ReasonNotBitTorrent},
-		{TransportUTP, peerdial.EncryptNever, store.L1Announced, []string{"utp"}, ReasonNotBitTorrent},
+		{TransportTCP, peerdial.EncryptNever, L1Announced, []string{"tcp"}, ReasonNotBitTorrent},
+		{TransportUTP, peerdial.EncryptNever, L1Announced, []string{"utp"}, ReasonNotBitTorrent},
 	} {
 		t.Run(tc.transport+"-"+tc.encryption.String(), func(t *testing.T) {
 			addr := seederAddr(t, cl, tc.transport, false)
@@ -79,7 +78,7 @@ func TestProbeEncryptedSeeder(t *testing.T) {
 			if o.Ended.Before(o.Time) || o.Ended.After(time.Now()) {
 				t.Errorf("Time %v, Ended %v", o.Time, o.Ended)
 			}
-			if tc.level < store.L2Connected {
+			if tc.level < L2Connected {
 				// The seeder answers a plaintext handshake at once: the
 				// probe must see it, not wait for a timeout.
 				if d := time.Since(start); d > cfg.HandshakeTimeout {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/leakhunt/leakhunt/internal/netpolicy"
 	"github.com/leakhunt/leakhunt/internal/peerdial"
-	"github.com/leakhunt/leakhunt/store"
 )
 
 // Reasons a probe stopped short of what it chased, recorded in
@@ -63,7 +62,7 @@ func (e *dialError) Unwrap() error { return e.err }
 // reasonOf says why an attempt ended where it did: err is what the
 // attempt returned, o its observation (already graded). An observation
 // whose session set a reason (bad data, edge pieces) keeps it.
-func reasonOf(err error, o *store.Observation) string {
+func reasonOf(err error, o *Observation) string {
 	if o.Reason != "" {
 		return o.Reason
 	}
@@ -94,7 +93,7 @@ func reasonOf(err error, o *store.Observation) string {
 		return ReasonRefused
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return ReasonRefused
-	case peerdial.Closed(err) && o.Level < store.L2Connected:
+	case peerdial.Closed(err) && o.Level < L2Connected:
 		return ReasonClosed
 	case peerdial.Closed(err):
 		return ReasonDisconnected

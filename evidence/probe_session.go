@@ -16,7 +16,6 @@ import (
 	pp "github.com/anacrolix/torrent/peer_protocol"
 
 	"github.com/leakhunt/leakhunt/internal/peerdial"
-	"github.com/leakhunt/leakhunt/store"
 )
 
 // ourPexID is the extension number we assign to ut_pex in our extended
@@ -113,7 +112,7 @@ func (s *session) run(ctx context.Context) error {
 	if d, ok := ctx.Deadline(); ok {
 		_ = s.w.conn.SetWriteDeadline(d)
 	}
-	if s.p.cfg.MaxLevel == store.L2Connected {
+	if s.p.cfg.MaxLevel == L2Connected {
 		return nil // the handshake is all that was asked
 	}
 	if err := s.greet(); err != nil {
@@ -179,7 +178,7 @@ func (s *session) handshake() error {
 	s.fast = peerExt.SupportsFast()
 	s.ltep = peerExt.SupportsExtended()
 	o := &s.res.Observation
-	o.Level = store.L2Connected
+	o.Level = L2Connected
 	o.PeerID = hex.EncodeToString(got[48:68])
 	o.Client = clientFromPeerID(got[48:68])
 	return nil
@@ -270,7 +269,7 @@ func (s *session) handle(m pp.Message) error {
 // step starts or continues the download; done is true when the probe has
 // what it came for.
 func (s *session) step() (done bool, err error) {
-	if s.p.cfg.MaxLevel == store.L3Claims {
+	if s.p.cfg.MaxLevel == L3Claims {
 		return s.claimsOverlap(), nil // claims are all that was asked: download nothing
 	}
 	if s.piece < 0 {
@@ -475,7 +474,7 @@ func (s *session) compareDocument() error {
 // finish grades the observation from what the session saw.
 func (s *session) finish() {
 	o := &s.res.Observation
-	if o.Level < store.L2Connected {
+	if o.Level < L2Connected {
 		return
 	}
 	var claimed []int
@@ -493,23 +492,23 @@ func (s *session) finish() {
 	sort.Ints(s.failed)
 	o.PiecesVerified, o.PiecesFailed = s.verified, s.failed
 	o.DocBytesVerified = s.docBytes
-	o.Level = store.L2Connected
+	o.Level = L2Connected
 	if count > 0 {
-		o.Level = store.L3Claims
+		o.Level = L3Claims
 	}
 	// Bad data never rises above L3; nor does a piece whose document bytes
 	// differ from the catalogued copy, nor edge pieces holding less than
 	// min(document size, piece length) bytes of the document.
 	if len(s.failed) == 0 && len(s.differs) == 0 && s.docBytes >= s.t.needDocBytes() {
-		o.Level = store.L4Served
+		o.Level = L4Served
 		if s.p.cfg.FullCopy && len(s.verified) == s.t.lastPiece()-s.t.firstPiece()+1 && s.docBytes == s.t.DocLength {
-			o.Level = store.L5FullCopy
+			o.Level = L5FullCopy
 		}
 	}
 	switch {
 	case len(s.failed) > 0 || len(s.differs) > 0:
 		o.Reason = ReasonBadData
-	case o.Level == store.L3Claims && len(s.verified) > 0 && s.p.cfg.MaxLevel != store.L3Claims:
+	case o.Level == L3Claims && len(s.verified) > 0 && s.p.cfg.MaxLevel != L3Claims:
 		o.Reason = ReasonEdgeOnly
 	}
 	if len(s.differs) > 0 && o.Error == "" {

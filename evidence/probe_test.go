@@ -11,12 +11,10 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/leakhunt/leakhunt/store"
 )
 
 // checkObservation checks the fields every probe observation must carry.
-func checkObservation(t *testing.T, o store.Observation, fx fixture, addr netip.AddrPort, transport string) {
+func checkObservation(t *testing.T, o Observation, fx fixture, addr netip.AddrPort, transport string) {
 	t.Helper()
 	if o.Time.Location() != time.UTC || o.Time.IsZero() {
 		t.Errorf("Time = %v, want a UTC time", o.Time)
@@ -74,9 +72,9 @@ func TestProbeHonestSeeder(t *testing.T) {
 			}
 			o := res.Observation
 			checkObservation(t, o, fx, addr, tc.transport)
-			want := store.L4Served
+			want := L4Served
 			if tc.fullCopy {
-				want = store.L5FullCopy
+				want = L5FullCopy
 			}
 			if o.Level != want {
 				t.Fatalf("Level = %d, want %d (%+v)", o.Level, want, o)
@@ -130,7 +128,7 @@ func TestProbeClosedPortStaysL1(t *testing.T) {
 			t.Fatalf("%s: Probe of a closed port succeeded", transport)
 		}
 		o := res.Observation
-		if o.Level != store.L1Announced || o.PeerID != "" || o.Error == "" {
+		if o.Level != L1Announced || o.PeerID != "" || o.Error == "" {
 			t.Errorf("%s: Level=%d PeerID=%q Error=%q, want L1 with an error", transport, o.Level, o.PeerID, o.Error)
 		}
 	}
@@ -166,7 +164,7 @@ func TestProbeMaxLevel(t *testing.T) {
 	fx := newFixture(t, 16<<10, 20<<10, 100<<10, 10<<10)
 	cl := startSeeder(t, fx)
 	addr := seederAddr(t, cl, TransportTCP, false)
-	for _, max := range []int{0, store.L2Connected, store.L3Claims} {
+	for _, max := range []Level{0, L2Connected, L3Claims} {
 		cfg := testConfig()
 		cfg.MaxLevel = max
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -178,7 +176,7 @@ func TestProbeMaxLevel(t *testing.T) {
 		o := res.Observation
 		want := max
 		if max == 0 {
-			want = store.L4Served // no limit: the default probe, for contrast
+			want = L4Served // no limit: the default probe, for contrast
 		}
 		if o.Level != want || (max != 0 && len(o.PiecesVerified) != 0) {
 			t.Fatalf("MaxLevel %d: observation %+v", max, o)

@@ -42,7 +42,7 @@ type Prober interface {
 // TrackerHarvester asks a torrent's trackers for peers without announcing
 // us as one. Each returned observation is L1.
 type TrackerHarvester interface {
-	Harvest(ctx context.Context, ih [20]byte, trackers []string) ([]store.Observation, error)
+	Harvest(ctx context.Context, ih [20]byte, trackers []string) ([]evidence.Observation, error)
 }
 
 // Config wires the pipeline. Nil components switch their stage off.
@@ -127,7 +127,7 @@ type Stats struct {
 	Observations  int64
 	// PeersByLevel counts distinct peers by their best level so far in
 	// this run.
-	PeersByLevel [6]int64
+	PeersByLevel [evidence.NumLevels]int64
 }
 
 // Pipeline runs sources → dedupe → metadata → match → watch → harvest →
@@ -151,14 +151,14 @@ type Pipeline struct {
 	watched map[string]string // watched infohash → proven document
 
 	peerMu    sync.Mutex
-	peerLevel map[string]int // best level per infohash/ip/port this run
+	peerLevel map[string]evidence.Level // best level per infohash/ip/port this run
 
 	clockMu   sync.Mutex
 	lastClock time.Time // when the last clock measurement logged was made
 
 	st struct {
 		sightings, newIH, metaOK, metaFail, dropped, torrents, matches, proven, probes, observations atomic.Int64
-		byLevel                                                                                      [6]atomic.Int64
+		byLevel                                                                                      [evidence.NumLevels]atomic.Int64
 	}
 }
 
@@ -195,7 +195,7 @@ func New(s *store.Store, rec *Recorder, cfg Config) (*Pipeline, error) {
 	}
 	p := &Pipeline{cfg: cfg, s: s, rec: rec, log: cfg.Logger,
 		seen: map[[20]byte]struct{}{}, failed: map[[20]byte]time.Time{}, busy: map[[20]byte]struct{}{},
-		obs: make(chan pendingObs, 1024), writeFailed: make(chan struct{}), peerLevel: map[string]int{}}
+		obs: make(chan pendingObs, 1024), writeFailed: make(chan struct{}), peerLevel: map[string]evidence.Level{}}
 	if err := s.ForEachSeen(func(ih [20]byte) { p.seen[ih] = struct{}{} }); err != nil {
 		return nil, fmt.Errorf("load seen set: %w", err)
 	}
@@ -513,7 +513,7 @@ func (p *Pipeline) countMatches(ms []fingerprint.Match, err error) {
 // pendingObs is an observation waiting for the writer, with the blobs it
 // names (redacted transcript, match basis).
 type pendingObs struct {
-	o     store.Observation
+	o     evidence.Observation
 	blobs [][]byte
 }
 
@@ -522,7 +522,7 @@ type pendingObs struct {
 // first batch the store refuses: it closes writeFailed (so that record no
 // longer waits for it) and returns the error.
 func (p *Pipeline) writer() error {
-	batch := make([]store.Observation, 0, 1024)
+	batch := make([]evidence.Observation, 0, 1024)
 	var blobs [][]byte
 	add := func(po pendingObs) {
 		batch = append(batch, po.o)
@@ -555,8 +555,8 @@ func (p *Pipeline) writer() error {
 // record hands an observation to the writer and updates the level counts.
 // blobs are what the observation names by hash (its transcript, its match
 // basis); they are stored with it.
-func (p *Pipeline) record(ctx context.Context, o store.Observation, blobs ...[]byte) {
-	if o.Level < store.L0Listed || o.Level > store.L5FullCopy {
+func (p *Pipeline) record(ctx context.Context, o evidence.Observation, blobs ...[]byte) {
+	if o.Level < evidence.L0Listed || o.Level > evidence.L5FullCopy {
 		p.log.Warn("observation with an impossible level dropped", "level", o.Level, "peer", o.IP)
 		return
 	}
@@ -580,7 +580,7 @@ func (p *Pipeline) record(ctx context.Context, o store.Observation, blobs ...[]b
 
 // send gives an observation its clock measurement and hands it to the
 // writer.
-func (p *Pipeline) send(ctx context.Context, o store.Observation, blobs [][]byte) {
+func (p *Pipeline) send(ctx context.Context, o evidence.Observation, blobs [][]byte) {
 	if o.Clock == nil && p.cfg.Clock != nil {
 		if m, ok := p.cfg.Clock.At(o.Time, o.ClockOffset); ok {
 			o.Clock = &m
@@ -608,8 +608,8 @@ func (p *Pipeline) measureClock(ctx context.Context) string {
 	p.lastClock = m.MeasuredAt
 	p.clockMu.Unlock()
 	if fresh { // a measurement shared with the round before is logged once
-		p.record(ctx, store.Observation{Time: m.MeasuredAt, ClockOffset: evidence.OffsetText(m), Clock: &m,
-			Source: store.SourceClock, Version: p.cfg.Version})
+		p.record(ctx, evidence.Observation{Time: m.MeasuredAt, ClockOffset: evidence.OffsetText(m), Clock: &m,
+			Source: evidence.SourceClock, Version: p.cfg.Version})
 	}
 	return evidence.OffsetText(m)
 }
@@ -681,7 +681,7 @@ func (p *Pipeline) announced(ctx context.Context, ihHex string, ap netip.AddrPor
 	if t.IsZero() {
 		t = time.Now()
 	}
-	p.record(ctx, store.Observation{Time: t.UTC(), ClockOffset: p.clockOffset(ctx), Level: store.L1Announced,
+	p.record(ctx, evidence.Observation{Time: t.UTC(), ClockOffset: p.clockOffset(ctx), Level: evidence.L1Announced,
 		Source: "dht", Detail: "announce_peer", IP: ap.Addr().Unmap().String(), Port: int(ap.Port()),
 		InfoHash: ihHex, Document: doc, Version: p.cfg.Version})
 }

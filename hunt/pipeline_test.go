@@ -55,7 +55,7 @@ func (f fixedPeers) GetPeers(context.Context, [20]byte) ([]netip.AddrPort, error
 
 // fakeProber answers every probe at a fixed level, reporting PEX peers.
 type fakeProber struct {
-	level int
+	level evidence.Level
 	pex   []netip.AddrPort
 	mu    sync.Mutex
 	hits  map[netip.AddrPort]int
@@ -65,7 +65,7 @@ func (f *fakeProber) Probe(ctx context.Context, t evidence.Target, ap netip.Addr
 	f.mu.Lock()
 	f.hits[ap]++
 	f.mu.Unlock()
-	return evidence.ProbeResult{PEX: f.pex, Observation: store.Observation{Time: time.Now().UTC(), Level: f.level, Source: "probe",
+	return evidence.ProbeResult{PEX: f.pex, Observation: evidence.Observation{Time: time.Now().UTC(), Level: f.level, Source: "probe",
 		IP: ap.Addr().String(), Port: int(ap.Port()), InfoHash: hex.EncodeToString(t.InfoHash[:]), Transport: tr}}, nil
 }
 
@@ -176,7 +176,7 @@ func TestLevelsAndSelf(t *testing.T) {
 	seeder := netip.MustParseAddrPort("127.0.0.1:40001")
 	announced := netip.MustParseAddrPort("127.0.0.1:40002")
 	viaPEX := netip.MustParseAddrPort("127.0.0.1:40003")
-	pr := &fakeProber{level: store.L4Served, pex: []netip.AddrPort{me, viaPEX}, hits: map[netip.AddrPort]int{}}
+	pr := &fakeProber{level: evidence.L4Served, pex: []netip.AddrPort{me, viaPEX}, hits: map[netip.AddrPort]int{}}
 	src := listSource{[]crawler.Sighting{{InfoHash: ihHex, Source: "dht-announce", Peer: announced.String(), Time: time.Now()}}}
 	cfg := Config{Sources: []crawler.Source{src}, Peers: fixedPeers{seeder, me}, Prober: pr, Self: self, Watch: true,
 		ProbeInterval: time.Hour, Transports: []string{"tcp"}, AllowLoopback: true}
@@ -186,20 +186,20 @@ func TestLevelsAndSelf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	levels := map[int]int{}
+	levels := map[int]evidence.Level{}
 	for _, p := range peers {
 		if p.Port == int(me.Port()) {
 			t.Fatalf("our own address was recorded: %+v", p)
 		}
 		levels[p.Port] = p.Level
 	}
-	if levels[int(seeder.Port())] != store.L4Served {
-		t.Errorf("seeder at L%d, want L4", levels[int(seeder.Port())])
+	if levels[int(seeder.Port())] != evidence.L4Served {
+		t.Errorf("seeder at %s, want L4", levels[int(seeder.Port())])
 	}
-	if lvl, ok := levels[int(announced.Port())]; !ok || lvl < store.L1Announced {
+	if lvl, ok := levels[int(announced.Port())]; !ok || lvl < evidence.L1Announced {
 		t.Errorf("announced peer missing (%v)", levels)
 	}
-	if lvl, ok := levels[int(viaPEX.Port())]; !ok || lvl < store.L1Announced {
+	if lvl, ok := levels[int(viaPEX.Port())]; !ok || lvl < evidence.L1Announced {
 		t.Errorf("peer learnt by PEX missing (%v)", levels)
 	}
 	if pr.hits[me] != 0 {
@@ -214,7 +214,7 @@ func TestLevelsAndSelf(t *testing.T) {
 func TestAddressPolicy(t *testing.T) {
 	s, rec, ihHex := matchedFixture(t)
 	earlier := netip.MustParseAddrPort("127.0.0.1:40005") // recorded by an --allow-local run
-	if _, err := s.AppendObservations([]store.Observation{{Time: time.Now().UTC(), Level: store.L2Connected, Source: "probe",
+	if _, err := s.AppendObservations([]evidence.Observation{{Time: time.Now().UTC(), Level: evidence.L2Connected, Source: "probe",
 		IP: earlier.Addr().String(), Port: int(earlier.Port()), InfoHash: ihHex, Version: "test"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +225,7 @@ func TestAddressPolicy(t *testing.T) {
 		netip.MustParseAddrPort("192.168.1.1:1"),
 		netip.MustParseAddrPort("[2002:7f00:1::1]:6881"), // 6to4 of 127.0.0.1
 	}
-	pr := &fakeProber{level: store.L2Connected, pex: refused[2:], hits: map[netip.AddrPort]int{}}
+	pr := &fakeProber{level: evidence.L2Connected, pex: refused[2:], hits: map[netip.AddrPort]int{}}
 	p, err := New(s, rec, Config{Peers: fixedPeers(append([]netip.AddrPort{public}, refused[:2]...)), Prober: pr, Watch: true,
 		Transports: []string{"tcp"}})
 	if err != nil {

@@ -41,7 +41,7 @@ var _ TrackerHarvester = TrackerHarvest{}
 // Harvest returns one L1 observation per address the trackers listed. Our
 // announce says we still need the whole torrent (its size, when the store
 // knows it): we hold none of it.
-func (t TrackerHarvest) Harvest(ctx context.Context, ih [20]byte, trackers []string) ([]store.Observation, error) {
+func (t TrackerHarvest) Harvest(ctx context.Context, ih [20]byte, trackers []string) ([]evidence.Observation, error) {
 	var left int64
 	if t.Store != nil {
 		if tor, err := t.Store.Torrent(hex.EncodeToString(ih[:])); err == nil {

@@ -51,7 +51,7 @@ func TestTrackerHarvest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(obs) != 1 || obs[0].IP != "192.0.2.9" || obs[0].Port != 6881 || obs[0].Level != store.L1Announced ||
+	if len(obs) != 1 || obs[0].IP != "192.0.2.9" || obs[0].Port != 6881 || obs[0].Level != evidence.L1Announced ||
 		obs[0].Source != "tracker" || obs[0].Detail != url {
 		t.Fatalf("observations %+v", obs)
 	}

@@ -59,7 +59,7 @@ type Round struct {
 	Refused int
 	Probed  int
 	// Levels counts the probed peers by the level they reached this round.
-	Levels [6]int
+	Levels [evidence.NumLevels]int
 }
 
 // WatchOnce harvests the peers of one matched torrent (DHT, trackers, and
@@ -91,7 +91,7 @@ func (p *Pipeline) WatchOnce(ctx context.Context, ihHex string) (Round, error) {
 		}
 		r.Harvested++
 		addrs[ap] = true
-		p.record(ctx, store.Observation{Time: time.Now().UTC(), ClockOffset: offset, Level: store.L1Announced,
+		p.record(ctx, evidence.Observation{Time: time.Now().UTC(), ClockOffset: offset, Level: evidence.L1Announced,
 			Source: source, Detail: detail, IP: ap.Addr().String(), Port: int(ap.Port()), InfoHash: ihHex,
 			Document: doc, Version: p.cfg.Version})
 	}
@@ -124,7 +124,7 @@ func (p *Pipeline) WatchOnce(ctx context.Context, ihHex string) (Round, error) {
 			}
 			r.Harvested++
 			addrs[ap] = true
-			o.InfoHash, o.Document, o.Level = ihHex, doc, store.L1Announced
+			o.InfoHash, o.Document, o.Level = ihHex, doc, evidence.L1Announced
 			if o.Version == "" {
 				o.Version = p.cfg.Version
 			}
@@ -183,7 +183,7 @@ func (p *Pipeline) WatchOnce(ctx context.Context, ihHex string) (Round, error) {
 // with its redacted transcript and match basis (and every transport tried,
 // in Tried), and returns the level reached and the PEX peers the remote
 // sent.
-func (p *Pipeline) probe(ctx context.Context, target target, ap netip.AddrPort) (int, []netip.AddrPort) {
+func (p *Pipeline) probe(ctx context.Context, target target, ap netip.AddrPort) (evidence.Level, []netip.AddrPort) {
 	var last evidence.ProbeResult
 	var tried []string
 	for i, tr := range p.cfg.Transports {
@@ -194,7 +194,7 @@ func (p *Pipeline) probe(ctx context.Context, target target, ap netip.AddrPort) 
 		p.st.probes.Add(1)
 		last = res
 		tried = append(tried, res.Observation.Tried...)
-		if err == nil || res.Observation.Level >= store.L2Connected || i == len(p.cfg.Transports)-1 {
+		if err == nil || res.Observation.Level >= evidence.L2Connected || i == len(p.cfg.Transports)-1 {
 			break
 		}
 	}
@@ -205,14 +205,14 @@ func (p *Pipeline) probe(ctx context.Context, target target, ap netip.AddrPort) 
 	if la, err := netip.ParseAddrPort(o.ListenAddr); err == nil {
 		p.cfg.Self.Add(la)
 	}
-	if ctx.Err() != nil && o.Level < store.L2Connected {
+	if ctx.Err() != nil && o.Level < evidence.L2Connected {
 		// Interrupted before a handshake: nothing was observed. A probe
 		// that got further is recorded with what it observed.
 		return 0, nil
 	}
 	if o.IP == "" { // a probe that failed before it built an observation
-		o = store.Observation{Time: time.Now().UTC(), IP: ap.Addr().String(), Port: int(ap.Port()),
-			InfoHash: hex.EncodeToString(target.InfoHash[:]), Level: store.L1Announced, Source: "probe", Error: "probe failed"}
+		o = evidence.Observation{Time: time.Now().UTC(), IP: ap.Addr().String(), Port: int(ap.Port()),
+			InfoHash: hex.EncodeToString(target.InfoHash[:]), Level: evidence.L1Announced, Source: "probe", Error: "probe failed"}
 	}
 	if o.Document == "" {
 		o.Document = target.Document
@@ -224,10 +224,10 @@ func (p *Pipeline) probe(ctx context.Context, target target, ap netip.AddrPort) 
 	if o.TranscriptSHA256 != "" {
 		blobs = append(blobs, last.Transcript)
 	}
-	if o.Level < store.L2Connected {
+	if o.Level < evidence.L2Connected {
 		// A failed probe proves nothing beyond the listing; it is recorded
 		// so that the attempt is on the record, at L1.
-		o.Level = store.L1Announced
+		o.Level = evidence.L1Announced
 	}
 	if o.Version == "" {
 		o.Version = p.cfg.Version

@@ -29,7 +29,7 @@ func TestWriterFailureStops(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pr := &fakeProber{level: store.L4Served, hits: map[netip.AddrPort]int{}}
+	pr := &fakeProber{level: evidence.L4Served, hits: map[netip.AddrPort]int{}}
 	cfg := Config{Peers: fixedPeers{netip.MustParseAddrPort("127.0.0.1:40001")}, Prober: pr, Watch: true,
 		ProbeInterval: 50 * time.Millisecond, Transports: []string{"tcp"}, AllowLoopback: true}
 	p, err := New(ro, rec, cfg)
@@ -51,7 +51,7 @@ type blockingProber struct{ started chan struct{} }
 func (b *blockingProber) Probe(ctx context.Context, tg evidence.Target, ap netip.AddrPort, tr string) (evidence.ProbeResult, error) {
 	close(b.started)
 	<-ctx.Done()
-	o := store.Observation{Time: time.Now().UTC(), Level: store.L3Claims, Source: "probe", IP: ap.Addr().String(), Port: int(ap.Port()),
+	o := evidence.Observation{Time: time.Now().UTC(), Level: evidence.L3Claims, Source: "probe", IP: ap.Addr().String(), Port: int(ap.Port()),
 		InfoHash: hex.EncodeToString(tg.InfoHash[:]), Transport: tr, PiecesClaimed: []int{0}, ClaimedCount: 1, Error: ctx.Err().Error()}
 	return evidence.ProbeResult{Observation: o}, ctx.Err()
 }
@@ -76,7 +76,7 @@ func TestInterruptedProbeRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(peers) != 1 || peers[0].Level != store.L3Claims {
+	if len(peers) != 1 || peers[0].Level != evidence.L3Claims {
 		t.Fatalf("peers %+v; want the interrupted probe's L3 on record", peers)
 	}
 }
@@ -88,7 +88,7 @@ func TestRoundClockMeasurements(t *testing.T) {
 	s, rec, ihHex := matchedFixture(t)
 	a, b := ntptest.Start(t, 2*time.Second), ntptest.Start(t, 2*time.Second)
 	clock := evidence.NewClock(evidence.ClockConfig{Servers: []string{a.Addr, b.Addr}, Timeout: time.Second, Interval: time.Hour})
-	pr := &fakeProber{level: store.L4Served, hits: map[netip.AddrPort]int{}}
+	pr := &fakeProber{level: evidence.L4Served, hits: map[netip.AddrPort]int{}}
 	cfg := Config{Peers: fixedPeers{netip.MustParseAddrPort("127.0.0.1:40001")}, Prober: pr, Watch: true, Clock: clock,
 		ProbeInterval: time.Hour, Transports: []string{"tcp"}, AllowLoopback: true}
 	p, err := New(s, rec, cfg)
@@ -108,7 +108,7 @@ func TestRoundClockMeasurements(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if o.Source == store.SourceClock {
+		if o.Source == evidence.SourceClock {
 			clocks++
 		}
 		if o.NamesPeer() {

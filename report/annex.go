@@ -66,7 +66,7 @@ func (r *run) writeAnnexes(ctx context.Context) error {
 		defer close(jobs)
 		for _, p := range r.peers {
 			j := &annexJob{p: p, done: make(chan struct{})}
-			if p.agg.count > inlineRecords {
+			if p.agg.Observations > inlineRecords {
 				j.inline = true
 				close(j.done)
 			} else {
@@ -136,8 +136,8 @@ func (r *run) writeAnnex(rows io.Writer, p *peerOut) (int, error) {
 			idx = append(idx, n)
 		}
 	}
-	if len(idx) != p.agg.count {
-		return 0, fmt.Errorf("the store's peer index lists %d records, the log holds %d: %w (run 'leakhunt verify')", len(idx), p.agg.count, store.ErrCorrupt)
+	if len(idx) != p.agg.Observations {
+		return 0, fmt.Errorf("the store's peer index lists %d records, the log holds %d: %w (run 'leakhunt verify')", len(idx), p.agg.Observations, store.ErrCorrupt)
 	}
 	aw, err := r.b.create(p.annexPath())
 	if err != nil {
@@ -149,7 +149,7 @@ func (r *run) writeAnnex(rows io.Writer, p *peerOut) (int, error) {
 	r.annexHeader(aw, p)
 	nrows := 0
 	var line []byte
-	obs := make([]store.Observation, annexBatch)
+	obs := make([]evidence.Observation, annexBatch)
 	for start := 0; start < len(idx); start += annexBatch {
 		batch := idx[start:min(start+annexBatch, len(idx))]
 		leaves, err := r.s.Leaves(batch)
@@ -160,8 +160,8 @@ func (r *run) writeAnnex(rows io.Writer, p *peerOut) (int, error) {
 		var sums []string
 		for i, n := range batch {
 			o := &obs[i]
-			*o = store.Observation{}
-			if err := store.DecodeLeaf(leaves[i], o); err != nil || o.InfoHash != k.InfoHash || o.IP != k.IP || o.Port != k.Port {
+			*o = evidence.Observation{}
+			if err := evidence.DecodeLeaf(leaves[i], o); err != nil || o.InfoHash != k.InfoHash || o.IP != k.IP || o.Port != k.Port {
 				return nrows, fmt.Errorf("log record %d does not belong to this peer: %w", n, store.ErrCorrupt)
 			}
 			if r.isRow(o) && o.TranscriptSHA256 != "" {
@@ -206,7 +206,7 @@ func (r *run) writeAnnex(rows io.Writer, p *peerOut) (int, error) {
 // isRow reports whether a record is a communication the letters list: at
 // or above the report's level (and, with RequireClock, with a clock within
 // the limit).
-func (r *run) isRow(o *store.Observation) bool {
+func (r *run) isRow(o *evidence.Observation) bool {
 	_, _, ok := clockWithin(o.Clock, r.opt.MaxClockError)
 	return o.Level >= r.opt.MinLevel && (ok || !r.opt.RequireClock)
 }
@@ -234,7 +234,7 @@ func (r *run) annexTranscript(w io.Writer, tr []byte) {
 // docBytes is how many bytes of the document the record's verified
 // pieces held, as compared with the catalogued copy; records made before
 // that count was kept say so.
-func docBytes(lang string, o *store.Observation) string {
+func docBytes(lang string, o *evidence.Observation) string {
 	switch {
 	case o.DocBytesVerified > 0:
 		return byteCount(lang, o.DocBytesVerified)
@@ -247,7 +247,7 @@ func docBytes(lang string, o *store.Observation) string {
 }
 
 // letterRow is record n as a row of a letter.
-func (r *run) letterRow(i int, n int64, o *store.Observation, bound time.Duration, known, ok bool) LetterRow {
+func (r *run) letterRow(i int, n int64, o *evidence.Observation, bound time.Duration, known, ok bool) LetterRow {
 	lang := r.opt.Lang
 	u, l := r.fmtTime(o.Time)
 	row := LetterRow{N: i, Record: n, TimeUTC: u, TimeLocal: l, IP: field(o.IP), Port: o.Port, Local: field(o.ListenAddr),
@@ -338,9 +338,9 @@ func (r *run) annexHeader(w io.Writer, p *peerOut) {
 	for _, m := range p.methods {
 		kv(t.matched, m)
 	}
-	kv(t.doc, quoteField(p.docName)+docHash(a.document))
-	kv(t.highest, levelName(lang, a.level))
-	kv(t.proves, levelMeaning(lang, a.level))
+	kv(t.doc, quoteField(p.docName)+docHash(a.Document))
+	kv(t.highest, levelName(lang, a.Level))
+	kv(t.proves, levelMeaning(lang, a.Level))
 	if note := legacyNote(lang, a.legacy, false); note != "" {
 		kv(t.proves, note)
 	}
@@ -350,20 +350,20 @@ func (r *run) annexHeader(w io.Writer, p *peerOut) {
 			lv = append(lv, fmt.Sprintf("L%d: %d", l, c))
 		}
 	}
-	kv(t.observations, fmt.Sprintf("%d (%s)", a.count, strings.Join(lv, ", ")))
+	kv(t.observations, fmt.Sprintf("%d (%s)", a.Observations, strings.Join(lv, ", ")))
 	if lang == "ja" {
 		kv(t.rows, fmt.Sprintf("%d件（%s以上%s）", a.rows, levelName(lang, r.opt.MinLevel), map[bool]string{true: "、時計の誤差が許容値内のもの", false: ""}[r.opt.RequireClock]))
 	} else {
 		kv(t.rows, fmt.Sprintf("%d communication(s) at %s or above%s, one row each", a.rows, levelName(lang, r.opt.MinLevel), map[bool]string{true: " with the clock within the limit", false: ""}[r.opt.RequireClock]))
 	}
-	fu, fl := r.fmtTime(a.first)
-	lu, ll := r.fmtTime(a.last)
+	fu, fl := r.fmtTime(a.FirstSeen)
+	lu, ll := r.fmtTime(a.LastSeen)
 	kv(t.first, fu+" = "+fl)
 	kv(t.last, lu+" = "+ll)
-	kv(t.verified, PieceList(lang, a.verified, 64))
-	kv(t.failed, PieceList(lang, a.failed, 64))
-	kv(t.peerID, field(a.peerID))
-	kv(t.client, quoteField(a.client))
+	kv(t.verified, PieceList(lang, a.PiecesVerified, 64))
+	kv(t.failed, PieceList(lang, a.PiecesFailed, 64))
+	kv(t.peerID, field(a.PeerID))
+	kv(t.client, quoteField(a.Client))
 	kv(t.clock, clockLine(lang, a, r.opt.MaxClockError))
 	fmt.Fprintf(w, "\n%s\n%s\n", t.checkpoint, strings.Repeat("-", len(t.checkpoint)))
 	kv(t.log, "leakhunt evidence log (RFC 6962 Merkle tree, SHA-256)")
@@ -417,7 +417,7 @@ var recordLabels = map[string][]string{
 }
 
 // annexRecord writes one record: its decoded fields and its leaf.
-func (r *run) annexRecord(w io.Writer, n int64, leaf []byte, o *store.Observation) {
+func (r *run) annexRecord(w io.Writer, n int64, leaf []byte, o *evidence.Observation) {
 	lang := r.opt.Lang
 	lb := recordLabels[lang]
 	t := annexText[lang]
@@ -479,7 +479,7 @@ func (r *run) annexRecord(w io.Writer, n int64, leaf []byte, o *store.Observatio
 }
 
 // clockText describes the clock measurement a record relied on.
-func clockText(lang string, o *store.Observation) string {
+func clockText(lang string, o *evidence.Observation) string {
 	m := o.Clock
 	if m == nil {
 		if _, err := time.ParseDuration(o.ClockOffset); err == nil {

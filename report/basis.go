@@ -175,7 +175,7 @@ func checkBasis(read func(rel string) ([]byte, error), sum string) basisCheck {
 // verified pieces overlap the document, the document bytes counted fit in
 // them, and a record at L4 or above holds min(document size, piece
 // length) of them (L5: all).
-func (c basisCheck) checkServed(level int, verified []int, docBytes int64) error {
+func (c basisCheck) checkServed(level evidence.Level, verified []int, docBytes int64) error {
 	b := c.b
 	first, last := int(b.FileOffset/b.PieceLength), int((b.FileOffset+b.FileLength-1)/b.PieceLength)
 	var overlap int64
@@ -189,9 +189,9 @@ func (c basisCheck) checkServed(level int, verified []int, docBytes int64) error
 	switch {
 	case docBytes > overlap:
 		return fmt.Errorf("%d document bytes counted in verified pieces that hold %d", docBytes, overlap)
-	case level >= store.L4Served && docBytes < min(b.DocumentSize, b.PieceLength):
+	case level >= evidence.L4Served && docBytes < min(b.DocumentSize, b.PieceLength):
 		return fmt.Errorf("L%d with %d document bytes verified, fewer than min(document size, piece length) = %d", level, docBytes, min(b.DocumentSize, b.PieceLength))
-	case level >= store.L5FullCopy && docBytes != b.DocumentSize:
+	case level >= evidence.L5FullCopy && docBytes != b.DocumentSize:
 		return fmt.Errorf("L5 with %d of the document's %d bytes verified", docBytes, b.DocumentSize)
 	}
 	return nil

@@ -54,12 +54,12 @@ func TestBundleMatchBasis(t *testing.T) {
 	transcript := []byte("W\x00\x00\x00\x04\x00\x00\x00\x00R\x00\x00\x00\x05\x00\x00\x00\x01\x01")
 	ts := sha256.Sum256(transcript)
 	t0 := time.Date(2026, 5, 1, 1, 2, 3, 0, time.UTC)
-	probe := func(ip string, verified []int, docBytes int64) store.Observation {
-		return store.Observation{Time: t0, ClockOffset: "unsynchronized", Level: store.L4Served, Source: "probe", IP: ip, Port: 6881,
+	probe := func(ip string, verified []int, docBytes int64) evidence.Observation {
+		return evidence.Observation{Time: t0, ClockOffset: "unsynchronized", Level: evidence.L4Served, Source: "probe", IP: ip, Port: 6881,
 			InfoHash: tor.InfoHash, Document: docSHA, PiecesVerified: verified, DocBytesVerified: docBytes, Basis: tg.Basis,
 			TranscriptSHA256: hex.EncodeToString(ts[:]), Version: "test", Transport: "tcp", PeerID: strings.Repeat("00", 20)}
 	}
-	obs := []store.Observation{
+	obs := []evidence.Observation{
 		probe("85.10.1.5", []int{1}, P),     // an interior piece: 16,384 document bytes
 		probe("85.10.1.6", []int{0}, P),     // piece 0 holds 11,384 document bytes: overclaimed
 		probe("85.10.1.7", []int{0}, 11384), // the edge piece alone: too few for L4

@@ -38,18 +38,18 @@ func benchStore(b *testing.B, dir string, nObs, nHosts int) (*store.Store, *evid
 		b.Fatal(err)
 	}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	batch := make([]store.Observation, 0, 5000)
+	batch := make([]evidence.Observation, 0, 5000)
 	for i := 0; i < nObs; i++ {
 		h := i % nHosts
 		round := i / nHosts
-		lvl := 1
-		if top := h%4 + 1; round%10 >= 6 {
-			lvl = min(top, 2+round%3)
+		lvl := evidence.L1Announced
+		if top := evidence.Level(h%4 + 1); round%10 >= 6 {
+			lvl = min(top, evidence.Level(2+round%3))
 			if round%10 == 9 {
 				lvl = top
 			}
 		}
-		o := store.Observation{Time: t0.Add(time.Duration(i) * 2 * time.Second), ClockOffset: "-1.5ms", Level: lvl,
+		o := evidence.Observation{Time: t0.Add(time.Duration(i) * 2 * time.Second), ClockOffset: "-1.5ms", Level: lvl,
 			Source: "dht", IP: fmt.Sprintf("85.%d.%d.%d", 10+h/65536, h/256%256, h%256), Port: 6881 + h%7, InfoHash: ih,
 			Document: strings.Repeat("1", 64), Version: "leakhunt bench"}
 		if lvl >= 2 {
@@ -168,8 +168,8 @@ func BenchmarkGenerate(b *testing.B) {
 	}
 	defer s.Close()
 	b.Logf("store of %d observations over %d hosts built in %s", nObs, nHosts, time.Since(start).Round(time.Millisecond))
-	for _, lvl := range []int{4, 2} {
-		b.Run(fmt.Sprintf("L%d", lvl), func(b *testing.B) {
+	for _, lvl := range []evidence.Level{4, 2} {
+		b.Run(lvl.String(), func(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
 				runtime.GC()
 				stop := peakHeap()

@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/leakhunt/leakhunt/evidence"
-	"github.com/leakhunt/leakhunt/store"
 )
 
 // fullDisk is a file that takes limit bytes, shared by all files, then
@@ -103,7 +102,7 @@ func TestConsistencyFromPreviousCheckpoint(t *testing.T) {
 	if _, err := Generate(context.Background(), s, keys, first); err != nil {
 		t.Fatal(err)
 	}
-	more := []store.Observation{{Level: 4, Source: "probe", IP: "85.10.1.5", Port: 6881, InfoHash: ihA, Document: doc, Version: "t", PiecesVerified: []int{3}}}
+	more := []evidence.Observation{{Level: 4, Source: "probe", IP: "85.10.1.5", Port: 6881, InfoHash: ihA, Document: doc, Version: "t", PiecesVerified: []int{3}}}
 	if _, err := s.AppendObservations(more); err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -28,28 +27,20 @@ const noPeer = ^uint32(0)
 // peerAgg is what one walk of the log learns of one peer. Its size does
 // not grow with the peer's number of observations.
 type peerAgg struct {
-	key  peerKey
-	ord  uint32 // index in collection.order
-	out  *peerOut
-	last time.Time
-	// first is the earliest observation of any level.
-	first      time.Time
-	level      int
-	count      int
-	levelCount [6]int
+	key peerKey
+	ord uint32 // index in collection.order
+	out *peerOut
+	// Peer is the summary every peer gets (evidence.Peer.Add: the same
+	// rule as the store's).
+	evidence.Peer
+	levelCount [evidence.NumLevels]int
 	proving    []int64 // first indexes at the current top level
 	provingN   int
-	verified   []int
-	failed     []int
-	peerID     string
-	client     string
-	transport  string
-	document   string
 	// Rows are the communications a letter lists: records at or above
 	// the report's level (and, with RequireClock, with a clock within the
 	// limit). rowLevel is the highest level among them.
 	rows          int
-	rowLevel      int
+	rowLevel      evidence.Level
 	rowFirst      time.Time
 	rowLast       time.Time
 	rowsClockOver int // rows whose clock error is over the limit or unknown
@@ -73,7 +64,7 @@ type collection struct {
 	// report's level.
 	perDay   map[string]*[2]int
 	total    int64
-	minLevel int
+	minLevel evidence.Level
 	maxClock time.Duration
 	strict   bool
 }
@@ -81,7 +72,7 @@ type collection struct {
 // clockWithin reports whether a record's clock measurement bounds its
 // time within max; records without a measurement (or older records with
 // only an offset) are not.
-func clockWithin(m *store.ClockMeasurement, max time.Duration) (bound time.Duration, known, ok bool) {
+func clockWithin(m *evidence.ClockMeasurement, max time.Duration) (bound time.Duration, known, ok bool) {
 	if m == nil {
 		return 0, false, false
 	}
@@ -100,7 +91,7 @@ func collect(s *store.Store, size int64, opt *Options, v *evidence.LogVerifier, 
 	// A page being decoded, and the one before it being added.
 	type page struct {
 		recs []store.Record
-		obs  []store.Observation
+		obs  []evidence.Observation
 		g    errgroup.Group
 	}
 	pages := [2]*page{{}, {}}
@@ -132,14 +123,14 @@ func collect(s *store.Store, size int64, opt *Options, v *evidence.LogVerifier, 
 		n++
 		cur.recs = append(cur.recs[:0], batch...) // the records' bytes are the batch's own
 		if cap(cur.obs) < len(batch) {
-			cur.obs = make([]store.Observation, len(batch))
+			cur.obs = make([]evidence.Observation, len(batch))
 		}
 		cur.obs = cur.obs[:len(batch)]
 		half := len(batch) / 2
 		for _, part := range [][2]int{{0, half}, {half, len(batch)}} {
 			cur.g.Go(func() error {
 				for i := part[0]; i < part[1]; i++ {
-					if err := store.DecodeLeaf(cur.recs[i].Leaf, &cur.obs[i]); err != nil {
+					if err := evidence.DecodeLeaf(cur.recs[i].Leaf, &cur.obs[i]); err != nil {
 						return fmt.Errorf("log record %d: %w: run 'leakhunt verify'", cur.recs[i].N, store.ErrCorrupt)
 					}
 				}
@@ -174,7 +165,7 @@ func (stopWalk) Error() string { return "stop" }
 
 var errStopWalk error = stopWalk{}
 
-func (c *collection) add(n int64, o *store.Observation) {
+func (c *collection) add(n int64, o *evidence.Observation) {
 	c.total++
 	if !o.NamesPeer() {
 		c.recPeer = append(c.recPeer, noPeer)
@@ -183,32 +174,26 @@ func (c *collection) add(n int64, o *store.Observation) {
 	k := peerKey{o.InfoHash, o.IP, o.Port}
 	p := c.peers[k]
 	if p == nil {
-		p = &peerAgg{key: k, level: -1, rowLevel: -1, ord: uint32(len(c.order))}
+		p = &peerAgg{key: k, rowLevel: -1, ord: uint32(len(c.order))}
+		p.Peer.Level = -1
 		c.peers[k] = p
 		c.order = append(c.order, p)
 	}
 	c.recPeer = append(c.recPeer, p.ord)
 	t := o.Time.UTC()
-	if p.first.IsZero() || t.Before(p.first) {
-		p.first = t
-	}
-	if t.After(p.last) {
-		p.last = t
-	}
-	lvl := min(max(o.Level, 0), 5)
-	p.count++
+	lvl := min(max(o.Level, evidence.L0Listed), evidence.L5FullCopy)
 	p.levelCount[lvl]++
 	switch {
-	case lvl > p.level:
-		p.level = lvl
+	case lvl > p.Level:
 		p.proving = append(p.proving[:0], n)
 		p.provingN = 1
-	case lvl == p.level:
+	case lvl == p.Level:
 		if len(p.proving) < maxProving {
 			p.proving = append(p.proving, n)
 		}
 		p.provingN++
 	}
+	p.Peer.Add(o)
 	if _, _, ok := clockWithin(o.Clock, c.maxClock); lvl >= c.minLevel && (ok || !c.strict) {
 		p.rows++
 		p.rowLevel = max(p.rowLevel, lvl)
@@ -227,20 +212,6 @@ func (c *collection) add(n int64, o *store.Observation) {
 	}
 	if legacyServed(o) {
 		p.legacy++
-	}
-	p.verified = mergeCapped(p.verified, o.PiecesVerified)
-	p.failed = mergeCapped(p.failed, o.PiecesFailed)
-	if o.PeerID != "" {
-		p.peerID = o.PeerID
-	}
-	if o.Client != "" {
-		p.client = o.Client
-	}
-	if o.Transport != "" {
-		p.transport = o.Transport
-	}
-	if o.Document != "" {
-		p.document = o.Document
 	}
 	if o.Clock.Synchronized() {
 		p.offsetsKnown++
@@ -269,17 +240,6 @@ func (c *collection) add(n int64, o *store.Observation) {
 // legacyServed reports whether o is an L4 or L5 record made before the
 // document bytes of verified pieces were counted and compared: what it
 // proves is only that verified pieces overlapped the document.
-func legacyServed(o *store.Observation) bool {
-	return o.Level >= store.L4Served && o.DocBytesVerified == 0
-}
-
-// mergeCapped is the sorted union of a and b, at most 1024 long.
-func mergeCapped(a, b []int) []int {
-	if len(b) == 0 || len(a) >= 1024 {
-		return a
-	}
-	a = append(a, b...)
-	slices.Sort(a)
-	a = slices.Compact(a)
-	return a[:min(len(a), 1024)]
+func legacyServed(o *evidence.Observation) bool {
+	return o.Level >= evidence.L4Served && o.DocBytesVerified == 0
 }

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"os"
 	"time"
+
+	"github.com/leakhunt/leakhunt/evidence"
 )
 
 // Identity is who sends the letters and for whom. Nothing of it is built
@@ -132,7 +134,7 @@ type Options struct {
 	Lang string
 	// MinLevel is the lowest evidence level a peer needs to be named;
 	// anything below [store.L2Connected] is refused.
-	MinLevel int
+	MinLevel evidence.Level
 	// Config carries identity, client and case reference.
 	Config FileConfig
 	// Templates replaces the embedded letter templates when not nil; it

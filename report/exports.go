@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/leakhunt/leakhunt/evidence"
 )
 
 // writeExports writes peers.csv, evidence.json, the charts and index.html.
@@ -66,10 +68,10 @@ func (r *run) writeCSV() error {
 		if p.attr.Special != "" {
 			org = p.attr.Special
 		}
-		row := []string{p.id(), a.key.IP, strconv.Itoa(a.key.Port), a.key.InfoHash, p.torrent, a.document, p.docName,
-			"L" + strconv.Itoa(a.level), a.first.Format(time.RFC3339Nano), a.last.Format(time.RFC3339Nano),
-			strconv.Itoa(a.count), strconv.Itoa(p.rowCount), PieceList("en", a.verified, 1024), PieceList("en", a.failed, 1024),
-			a.peerID, a.client, asnText(p.attr.ASN), org,
+		row := []string{p.id(), a.key.IP, strconv.Itoa(a.key.Port), a.key.InfoHash, p.torrent, a.Document, p.docName,
+			a.Level.String(), a.FirstSeen.Format(time.RFC3339Nano), a.LastSeen.Format(time.RFC3339Nano),
+			strconv.Itoa(a.Observations), strconv.Itoa(p.rowCount), PieceList("en", a.PiecesVerified, 1024), PieceList("en", a.PiecesFailed, 1024),
+			a.PeerID, a.Client, asnText(p.attr.ASN), org,
 			p.attr.Country, p.contact.Email, p.group.letterPath(), p.annexPath(), p.proofPath()}
 		for i := range row {
 			row[i] = csvCell(row[i])
@@ -87,30 +89,30 @@ func (r *run) writeCSV() error {
 
 // jsonPeer is one peer in evidence.json.
 type jsonPeer struct {
-	Peer           string      `json:"peer"`
-	IP             string      `json:"ip"`
-	Port           int         `json:"port"`
-	InfoHash       string      `json:"infohash"`
-	TorrentName    string      `json:"torrent_name"`
-	Files          []string    `json:"files,omitempty"`
-	Document       string      `json:"document,omitempty"`
-	DocumentName   string      `json:"document_name,omitempty"`
-	Level          int         `json:"level"`
-	FirstSeen      time.Time   `json:"first_seen"`
-	LastSeen       time.Time   `json:"last_seen"`
-	Observations   int         `json:"observations"`
-	LevelCounts    [6]int      `json:"observations_by_level"`
-	ProvingRecords []int64     `json:"proving_records"`
-	Communications int         `json:"communications_listed"`
-	PiecesVerified []int       `json:"pieces_verified,omitempty"`
-	PiecesFailed   []int       `json:"pieces_failed,omitempty"`
-	PeerID         string      `json:"peer_id,omitempty"`
-	Client         string      `json:"client,omitempty"`
-	Attribution    Attribution `json:"attribution"`
-	Contact        Contact     `json:"abuse_contact"`
-	Letter         string      `json:"letter"`
-	Annex          string      `json:"annex"`
-	Proofs         string      `json:"proofs"`
+	Peer           string                  `json:"peer"`
+	IP             string                  `json:"ip"`
+	Port           int                     `json:"port"`
+	InfoHash       string                  `json:"infohash"`
+	TorrentName    string                  `json:"torrent_name"`
+	Files          []string                `json:"files,omitempty"`
+	Document       string                  `json:"document,omitempty"`
+	DocumentName   string                  `json:"document_name,omitempty"`
+	Level          evidence.Level          `json:"level"`
+	FirstSeen      time.Time               `json:"first_seen"`
+	LastSeen       time.Time               `json:"last_seen"`
+	Observations   int                     `json:"observations"`
+	LevelCounts    [evidence.NumLevels]int `json:"observations_by_level"`
+	ProvingRecords []int64                 `json:"proving_records"`
+	Communications int                     `json:"communications_listed"`
+	PiecesVerified []int                   `json:"pieces_verified,omitempty"`
+	PiecesFailed   []int                   `json:"pieces_failed,omitempty"`
+	PeerID         string                  `json:"peer_id,omitempty"`
+	Client         string                  `json:"client,omitempty"`
+	Attribution    Attribution             `json:"attribution"`
+	Contact        Contact                 `json:"abuse_contact"`
+	Letter         string                  `json:"letter"`
+	Annex          string                  `json:"annex"`
+	Proofs         string                  `json:"proofs"`
 }
 
 type jsonLetter struct {
@@ -145,8 +147,8 @@ func (r *run) writeJSON() error {
 			Signer      string `json:"signer"`
 			Fingerprint string `json:"key_fingerprint"`
 		} `json:"checkpoint"`
-		MinLevel int          `json:"min_level"`
-		Letters  []jsonLetter `json:"letters"`
+		MinLevel evidence.Level `json:"min_level"`
+		Letters  []jsonLetter   `json:"letters"`
 	}{Generated: r.now.UTC(), MinLevel: r.opt.MinLevel, Letters: []jsonLetter{}}
 	head.Checkpoint.Size, head.Checkpoint.RootHash, head.Checkpoint.Signer = r.cp.Size, r.rootHash(), r.keys.Verifier.Name()
 	head.Checkpoint.Fingerprint = r.keys.Fingerprint
@@ -171,9 +173,9 @@ func (r *run) writeJSON() error {
 		w.WriteString("\n")
 		a := p.agg
 		jp := jsonPeer{Peer: p.id(), IP: a.key.IP, Port: a.key.Port, InfoHash: a.key.InfoHash, TorrentName: p.torrent,
-			Files: p.files, Document: a.document, DocumentName: p.docName, Level: a.level, FirstSeen: a.first,
-			LastSeen: a.last, Observations: a.count, LevelCounts: a.levelCount, ProvingRecords: a.proving,
-			Communications: p.rowCount, PiecesVerified: a.verified, PiecesFailed: a.failed, PeerID: a.peerID, Client: a.client, Attribution: p.attr, Contact: p.contact,
+			Files: p.files, Document: a.Document, DocumentName: p.docName, Level: a.Level, FirstSeen: a.FirstSeen,
+			LastSeen: a.LastSeen, Observations: a.Observations, LevelCounts: a.levelCount, ProvingRecords: a.proving,
+			Communications: p.rowCount, PiecesVerified: a.PiecesVerified, PiecesFailed: a.PiecesFailed, PeerID: a.PeerID, Client: a.Client, Attribution: p.attr, Contact: p.contact,
 			Letter: p.group.letterPath(), Annex: p.annexPath(), Proofs: p.proofPath()}
 		if err := put(jp); err != nil {
 			return err
@@ -242,9 +244,9 @@ func (r *run) writeHTML() error {
 	for _, p := range r.peers {
 		a := p.agg
 		d.Peers = append(d.Peers, htmlPeer{ID: p.id(), Annex: p.annexPath(), Addr: field(a.key.IP) + " port " + strconv.Itoa(a.key.Port),
-			Level: levelName("en", a.level), Torrent: field(p.torrent), InfoHash: field(a.key.InfoHash), Document: field(p.docName),
-			First: a.first.Format("2006-01-02 15:04:05"), Last: a.last.Format("2006-01-02 15:04:05"), Obs: a.count,
-			Client: field(a.client), ISP: field(p.group.ispName())})
+			Level: levelName("en", a.Level), Torrent: field(p.torrent), InfoHash: field(a.key.InfoHash), Document: field(p.docName),
+			First: a.FirstSeen.Format("2006-01-02 15:04:05"), Last: a.LastSeen.Format("2006-01-02 15:04:05"), Obs: a.Observations,
+			Client: field(a.Client), ISP: field(p.group.ispName())})
 	}
 	w, err := r.b.create("index.html")
 	if err != nil {

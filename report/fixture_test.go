@@ -109,8 +109,8 @@ func fixtureStore(t testing.TB) (*store.Store, *evidence.Keys, string) {
 			t.Fatal(err)
 		}
 	}
-	obs := func(min int, lvl int, src, ip string, port int, ih string) store.Observation {
-		o := store.Observation{Time: t0.Add(time.Duration(min) * time.Minute), ClockOffset: "-3.2ms", Level: lvl, Source: src,
+	obs := func(min int, lvl evidence.Level, src, ip string, port int, ih string) evidence.Observation {
+		o := evidence.Observation{Time: t0.Add(time.Duration(min) * time.Minute), ClockOffset: "-3.2ms", Level: lvl, Source: src,
 			IP: ip, Port: port, InfoHash: ih, Document: doc, Version: "leakhunt test", ListenAddr: "127.0.0.1:40000"}
 		if lvl >= 2 {
 			o.PeerID, o.Client, o.Transport = "2d5452343035302d000000000000000000000000", "Transmission 4.0.5", "tcp"
@@ -122,22 +122,22 @@ func fixtureStore(t testing.TB) (*store.Store, *evidence.Keys, string) {
 		if lvl >= 4 {
 			o.PiecesVerified, o.DocBytesVerified, o.YourIP = []int{0, 1}, 32768, "203.0.113.5"
 		}
-		o.Clock = &store.ClockMeasurement{Asked: []string{"ntp-a.example:123", "ntp-b.example:123", "ntp-c.example:123"}, Answered: 3, Agreeing: 3,
-			Server: "ntp-b.example:123", Stratum: 2, Offset: store.Duration(-3200 * time.Microsecond), RTT: store.Duration(18 * time.Millisecond),
-			RootDistance: store.Duration(4 * time.Millisecond), MeasuredAt: o.Time.Add(-2 * time.Second)}
+		o.Clock = &evidence.ClockMeasurement{Asked: []string{"ntp-a.example:123", "ntp-b.example:123", "ntp-c.example:123"}, Answered: 3, Agreeing: 3,
+			Server: "ntp-b.example:123", Stratum: 2, Offset: evidence.Duration(-3200 * time.Microsecond), RTT: evidence.Duration(18 * time.Millisecond),
+			RootDistance: evidence.Duration(4 * time.Millisecond), MeasuredAt: o.Time.Add(-2 * time.Second)}
 		return o
 	}
 	hostile := obs(50, 4, "probe", "91.20.3.4", 6881, ihB)
 	hostile.Client = "µTorrent \u202e<b>3.6</b> =1+1 10.66.77.88"
-	hostile.Clock.Offset = store.Duration(1500 * time.Millisecond) // over the 1 s limit
+	hostile.Clock.Offset = evidence.Duration(1500 * time.Millisecond) // over the 1 s limit
 	liar := obs(45, 3, "probe", "91.20.3.4", 6881, ihB)
 	liar.PiecesFailed = []int{2}
 	unsynced := obs(70, 2, "probe", "2a0a:1000::5", 51413, ihA)
 	unsynced.ClockOffset = "unsynchronized"
-	unsynced.Clock = &store.ClockMeasurement{Asked: []string{"ntp-a.example:123"}, MeasuredAt: unsynced.Time.Add(-time.Minute), Error: "no NTP server answered"}
+	unsynced.Clock = &evidence.ClockMeasurement{Asked: []string{"ntp-a.example:123"}, MeasuredAt: unsynced.Time.Add(-time.Minute), Error: "no NTP server answered"}
 	legacy := obs(60, 4, "probe", "127.0.0.1", 7000, ihA)
 	legacy.Clock, legacy.DocBytesVerified, legacy.YourIP = nil, 0, "" // a record made before these were kept
-	all := []store.Observation{
+	all := []evidence.Observation{
 		obs(0, 1, "dht", "85.10.1.5", 6881, ihA),
 		obs(1, 2, "probe", "85.10.1.5", 6881, ihA),
 		obs(2, 3, "probe", "85.10.1.5", 6881, ihA),

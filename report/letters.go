@@ -266,10 +266,10 @@ func (r *run) letterData(g *group) LetterData {
 		h := LetterHost{
 			N: p.n, IP: field(a.key.IP), Port: a.key.Port, FirstUTC: fu, FirstLocal: fl, LastUTC: lu, LastLocal: ll,
 			InfoHash: letterField(a.key.InfoHash), TorrentName: letterField(orUnknown(p.torrent, lang)),
-			DocumentName: letterField(orUnknown(p.docName, lang)), DocumentID: letterField(a.document),
+			DocumentName: letterField(orUnknown(p.docName, lang)), DocumentID: letterField(a.Document),
 			Level: levelName(lang, a.rowLevel), LevelMeaning: levelMeaning(lang, a.rowLevel), LevelNote: legacyNote(lang, a.rowsLegacy, true),
-			PiecesVerified: PieceList(lang, a.verified, 32), PiecesFailed: PieceList(lang, a.failed, 32), Observations: a.count,
-			Rows: r.spooledRows(p), RowCount: p.rowCount, Annex: p.annexPath(), Client: letterField(a.client), PeerID: letterField(a.peerID),
+			PiecesVerified: PieceList(lang, a.PiecesVerified, 32), PiecesFailed: PieceList(lang, a.PiecesFailed, 32), Observations: a.Observations,
+			Rows: r.spooledRows(p), RowCount: p.rowCount, Annex: p.annexPath(), Client: letterField(a.Client), PeerID: letterField(a.PeerID),
 		}
 		for _, f := range p.files {
 			h.Files = append(h.Files, letterField(f))

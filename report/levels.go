@@ -1,12 +1,12 @@
 package report
 
-import "fmt"
+import "github.com/leakhunt/leakhunt/evidence"
 
 // levelText is the name and plain-language meaning of an evidence level
 // in one language.
 type levelText struct{ name, meaning string }
 
-var levelTexts = map[string][6]levelText{
+var levelTexts = map[string][evidence.NumLevels]levelText{
 	"en": {
 		{"listed", "The torrent or link was seen in an index, feed or DHT sample. This names no computer."},
 		{"announced", "The address was listed by the DHT, a tracker or another peer. Anyone can forge such a listing; it proves nothing about the computer at the address."},
@@ -26,12 +26,12 @@ var levelTexts = map[string][6]levelText{
 }
 
 // levelName is "L4 served" in the language.
-func levelName(lang string, l int) string {
-	l = min(max(l, 0), 5)
-	return fmt.Sprintf("L%d %s", l, levelTexts[lang][l].name)
+func levelName(lang string, l evidence.Level) string {
+	l = min(max(l, evidence.L0Listed), evidence.L5FullCopy)
+	return l.String() + " " + levelTexts[lang][l].name
 }
 
-func levelMeaning(lang string, l int) string {
-	l = min(max(l, 0), 5)
+func levelMeaning(lang string, l evidence.Level) string {
+	l = min(max(l, evidence.L0Listed), evidence.L5FullCopy)
 	return levelTexts[lang][l].meaning
 }

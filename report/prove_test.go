@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -18,9 +19,9 @@ func TestProverMatchesTlog(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	var obs []store.Observation
+	var obs []evidence.Observation
 	for i := range 300 {
-		obs = append(obs, store.Observation{Level: 2, Source: "probe", IP: "192.0.2.1", Port: 1000 + i, InfoHash: ihA, Version: "t"})
+		obs = append(obs, evidence.Observation{Level: 2, Source: "probe", IP: "192.0.2.1", Port: 1000 + i, InfoHash: ihA, Version: "t"})
 	}
 	if _, err := s.AppendObservations(obs); err != nil {
 		t.Fatal(err)

@@ -159,11 +159,11 @@ type previousCheckpoint struct {
 // above opt.MinLevel (never below L2) are named. It returns [ErrNoPeers]
 // (with a complete, verifiable bundle) when none qualifies.
 func Generate(ctx context.Context, s *store.Store, keys *evidence.Keys, opt Options) (sum *Summary, err error) {
-	if opt.MinLevel < store.L2Connected {
+	if opt.MinLevel < evidence.L2Connected {
 		return nil, ErrLevelTooLow
 	}
-	if opt.MinLevel > store.L5FullCopy {
-		return nil, fmt.Errorf("evidence level L%d does not exist: want L2 to L5", opt.MinLevel)
+	if opt.MinLevel > evidence.L5FullCopy {
+		return nil, fmt.Errorf("evidence level %d does not exist: want L2 to L5", int(opt.MinLevel))
 	}
 	if _, ok := levelTexts[opt.Lang]; !ok {
 		return nil, fmt.Errorf("letter language %q: want en or ja", opt.Lang)
@@ -386,7 +386,7 @@ func letterZone(lang, tz string) (*time.Location, error) {
 // their abuse contacts and groups them into letters.
 func (r *run) selectPeers(ctx context.Context) error {
 	for _, a := range r.coll.order {
-		if a.rowLevel < r.opt.MinLevel || a.rowLevel < store.L2Connected {
+		if a.rowLevel < r.opt.MinLevel || a.rowLevel < evidence.L2Connected {
 			continue
 		}
 		p := &peerOut{agg: a}
@@ -529,7 +529,7 @@ func (r *run) describeTorrents() error {
 		}
 		p.torrent = in.name
 		for _, m := range in.matches {
-			if !m.ProvesTorrent() || (p.agg.document != "" && m.Document != p.agg.document) {
+			if !m.ProvesTorrent() || (p.agg.Document != "" && m.Document != p.agg.Document) {
 				continue
 			}
 			if p.torrent == "" {

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/leakhunt/leakhunt/store"
+	"github.com/leakhunt/leakhunt/evidence"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -76,7 +76,7 @@ func TestGoldenLetters(t *testing.T) {
 
 func TestMinLevel(t *testing.T) {
 	tests := []struct {
-		level   int
+		level   evidence.Level
 		wantErr error
 		peers   int
 		absent  []string
@@ -182,5 +182,5 @@ func TestPrivateNeverLookedUp(t *testing.T) {
 			t.Errorf("%s classified %q", ip, c)
 		}
 	}
-	_ = store.L2Connected
+	_ = evidence.L2Connected
 }

@@ -77,7 +77,7 @@ func (r *run) writeCharts() error {
 			all, top = append(all, c[0]), append(top, c[1])
 		}
 	}
-	vbarChart(w2, fmt.Sprintf("Observations over time (grey: all; dark: L%d and above)", r.opt.MinLevel), keys, all, top)
+	vbarChart(w2, fmt.Sprintf("Observations over time (grey: all; dark: %s and above)", r.opt.MinLevel), keys, all, top)
 	return w2.Close()
 }
 

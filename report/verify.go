@@ -182,7 +182,7 @@ func VerifyBundle(dir string, opt VerifyOptions) ([]Problem, error) {
 		}
 	}
 	// The checkpoint, every record's proof and the previous checkpoint.
-	recs := &bundleRecords{levels: map[string]int{}, ours: map[string]bool{}, transcripts: map[int64]string{},
+	recs := &bundleRecords{levels: map[string]evidence.Level{}, ours: map[string]bool{}, transcripts: map[int64]string{},
 		bases: map[string]basisCheck{}, read: func(rel string) ([]byte, error) {
 			if _, ok := manifest[rel]; !ok {
 				return nil, fs.ErrNotExist
@@ -258,25 +258,25 @@ func fileSHA256(p string) (string, error) {
 
 // leafKey are the fields of a leaf the checks need.
 type leafKey struct {
-	IP               string `json:"ip"`
-	Port             int    `json:"port"`
-	InfoHash         string `json:"infohash"`
-	Level            int    `json:"level"`
-	ListenAddr       string `json:"listen_addr"`
-	YourIP           string `json:"your_ip"`
-	Document         string `json:"document"`
-	PiecesVerified   []int  `json:"pieces_verified"`
-	DocBytesVerified int64  `json:"doc_bytes_verified"`
-	Basis            string `json:"basis"`
-	TranscriptSHA256 string `json:"transcript_sha256"`
+	IP               string         `json:"ip"`
+	Port             int            `json:"port"`
+	InfoHash         string         `json:"infohash"`
+	Level            evidence.Level `json:"level"`
+	ListenAddr       string         `json:"listen_addr"`
+	YourIP           string         `json:"your_ip"`
+	Document         string         `json:"document"`
+	PiecesVerified   []int          `json:"pieces_verified"`
+	DocBytesVerified int64          `json:"doc_bytes_verified"`
+	Basis            string         `json:"basis"`
+	TranscriptSHA256 string         `json:"transcript_sha256"`
 }
 
 // bundleRecords is what the proofs establish about the bundle's records,
 // for the checks of the files that refer to them.
 type bundleRecords struct {
-	levels      map[string]int   // "ih ip port" and "ip" → highest proven level
-	ours        map[string]bool  // our own addresses, named in letters as ours
-	transcripts map[int64]string // record → the transcript SHA-256 its leaf names
+	levels      map[string]evidence.Level // "ih ip port" and "ip" → highest proven level
+	ours        map[string]bool           // our own addresses, named in letters as ours
+	transcripts map[int64]string          // record → the transcript SHA-256 its leaf names
 	bases       map[string]basisCheck
 	read        func(rel string) ([]byte, error)
 }
@@ -480,7 +480,7 @@ func checkTranscripts(dir, rel string, recs *bundleRecords, add func(string, str
 // addrToken finds candidate IP addresses in text.
 var addrToken = regexp.MustCompile(`[0-9A-Fa-f:.]*[0-9A-Fa-f][0-9A-Fa-f:.]*`)
 
-func checkLetter(dir, rel string, levels map[string]int, ours map[string]bool, add func(string, string, ...any)) {
+func checkLetter(dir, rel string, levels map[string]evidence.Level, ours map[string]bool, add func(string, string, ...any)) {
 	b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
 	if err != nil {
 		add(rel, "cannot read: %v", err)
@@ -504,7 +504,7 @@ func checkLetter(dir, rel string, levels map[string]int, ours map[string]bool, a
 	}
 }
 
-func checkCSV(dir, rel string, levels map[string]int, add func(string, string, ...any)) {
+func checkCSV(dir, rel string, levels map[string]evidence.Level, add func(string, string, ...any)) {
 	f, err := os.Open(filepath.Join(dir, rel))
 	if err != nil {
 		add(rel, "cannot read: %v", err)
@@ -546,12 +546,14 @@ func checkCSV(dir, rel string, levels map[string]int, add func(string, string, .
 		}
 		ip, port, ih := normIP(unq(row[col["ip"]])), unq(row[col["port"]]), unq(row[col["infohash"]])
 		lvl, ok := levels[ih+" "+ip+" "+port]
-		claimed, _ := strconv.Atoi(strings.TrimPrefix(row[col["level"]], "L"))
+		claimed, cerr := evidence.ParseLevel(row[col["level"]])
 		switch {
-		case !ok || lvl < 2:
+		case !ok || lvl < evidence.L2Connected:
 			add(rel, "line %d names %s port %s, which has no record at L2 or above in the bundle", line, ip, port)
+		case cerr != nil:
+			add(rel, "line %d: %v", line, cerr)
 		case claimed > lvl:
-			add(rel, "line %d claims L%d for %s port %s; its records prove L%d", line, claimed, ip, port, lvl)
+			add(rel, "line %d claims %s for %s port %s; its records prove %s", line, claimed, ip, port, lvl)
 		}
 	}
 }

@@ -274,7 +274,7 @@ func FuzzCheckProofLine(f *testing.F) {
 	f.Add([]byte(`{"peer":"peer-00001","index":0,"leaf":"e30=","proof":["AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="]}`))
 	f.Add([]byte(`{"index":-1,"leaf":"!!","proof":[]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		recs := &bundleRecords{levels: map[string]int{}, ours: map[string]bool{}, transcripts: map[int64]string{},
+		recs := &bundleRecords{levels: map[string]evidence.Level{}, ours: map[string]bool{}, transcripts: map[int64]string{},
 			bases: map[string]basisCheck{}, read: func(string) ([]byte, error) { return nil, fs.ErrNotExist }}
 		if checkProofLine(b, evidence.Checkpoint{Size: 3}, recs) == nil {
 			t.Fatalf("forged line accepted: %q", b)

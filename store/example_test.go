@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/store"
 )
@@ -31,16 +32,16 @@ func Example() {
 	fmt.Println(d.ID, len(bySize))
 
 	// Append an observation to the evidence log; the peer summary follows.
-	_, err = s.AppendObservations([]store.Observation{{Time: time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC),
-		ClockOffset: "unsynchronized", Level: store.L2Connected, Source: "probe", IP: "192.0.2.1", Port: 6881,
+	_, err = s.AppendObservations([]evidence.Observation{{Time: time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC),
+		ClockOffset: "unsynchronized", Level: evidence.L2Connected, Source: "probe", IP: "192.0.2.1", Port: 6881,
 		InfoHash: "0123456789abcdef0123456789abcdef01234567", Document: d.SHA256, Version: "example"}})
 	if err != nil {
 		panic(err)
 	}
 	n, _ := s.LogSize()
-	peers, _ := s.Peers(store.L2Connected)
+	peers, _ := s.Peers(evidence.L2Connected)
 	fmt.Println(n, peers[0].IP, peers[0].Level)
 	// Output:
 	// 1 1
-	// 1 192.0.2.1 2
+	// 1 192.0.2.1 L2
 }

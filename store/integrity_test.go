@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakhunt/leakhunt/evidence"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -121,9 +122,9 @@ func TestDamagedPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	obs := make([]Observation, 20000)
+	obs := make([]evidence.Observation, 20000)
 	for i := range obs {
-		obs[i] = Observation{Time: time.Unix(1.7e9+int64(i), 0), Level: 2, Source: "probe", IP: fmt.Sprintf("10.0.%d.%d", i/256%256, i%256),
+		obs[i] = evidence.Observation{Time: time.Unix(1.7e9+int64(i), 0), Level: 2, Source: "probe", IP: fmt.Sprintf("10.0.%d.%d", i/256%256, i%256),
 			Port: 6881, InfoHash: strings.Repeat("a", 40), Version: "test"}
 	}
 	if _, err := s.AppendObservations(obs); err != nil {

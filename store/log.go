@@ -5,18 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 
+	"github.com/leakhunt/leakhunt/evidence"
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/mod/sumdb/tlog"
 )
-
-// Leaf is the canonical byte form of an observation: its JSON encoding.
-// The evidence log's leaf hash is tlog.RecordHash(Leaf()).
-func (o *Observation) Leaf() ([]byte, error) { return json.Marshal(o) }
 
 // peerKey orders peers by torrent, then address.
 func peerKey(ih, ip string, port int) []byte {
@@ -33,7 +28,7 @@ func peerKey(ih, ip string, port int) []byte {
 // are derived from the log: they are folded in memory and written in
 // larger, separate transactions (see summary.go). A crash in between loses
 // nothing: Open replays the log records the summaries do not cover yet.
-func (s *Store) AppendObservations(obs []Observation) (first int64, err error) {
+func (s *Store) AppendObservations(obs []evidence.Observation) (first int64, err error) {
 	return s.AppendEvidence(obs, nil)
 }
 
@@ -42,7 +37,7 @@ func (s *Store) AppendObservations(obs []Observation) (first int64, err error) {
 // written in the same transaction, before the observations: a committed
 // observation never names a missing blob. Blobs are content-addressed, so
 // one already stored is not written again.
-func (s *Store) AppendEvidence(obs []Observation, blobs [][]byte) (first int64, err error) {
+func (s *Store) AppendEvidence(obs []evidence.Observation, blobs [][]byte) (first int64, err error) {
 	leaves, err := leavesOf(obs)
 	if err != nil {
 		return 0, err
@@ -67,7 +62,7 @@ func (s *Store) AppendEvidence(obs []Observation, blobs [][]byte) (first int64, 
 }
 
 // leavesOf normalizes observations (UTC times) and encodes their leaves.
-func leavesOf(obs []Observation) ([][]byte, error) {
+func leavesOf(obs []evidence.Observation) ([][]byte, error) {
 	leaves := make([][]byte, len(obs))
 	for i := range obs {
 		obs[i].Time = obs[i].Time.UTC()
@@ -108,20 +103,6 @@ func appendLeaves(tx *bolt.Tx, leaves [][]byte) (int64, error) {
 		}
 	}
 	return size, tx.Bucket(bucketMeta).Put(keyLogSize, u64(uint64(size+int64(len(leaves)))))
-}
-
-// mergeInts is the sorted union, capped so a summary stays small.
-func mergeInts(a, b []int) []int {
-	if len(b) == 0 {
-		return a
-	}
-	out := append(slices.Clone(a), b...)
-	slices.Sort(out)
-	out = slices.Compact(out)
-	if len(out) > 1024 {
-		out = out[:1024]
-	}
-	return out
 }
 
 func logSize(tx *bolt.Tx) (int64, error) {
@@ -188,13 +169,13 @@ func (s *Store) Leaf(n int64) ([]byte, error) {
 }
 
 // Observation returns log record n decoded.
-func (s *Store) Observation(n int64) (Observation, error) {
-	var o Observation
+func (s *Store) Observation(n int64) (evidence.Observation, error) {
+	var o evidence.Observation
 	leaf, err := s.Leaf(n)
 	if err != nil {
 		return o, err
 	}
-	if err := DecodeLeaf(leaf, &o); err != nil {
+	if err := evidence.DecodeLeaf(leaf, &o); err != nil {
 		return o, fmt.Errorf("%w: log record %d: %v", ErrCorrupt, n, err)
 	}
 	return o, nil
@@ -231,14 +212,14 @@ func (s *Store) ForEachLeaf(from int64, fn func(n int64, leaf []byte) error) err
 
 // Peers lists peer summaries at or above minLevel, ordered by torrent and
 // address.
-func (s *Store) Peers(minLevel int) ([]Peer, error) {
+func (s *Store) Peers(minLevel evidence.Level) ([]evidence.Peer, error) {
 	if err := s.flushForRead(); err != nil {
 		return nil, err
 	}
-	var out []Peer
+	var out []evidence.Peer
 	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketPeers).ForEach(func(_, v []byte) error {
-			var p Peer
+			var p evidence.Peer
 			if err := decode(v, &p); err != nil {
 				return err
 			}
@@ -303,16 +284,16 @@ func (s *Store) Checkpoints(fn func(size int64, signed []byte) error) error {
 }
 
 // PeersOf lists the peer summaries of one torrent.
-func (s *Store) PeersOf(infohash string) ([]Peer, error) {
+func (s *Store) PeersOf(infohash string) ([]evidence.Peer, error) {
 	if err := s.flushForRead(); err != nil {
 		return nil, err
 	}
-	var out []Peer
+	var out []evidence.Peer
 	prefix := []byte(infohash + "\x00")
 	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketPeers).Cursor()
 		for k, v := c.Seek(prefix); k != nil && len(k) > len(prefix) && string(k[:len(prefix)]) == string(prefix); k, v = c.Next() {
-			var p Peer
+			var p evidence.Peer
 			if err := decode(v, &p); err != nil {
 				return err
 			}

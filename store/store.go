@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/leakhunt/leakhunt/evidence"
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 )
@@ -78,8 +79,8 @@ type Store struct {
 	sumMu          sync.Mutex
 	pending        map[string]*pendingPeer // folded, not yet flushed
 	pendingCount   int
-	pendingThrough int64            // log size that flushed + pending summaries cover
-	peerCache      map[string]*Peer // flushed summaries, decoded
+	pendingThrough int64                     // log size that flushed + pending summaries cover
+	peerCache      map[string]*evidence.Peer // flushed summaries, decoded
 }
 
 // Options tune [Open]. The zero value is ready to use.

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/fingerprint"
 )
 
@@ -126,9 +127,9 @@ func TestAddDocumentRefusesEmptyFile(t *testing.T) {
 	}
 }
 
-func obs(i int) Observation {
-	return Observation{
-		Time: time.Date(2026, 11, 1, 0, 0, i, 0, time.UTC), ClockOffset: "unsynchronized", Level: i % 5,
+func obs(i int) evidence.Observation {
+	return evidence.Observation{
+		Time: time.Date(2026, 11, 1, 0, 0, i, 0, time.UTC), ClockOffset: "unsynchronized", Level: evidence.Level(i % 5),
 		Source: "probe", IP: fmt.Sprintf("127.0.0.%d", 1+i%3), Port: 6881, InfoHash: strings.Repeat("ab", 20),
 		PiecesVerified: []int{i % 7}, Version: "test",
 	}
@@ -136,9 +137,9 @@ func obs(i int) Observation {
 
 func TestObservationLog(t *testing.T) {
 	s := openTemp(t)
-	var all []Observation
+	var all []evidence.Observation
 	for batch := 0; batch < 5; batch++ {
-		var b []Observation
+		var b []evidence.Observation
 		for i := 0; i < 7; i++ {
 			b = append(b, obs(len(all)+i))
 		}
@@ -251,7 +252,7 @@ func TestConcurrentReaders(t *testing.T) {
 		})
 	}
 	for i := 0; i < 50; i++ {
-		if _, err := s.AppendObservations([]Observation{obs(i)}); err != nil {
+		if _, err := s.AppendObservations([]evidence.Observation{obs(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -339,7 +340,7 @@ func childWriter(path string) {
 		os.Exit(2)
 	}
 	for i := 0; ; i += 10 {
-		var b []Observation
+		var b []evidence.Observation
 		for j := 0; j < 10; j++ {
 			b = append(b, obs(i+j))
 		}
@@ -366,7 +367,7 @@ func BenchmarkAppendObservations(b *testing.B) {
 	for _, size := range []int{1000, 5000} {
 		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
 			s := openTemp(b)
-			batch := make([]Observation, size)
+			batch := make([]evidence.Observation, size)
 			for j := range batch {
 				batch[j] = obs(j)
 			}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/leakhunt/leakhunt/evidence"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -27,13 +28,13 @@ const maxPeerCache = 200_000
 var keyPeersThrough = []byte("peers_through")
 
 type pendingPeer struct {
-	p   Peer
+	p   evidence.Peer
 	idx []int64 // log indexes not yet in the per-peer index
 }
 
 // fold adds observations first.. (already committed) to the pending
 // summaries, flushing when enough are waiting.
-func (s *Store) fold(obs []Observation, first int64) error {
+func (s *Store) fold(obs []evidence.Observation, first int64) error {
 	s.sumMu.Lock()
 	defer s.sumMu.Unlock()
 	for i := range obs {
@@ -48,14 +49,14 @@ func (s *Store) fold(obs []Observation, first int64) error {
 	return nil
 }
 
-func (s *Store) foldOne(o *Observation, n int64) error {
+func (s *Store) foldOne(o *evidence.Observation, n int64) error {
 	if !o.NamesPeer() {
 		return nil
 	}
 	key := string(peerKey(o.InfoHash, o.IP, o.Port))
 	pp := s.pending[key]
 	if pp == nil {
-		pp = &pendingPeer{p: Peer{IP: o.IP, Port: o.Port, InfoHash: o.InfoHash, Level: -1}}
+		pp = &pendingPeer{}
 		if c, ok := s.peerCache[key]; ok {
 			pp.p = *c
 		} else if err := s.view(func(tx *bolt.Tx) error {
@@ -73,37 +74,7 @@ func (s *Store) foldOne(o *Observation, n int64) error {
 		}
 		s.pending[key] = pp
 	}
-	p := &pp.p
-	if p.FirstSeen.IsZero() || o.Time.Before(p.FirstSeen) {
-		p.FirstSeen = o.Time
-	}
-	if o.Time.After(p.LastSeen) {
-		p.LastSeen = o.Time
-	}
-	if o.Ended.After(p.LastSeen) {
-		p.LastSeen = o.Ended
-	}
-	if len(o.Tried) > 0 { // a probe: its outcome replaces the last one's
-		p.Reason, p.Tried = o.Reason, slices.Clone(o.Tried)
-	}
-	if o.Level > p.Level {
-		p.Level = o.Level
-	}
-	if o.Document != "" {
-		p.Document = o.Document
-	}
-	if o.PeerID != "" {
-		p.PeerID = o.PeerID
-	}
-	if o.Client != "" {
-		p.Client = o.Client
-	}
-	if o.Transport != "" {
-		p.Transport = o.Transport
-	}
-	p.PiecesVerified = mergeInts(p.PiecesVerified, o.PiecesVerified)
-	p.PiecesFailed = mergeInts(p.PiecesFailed, o.PiecesFailed)
-	p.Observations++
+	pp.p.Add(o)
 	pp.idx = append(pp.idx, n)
 	s.pendingCount++
 	return nil
@@ -154,7 +125,7 @@ func (s *Store) flushLocked() error {
 		return err
 	}
 	if s.peerCache == nil || len(s.peerCache)+len(s.pending) > maxPeerCache {
-		s.peerCache = make(map[string]*Peer, len(s.pending))
+		s.peerCache = make(map[string]*evidence.Peer, len(s.pending))
 	}
 	for k, pp := range s.pending {
 		p := pp.p
@@ -184,8 +155,8 @@ func (s *Store) replaySummaries() error {
 	s.sumMu.Lock()
 	defer s.sumMu.Unlock()
 	err = s.ForEachLeaf(through, func(n int64, leaf []byte) error {
-		var o Observation
-		if err := DecodeLeaf(leaf, &o); err != nil {
+		var o evidence.Observation
+		if err := evidence.DecodeLeaf(leaf, &o); err != nil {
 			return fmt.Errorf("%w: log record %d: %v", ErrCorrupt, n, err)
 		}
 		return s.foldOne(&o, n)

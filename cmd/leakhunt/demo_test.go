@@ -51,7 +51,7 @@ func TestDemo(t *testing.T) {
 		for _, p := range peers {
 			if p.Client == "liar/1.0" {
 				liars++
-				if p.Level != store.L3Claims || len(p.PiecesFailed) == 0 || len(p.PiecesVerified) != 0 {
+				if p.Level != evidence.L3Claims || len(p.PiecesFailed) == 0 || len(p.PiecesVerified) != 0 {
 					t.Errorf("liar summary %+v", p)
 				}
 			}

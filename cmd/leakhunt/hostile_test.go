@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/internal/localswarm"
 	"github.com/leakhunt/leakhunt/store"
@@ -89,7 +90,7 @@ func TestHuntSurvivesHostilePeers(t *testing.T) {
 		peers, _ := s.PeersOf(ih)
 		l4 := false
 		for _, pr := range peers {
-			l4 = l4 || pr.Level == store.L4Served
+			l4 = l4 || pr.Level == evidence.L4Served
 		}
 		if l4 && st.MetadataOK+st.MetadataFail >= int64(len(hostile)+1) {
 			break

@@ -259,11 +259,11 @@ func pipelineConfig(s *store.Store, h *huntFlags, node *dhtSet, log *slog.Logger
 		if err != nil {
 			return cfg, err
 		}
-		if chase < store.L2Connected {
+		if chase < evidence.L2Connected {
 			return cfg, usagef("--chase %s: probing proves L2 at least; use --probe=false to record listings only", h.chase)
 		}
-		pcfg.FullCopy = h.fullCopy || chase == store.L5FullCopy
-		if chase < store.L4Served {
+		pcfg.FullCopy = h.fullCopy || chase == evidence.L5FullCopy
+		if chase < evidence.L4Served {
 			pcfg.MaxLevel = chase
 		}
 		pcfg.Concurrency = h.probes

@@ -169,9 +169,9 @@ func TestDamagedStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	obs := make([]store.Observation, 20000)
+	obs := make([]evidence.Observation, 20000)
 	for i := range obs {
-		obs[i] = store.Observation{Time: time.Unix(1.7e9+int64(i), 0), Level: 2, Source: "probe", IP: "85.10.1.5", Port: 1000 + i%5000,
+		obs[i] = evidence.Observation{Time: time.Unix(1.7e9+int64(i), 0), Level: 2, Source: "probe", IP: "85.10.1.5", Port: 1000 + i%5000,
 			InfoHash: strings.Repeat("ab", 20), Version: "t"}
 	}
 	if _, err := s.AppendObservations(obs); err != nil {

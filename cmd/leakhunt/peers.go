@@ -9,16 +9,17 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/report"
 )
 
-// parseLevel accepts "L4", "l4" or "4".
-func parseLevel(s string) (int, error) {
-	t := strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(s)), "L")
-	if len(t) == 1 && t[0] >= '0' && t[0] <= '5' {
-		return int(t[0] - '0'), nil
+// parseLevel reads a level flag ("L4", "l4" or "4").
+func parseLevel(s string) (evidence.Level, error) {
+	l, err := evidence.ParseLevel(s)
+	if err != nil {
+		return 0, usagef("%v", err)
 	}
-	return 0, usagef("evidence level %q: want L0 to L5", s)
+	return l, nil
 }
 
 // peerRow is one line of `leakhunt peers`, with the CLI contract's fields.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/hunt"
 	"github.com/leakhunt/leakhunt/internal/localswarm"
@@ -102,7 +103,7 @@ func timeToL4(b *testing.B, predict bool, seed uint64) time.Duration {
 	for {
 		peers, _ := s.PeersOf(ih)
 		for _, pr := range peers {
-			if pr.Level == store.L4Served {
+			if pr.Level == evidence.L4Served {
 				d := time.Since(start)
 				b.Logf("predict=%v: L4 after %v (%d sightings)", predict, d.Round(10*time.Millisecond), pl.Stats().Sightings)
 				return d

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/report"
-	"github.com/leakhunt/leakhunt/store"
 )
 
 const reportUsage = "--out DIR [--kind takedown|disclosure] [--lang en|ja] [--min-level L4] [--max-clock-error 1s] [--require-clock]\n" +
@@ -67,7 +67,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if lvl < store.L2Connected {
+	if lvl < evidence.L2Connected {
 		return usagef("report: --min-level L%d: L0 and L1 never go in a letter; use L2 or above (L4 recommended)", lvl)
 	}
 	opt := report.DefaultOptions()

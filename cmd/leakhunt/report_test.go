@@ -17,6 +17,7 @@ import (
 	"github.com/maxmind/mmdbwriter"
 	"github.com/maxmind/mmdbwriter/mmdbtype"
 
+	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -48,12 +49,12 @@ func reportFixture(t *testing.T) (db, mmdb string) {
 	if _, err := s.PutTorrent(store.Torrent{InfoHash: ih, Name: "=cmd|' /C calc'!A0 <b>leak</b>", FirstSeen: t0}); err != nil {
 		t.Fatal(err)
 	}
-	var obs []store.Observation
+	var obs []evidence.Observation
 	for i, p := range []struct {
 		ip  string
-		lvl int
+		lvl evidence.Level
 	}{{"85.10.1.5", 4}, {"85.10.1.6", 2}, {"85.10.1.7", 1}} {
-		o := store.Observation{Time: t0.Add(time.Duration(i) * time.Minute), ClockOffset: "1ms", Level: p.lvl, Source: "probe",
+		o := evidence.Observation{Time: t0.Add(time.Duration(i) * time.Minute), ClockOffset: "1ms", Level: p.lvl, Source: "probe",
 			IP: p.ip, Port: 6881, InfoHash: ih, Version: "test"}
 		if p.lvl == 4 {
 			o.PiecesVerified = []int{3}

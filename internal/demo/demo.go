@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/netip"
 
+	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/internal/demodata"
 	"github.com/leakhunt/leakhunt/internal/localswarm"
@@ -28,7 +29,7 @@ type Torrent struct {
 	Document string
 	// Peers are the addresses serving it and the evidence level each must
 	// reach (honest seeder L4, liar L3, announced-only L1).
-	Peers map[netip.AddrPort]int
+	Peers map[netip.AddrPort]evidence.Level
 	// Role describes the torrent for people.
 	Role string
 }
@@ -84,7 +85,7 @@ func Start(ctx context.Context) (sc *Scenario, err error) {
 		}
 		sc.closers = append(sc.closers, s.Close)
 		sc.Torrents = append(sc.Torrents, Torrent{Name: cfg.Name, InfoHash: hex.EncodeToString(s.InfoHash[:]), Document: doc,
-			Peers: map[netip.AddrPort]int{}, Role: role})
+			Peers: map[netip.AddrPort]evidence.Level{}, Role: role})
 		t := &sc.Torrents[len(sc.Torrents)-1]
 		if doc != "" {
 			t.Peers[s.Addr] = 4
@@ -212,7 +213,7 @@ func (s *Scenario) Check(st *store.Store) (missing, wrong []string, err error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		got := map[netip.AddrPort]int{}
+		got := map[netip.AddrPort]evidence.Level{}
 		for _, p := range peers {
 			if ip, err := netip.ParseAddr(p.IP); err == nil {
 				got[netip.AddrPortFrom(ip, uint16(p.Port))] = p.Level

@@ -18,7 +18,6 @@ import (
 	"github.com/anacrolix/torrent/bencode"
 	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/fingerprint"
-	lhstore "github.com/leakhunt/leakhunt/store"
 )
 
 func randData(seed uint64, n int) []byte {
@@ -335,8 +334,8 @@ func TestHybridSeederProbe(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Probe: %v", err)
 			}
-			if res.Observation.Level != lhstore.L4Served {
-				t.Errorf("level %d, want L4 (%s)", res.Observation.Level, res.Observation.Error)
+			if res.Observation.Level != evidence.L4Served {
+				t.Errorf("level %s, want L4 (%s)", res.Observation.Level, res.Observation.Error)
 			}
 		})
 	}

@@ -27,6 +27,7 @@ import (
 
 	"github.com/anacrolix/torrent/metainfo"
 
+	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/internal/demodata"
 	"github.com/leakhunt/leakhunt/internal/localswarm"
@@ -36,7 +37,7 @@ import (
 
 // None is the expected or obtained level of a host that must not be, or
 // was not, recorded at all for the torrent.
-const None = -1
+const None evidence.Level = -1
 
 // Host is one host of the swarm and the torrent it is about, with the
 // level it must reach by construction.
@@ -46,7 +47,7 @@ type Host struct {
 	// Torrent describes the torrent, Behaviour the host, for the report.
 	Torrent, Behaviour string
 	// Expected is the level the host must reach, or None.
-	Expected int
+	Expected evidence.Level
 }
 
 // Torrent is one torrent of the swarm and the verdict matching must reach
@@ -115,7 +116,7 @@ func Start(ctx context.Context, dir string) (sc *Scenario, err error) {
 		return nil, err
 	}
 	sc.closers = append(sc.closers, meta.Close)
-	host := func(addr netip.AddrPort, ih [20]byte, torrent, behaviour string, expected int) {
+	host := func(addr netip.AddrPort, ih [20]byte, torrent, behaviour string, expected evidence.Level) {
 		sc.Hosts = append(sc.Hosts, Host{Addr: addr, InfoHash: hex.EncodeToString(ih[:]), Torrent: torrent, Behaviour: behaviour, Expected: expected})
 	}
 	torrent := func(ih [20]byte, description, verdict string) {
@@ -212,7 +213,7 @@ func Start(ctx context.Context, dir string) (sc *Scenario, err error) {
 	for _, c := range []struct {
 		cfg       localswarm.LiarConfig
 		behaviour string
-		level     int
+		level     evidence.Level
 	}{
 		{localswarm.LiarConfig{Claims: []int{0}, Serve: localswarm.ServeHonest},
 			"holds only piece 0, which carries 10 bytes of member_db_export.sql; serves it honestly", 3},
@@ -361,7 +362,7 @@ type Result struct {
 	Host
 	// Obtained is the best level recorded for the host and torrent, or
 	// None.
-	Obtained int
+	Obtained evidence.Level
 }
 
 // Pass reports whether the recorded level is the expected one.
@@ -405,7 +406,7 @@ func (sc *Scenario) Check(st *store.Store) (hosts []Result, torrents []TorrentRe
 	for _, w := range wl {
 		watched[w.InfoHash] = true
 	}
-	levels := map[string]map[netip.AddrPort]int{}
+	levels := map[string]map[netip.AddrPort]evidence.Level{}
 	for _, h := range sc.Hosts {
 		if levels[h.InfoHash] != nil {
 			continue
@@ -414,7 +415,7 @@ func (sc *Scenario) Check(st *store.Store) (hosts []Result, torrents []TorrentRe
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		m := map[netip.AddrPort]int{}
+		m := map[netip.AddrPort]evidence.Level{}
 		for _, p := range peers {
 			if ip, err := netip.ParseAddr(p.IP); err == nil {
 				m[netip.AddrPortFrom(ip, uint16(p.Port))] = p.Level
@@ -493,9 +494,9 @@ func (sc *Scenario) Progress(st *store.Store) (done bool, err error) {
 }
 
 // LevelName is "L0".."L5", or "none".
-func LevelName(l int) string {
+func LevelName(l evidence.Level) string {
 	if l == None {
 		return "none"
 	}
-	return fmt.Sprintf("L%d", l)
+	return l.String()
 }

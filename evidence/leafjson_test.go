@@ -1,4 +1,4 @@
-package store
+package evidence
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package store
+package evidence
 
 import (
 	"encoding/json"
@@ -272,6 +272,16 @@ func (p *leafParser) ints(dst *[]int) bool {
 	return ok
 }
 
+// level reads a level's number.
+func (p *leafParser) level(dst *Level) bool {
+	var v int
+	if !p.intField(&v) {
+		return false
+	}
+	*dst = Level(v)
+	return true
+}
+
 // strs reads an array of strings.
 func (p *leafParser) strs(dst *[]string) bool {
 	out := []string{}
@@ -306,7 +316,7 @@ func (p *leafParser) observation(o *Observation) bool {
 			o.Clock = &ClockMeasurement{}
 			return at(2, p.clock(o.Clock))
 		case "level":
-			return at(3, p.intField(&o.Level))
+			return at(3, p.level(&o.Level))
 		case "source":
 			return at(4, p.str(&o.Source))
 		case "ip":
