@@ -360,9 +360,11 @@ func (p *Pipeline) handleSighting(ctx context.Context, s crawler.Sighting, fetch
 			}
 		}
 	}
-	if s.Source != "dht-sample" && s.Source != "dht-get_peers" && s.Source != "dht-announce" {
+	if !s.FromDHT() {
 		// Where a leak was advertised is L0 evidence worth keeping.
-		if err := p.s.AddSightings([]store.Sighting{{Time: s.Time, InfoHash: ihHex, Link: s.Link, Source: s.Source, URL: s.URL, Name: s.Name, Size: s.Size}}); err != nil {
+		kept := s
+		kept.InfoHash, kept.Torrent = ihHex, nil
+		if err := p.s.AddSightings([]crawler.Sighting{kept}); err != nil {
 			p.log.Warn("store sighting", "err", err)
 		}
 	}

@@ -16,7 +16,7 @@ import (
 )
 
 // SourcePredicted is the Source of sightings of predicted infohashes.
-const SourcePredicted = "dht-predicted"
+const SourcePredicted = crawler.SourceDHTPredicted
 
 // PredictConfig configures a [PredictSource].
 type PredictConfig struct {

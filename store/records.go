@@ -46,18 +46,3 @@ type Match struct {
 	Source string    `json:"source,omitempty"`
 	Time   time.Time `json:"time"`
 }
-
-// Sighting is an L0 observation: a torrent or link seen in an index page, a
-// feed, a DHT sample or a query.
-type Sighting struct {
-	Time     time.Time `json:"time"`
-	InfoHash string    `json:"infohash,omitempty"`
-	// Link is the magnet/ed2k/.torrent URL as found, if any.
-	Link string `json:"link,omitempty"`
-	// Source is "dht-sample", "dht-get_peers", "dht-announce", "web", "rss", "torznab".
-	Source string `json:"source"`
-	// URL is the page or feed the link was found on.
-	URL  string `json:"url,omitempty"`
-	Name string `json:"name,omitempty"`
-	Size int64  `json:"size,omitempty"`
-}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/leakhunt/leakhunt/crawler"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -205,7 +206,7 @@ func (s *Store) SeenCount() (n int, err error) {
 }
 
 // AddSightings appends L0 sightings in one transaction.
-func (s *Store) AddSightings(ss []Sighting) error {
+func (s *Store) AddSightings(ss []crawler.Sighting) error {
 	return s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSightings)
 		for _, sg := range ss {
@@ -227,11 +228,11 @@ func (s *Store) AddSightings(ss []Sighting) error {
 
 // Sightings lists sightings of one infohash (all when infohash is empty),
 // oldest first.
-func (s *Store) Sightings(infohash string) ([]Sighting, error) {
-	var out []Sighting
+func (s *Store) Sightings(infohash string) ([]crawler.Sighting, error) {
+	var out []crawler.Sighting
 	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketSightings).ForEach(func(k, v []byte) error {
-			var sg Sighting
+			var sg crawler.Sighting
 			if err := decode(v, &sg); err != nil {
 				return fmt.Errorf("sighting %d: %w", binary.BigEndian.Uint64(k), err)
 			}

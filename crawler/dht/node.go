@@ -23,9 +23,9 @@ import (
 
 // Source names used in the sightings a Node emits.
 const (
-	SourceSample   = "dht-sample"
-	SourceGetPeers = "dht-get_peers"
-	SourceAnnounce = "dht-announce"
+	SourceSample   = crawler.SourceDHTSample
+	SourceGetPeers = crawler.SourceDHTGetPeers
+	SourceAnnounce = crawler.SourceDHTAnnounce
 )
 
 var _ crawler.Source = (*Node)(nil)

@@ -59,7 +59,7 @@ func New(cfg Config, startURLs []string) (*Crawler, error) {
 }
 
 // Name returns "web".
-func (c *Crawler) Name() string { return "web" }
+func (c *Crawler) Name() string { return crawler.SourceWeb }
 
 // Client returns the crawler's client (for Torznab searches or single
 // fetches sharing its rate limits and robots.txt cache).
@@ -219,7 +219,7 @@ func (r *round) chain(ctx context.Context, start *url.URL, emit func(crawler.Sig
 				return fmt.Errorf("%s: %w", redactURL(res.URL), err)
 			}
 			links = links[:min(len(links), c.cfg.MaxLinksPerPage)]
-			n := c.client.emitLinks(ctx, links, "rss", redactURL(res.URL), false, &budget, emit)
+			n := c.client.emitLinks(ctx, links, crawler.SourceRSS, redactURL(res.URL), false, &budget, emit)
 			r.count(func(s *Stats) { s.Pages++; s.Links += n })
 			if ctx.Err() == nil {
 				c.saveState(u, pageState{ETag: res.ETag, LastModified: res.LastModified})
@@ -231,7 +231,7 @@ func (r *round) chain(ctx context.Context, start *url.URL, emit func(crawler.Sig
 			return fmt.Errorf("%s: %w", redactURL(res.URL), err)
 		}
 		links := pr.Links[:min(len(pr.Links), c.cfg.MaxLinksPerPage)]
-		n := c.client.emitLinks(ctx, links, "web", redactURL(res.URL), false, &budget, emit)
+		n := c.client.emitLinks(ctx, links, crawler.SourceWeb, redactURL(res.URL), false, &budget, emit)
 		r.count(func(s *Stats) { s.Pages++; s.Links += n })
 		log.Debug("page", "url", redactURL(res.URL), "links", n, "charset", pr.Charset)
 		if ctx.Err() != nil {

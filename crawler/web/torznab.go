@@ -203,7 +203,7 @@ func NewTorznabSource(cfg Config, tc TorznabConfig) (*TorznabSource, error) {
 }
 
 // Name returns "torznab".
-func (s *TorznabSource) Name() string { return "torznab" }
+func (s *TorznabSource) Name() string { return crawler.SourceTorznab }
 
 // Close releases idle connections.
 func (s *TorznabSource) Close() { s.client.Close() }
@@ -283,7 +283,7 @@ func (s *TorznabSource) search(ctx context.Context, q string, limit int, feedURL
 			return err
 		}
 		budget := s.cfg.MaxTorrentsPerPage
-		n := s.client.emitLinks(ctx, r.Links, "torznab", feedURL, true, &budget, emit)
+		n := s.client.emitLinks(ctx, r.Links, crawler.SourceTorznab, feedURL, true, &budget, emit)
 		s.client.log.Debug("torznab search", "query", q, "offset", offset, "items", r.Items, "total", r.Total, "links", n)
 		offset += r.Items
 		switch {
