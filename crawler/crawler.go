@@ -8,6 +8,8 @@ package crawler
 import (
 	"context"
 	"time"
+
+	"github.com/leakhunt/leakhunt/fingerprint"
 )
 
 // Sources of sightings.
@@ -26,8 +28,8 @@ const (
 // advertised) in this form.
 type Sighting struct {
 	Time time.Time `json:"time"`
-	// InfoHash is 40 hex digits (v1) when known.
-	InfoHash string `json:"infohash,omitempty"`
+	// InfoHash is the v1 infohash when known (zero otherwise).
+	InfoHash fingerprint.InfoHash `json:"infohash,omitzero"`
 	// Link is a magnet, ed2k or .torrent URL as found.
 	Link string `json:"link,omitempty"`
 	// Source names the source: one of the Source constants.

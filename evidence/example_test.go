@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -25,7 +26,7 @@ func ExampleVerifyStore() {
 		panic(err)
 	}
 	s.AppendObservations([]evidence.Observation{{Time: time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC), ClockOffset: "unsynchronized",
-		Level: evidence.L1Announced, Source: "dht", IP: "192.0.2.1", Port: 6881, InfoHash: "0123456789abcdef0123456789abcdef01234567", Version: "example"}})
+		Level: evidence.L1Announced, Source: "dht", IP: "192.0.2.1", Port: 6881, InfoHash: fingerprint.InfoHash{0x01, 0x23}, Version: "example"}})
 	if _, cp, err := evidence.SignCheckpoint(s, keys); err == nil {
 		fmt.Println("signed checkpoint of", cp.Size, "record(s)")
 	}

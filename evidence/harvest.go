@@ -2,13 +2,14 @@ package evidence
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/leakhunt/leakhunt/fingerprint"
 )
 
 // PeerSource lists the peers some index claims for an infohash: a DHT
@@ -16,7 +17,7 @@ import (
 // work by ctx and return what they found with any error. Peers are L1
 // leads only: anyone can put any address in these lists.
 type PeerSource interface {
-	Peers(ctx context.Context, ih [20]byte) ([]netip.AddrPort, error)
+	Peers(ctx context.Context, ih fingerprint.InfoHash) ([]netip.AddrPort, error)
 }
 
 // HarvestSource is a PeerSource with the labels its observations carry.
@@ -80,7 +81,7 @@ func NewHarvester(cfg HarvestConfig) *Harvester {
 // per (source, detail, peer), in source order. Sources that fail are
 // reported in the joined error; the observations of the others are still
 // returned.
-func (h *Harvester) Harvest(ctx context.Context, ih [20]byte, document string, sources []HarvestSource) ([]Observation, error) {
+func (h *Harvester) Harvest(ctx context.Context, ih fingerprint.InfoHash, document string, sources []HarvestSource) ([]Observation, error) {
 	type result struct {
 		peers []netip.AddrPort
 		err   error
@@ -122,11 +123,11 @@ func (h *Harvester) Harvest(ctx context.Context, ih [20]byte, document string, s
 // PEXObservations turns the PEX peers a probe of from collected
 // ([ProbeResult.PEX]) into L1 observations with Source "pex" and Detail
 // naming the peer that sent them.
-func (h *Harvester) PEXObservations(ctx context.Context, ih [20]byte, document string, from netip.AddrPort, peers []netip.AddrPort) []Observation {
+func (h *Harvester) PEXObservations(ctx context.Context, ih fingerprint.InfoHash, document string, from netip.AddrPort, peers []netip.AddrPort) []Observation {
 	return h.observations(ih, document, SourcePEX, "from "+from.String(), h.clockOffset(ctx), peers)
 }
 
-func (h *Harvester) observations(ih [20]byte, document, source, detail, offset string, peers []netip.AddrPort) []Observation {
+func (h *Harvester) observations(ih fingerprint.InfoHash, document, source, detail, offset string, peers []netip.AddrPort) []Observation {
 	now := time.Now().UTC()
 	seen := make(map[netip.AddrPort]struct{}, len(peers))
 	var out []Observation
@@ -149,7 +150,7 @@ func (h *Harvester) observations(ih [20]byte, document, source, detail, offset s
 			Source:      source,
 			IP:          p.Addr().String(),
 			Port:        int(p.Port()),
-			InfoHash:    hex.EncodeToString(ih[:]),
+			InfoHash:    ih,
 			Document:    document,
 			Detail:      detail,
 			Version:     h.cfg.Version,

@@ -11,18 +11,19 @@ import (
 	"time"
 
 	"github.com/leakhunt/leakhunt/crawler/tracker"
+	"github.com/leakhunt/leakhunt/fingerprint"
 )
 
-type sourceFunc func(ctx context.Context, ih [20]byte) ([]netip.AddrPort, error)
+type sourceFunc func(ctx context.Context, ih fingerprint.InfoHash) ([]netip.AddrPort, error)
 
-func (f sourceFunc) Peers(ctx context.Context, ih [20]byte) ([]netip.AddrPort, error) {
+func (f sourceFunc) Peers(ctx context.Context, ih fingerprint.InfoHash) ([]netip.AddrPort, error) {
 	return f(ctx, ih)
 }
 
 var _ PeerSource = tracker.Source{}
 
 func TestHarvest(t *testing.T) {
-	ih := [20]byte{0xab}
+	ih := fingerprint.InfoHash{0xab}
 	// An HTTP tracker on loopback that lists one peer (even to a stopped
 	// announce), checked to be asked with event=stopped and port 0.
 	var asked string
@@ -32,7 +33,7 @@ func TestHarvest(t *testing.T) {
 	}))
 	defer srv.Close()
 	tc := tracker.New(tracker.Config{AllowPrivate: true, Timeout: 5 * time.Second})
-	dht := sourceFunc(func(context.Context, [20]byte) ([]netip.AddrPort, error) {
+	dht := sourceFunc(func(context.Context, fingerprint.InfoHash) ([]netip.AddrPort, error) {
 		return []netip.AddrPort{
 			netip.MustParseAddrPort("192.0.2.1:6881"),
 			netip.MustParseAddrPort("192.0.2.1:6881"),       // duplicate
@@ -40,7 +41,7 @@ func TestHarvest(t *testing.T) {
 			netip.MustParseAddrPort("192.0.2.3:0"),          // port 0: dropped
 		}, nil
 	})
-	failing := sourceFunc(func(context.Context, [20]byte) ([]netip.AddrPort, error) {
+	failing := sourceFunc(func(context.Context, fingerprint.InfoHash) ([]netip.AddrPort, error) {
 		return []netip.AddrPort{netip.MustParseAddrPort("198.51.100.1:80")}, errors.New("partial")
 	})
 	h := NewHarvester(HarvestConfig{Version: "test"})
@@ -67,7 +68,7 @@ func TestHarvest(t *testing.T) {
 	for i, w := range want {
 		o := obs[i]
 		if o.Source != w.src || o.IP != w.ip || o.Detail != w.detail || o.Level != L1Announced ||
-			o.InfoHash != "ab00000000000000000000000000000000000000" || o.Document != "docsha" ||
+			o.InfoHash.String() != "ab00000000000000000000000000000000000000" || o.Document != "docsha" ||
 			o.ClockOffset != Unsynchronized || o.Time.Location() != time.UTC || o.Version != "test" {
 			t.Errorf("observation %d = %+v, want %+v", i, o, w)
 		}

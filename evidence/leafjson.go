@@ -330,7 +330,7 @@ func (p *leafParser) observation(o *Observation) bool {
 		case "transport":
 			return at(9, p.str(&o.Transport))
 		case "infohash":
-			return at(10, p.str(&o.InfoHash))
+			return at(10, p.text(&o.InfoHash))
 		case "document":
 			return at(11, p.str(&o.Document))
 		case "pieces_claimed":

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/leakhunt/leakhunt/fingerprint"
 )
 
 // fullObservation sets every field, with text that needs escaping.
@@ -15,7 +17,7 @@ func fullObservation() Observation {
 			Offset: Duration(-3200 * time.Microsecond), RTT: Duration(20 * time.Millisecond), RootDistance: Duration(time.Millisecond),
 			MeasuredAt: time.Date(2026, 2, 10, 14, 29, 58, 0, time.UTC), Error: "x"},
 		Level: 4, Source: "probe", IP: "2a0a:1000::5", Port: 51413, PeerID: "2d5452", Client: "µTorrent \u202e<b>3.6</b> \"q\" \\ \x01 \U0001F600",
-		Transport: "utp", InfoHash: strings.Repeat("ab", 20), Document: strings.Repeat("1", 64), PiecesClaimed: []int{0, 1, 2},
+		Transport: "utp", InfoHash: fingerprint.InfoHash{0xab, 0xab, 1}, Document: strings.Repeat("1", 64), PiecesClaimed: []int{0, 1, 2},
 		ClaimedCount: 3, PiecesVerified: []int{1}, PiecesFailed: []int{}, DocBytesVerified: 16384, Basis: "b", Error: "e\n",
 		Detail: "d\t", ListenAddr: "10.0.0.2:40000", YourIP: "203.0.113.5", Version: "v", TranscriptSHA256: "t"}
 }
@@ -42,6 +44,11 @@ func everyField(t *testing.T, v reflect.Value) {
 				s.Index(0).SetInt(3)
 			}
 			f.Set(s)
+		case reflect.Array:
+			if f.Type() != reflect.TypeOf(fingerprint.InfoHash{}) {
+				t.Fatalf("field %s of type %s: teach this test and the leaf parser", v.Type().Field(i).Name, f.Type())
+			}
+			f.Set(reflect.ValueOf(fingerprint.InfoHash{0xab, 7}))
 		case reflect.Pointer:
 			p := reflect.New(f.Type().Elem())
 			everyField(t, p.Elem())

@@ -13,12 +13,13 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/store"
 )
 
 func logObs(i int) evidence.Observation {
 	return evidence.Observation{Time: time.Date(2026, 11, 2, 3, 4, i, 0, time.UTC), ClockOffset: "unsynchronized",
-		Level: evidence.L4Served, Source: "probe", IP: "192.0.2.7", Port: 6881 + i%3, InfoHash: strings.Repeat("cd", 20),
+		Level: evidence.L4Served, Source: "probe", IP: "192.0.2.7", Port: 6881 + i%3, InfoHash: fingerprint.InfoHash{0xcd},
 		PiecesVerified: []int{i}, Version: "test"}
 }
 

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/leakhunt/leakhunt/fingerprint"
 )
 
 // Level is an evidence level: what an observation proves about a peer of
@@ -122,13 +124,13 @@ type Observation struct {
 	Level Level `json:"level"`
 	// Source says how the peer was learnt or observed: "dht", "tracker",
 	// "pex", "probe".
-	Source    string `json:"source"`
-	IP        string `json:"ip"`
-	Port      int    `json:"port"`
-	PeerID    string `json:"peer_id,omitempty"` // hex of the 20 bytes
-	Client    string `json:"client,omitempty"`  // extended handshake "v", or decoded from the peer id
-	Transport string `json:"transport,omitempty"`
-	InfoHash  string `json:"infohash"`
+	Source    string               `json:"source"`
+	IP        string               `json:"ip"`
+	Port      int                  `json:"port"`
+	PeerID    string               `json:"peer_id,omitempty"` // hex of the 20 bytes
+	Client    string               `json:"client,omitempty"`  // extended handshake "v", or decoded from the peer id
+	Transport string               `json:"transport,omitempty"`
+	InfoHash  fingerprint.InfoHash `json:"infohash"`
 	// Document is the sha256 of the catalogued document this torrent carries.
 	Document string `json:"document,omitempty"`
 	// PiecesClaimed are pieces overlapping the document the peer claimed to
@@ -175,17 +177,17 @@ type Observation struct {
 
 // Peer is the summary of all observations of one IP:port for one torrent.
 type Peer struct {
-	IP             string    `json:"ip"`
-	Port           int       `json:"port"`
-	InfoHash       string    `json:"infohash"`
-	Document       string    `json:"document,omitempty"`
-	Level          Level     `json:"level"`
-	FirstSeen      time.Time `json:"first_seen"`
-	LastSeen       time.Time `json:"last_seen"`
-	PeerID         string    `json:"peer_id,omitempty"`
-	Client         string    `json:"client,omitempty"`
-	Transport      string    `json:"transport,omitempty"`
-	PiecesVerified []int     `json:"pieces_verified,omitempty"`
+	IP             string               `json:"ip"`
+	Port           int                  `json:"port"`
+	InfoHash       fingerprint.InfoHash `json:"infohash"`
+	Document       string               `json:"document,omitempty"`
+	Level          Level                `json:"level"`
+	FirstSeen      time.Time            `json:"first_seen"`
+	LastSeen       time.Time            `json:"last_seen"`
+	PeerID         string               `json:"peer_id,omitempty"`
+	Client         string               `json:"client,omitempty"`
+	Transport      string               `json:"transport,omitempty"`
+	PiecesVerified []int                `json:"pieces_verified,omitempty"`
 	// PiecesFailed are pieces from this peer that failed verification.
 	PiecesFailed []int `json:"pieces_failed,omitempty"`
 	// Reason and Tried are the latest probe's (see [Observation]).

@@ -2,7 +2,6 @@ package evidence
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -258,7 +257,7 @@ func (p *Prober) Probe(ctx context.Context, target Target, addr netip.AddrPort, 
 			IP:          addr.Addr().String(),
 			Port:        int(addr.Port()),
 			Transport:   a.String(),
-			InfoHash:    hex.EncodeToString(target.InfoHash[:]),
+			InfoHash:    target.InfoHash,
 			Document:    target.Document,
 			Basis:       target.Basis,
 			Version:     p.cfg.Version,

@@ -14,7 +14,7 @@ import (
 // with [NewTarget] from a proven match, so that its byte range is the
 // matched file's (by index, never by name).
 type Target struct {
-	InfoHash    [20]byte
+	InfoHash    fingerprint.InfoHash
 	PieceLength int64
 	NumPieces   int
 	// PieceHashes are the v1 SHA-1 piece hashes, NumPieces of them.
@@ -42,7 +42,7 @@ type Target struct {
 // piece lies in the document's byte range.
 type MatchBasis struct {
 	// InfoHash is the v1 infohash: the SHA-1 of the info dictionary.
-	InfoHash string `json:"infohash"`
+	InfoHash fingerprint.InfoHash `json:"infohash"`
 	// InfoSHA256 is the SHA-256 of the same info dictionary bytes.
 	InfoSHA256 string `json:"info_sha256"`
 	// Method is how the file was proven to be the document
@@ -97,17 +97,13 @@ func NewTarget(tor *fingerprint.Torrent, m fingerprint.Match, doc io.ReaderAt) (
 		return Target{}, MatchBasis{}, fmt.Errorf("%w: file %d is %d+%d, the match says %d+%d", ErrTarget, m.FileIndex,
 			f.Offset, f.Length, m.FileOffset, m.FileLength)
 	}
-	ih, err := hex.DecodeString(tor.InfoHash)
-	if err != nil || len(ih) != 20 {
-		return Target{}, MatchBasis{}, fmt.Errorf("%w: infohash %q", ErrTarget, tor.InfoHash)
-	}
 	infoSum := sha256.Sum256(tor.InfoBytes)
 	b := MatchBasis{InfoHash: tor.InfoHash, InfoSHA256: hex.EncodeToString(infoSum[:]), Method: m.Method,
 		FileIndex: m.FileIndex, FileOffset: f.Offset, FileLength: f.Length, PieceLength: tor.PieceLength,
 		NumPieces: len(tor.Pieces), Document: m.Document, DocumentSize: f.Length,
 		PiecesChecked: m.PiecesChecked, PiecesMatched: m.PiecesMatched}
 	_, sum := b.Encode()
-	t := Target{InfoHash: [20]byte(ih), PieceLength: tor.PieceLength, NumPieces: len(tor.Pieces), PieceHashes: tor.Pieces,
+	t := Target{InfoHash: tor.InfoHash, PieceLength: tor.PieceLength, NumPieces: len(tor.Pieces), PieceHashes: tor.Pieces,
 		TotalLength: tor.TotalLength, DocOffset: f.Offset, DocLength: f.Length, Doc: doc, Document: m.Document, Basis: sum}
 	return t, b, nil
 }

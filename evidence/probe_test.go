@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/leakhunt/leakhunt/fingerprint"
 )
 
 // checkObservation checks the fields every probe observation must carry.
@@ -25,7 +27,7 @@ func checkObservation(t *testing.T, o Observation, fx fixture, addr netip.AddrPo
 	if o.IP != addr.Addr().String() || o.Port != int(addr.Port()) || o.Transport != transport {
 		t.Errorf("peer = %s:%d/%s, want %v/%s", o.IP, o.Port, o.Transport, addr, transport)
 	}
-	if o.InfoHash != hex.EncodeToString(fx.ih[:]) || o.Document != fx.target.Document {
+	if o.InfoHash != fingerprint.InfoHash(fx.ih) || o.Document != fx.target.Document {
 		t.Errorf("infohash/document = %s/%s", o.InfoHash, o.Document)
 	}
 	if o.Source != SourceProbe || o.Version != "test" {

@@ -102,7 +102,7 @@ func TestCraftedHybrids(t *testing.T) {
 			// An inconsistent match never makes its infohash known.
 			ix2, _ := catalog(t, doc)
 			ix2.AddProven(ms...)
-			l, _ := fingerprint.ParseLink("magnet:?xt=urn:btih:" + tor.InfoHash)
+			l, _ := fingerprint.ParseLink("magnet:?xt=urn:btih:" + tor.InfoHash.String())
 			if got := ix2.MatchLink(l); (len(got) > 0) != tt.provesTorr {
 				t.Errorf("magnet of the torrent matched %+v", got)
 			}

@@ -52,7 +52,7 @@ func checkLink(t *testing.T, l Link) {
 		t.Fatalf("kind %q", l.Kind)
 	case len(l.Raw) > MaxLinkLen:
 		t.Fatalf("raw of %d bytes", len(l.Raw))
-	case !hexOK(l.BTIH, 40) || !hexOK(l.BTMH, 64) || !hexOK(l.ED2K, 32) || !hexOK(l.SHA1, 40):
+	case !hexOK(l.BTIH.String(), 40) || !hexOK(l.BTMH.String(), 64) || !hexOK(l.ED2K, 32) || !hexOK(l.SHA1, 40):
 		t.Fatalf("hash not normalized: %+v", l)
 	case l.TTH != "" && len(l.TTH) != 39, l.AICH != "" && len(l.AICH) != 32:
 		t.Fatalf("base32 hash length: %+v", l)
@@ -146,7 +146,7 @@ func FuzzParseTorrentFile(f *testing.F) {
 			return
 		}
 		checkSafeNames(t, tor)
-		if len(tor.InfoHash) != 40 || (tor.Version != V1) != (len(tor.InfoHashV2) == 64) {
+		if tor.InfoHash.IsZero() || (tor.Version != V1) != !tor.InfoHashV2.IsZero() {
 			t.Fatalf("infohashes %q %q for %v", tor.InfoHash, tor.InfoHashV2, tor.Version)
 		}
 		var off int64

@@ -42,7 +42,7 @@ type Index struct {
 	cache  *alignCache
 
 	mu     sync.RWMutex
-	proven map[string][]Match
+	proven map[InfoHash][]Match
 }
 
 // NewIndex indexes entries (duplicates by SHA256 are kept once, the first
@@ -59,7 +59,7 @@ func NewIndex(entries []Entry, open func(sha256 string) (ReadAtCloser, error)) *
 		byTTH:  make(map[string][]int32),
 		open:   open,
 		cache:  newAlignCache(alignCacheBytes),
-		proven: make(map[string][]Match),
+		proven: make(map[InfoHash][]Match),
 	}
 	seen := make(map[string]bool)
 	for _, e := range entries {
@@ -105,7 +105,7 @@ func (ix *Index) AddProven(ms ...Match) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	for _, m := range ms {
-		ih := strings.ToLower(m.InfoHash)
+		ih := m.InfoHash
 		if !m.ProvesTorrent() || m.Method == MethodBTIH {
 			continue
 		}
@@ -122,7 +122,7 @@ func (ix *Index) AddProven(ms ...Match) {
 	}
 }
 
-func (ix *Index) provenFor(ih string) []Match {
+func (ix *Index) provenFor(ih InfoHash) []Match {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	return append([]Match(nil), ix.proven[ih]...)

@@ -49,10 +49,10 @@ type Link struct {
 	Raw string
 	// Kind is KindMagnet or KindED2K.
 	Kind string
-	// BTIH is the BitTorrent v1 infohash (40 hex), from urn:btih.
-	BTIH string
-	// BTMH is the BitTorrent v2 infohash (64 hex SHA-256), from urn:btmh.
-	BTMH string
+	// BTIH is the BitTorrent v1 infohash, from urn:btih (zero when none).
+	BTIH InfoHash
+	// BTMH is the BitTorrent v2 infohash, from urn:btmh (zero when none).
+	BTMH InfoHashV2
 	// ED2K is the eDonkey2000 hash (32 hex).
 	ED2K string
 	// SHA1 is the content's SHA-1 (40 hex), from urn:sha1 or urn:bitprint.
@@ -149,7 +149,7 @@ func parseMagnet(s string) (Link, error) {
 			l.addPeer(val)
 		}
 	}
-	if l.BTIH == "" && l.BTMH == "" && l.ED2K == "" && l.SHA1 == "" && l.TTH == "" {
+	if l.BTIH.IsZero() && l.BTMH.IsZero() && l.ED2K == "" && l.SHA1 == "" && l.TTH == "" {
 		return Link{}, fmt.Errorf("%w: magnet has no supported xt hash", ErrLink)
 	}
 	return l, nil
@@ -168,12 +168,12 @@ func (l *Link) addXT(v string) {
 	}
 	switch urn {
 	case "btih":
-		if h, ok := decodeHash(val, 20); ok {
-			set(&l.BTIH, hex.EncodeToString(h))
+		if h, ok := decodeHash(val, 20); ok && l.BTIH.IsZero() {
+			l.BTIH = InfoHash(h)
 		}
 	case "btmh":
-		if h, err := hex.DecodeString(val); err == nil && len(h) == 34 && h[0] == 0x12 && h[1] == 0x20 {
-			set(&l.BTMH, hex.EncodeToString(h[2:]))
+		if h, err := hex.DecodeString(val); err == nil && len(h) == 34 && h[0] == 0x12 && h[1] == 0x20 && l.BTMH.IsZero() {
+			l.BTMH = InfoHashV2(h[2:])
 		}
 	case "ed2k", "ed2khash":
 		if h, err := hex.DecodeString(val); err == nil && len(h) == 16 {
@@ -293,7 +293,7 @@ func ExtractLinks(text []byte) []Link {
 	seen := make(map[string]bool)
 	add := func(s string) {
 		l, err := ParseLink(s)
-		key := strings.Join([]string{l.Kind, l.BTIH, l.BTMH, l.ED2K, l.SHA1, l.TTH, strconv.FormatInt(l.Size, 10), l.Name}, "|")
+		key := strings.Join([]string{l.Kind, l.BTIH.String(), l.BTMH.String(), l.ED2K, l.SHA1, l.TTH, strconv.FormatInt(l.Size, 10), l.Name}, "|")
 		if err != nil || seen[key] || len(out) >= MaxExtractLinks {
 			return
 		}

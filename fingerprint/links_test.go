@@ -1,6 +1,7 @@
 package fingerprint
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -20,32 +21,53 @@ const (
 	aichB32  = "AEAQCAIBAEAQCAIBAEAQCAIBAEAQCAIB"
 )
 
+var (
+	ihTyped = InfoHash(mustHex(ihHex))
+	v2Typed = InfoHashV2(mustHex(v2Hex))
+)
+
+func mustIH(s string) InfoHash {
+	ih, err := ParseInfoHash(s)
+	if err != nil {
+		panic(err)
+	}
+	return ih
+}
+
+func mustHex(s string) []byte {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
 func TestParseLink(t *testing.T) {
 	tests := []struct {
 		in   string
 		want Link // Raw and Kind are filled in by the test
 		err  bool
 	}{
-		{in: "magnet:?xt=urn:btih:" + ihHex, want: Link{BTIH: ihHex, Size: -1}},
-		{in: "magnet:?xt=urn:btih:" + strings.ToUpper(ihHex), want: Link{BTIH: ihHex, Size: -1}},
-		{in: "magnet:?xt=urn:btih:" + ihB32 + "&dn=My+File%20(1).pdf&xl=1234", want: Link{BTIH: ihHex, Size: 1234, Name: "My File (1).pdf"}},
-		{in: "magnet:?xt=urn:btih:" + strings.ToLower(ihB32), want: Link{BTIH: ihHex, Size: -1}},
-		{in: "MAGNET:?XT=urn:BTIH:" + ihHex, want: Link{BTIH: ihHex, Size: -1}},
-		{in: "magnet:?xt=urn:btmh:1220" + v2Hex, want: Link{BTMH: v2Hex, Size: -1}},
-		{in: "magnet:?xt=urn:btih:" + ihHex + "&xt=urn:btmh:1220" + v2Hex + "&tr=udp%3A%2F%2Ft.example%3A80&tr=http://t2.example/a", want: Link{BTIH: ihHex, BTMH: v2Hex, Size: -1, Trackers: []string{"udp://t.example:80", "http://t2.example/a"}}},
+		{in: "magnet:?xt=urn:btih:" + ihHex, want: Link{BTIH: ihTyped, Size: -1}},
+		{in: "magnet:?xt=urn:btih:" + strings.ToUpper(ihHex), want: Link{BTIH: ihTyped, Size: -1}},
+		{in: "magnet:?xt=urn:btih:" + ihB32 + "&dn=My+File%20(1).pdf&xl=1234", want: Link{BTIH: ihTyped, Size: 1234, Name: "My File (1).pdf"}},
+		{in: "magnet:?xt=urn:btih:" + strings.ToLower(ihB32), want: Link{BTIH: ihTyped, Size: -1}},
+		{in: "MAGNET:?XT=urn:BTIH:" + ihHex, want: Link{BTIH: ihTyped, Size: -1}},
+		{in: "magnet:?xt=urn:btmh:1220" + v2Hex, want: Link{BTMH: v2Typed, Size: -1}},
+		{in: "magnet:?xt=urn:btih:" + ihHex + "&xt=urn:btmh:1220" + v2Hex + "&tr=udp%3A%2F%2Ft.example%3A80&tr=http://t2.example/a", want: Link{BTIH: ihTyped, BTMH: v2Typed, Size: -1, Trackers: []string{"udp://t.example:80", "http://t2.example/a"}}},
 		{in: "magnet:?xt.1=urn:ed2k:" + strings.ToUpper(ed2kHex) + "&xt.2=urn:sha1:" + sha1B32 + "&xt.3=urn:tree:tiger:" + tthEmpty + "&xl=0&dn=empty", want: Link{ED2K: ed2kHex, SHA1: sha1Empt, TTH: tthEmpty, Size: 0, Name: "empty"}},
 		{in: "magnet:?xt=urn:tree:tiger/:" + strings.ToLower(tthEmpty), want: Link{TTH: tthEmpty, Size: -1}},
 		{in: "magnet:?xt=urn:tree:tiger/1024:" + tthEmpty, want: Link{TTH: tthEmpty, Size: -1}},
 		{in: "magnet:?xt=urn:bitprint:" + sha1B32 + "." + tthEmpty, want: Link{SHA1: sha1Empt, TTH: tthEmpty, Size: -1}},
 		{in: "magnet:?xt=urn:sha1:" + sha1Empt, want: Link{SHA1: sha1Empt, Size: -1}},
 		{in: "magnet:?xt=urn:ed2khash:" + ed2kHex, want: Link{ED2K: ed2kHex, Size: -1}},
-		{in: "magnet:?xt=urn:btih:" + ihHex + "&x.pe=10.0.0.1:6881&x.pe=[::1]:51413&x.pe=bad&x.pe=h:0", want: Link{BTIH: ihHex, Size: -1, Peers: []string{"10.0.0.1:6881", "[::1]:51413"}}},
-		{in: "magnet:?xt=urn:btih:" + ihHex + "&xt=urn:btih:" + strings.Repeat("0", 40), want: Link{BTIH: ihHex, Size: -1}},
-		{in: "magnet:?xt=urn:btih:" + ihHex + "&dn=..%2F..%2Fetc%2Fpasswd", want: Link{BTIH: ihHex, Size: -1, Name: ".._.._etc_passwd"}},
-		{in: "magnet:?xt=urn:btih:" + ihHex + "&dn=a%00b%E2%80%AEfdp.exe", want: Link{BTIH: ihHex, Size: -1, Name: `a\x00b\u202efdp.exe`}},
-		{in: "magnet:?xt=urn:btih:" + ihHex + "&xl=-5&xl=abc", want: Link{BTIH: ihHex, Size: -1}},
-		{in: "magnet:?xt=urn:btih:" + ihHex + "&tr=http://a%0Ab", want: Link{BTIH: ihHex, Size: -1}},
-		{in: "  magnet:?xt=urn:btih:" + ihHex + "\n", want: Link{BTIH: ihHex, Size: -1}},
+		{in: "magnet:?xt=urn:btih:" + ihHex + "&x.pe=10.0.0.1:6881&x.pe=[::1]:51413&x.pe=bad&x.pe=h:0", want: Link{BTIH: ihTyped, Size: -1, Peers: []string{"10.0.0.1:6881", "[::1]:51413"}}},
+		{in: "magnet:?xt=urn:btih:" + ihHex + "&xt=urn:btih:" + strings.Repeat("0", 40), want: Link{BTIH: ihTyped, Size: -1}},
+		{in: "magnet:?xt=urn:btih:" + ihHex + "&dn=..%2F..%2Fetc%2Fpasswd", want: Link{BTIH: ihTyped, Size: -1, Name: ".._.._etc_passwd"}},
+		{in: "magnet:?xt=urn:btih:" + ihHex + "&dn=a%00b%E2%80%AEfdp.exe", want: Link{BTIH: ihTyped, Size: -1, Name: `a\x00b\u202efdp.exe`}},
+		{in: "magnet:?xt=urn:btih:" + ihHex + "&xl=-5&xl=abc", want: Link{BTIH: ihTyped, Size: -1}},
+		{in: "magnet:?xt=urn:btih:" + ihHex + "&tr=http://a%0Ab", want: Link{BTIH: ihTyped, Size: -1}},
+		{in: "  magnet:?xt=urn:btih:" + ihHex + "\n", want: Link{BTIH: ihTyped, Size: -1}},
 
 		{in: "ed2k://|file|My%20Doc.pdf|12345|" + strings.ToUpper(ed2kHex) + "|/", want: Link{ED2K: ed2kHex, Size: 12345, Name: "My Doc.pdf"}},
 		{in: "ed2k://|file|name with space.txt|1|" + ed2kHex + "|h=" + aichB32 + "|/", want: Link{ED2K: ed2kHex, Size: 1, Name: "name with space.txt", AICH: aichB32}},
@@ -108,7 +130,7 @@ magnet:?dn=broken ed2k://|file|broken
 		raws = append(raws, l.Raw)
 	}
 	want := []string{m1, m2 + "&ref=2", e1, e2, "ed2k://|file|enc.bin|7|" + ed2kHex + "|/"}
-	if len(got) < 2 || got[1].BTIH != strings.Repeat("1", 40) {
+	if len(got) < 2 || got[1].BTIH.String() != strings.Repeat("1", 40) {
 		t.Errorf("percent-encoded magnet not decoded: %q", raws)
 	}
 	want[1] = got[min(1, len(got)-1)].Raw // the outer URL's trailing parameters are harmless
@@ -157,11 +179,11 @@ func TestExtractLinksFixture(t *testing.T) {
 	}
 	for i, w := range want {
 		g := got[i]
-		if g.Kind != w.kind || g.BTIH != w.btih || g.ED2K != w.ed2k || g.Name != w.name {
+		if g.Kind != w.kind || g.BTIH.String() != w.btih || g.ED2K != w.ed2k || g.Name != w.name {
 			t.Errorf("link %d: %+v, want %+v", i, g, w)
 		}
 	}
-	if got[0].Size != 2406060 || got[1].BTMH == "" || got[3].AICH != aichB32 || got[4].Peers[0] != "127.0.0.1:4662" ||
+	if got[0].Size != 2406060 || got[1].BTMH.String() == "" || got[3].AICH != aichB32 || got[4].Peers[0] != "127.0.0.1:4662" ||
 		got[6].SHA1 != sha1Empt || got[6].TTH != tthEmpty || got[6].Peers[0] != "127.0.0.1:6881" {
 		t.Errorf("fields: %+v", got)
 	}

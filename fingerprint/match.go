@@ -43,7 +43,7 @@ const (
 type Match struct {
 	// InfoHash is the torrent's infohash (v1, or truncated v2); for a link
 	// its btih (or truncated btmh), empty when it has none.
-	InfoHash string `json:"infohash"`
+	InfoHash InfoHash `json:"infohash"`
 	// TorrentName is the torrent's sanitized name, or a link's name.
 	TorrentName string `json:"torrent_name"`
 	// File is the sanitized path of the file inside the torrent, or a
@@ -77,7 +77,7 @@ type Match struct {
 // a proven v1-pieces, v2-root, v2-root+v1-pieces or btih match. Link hashes
 // (ed2k, sha1, tth) prove only the link.
 func (m Match) ProvesTorrent() bool {
-	if m.Verdict != VerdictProven || len(m.InfoHash) != 40 {
+	if m.Verdict != VerdictProven || m.InfoHash.IsZero() {
 		return false
 	}
 	switch m.Method {
@@ -333,8 +333,8 @@ func hashAt(r io.ReaderAt, buf []byte, off int64) ([sha1.Size]byte, error) {
 // use.
 func (ix *Index) MatchLink(l Link) []Match {
 	ih := l.BTIH
-	if ih == "" && len(l.BTMH) == 64 {
-		ih = l.BTMH[:40]
+	if ih.IsZero() && !l.BTMH.IsZero() {
+		ih = l.BTMH.Truncated()
 	}
 	var out []Match
 	proven := make(map[int32]bool)
@@ -358,7 +358,7 @@ func (ix *Index) MatchLink(l Link) []Match {
 	byHash(ix.byED2K, l.ED2K, MethodED2K)
 	byHash(ix.bySHA1, l.SHA1, MethodSHA1)
 	byHash(ix.byTTH, l.TTH, MethodTTH)
-	if ih != "" {
+	if !ih.IsZero() {
 		for _, m := range ix.provenFor(ih) {
 			m.Method, m.Verdict, m.InfoHash = MethodBTIH, VerdictProven, ih
 			if l.Name != "" {

@@ -277,7 +277,7 @@ func TestLibtorrentCreatedTorrents(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
-		if tor.InfoHash != c.v1 && !(c.mode == "v2" && tor.InfoHash == c.v2[:40]) || tor.InfoHashV2 != c.v2 {
+		if tor.InfoHash.String() != c.v1 && !(c.mode == "v2" && tor.InfoHash.String() == c.v2[:40]) || tor.InfoHashV2.String() != c.v2 {
 			t.Errorf("%s: infohashes %s %s, libtorrent %s %s", name, tor.InfoHash, tor.InfoHashV2, c.v1, c.v2)
 		}
 		fi := fileOf(t, tor, c.doc.name)
@@ -390,7 +390,7 @@ func TestMktorrentCreatedTorrents(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if ih := mi.HashInfoBytes().HexString(); tor.InfoHash != ih {
+				if ih := mi.HashInfoBytes().HexString(); tor.InfoHash.String() != ih {
 					t.Errorf("%s: infohash %s, anacrolix %s", name, tor.InfoHash, ih)
 				}
 				fi := fileOf(t, tor, d.name)
@@ -651,12 +651,12 @@ func TestMatchLink(t *testing.T) {
 	}}
 	other := Entry{Name: "holiday.jpg", Fingerprint: Fingerprint{Size: 12345, SHA256: "bb", ED2K: "ffeeddccbbaa99887766554433221100"}}
 	ix := NewIndex([]Entry{doc, other}, nil)
-	ix.AddProven(Match{InfoHash: strings.ToUpper(ihHex), Document: "aa", DocumentName: doc.Name, File: "q.pdf", Method: MethodV1Pieces, Verdict: VerdictProven},
-		Match{InfoHash: strings.Repeat("2", 40), Document: "aa", Method: MethodNameSize, Verdict: VerdictLead},
+	ix.AddProven(Match{InfoHash: mustIH(strings.ToUpper(ihHex)), Document: "aa", DocumentName: doc.Name, File: "q.pdf", Method: MethodV1Pieces, Verdict: VerdictProven},
+		Match{InfoHash: mustIH(strings.Repeat("2", 40)), Document: "aa", Method: MethodNameSize, Verdict: VerdictLead},
 		// Proven by link hashes only: they prove nothing about the infohash.
-		Match{InfoHash: strings.Repeat("4", 40), Document: "aa", Method: MethodSHA1, Verdict: VerdictProven},
-		Match{InfoHash: strings.Repeat("5", 40), Document: "aa", Method: MethodBTIH, Verdict: VerdictProven},
-		Match{InfoHash: strings.Repeat("6", 40), Document: "aa", Method: MethodV2Root, Verdict: VerdictInconsistent})
+		Match{InfoHash: mustIH(strings.Repeat("4", 40)), Document: "aa", Method: MethodSHA1, Verdict: VerdictProven},
+		Match{InfoHash: mustIH(strings.Repeat("5", 40)), Document: "aa", Method: MethodBTIH, Verdict: VerdictProven},
+		Match{InfoHash: mustIH(strings.Repeat("6", 40)), Document: "aa", Method: MethodV2Root, Verdict: VerdictInconsistent})
 	type res struct{ doc, method, verdict string }
 	tests := []struct {
 		name string
@@ -692,7 +692,7 @@ func TestMatchLink(t *testing.T) {
 			var got []res
 			for _, m := range ix.MatchLink(l) {
 				got = append(got, res{m.Document, m.Method, m.Verdict})
-				if m.Method != MethodBTIH && (m.InfoHash != "" || m.ProvesTorrent() || m.FileIndex != -1) {
+				if m.Method != MethodBTIH && (m.InfoHash.String() != "" || m.ProvesTorrent() || m.FileIndex != -1) {
 					t.Errorf("%+v: a link's own hash names an infohash", m)
 				}
 				if m.Method == MethodBTIH && !m.ProvesTorrent() {

@@ -43,7 +43,7 @@ type Predicted struct {
 	// InfoHash is what peers announce it under in the DHT: the SHA-1 of
 	// the info dictionary, or for a pure v2 torrent the SHA-256
 	// truncated to 20 bytes (40 hex digits).
-	InfoHash string
+	InfoHash InfoHash
 	// InfoBytes is the info dictionary; nil from [PredictInfoHashes].
 	InfoBytes []byte
 }
@@ -123,11 +123,9 @@ func decodeRoot(root string) ([]byte, error) {
 func newPredicted(creator string, pl int64, info []byte, keep bool) Predicted {
 	p := Predicted{Creator: creator, PieceLength: pl}
 	if creator == CreatorV2 {
-		h := sha256.Sum256(info)
-		p.InfoHash = hex.EncodeToString(h[:20])
+		p.InfoHash = InfoHashV2(sha256.Sum256(info)).Truncated()
 	} else {
-		h := sha1.Sum(info)
-		p.InfoHash = hex.EncodeToString(h[:])
+		p.InfoHash = InfoHash(sha1.Sum(info))
 	}
 	if keep {
 		p.InfoBytes = info

@@ -34,9 +34,9 @@ func TestPredictTorrents(t *testing.T) {
 	if len(ps) != 4*11 {
 		t.Fatalf("%d predictions, want 4 creators × 11 piece lengths", len(ps))
 	}
-	seen := map[string]bool{}
+	seen := map[InfoHash]bool{}
 	for _, p := range ps {
-		if seen[p.InfoHash] || len(p.InfoHash) != 40 {
+		if seen[p.InfoHash] || p.InfoHash.IsZero() {
 			t.Errorf("%s %d: infohash %q repeated or malformed", p.Creator, p.PieceLength, p.InfoHash)
 		}
 		seen[p.InfoHash] = true
@@ -89,17 +89,17 @@ func TestPredictionsMatchClients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	predicted := map[string]string{}
+	predicted := map[string]InfoHash{}
 	for _, p := range ps {
 		predicted[fmt.Sprintf("%s/%d", p.Creator, p.PieceLength)] = p.InfoHash
 	}
-	check := func(tool, creator string, pl int64, got string) {
+	check := func(tool, creator string, pl int64, got InfoHash) {
 		t.Helper()
 		if want := predicted[fmt.Sprintf("%s/%d", creator, pl)]; got != want {
 			t.Errorf("%s at %d: infohash %s, predicted %s (%s)", tool, pl, got, want, creator)
 		}
 	}
-	infohashOf := func(t *testing.T, torrent string) string {
+	infohashOf := func(t *testing.T, torrent string) InfoHash {
 		b, err := os.ReadFile(torrent)
 		if err != nil {
 			t.Fatal(err)
@@ -134,7 +134,7 @@ for name, flags in (("v1", lt.create_torrent.v1_only), ("v2", lt.create_torrent.
 			if _, err := fmt.Sscan(line, &name, &pl, &h); err != nil {
 				t.Fatalf("libtorrent said %q", line)
 			}
-			check("libtorrent "+name, name, pl, h)
+			check("libtorrent "+name, name, pl, mustIH(h))
 		}
 	})
 	t.Run("transmission-create", func(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha1"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -64,11 +63,11 @@ func (v Version) String() string {
 // to create files. A Torrent is not modified after parsing and is safe to
 // share between goroutines.
 type Torrent struct {
-	// InfoHash is the hex SHA-1 of InfoBytes, or for a pure v2 torrent the
+	// InfoHash is the SHA-1 of InfoBytes, or for a pure v2 torrent the
 	// first 20 bytes of InfoHashV2 (as BEP 52 does for the DHT).
-	InfoHash string
-	// InfoHashV2 is the hex SHA-256 of InfoBytes for v2 and hybrid torrents.
-	InfoHashV2 string
+	InfoHash InfoHash
+	// InfoHashV2 is the SHA-256 of InfoBytes for v2 and hybrid torrents.
+	InfoHashV2 InfoHashV2
 	// Name is the torrent's name, sanitized for display.
 	Name string
 	// PieceLength is the piece size in bytes.
@@ -331,13 +330,13 @@ func parseInfo(raw []byte, dec *encoding.Decoder) (*Torrent, error) {
 	}
 	if t.Version == V1 || t.Version == Hybrid {
 		h := sha1.Sum(raw)
-		t.InfoHash = hex.EncodeToString(h[:])
+		t.InfoHash = InfoHash(h)
 	}
 	if t.Version != V1 {
 		h := sha256.Sum256(raw)
-		t.InfoHashV2 = hex.EncodeToString(h[:])
+		t.InfoHashV2 = InfoHashV2(h)
 		if t.Version == V2 {
-			t.InfoHash = t.InfoHashV2[:40]
+			t.InfoHash = t.InfoHashV2.Truncated()
 		}
 	}
 	return t, nil

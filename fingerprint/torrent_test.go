@@ -266,7 +266,7 @@ func TestParseTorrentFileFields(t *testing.T) {
 		paths = append(paths, f.Path)
 	}
 	switch {
-	case tor.InfoHash != hex.EncodeToString(sum[:]) || !bytes.Equal(tor.InfoBytes, infoBytes):
+	case tor.InfoHash.String() != hex.EncodeToString(sum[:]) || !bytes.Equal(tor.InfoBytes, infoBytes):
 		t.Errorf("infohash %s, want %x", tor.InfoHash, sum)
 	case tor.Name != ".._.._.._t\\u2028":
 		t.Errorf("name %q", tor.Name)
@@ -278,7 +278,7 @@ func TestParseTorrentFileFields(t *testing.T) {
 		t.Errorf("layout: offset %d total %d pieces %d", tor.Files[5].Offset, tor.TotalLength, len(tor.Pieces))
 	case !slicesEqual(tor.Trackers, []string{"http://a/ann", "udp://b:1"}):
 		t.Errorf("trackers %q", tor.Trackers)
-	case tor.Version != V1 || tor.InfoHashV2 != "":
+	case tor.Version != V1 || tor.InfoHashV2.String() != "":
 		t.Errorf("version %v %q", tor.Version, tor.InfoHashV2)
 	}
 	checkSafeNames(t, tor)
@@ -305,7 +305,7 @@ func TestParseV2Layout(t *testing.T) {
 		{Path: "dir/b", Length: 0, Offset: 49152},
 		{Path: "z", Length: 5, Offset: 49152, PiecesRoot: []byte(root(2))},
 	}
-	if tor.Version != V2 || len(tor.InfoHashV2) != 64 || tor.InfoHash != tor.InfoHashV2[:40] || tor.Pieces != nil {
+	if tor.Version != V2 || tor.InfoHashV2.IsZero() || tor.InfoHash != tor.InfoHashV2.Truncated() || tor.Pieces != nil {
 		t.Errorf("v2 header: %v %s %s", tor.Version, tor.InfoHash, tor.InfoHashV2)
 	}
 	if fmt.Sprint(tor.Files) != fmt.Sprint(want) || tor.TotalLength != 40005 {
@@ -341,7 +341,7 @@ func TestFixtures(t *testing.T) {
 			t.Errorf("%s: %v", tt.file, err)
 			continue
 		}
-		if tor.InfoHash != tt.v1 || tor.InfoHashV2 != tt.v2 || tor.Version != tt.version || len(tor.Files) != tt.files {
+		if tor.InfoHash.String() != tt.v1 || tor.InfoHashV2.String() != tt.v2 || tor.Version != tt.version || len(tor.Files) != tt.files {
 			t.Errorf("%s: %s %s %v %d files", tt.file, tor.InfoHash, tor.InfoHashV2, tor.Version, len(tor.Files))
 		}
 		if len(tor.Trackers) != 1 || tor.Trackers[0] != "http://127.0.0.1:1/announce" {

@@ -2,7 +2,6 @@ package hunt
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,14 +23,14 @@ import (
 // PeerFinder finds addresses said to be peers of a torrent: the DHT's
 // get_peers. Safe for concurrent use.
 type PeerFinder interface {
-	GetPeers(ctx context.Context, ih [20]byte) ([]netip.AddrPort, error)
+	GetPeers(ctx context.Context, ih fingerprint.InfoHash) ([]netip.AddrPort, error)
 }
 
 // MetadataFetcher fetches an info dictionary from peers and returns its
 // raw bytes once their hash equals the infohash and they passed the
 // bencode pre-check. Safe for concurrent use.
 type MetadataFetcher interface {
-	Fetch(ctx context.Context, ih [20]byte, peers []netip.AddrPort) ([]byte, error)
+	Fetch(ctx context.Context, ih fingerprint.InfoHash, peers []netip.AddrPort) ([]byte, error)
 }
 
 // Prober probes one peer of a torrent and grades what it did.
@@ -42,7 +41,7 @@ type Prober interface {
 // TrackerHarvester asks a torrent's trackers for peers without announcing
 // us as one. Each returned observation is L1.
 type TrackerHarvester interface {
-	Harvest(ctx context.Context, ih [20]byte, trackers []string) ([]evidence.Observation, error)
+	Harvest(ctx context.Context, ih fingerprint.InfoHash, trackers []string) ([]evidence.Observation, error)
 }
 
 // Config wires the pipeline. Nil components switch their stage off.
@@ -139,16 +138,16 @@ type Pipeline struct {
 	log *slog.Logger
 
 	seenMu sync.Mutex
-	seen   map[[20]byte]struct{}  // fetched (also in the store's seen set)
-	failed map[[20]byte]time.Time // fetch failed; retry after RetryFailedAfter
-	busy   map[[20]byte]struct{}  // fetch queued or running
+	seen   map[fingerprint.InfoHash]struct{}  // fetched (also in the store's seen set)
+	failed map[fingerprint.InfoHash]time.Time // fetch failed; retry after RetryFailedAfter
+	busy   map[fingerprint.InfoHash]struct{}  // fetch queued or running
 
 	obs         chan pendingObs
 	writeFailed chan struct{} // closed when the writer stopped on an error
 
 	watchMu sync.Mutex
 	watchAt time.Time
-	watched map[string]string // watched infohash → proven document
+	watched map[fingerprint.InfoHash]string // watched infohash → proven document
 
 	peerMu    sync.Mutex
 	peerLevel map[string]evidence.Level // best level per infohash/ip/port this run
@@ -194,9 +193,9 @@ func New(s *store.Store, rec *Recorder, cfg Config) (*Pipeline, error) {
 		cfg.Self = NewSelfSet()
 	}
 	p := &Pipeline{cfg: cfg, s: s, rec: rec, log: cfg.Logger,
-		seen: map[[20]byte]struct{}{}, failed: map[[20]byte]time.Time{}, busy: map[[20]byte]struct{}{},
+		seen: map[fingerprint.InfoHash]struct{}{}, failed: map[fingerprint.InfoHash]time.Time{}, busy: map[fingerprint.InfoHash]struct{}{},
 		obs: make(chan pendingObs, 1024), writeFailed: make(chan struct{}), peerLevel: map[string]evidence.Level{}}
-	if err := s.ForEachSeen(func(ih [20]byte) { p.seen[ih] = struct{}{} }); err != nil {
+	if err := s.ForEachSeen(func(ih fingerprint.InfoHash) { p.seen[ih] = struct{}{} }); err != nil {
 		return nil, fmt.Errorf("load seen set: %w", err)
 	}
 	return p, nil
@@ -266,10 +265,10 @@ func (p *Pipeline) Run(ctx context.Context) error {
 // Watch gives one torrent a harvest-and-probe round every ProbeInterval
 // until ctx is done, or rounds rounds when rounds > 0, calling onRound
 // after each. It then finishes writes and signs a checkpoint.
-func (p *Pipeline) Watch(ctx context.Context, ihHex string, rounds int, onRound func(Round)) error {
+func (p *Pipeline) Watch(ctx context.Context, ih fingerprint.InfoHash, rounds int, onRound func(Round)) error {
 	return p.withWriter(ctx, func(ctx context.Context) error {
 		for i := 0; rounds <= 0 || i < rounds; i++ {
-			r, err := p.WatchOnce(ctx, ihHex)
+			r, err := p.WatchOnce(ctx, ih)
 			if err != nil {
 				return err
 			}
@@ -322,7 +321,7 @@ func (p *Pipeline) withWriter(ctx context.Context, fn func(context.Context) erro
 }
 
 type fetchJob struct {
-	ih    [20]byte
+	ih    fingerprint.InfoHash
 	peers []netip.AddrPort
 	src   string
 }
@@ -345,13 +344,13 @@ func (p *Pipeline) handleSighting(ctx context.Context, s crawler.Sighting, fetch
 		}
 	}
 	var linkPeers []netip.AddrPort
-	ihHex := s.InfoHash
+	ih := s.InfoHash
 	if s.Link != "" {
 		if l, err := fingerprint.ParseLink(s.Link); err == nil {
 			ms, err := p.rec.Link(l, source)
 			p.countMatches(ms, err)
-			if ihHex == "" {
-				ihHex = l.BTIH
+			if ih.IsZero() {
+				ih = l.BTIH
 			}
 			for _, a := range l.Peers {
 				if ap, err := netip.ParseAddrPort(a); err == nil && p.allowed(ap) {
@@ -363,7 +362,7 @@ func (p *Pipeline) handleSighting(ctx context.Context, s crawler.Sighting, fetch
 	if !s.FromDHT() {
 		// Where a leak was advertised is L0 evidence worth keeping.
 		kept := s
-		kept.InfoHash, kept.Torrent = ihHex, nil
+		kept.InfoHash, kept.Torrent = ih, nil
 		if err := p.s.AddSightings([]crawler.Sighting{kept}); err != nil {
 			p.log.Warn("store sighting", "err", err)
 		}
@@ -371,11 +370,10 @@ func (p *Pipeline) handleSighting(ctx context.Context, s crawler.Sighting, fetch
 	if s.Peer != "" {
 		if ap, err := netip.ParseAddrPort(s.Peer); err == nil && p.allowed(ap) {
 			linkPeers = append(linkPeers, ap)
-			p.announced(ctx, ihHex, ap, s)
+			p.announced(ctx, ih, ap, s)
 		}
 	}
-	ih, err := store.ParseInfohash(ihHex)
-	if err != nil || p.cfg.Fetcher == nil {
+	if ih.IsZero() || p.cfg.Fetcher == nil {
 		return
 	}
 	if !p.claim(ih) {
@@ -401,7 +399,7 @@ func (p *Pipeline) allowed(ap netip.AddrPort) bool {
 
 // claim marks ih as being fetched unless it was seen, is being fetched, or
 // failed recently.
-func (p *Pipeline) claim(ih [20]byte) bool {
+func (p *Pipeline) claim(ih fingerprint.InfoHash) bool {
 	p.seenMu.Lock()
 	defer p.seenMu.Unlock()
 	if _, ok := p.seen[ih]; ok {
@@ -417,7 +415,7 @@ func (p *Pipeline) claim(ih [20]byte) bool {
 	return true
 }
 
-func (p *Pipeline) release(ih [20]byte, failed bool) {
+func (p *Pipeline) release(ih fingerprint.InfoHash, failed bool) {
 	p.seenMu.Lock()
 	defer p.seenMu.Unlock()
 	delete(p.busy, ih)
@@ -429,15 +427,11 @@ func (p *Pipeline) release(ih [20]byte, failed bool) {
 	}
 }
 
-func (p *Pipeline) markSeen(ihHex string) {
-	ih, err := store.ParseInfohash(ihHex)
-	if err != nil {
-		return
-	}
+func (p *Pipeline) markSeen(ih fingerprint.InfoHash) {
 	p.seenMu.Lock()
 	p.seen[ih] = struct{}{}
 	p.seenMu.Unlock()
-	if _, err := p.s.MarkSeen([][20]byte{ih}); err != nil {
+	if _, err := p.s.MarkSeen([]fingerprint.InfoHash{ih}); err != nil {
 		p.log.Warn("mark seen", "err", err)
 	}
 }
@@ -463,7 +457,7 @@ func (p *Pipeline) fetch(ctx context.Context, job fetchJob) {
 	if p.cfg.Peers != nil {
 		more, err := p.cfg.Peers.GetPeers(ctx, job.ih)
 		if err != nil {
-			p.log.Debug("get_peers", "infohash", hex.EncodeToString(job.ih[:]), "err", err)
+			p.log.Debug("get_peers", "infohash", job.ih.String(), "err", err)
 		}
 		peers = append(peers, more...)
 	}
@@ -475,17 +469,17 @@ func (p *Pipeline) fetch(ctx context.Context, job fetchJob) {
 	info, err := p.cfg.Fetcher.Fetch(ctx, job.ih, peers)
 	if err != nil {
 		p.st.metaFail.Add(1)
-		p.log.Debug("metadata", "infohash", hex.EncodeToString(job.ih[:]), "err", err)
+		p.log.Debug("metadata", "infohash", job.ih.String(), "err", err)
 		p.release(job.ih, ctx.Err() == nil)
 		return
 	}
 	p.st.metaOK.Add(1)
-	p.log.Debug("metadata fetched", "infohash", hex.EncodeToString(job.ih[:]), "bytes", len(info))
+	p.log.Debug("metadata fetched", "infohash", job.ih.String(), "bytes", len(info))
 	t, err := fingerprint.ParseInfo(info)
 	if err != nil {
-		p.log.Debug("bad metadata", "infohash", hex.EncodeToString(job.ih[:]), "err", err)
+		p.log.Debug("bad metadata", "infohash", job.ih.String(), "err", err)
 		p.release(job.ih, true)
-		p.markSeen(hex.EncodeToString(job.ih[:]))
+		p.markSeen(job.ih)
 		return
 	}
 	p.recordTorrent(t, job.src)
@@ -566,7 +560,7 @@ func (p *Pipeline) record(ctx context.Context, o evidence.Observation, blobs ...
 		p.send(ctx, o, blobs)
 		return
 	}
-	key := o.InfoHash + "/" + o.IP + "/" + strconv.Itoa(o.Port)
+	key := o.InfoHash.String() + "/" + o.IP + "/" + strconv.Itoa(o.Port)
 	p.peerMu.Lock()
 	old, ok := p.peerLevel[key]
 	if !ok || o.Level > old {
@@ -637,45 +631,44 @@ func (p *Pipeline) checkpointLoop(ctx context.Context) error {
 // Resolve makes sure the store has the info dictionary of ih: if not, it
 // finds peers (DHT and the given ones), fetches the metadata, matches and
 // records it. It returns the torrent's matches.
-func (p *Pipeline) Resolve(ctx context.Context, ih [20]byte, peers []netip.AddrPort) ([]store.Match, error) {
-	ihHex := hex.EncodeToString(ih[:])
-	if t, err := p.s.Torrent(ihHex); err == nil && len(t.InfoBytes) > 0 {
-		return p.s.MatchesFor(ihHex)
+func (p *Pipeline) Resolve(ctx context.Context, ih fingerprint.InfoHash, peers []netip.AddrPort) ([]store.Match, error) {
+	if t, err := p.s.Torrent(ih); err == nil && len(t.InfoBytes) > 0 {
+		return p.s.MatchesFor(ih)
 	}
 	if p.cfg.Fetcher == nil {
-		return nil, fmt.Errorf("torrent %s: metadata unknown and fetching is off", ihHex)
+		return nil, fmt.Errorf("torrent %s: metadata unknown and fetching is off", ih)
 	}
 	if p.cfg.Peers != nil {
 		more, err := p.cfg.Peers.GetPeers(ctx, ih)
 		if err != nil && len(peers) == 0 {
-			return nil, fmt.Errorf("find peers of %s: %w", ihHex, err)
+			return nil, fmt.Errorf("find peers of %s: %w", ih, err)
 		}
 		peers = append(peers, more...)
 	}
 	if len(peers) == 0 {
-		return nil, fmt.Errorf("torrent %s: no peers found to fetch its metadata from", ihHex)
+		return nil, fmt.Errorf("torrent %s: no peers found to fetch its metadata from", ih)
 	}
 	info, err := p.cfg.Fetcher.Fetch(ctx, ih, peers)
 	if err != nil {
-		return nil, fmt.Errorf("fetch metadata of %s: %w", ihHex, err)
+		return nil, fmt.Errorf("fetch metadata of %s: %w", ih, err)
 	}
 	t, err := fingerprint.ParseInfo(info)
 	if err != nil {
-		return nil, fmt.Errorf("metadata of %s: %w", ihHex, err)
+		return nil, fmt.Errorf("metadata of %s: %w", ih, err)
 	}
 	if _, err := p.rec.Watched(t, "watch"); err != nil {
 		return nil, err
 	}
-	return p.s.MatchesFor(ihHex)
+	return p.s.MatchesFor(ih)
 }
 
 // announced records a DHT announce_peer naming a peer of a watched torrent
 // as an L1 observation: someone said this address has the torrent.
-func (p *Pipeline) announced(ctx context.Context, ihHex string, ap netip.AddrPort, s crawler.Sighting) {
+func (p *Pipeline) announced(ctx context.Context, ih fingerprint.InfoHash, ap netip.AddrPort, s crawler.Sighting) {
 	if !p.cfg.Watch || p.cfg.Self.Contains(ap) || ap.Port() == 0 {
 		return
 	}
-	doc, ok := p.watchedDocument(ihHex)
+	doc, ok := p.watchedDocument(ih)
 	if !ok {
 		return
 	}
@@ -685,21 +678,21 @@ func (p *Pipeline) announced(ctx context.Context, ihHex string, ap netip.AddrPor
 	}
 	p.record(ctx, evidence.Observation{Time: t.UTC(), ClockOffset: p.clockOffset(ctx), Level: evidence.L1Announced,
 		Source: "dht", Detail: "announce_peer", IP: ap.Addr().Unmap().String(), Port: int(ap.Port()),
-		InfoHash: ihHex, Document: doc, Version: p.cfg.Version})
+		InfoHash: ih, Document: doc, Version: p.cfg.Version})
 }
 
-// watchedDocument reports whether ihHex is on the watchlist and the
+// watchedDocument reports whether ih is on the watchlist and the
 // document it was proven to carry. The answer comes from a copy of the
 // watchlist refreshed at most every few seconds, so a burst of announces
 // costs no store reads.
-func (p *Pipeline) watchedDocument(ihHex string) (string, bool) {
+func (p *Pipeline) watchedDocument(ih fingerprint.InfoHash) (string, bool) {
 	p.watchMu.Lock()
 	defer p.watchMu.Unlock()
 	if time.Since(p.watchAt) > watchTick {
 		p.watchAt = time.Now()
 		list, err := p.s.Watchlist()
 		if err == nil {
-			m := make(map[string]string, len(list))
+			m := make(map[fingerprint.InfoHash]string, len(list))
 			for _, w := range list {
 				doc := ""
 				if ms, err := p.s.MatchesFor(w.InfoHash); err == nil {
@@ -715,6 +708,6 @@ func (p *Pipeline) watchedDocument(ihHex string) (string, bool) {
 			p.watched = m
 		}
 	}
-	doc, ok := p.watched[ihHex]
+	doc, ok := p.watched[ih]
 	return doc, ok
 }

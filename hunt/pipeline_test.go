@@ -2,7 +2,6 @@ package hunt
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"net/netip"
 	"os"
@@ -37,11 +36,11 @@ func (l listSource) Discover(ctx context.Context, emit func(crawler.Sighting)) e
 }
 
 type mapFetcher struct {
-	infos map[[20]byte][]byte
+	infos map[fingerprint.InfoHash][]byte
 	calls atomic.Int64
 }
 
-func (f *mapFetcher) Fetch(ctx context.Context, ih [20]byte, peers []netip.AddrPort) ([]byte, error) {
+func (f *mapFetcher) Fetch(ctx context.Context, ih fingerprint.InfoHash, peers []netip.AddrPort) ([]byte, error) {
 	f.calls.Add(1)
 	if b, ok := f.infos[ih]; ok {
 		return b, nil
@@ -51,7 +50,9 @@ func (f *mapFetcher) Fetch(ctx context.Context, ih [20]byte, peers []netip.AddrP
 
 type fixedPeers []netip.AddrPort
 
-func (f fixedPeers) GetPeers(context.Context, [20]byte) ([]netip.AddrPort, error) { return f, nil }
+func (f fixedPeers) GetPeers(context.Context, fingerprint.InfoHash) ([]netip.AddrPort, error) {
+	return f, nil
+}
 
 // fakeProber answers every probe at a fixed level, reporting PEX peers.
 type fakeProber struct {
@@ -66,12 +67,12 @@ func (f *fakeProber) Probe(ctx context.Context, t evidence.Target, ap netip.Addr
 	f.hits[ap]++
 	f.mu.Unlock()
 	return evidence.ProbeResult{PEX: f.pex, Observation: evidence.Observation{Time: time.Now().UTC(), Level: f.level, Source: "probe",
-		IP: ap.Addr().String(), Port: int(ap.Port()), InfoHash: hex.EncodeToString(t.InfoHash[:]), Transport: tr}}, nil
+		IP: ap.Addr().String(), Port: int(ap.Port()), InfoHash: t.InfoHash, Transport: tr}}, nil
 }
 
 // fixture catalogues one document and returns the store, its recorder and
 // the info dictionary of a torrent carrying it.
-func fixture(t *testing.T) (*store.Store, *Recorder, [20]byte, []byte) {
+func fixture(t *testing.T) (*store.Store, *Recorder, fingerprint.InfoHash, []byte) {
 	t.Helper()
 	dir := t.TempDir()
 	doc := filepath.Join(dir, "leak.csv")
@@ -103,11 +104,11 @@ func fixture(t *testing.T) (*store.Store, *Recorder, [20]byte, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, rec, metainfo.HashBytes(infoBytes), infoBytes
+	return s, rec, fingerprint.InfoHash(metainfo.HashBytes(infoBytes)), infoBytes
 }
 
 // matchedFixture is fixture with its torrent matched and watched.
-func matchedFixture(t *testing.T) (*store.Store, *Recorder, string) {
+func matchedFixture(t *testing.T) (*store.Store, *Recorder, fingerprint.InfoHash) {
 	t.Helper()
 	s, rec, ih, info := fixture(t)
 	tor, err := fingerprint.ParseInfo(info)
@@ -117,7 +118,7 @@ func matchedFixture(t *testing.T) (*store.Store, *Recorder, string) {
 	if _, err := rec.Torrent(tor, "test"); err != nil {
 		t.Fatal(err)
 	}
-	return s, rec, hex.EncodeToString(ih[:])
+	return s, rec, ih
 }
 
 func run(t *testing.T, s *store.Store, rec *Recorder, cfg Config, limit time.Duration) *Pipeline {
@@ -136,13 +137,13 @@ func run(t *testing.T, s *store.Store, rec *Recorder, cfg Config, limit time.Dur
 
 func TestDedupeMatchAndResume(t *testing.T) {
 	s, rec, ih, info := fixture(t)
-	other := [20]byte{1, 2, 3}
-	ihHex, otherHex := hex.EncodeToString(ih[:]), hex.EncodeToString(other[:])
+	other := fingerprint.InfoHash{1, 2, 3}
+	ihHex, otherHex := ih, other
 	var ss []crawler.Sighting
 	for range 5 {
 		ss = append(ss, crawler.Sighting{InfoHash: ihHex, Source: "dht-sample"}, crawler.Sighting{InfoHash: otherHex, Source: "dht-sample"})
 	}
-	f := &mapFetcher{infos: map[[20]byte][]byte{ih: info}}
+	f := &mapFetcher{infos: map[fingerprint.InfoHash][]byte{ih: info}}
 	cfg := Config{Sources: []crawler.Source{listSource{ss}}, Fetcher: f, Peers: fixedPeers{netip.MustParseAddrPort("127.0.0.1:9")}}
 	p := run(t, s, rec, cfg, 10*time.Second)
 	if n := f.calls.Load(); n != 2 {

@@ -46,7 +46,7 @@ type PredictSource struct {
 	log   *slog.Logger
 
 	mu    sync.Mutex
-	found map[string]bool // infohashes emitted in this run
+	found map[fingerprint.InfoHash]bool // infohashes emitted in this run
 }
 
 var _ crawler.Source = (*PredictSource)(nil)
@@ -61,7 +61,7 @@ func NewPredictSource(s *store.Store, peers PeerFinder, cfg PredictConfig) *Pred
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &PredictSource{s: s, peers: peers, cfg: cfg, log: log, found: map[string]bool{}}
+	return &PredictSource{s: s, peers: peers, cfg: cfg, log: log, found: map[fingerprint.InfoHash]bool{}}
 }
 
 // Name returns SourcePredicted.
@@ -107,10 +107,7 @@ func (ps *PredictSource) round(ctx context.Context, emit func(crawler.Sighting))
 			if done {
 				continue // the pipeline watches it already
 			}
-			ih, err := store.ParseInfohash(p.InfoHash)
-			if err != nil {
-				continue
-			}
+			ih := p.InfoHash
 			g.Go(func() error {
 				peers, err := ps.peers.GetPeers(gctx, ih)
 				if err != nil || len(peers) == 0 {

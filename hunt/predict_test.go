@@ -3,7 +3,6 @@ package hunt
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	mrand "math/rand/v2"
 	"net/netip"
 	"os"
@@ -23,11 +22,11 @@ import (
 // counts the lookups.
 type peersFor struct {
 	mu      sync.Mutex
-	m       map[[20]byte][]netip.AddrPort
+	m       map[fingerprint.InfoHash][]netip.AddrPort
 	lookups int
 }
 
-func (p *peersFor) GetPeers(_ context.Context, ih [20]byte) ([]netip.AddrPort, error) {
+func (p *peersFor) GetPeers(_ context.Context, ih fingerprint.InfoHash) ([]netip.AddrPort, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.lookups++
@@ -66,8 +65,8 @@ func TestPredictSource(t *testing.T) {
 	if err := info.BuildFromFilePath(path); err != nil {
 		t.Fatal(err)
 	}
-	ih := metainfo.HashBytes(bencode.MustMarshal(info))
-	finder := &peersFor{m: map[[20]byte][]netip.AddrPort{ih: {netip.MustParseAddrPort("192.0.2.1:6881")}}}
+	ih := fingerprint.InfoHash(metainfo.HashBytes(bencode.MustMarshal(info)))
+	finder := &peersFor{m: map[fingerprint.InfoHash][]netip.AddrPort{ih: {netip.MustParseAddrPort("192.0.2.1:6881")}}}
 	ps := NewPredictSource(s, finder, PredictConfig{})
 	var got []crawler.Sighting
 	var mu sync.Mutex
@@ -83,7 +82,7 @@ func TestPredictSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sg.Source != SourcePredicted || sg.InfoHash != hex.EncodeToString(ih[:]) || tor.InfoHash != sg.InfoHash {
+	if sg.Source != SourcePredicted || sg.InfoHash != fingerprint.InfoHash(ih) || tor.InfoHash != sg.InfoHash {
 		t.Fatalf("sighting %s/%s, torrent %s; want %x", sg.Source, sg.InfoHash, tor.InfoHash, ih)
 	}
 	ix := fingerprint.NewIndex([]fingerprint.Entry{{Name: "board_minutes.pdf", Fingerprint: fp}}, func(string) (fingerprint.ReadAtCloser, error) {
@@ -94,7 +93,7 @@ func TestPredictSource(t *testing.T) {
 	}
 	// The next round looks up the other predictions only, from the stored
 	// list (no hashing), and emits nothing new.
-	if b, err := s.State(predictionsState(fp.SHA256)); err != nil || !bytes.Contains(b, []byte(sg.InfoHash)) {
+	if b, err := s.State(predictionsState(fp.SHA256)); err != nil || !bytes.Contains(b, []byte(sg.InfoHash.String())) {
 		t.Fatalf("predictions not kept in the store: %v", err)
 	}
 	if err := ps.round(context.Background(), emit); err != nil {

@@ -2,12 +2,12 @@ package hunt
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"time"
 
 	"github.com/leakhunt/leakhunt/crawler/tracker"
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -34,17 +34,17 @@ type ScrapeRecord struct {
 
 // ScrapeState is the store state key of a torrent's scrape records, a
 // JSON object from tracker URL to [ScrapeRecord].
-func ScrapeState(infohash string) string { return "scrape:" + infohash }
+func ScrapeState(ih fingerprint.InfoHash) string { return "scrape:" + ih.String() }
 
 var _ TrackerHarvester = TrackerHarvest{}
 
 // Harvest returns one L1 observation per address the trackers listed. Our
 // announce says we still need the whole torrent (its size, when the store
 // knows it): we hold none of it.
-func (t TrackerHarvest) Harvest(ctx context.Context, ih [20]byte, trackers []string) ([]evidence.Observation, error) {
+func (t TrackerHarvest) Harvest(ctx context.Context, ih fingerprint.InfoHash, trackers []string) ([]evidence.Observation, error) {
 	var left int64
 	if t.Store != nil {
-		if tor, err := t.Store.Torrent(hex.EncodeToString(ih[:])); err == nil {
+		if tor, err := t.Store.Torrent(ih); err == nil {
 			left = tor.Size
 		}
 	}
@@ -61,7 +61,7 @@ func (t TrackerHarvest) Harvest(ctx context.Context, ih [20]byte, trackers []str
 
 // scrape asks every tracker for its counts and stores them; failures are
 // recorded as such.
-func (t TrackerHarvest) scrape(ctx context.Context, ih [20]byte, trackers []string) {
+func (t TrackerHarvest) scrape(ctx context.Context, ih fingerprint.InfoHash, trackers []string) {
 	recs := make(map[string]ScrapeRecord, len(trackers))
 	for _, u := range trackers {
 		c, err := t.Client.Scrape(ctx, u, ih)
@@ -72,6 +72,6 @@ func (t TrackerHarvest) scrape(ctx context.Context, ih [20]byte, trackers []stri
 		recs[u] = r
 	}
 	if b, err := json.Marshal(recs); err == nil {
-		t.Store.PutState(ScrapeState(hex.EncodeToString(ih[:])), b) // counts are context, not evidence: best effort
+		t.Store.PutState(ScrapeState(ih), b) // counts are context, not evidence: best effort
 	}
 }

@@ -2,7 +2,6 @@ package hunt
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/leakhunt/leakhunt/crawler/tracker"
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -45,7 +45,7 @@ func TestTrackerHarvest(t *testing.T) {
 	tcfg := tracker.DefaultConfig()
 	tcfg.AllowPrivate, tcfg.Timeout = true, 5*time.Second
 	th := TrackerHarvest{Harvester: evidence.NewHarvester(evidence.DefaultHarvestConfig()), Client: tracker.New(tcfg), Store: s}
-	ih := [20]byte{9, 9, 9}
+	ih := fingerprint.InfoHash{9, 9, 9}
 	url := srv.URL + "/announce"
 	obs, err := th.Harvest(context.Background(), ih, []string{url})
 	if err != nil {
@@ -63,7 +63,7 @@ func TestTrackerHarvest(t *testing.T) {
 	if len(announces) != 2 || announces[0] != "started/0" || announces[1] != "stopped/0" {
 		t.Errorf("announces %q, want started then stopped, both with port 0", announces)
 	}
-	b, err := s.State(ScrapeState(hex.EncodeToString(ih[:])))
+	b, err := s.State(ScrapeState(ih))
 	if err != nil {
 		t.Fatal(err)
 	}

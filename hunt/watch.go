@@ -2,7 +2,6 @@ package hunt
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/netip"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/fingerprint"
-	"github.com/leakhunt/leakhunt/store"
 )
 
 // watchTick is how often the watch loop looks for torrents due a round.
@@ -26,7 +24,7 @@ func (p *Pipeline) watchLoop(ctx context.Context) error {
 	if !p.cfg.Watch || (p.cfg.Peers == nil && p.cfg.Trackers == nil && p.cfg.Prober == nil) {
 		return nil
 	}
-	last := map[string]time.Time{}
+	last := map[fingerprint.InfoHash]time.Time{}
 	t := time.NewTicker(watchTick)
 	defer t.Stop()
 	for {
@@ -65,13 +63,9 @@ type Round struct {
 // WatchOnce harvests the peers of one matched torrent (DHT, trackers, and
 // every peer seen before), records each address as an L1 observation,
 // probes each peer and records what the probe proved.
-func (p *Pipeline) WatchOnce(ctx context.Context, ihHex string) (Round, error) {
+func (p *Pipeline) WatchOnce(ctx context.Context, ih fingerprint.InfoHash) (Round, error) {
 	var r Round
-	ih, err := store.ParseInfohash(ihHex)
-	if err != nil {
-		return r, err
-	}
-	targets, doc, trackers, done, err := p.targets(ihHex)
+	targets, doc, trackers, done, err := p.targets(ih)
 	defer done()
 	if err != nil {
 		return r, err
@@ -92,13 +86,13 @@ func (p *Pipeline) WatchOnce(ctx context.Context, ihHex string) (Round, error) {
 		r.Harvested++
 		addrs[ap] = true
 		p.record(ctx, evidence.Observation{Time: time.Now().UTC(), ClockOffset: offset, Level: evidence.L1Announced,
-			Source: source, Detail: detail, IP: ap.Addr().String(), Port: int(ap.Port()), InfoHash: ihHex,
+			Source: source, Detail: detail, IP: ap.Addr().String(), Port: int(ap.Port()), InfoHash: ih,
 			Document: doc, Version: p.cfg.Version})
 	}
 	if p.cfg.Peers != nil {
 		found, err := p.cfg.Peers.GetPeers(ctx, ih)
 		if err != nil {
-			p.log.Debug("get_peers", "infohash", ihHex, "err", err)
+			p.log.Debug("get_peers", "infohash", ih, "err", err)
 		}
 		for _, ap := range found {
 			l1(ap, "dht", "get_peers")
@@ -107,7 +101,7 @@ func (p *Pipeline) WatchOnce(ctx context.Context, ihHex string) (Round, error) {
 	if p.cfg.Trackers != nil && len(trackers) > 0 {
 		obs, err := p.cfg.Trackers.Harvest(ctx, ih, trackers)
 		if err != nil {
-			p.log.Debug("trackers", "infohash", ihHex, "err", err)
+			p.log.Debug("trackers", "infohash", ih, "err", err)
 		}
 		for _, o := range obs {
 			ip, err := netip.ParseAddr(o.IP)
@@ -124,7 +118,7 @@ func (p *Pipeline) WatchOnce(ctx context.Context, ihHex string) (Round, error) {
 			}
 			r.Harvested++
 			addrs[ap] = true
-			o.InfoHash, o.Document, o.Level = ihHex, doc, evidence.L1Announced
+			o.InfoHash, o.Document, o.Level = ih, doc, evidence.L1Announced
 			if o.Version == "" {
 				o.Version = p.cfg.Version
 			}
@@ -135,7 +129,7 @@ func (p *Pipeline) WatchOnce(ctx context.Context, ihHex string) (Round, error) {
 		}
 	}
 	// Peers seen in earlier rounds are probed again, so last-seen is real.
-	known, err := p.s.PeersOf(ihHex)
+	known, err := p.s.PeersOf(ih)
 	if err != nil {
 		return r, err
 	}
@@ -212,7 +206,7 @@ func (p *Pipeline) probe(ctx context.Context, target target, ap netip.AddrPort) 
 	}
 	if o.IP == "" { // a probe that failed before it built an observation
 		o = evidence.Observation{Time: time.Now().UTC(), IP: ap.Addr().String(), Port: int(ap.Port()),
-			InfoHash: hex.EncodeToString(target.InfoHash[:]), Level: evidence.L1Announced, Source: "probe", Error: "probe failed"}
+			InfoHash: target.InfoHash, Level: evidence.L1Announced, Source: "probe", Error: "probe failed"}
 	}
 	if o.Document == "" {
 		o.Document = target.Document
@@ -253,14 +247,14 @@ type target struct {
 // document the torrent was proven to carry, for L1 records, also when
 // nothing can be probed. Each target holds the catalogued copy open: call
 // done when the round is over.
-func (p *Pipeline) targets(ihHex string) (ts []target, doc string, trackers []string, done func(), err error) {
+func (p *Pipeline) targets(ih fingerprint.InfoHash) (ts []target, doc string, trackers []string, done func(), err error) {
 	var files []io.Closer
 	done = func() {
 		for _, f := range files {
 			f.Close()
 		}
 	}
-	t, err := p.s.Torrent(ihHex)
+	t, err := p.s.Torrent(ih)
 	if err != nil {
 		return nil, "", nil, done, err
 	}
@@ -269,14 +263,14 @@ func (p *Pipeline) targets(ihHex string) (ts []target, doc string, trackers []st
 	}
 	tor, err := fingerprint.ParseInfo(t.InfoBytes)
 	if err != nil {
-		return nil, "", t.Trackers, done, fmt.Errorf("stored info of %s: %w", ihHex, err)
+		return nil, "", t.Trackers, done, fmt.Errorf("stored info of %s: %w", ih, err)
 	}
-	if tor.InfoHash != ihHex {
-		return nil, "", t.Trackers, done, fmt.Errorf("stored info of %s hashes to %s", ihHex, tor.InfoHash)
+	if tor.InfoHash != ih {
+		return nil, "", t.Trackers, done, fmt.Errorf("stored info of %s hashes to %s", ih, tor.InfoHash)
 	}
 	ms, err := p.rec.ix.MatchTorrent(tor)
 	if err != nil {
-		p.log.Warn("match stored torrent", "infohash", ihHex, "err", err)
+		p.log.Warn("match stored torrent", "infohash", ih, "err", err)
 	}
 	for _, m := range ms {
 		if !m.ProvesTorrent() {
@@ -296,7 +290,7 @@ func (p *Pipeline) targets(ihHex string) (ts []target, doc string, trackers []st
 		files = append(files, f)
 		tg, basis, err := evidence.NewTarget(tor, m, f)
 		if err != nil {
-			p.log.Warn("probe target", "infohash", ihHex, "err", err)
+			p.log.Warn("probe target", "infohash", ih, "err", err)
 			continue
 		}
 		b, _ := basis.Encode()

@@ -2,7 +2,6 @@ package hunt
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"net/netip"
 	"testing"
@@ -52,7 +51,7 @@ func (b *blockingProber) Probe(ctx context.Context, tg evidence.Target, ap netip
 	close(b.started)
 	<-ctx.Done()
 	o := evidence.Observation{Time: time.Now().UTC(), Level: evidence.L3Claims, Source: "probe", IP: ap.Addr().String(), Port: int(ap.Port()),
-		InfoHash: hex.EncodeToString(tg.InfoHash[:]), Transport: tr, PiecesClaimed: []int{0}, ClaimedCount: 1, Error: ctx.Err().Error()}
+		InfoHash: tg.InfoHash, Transport: tr, PiecesClaimed: []int{0}, ClaimedCount: 1, Error: ctx.Err().Error()}
 	return evidence.ProbeResult{Observation: o}, ctx.Err()
 }
 

@@ -251,7 +251,7 @@ func (r *run) letterRow(i int, n int64, o *evidence.Observation, bound time.Dura
 	lang := r.opt.Lang
 	u, l := r.fmtTime(o.Time)
 	row := LetterRow{N: i, Record: n, TimeUTC: u, TimeLocal: l, IP: field(o.IP), Port: o.Port, Local: field(o.ListenAddr),
-		Transport: field(o.Transport), InfoHash: field(o.InfoHash), Level: levelName(lang, o.Level),
+		Transport: field(o.Transport), InfoHash: field(o.InfoHash.String()), Level: levelName(lang, o.Level),
 		Pieces: PieceList(lang, o.PiecesVerified, 32), Failed: PieceList(lang, o.PiecesFailed, 32),
 		DocBytes: docBytes(lang, o), ClockOK: ok, ClockLimit: r.opt.MaxClockError.String()}
 	switch {
@@ -330,7 +330,7 @@ func (r *run) annexHeader(w io.Writer, p *peerOut) {
 	kv := func(k, v string) { fmt.Fprintf(w, "%s: %s\n", k, v) }
 	kv(t.peer, fmt.Sprintf("%s %s %d", field(a.key.IP), t.port, a.key.Port))
 	kv(t.network, r.networkLine(p))
-	kv(t.infohash, field(a.key.InfoHash))
+	kv(t.infohash, field(a.key.InfoHash.String()))
 	kv(t.torrent, quoteField(p.torrent))
 	for _, f := range p.files {
 		kv(t.file, quoteField(f))
@@ -448,7 +448,7 @@ func (r *run) annexRecord(w io.Writer, n int64, leaf []byte, o *evidence.Observa
 	}
 	kv(7, field(o.PeerID))
 	kv(8, quoteIf(o.Client))
-	kv(9, field(o.InfoHash))
+	kv(9, field(o.InfoHash.String()))
 	kv(10, field(o.Document))
 	if o.ClaimedCount > 0 || len(o.PiecesClaimed) > 0 {
 		kv(11, fmt.Sprintf("%d: %s", max(o.ClaimedCount, len(o.PiecesClaimed)), PieceList(lang, o.PiecesClaimed, 32)))

@@ -77,11 +77,11 @@ func (l *lazyFile) abort() {
 
 // addBasis notes a match basis a bundled record names. Safe for
 // concurrent use (annexes are written by several workers).
-func (r *run) addBasis(sum, infohash string) {
+func (r *run) addBasis(sum string, infohash fingerprint.InfoHash) {
 	r.basisMu.Lock()
 	defer r.basisMu.Unlock()
 	if r.bases == nil {
-		r.bases = map[string]string{}
+		r.bases = map[string]fingerprint.InfoHash{}
 	}
 	r.bases[sum] = infohash
 }
@@ -98,7 +98,7 @@ func (r *run) writeBases() error {
 	if err != nil {
 		return err
 	}
-	infos := map[string]bool{}
+	infos := map[fingerprint.InfoHash]bool{}
 	for _, sum := range sums {
 		b, ok := blobs[sum]
 		if !ok {
@@ -116,7 +116,7 @@ func (r *run) writeBases() error {
 		if err != nil || len(t.InfoBytes) == 0 {
 			return fmt.Errorf("info dictionary of %s, named by match basis %s, is not in the store: %w", ih, sum, store.ErrCorrupt)
 		}
-		if err := r.b.writeFile(infoDir+ih+".bencode", t.InfoBytes); err != nil {
+		if err := r.b.writeFile(infoDir+ih.String()+".bencode", t.InfoBytes); err != nil {
 			return err
 		}
 	}
@@ -144,12 +144,12 @@ func checkBasis(read func(rel string) ([]byte, error), sum string) basisCheck {
 	if err := json.Unmarshal(raw, &b); err != nil {
 		return fail("match basis %s: %v", sum, err)
 	}
-	info, err := read(infoDir + b.InfoHash + ".bencode")
+	info, err := read(infoDir + b.InfoHash.String() + ".bencode")
 	if err != nil {
 		return fail("match basis %s: the info dictionary of %s is not in the bundle", sum, b.InfoHash)
 	}
 	s1, s256 := sha1.Sum(info), sha256.Sum256(info)
-	if hex.EncodeToString(s1[:]) != b.InfoHash || hex.EncodeToString(s256[:]) != b.InfoSHA256 {
+	if fingerprint.InfoHash(s1) != b.InfoHash || hex.EncodeToString(s256[:]) != b.InfoSHA256 {
 		return fail("match basis %s: the info dictionary does not hash to infohash %s", sum, b.InfoHash)
 	}
 	tor, err := fingerprint.ParseInfo(info)

@@ -78,7 +78,7 @@ func TestBundleMatchBasis(t *testing.T) {
 	if _, err := Generate(context.Background(), s, keys, opt); err != nil {
 		t.Fatal(err)
 	}
-	for _, rel := range []string{basisDir + tg.Basis + ".json", infoDir + tor.InfoHash + ".bencode", transcriptsDir + "peer-00001.jsonl"} {
+	for _, rel := range []string{basisDir + tg.Basis + ".json", infoDir + tor.InfoHash.String() + ".bencode", transcriptsDir + "peer-00001.jsonl"} {
 		if _, err := os.Stat(filepath.Join(opt.OutDir, rel)); err != nil {
 			t.Errorf("bundle lacks %s: %v", rel, err)
 		}

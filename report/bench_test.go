@@ -33,7 +33,7 @@ func benchStore(b *testing.B, dir string, nObs, nHosts int) (*store.Store, *evid
 	if err != nil {
 		b.Fatal(err)
 	}
-	const ih = "cccccccccccccccccccccccccccccccccccccccc"
+	var ih = testIH("cccccccccccccccccccccccccccccccccccccccc")
 	if _, err := s.PutTorrent(store.Torrent{InfoHash: ih, Name: "bench leak", FirstSeen: time.Unix(1.7e9, 0)}); err != nil {
 		b.Fatal(err)
 	}

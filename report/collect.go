@@ -7,12 +7,13 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/store"
 )
 
 // peerKey identifies one peer of one torrent, as the store does.
 type peerKey struct {
-	InfoHash string
+	InfoHash fingerprint.InfoHash
 	IP       string
 	Port     int
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/fingerprint"
 )
 
 // writeExports writes peers.csv, evidence.json, the charts and index.html.
@@ -68,7 +69,7 @@ func (r *run) writeCSV() error {
 		if p.attr.Special != "" {
 			org = p.attr.Special
 		}
-		row := []string{p.id(), a.key.IP, strconv.Itoa(a.key.Port), a.key.InfoHash, p.torrent, a.Document, p.docName,
+		row := []string{p.id(), a.key.IP, strconv.Itoa(a.key.Port), a.key.InfoHash.String(), p.torrent, a.Document, p.docName,
 			a.Level.String(), a.FirstSeen.Format(time.RFC3339Nano), a.LastSeen.Format(time.RFC3339Nano),
 			strconv.Itoa(a.Observations), strconv.Itoa(p.rowCount), PieceList("en", a.PiecesVerified, 1024), PieceList("en", a.PiecesFailed, 1024),
 			a.PeerID, a.Client, asnText(p.attr.ASN), org,
@@ -92,7 +93,7 @@ type jsonPeer struct {
 	Peer           string                  `json:"peer"`
 	IP             string                  `json:"ip"`
 	Port           int                     `json:"port"`
-	InfoHash       string                  `json:"infohash"`
+	InfoHash       fingerprint.InfoHash    `json:"infohash"`
 	TorrentName    string                  `json:"torrent_name"`
 	Files          []string                `json:"files,omitempty"`
 	Document       string                  `json:"document,omitempty"`
@@ -244,7 +245,7 @@ func (r *run) writeHTML() error {
 	for _, p := range r.peers {
 		a := p.agg
 		d.Peers = append(d.Peers, htmlPeer{ID: p.id(), Annex: p.annexPath(), Addr: field(a.key.IP) + " port " + strconv.Itoa(a.key.Port),
-			Level: levelName("en", a.Level), Torrent: field(p.torrent), InfoHash: field(a.key.InfoHash), Document: field(p.docName),
+			Level: levelName("en", a.Level), Torrent: field(p.torrent), InfoHash: field(a.key.InfoHash.String()), Document: field(p.docName),
 			First: a.FirstSeen.Format("2006-01-02 15:04:05"), Last: a.LastSeen.Format("2006-01-02 15:04:05"), Obs: a.Observations,
 			Client: field(a.Client), ISP: field(p.group.ispName())})
 	}

@@ -21,11 +21,20 @@ import (
 // fixtureNow is the letters' date in fixtures.
 var fixtureNow = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 
-const (
-	ihA = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	ihB = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
-	doc = "1111111111111111111111111111111111111111111111111111111111111111"
+const doc = "1111111111111111111111111111111111111111111111111111111111111111"
+
+var (
+	ihA = testIH("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+	ihB = testIH("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb")
 )
+
+func testIH(s string) fingerprint.InfoHash {
+	ih, err := fingerprint.ParseInfoHash(s)
+	if err != nil {
+		panic(err)
+	}
+	return ih
+}
 
 // hostileName is a torrent name built to break outputs: HTML, a CSV
 // formula, a right-to-left override, an address and 10,000 characters.
@@ -109,7 +118,7 @@ func fixtureStore(t testing.TB) (*store.Store, *evidence.Keys, string) {
 			t.Fatal(err)
 		}
 	}
-	obs := func(min int, lvl evidence.Level, src, ip string, port int, ih string) evidence.Observation {
+	obs := func(min int, lvl evidence.Level, src, ip string, port int, ih fingerprint.InfoHash) evidence.Observation {
 		o := evidence.Observation{Time: t0.Add(time.Duration(min) * time.Minute), ClockOffset: "-3.2ms", Level: lvl, Source: src,
 			IP: ip, Port: port, InfoHash: ih, Document: doc, Version: "leakhunt test", ListenAddr: "127.0.0.1:40000"}
 		if lvl >= 2 {

@@ -265,7 +265,7 @@ func (r *run) letterData(g *group) LetterData {
 		lu, ll := r.fmtTime(a.rowLast)
 		h := LetterHost{
 			N: p.n, IP: field(a.key.IP), Port: a.key.Port, FirstUTC: fu, FirstLocal: fl, LastUTC: lu, LastLocal: ll,
-			InfoHash: letterField(a.key.InfoHash), TorrentName: letterField(orUnknown(p.torrent, lang)),
+			InfoHash: letterField(a.key.InfoHash.String()), TorrentName: letterField(orUnknown(p.torrent, lang)),
 			DocumentName: letterField(orUnknown(p.docName, lang)), DocumentID: letterField(a.Document),
 			Level: levelName(lang, a.rowLevel), LevelMeaning: levelMeaning(lang, a.rowLevel), LevelNote: legacyNote(lang, a.rowsLegacy, true),
 			PiecesVerified: PieceList(lang, a.PiecesVerified, 32), PiecesFailed: PieceList(lang, a.PiecesFailed, 32), Observations: a.Observations,

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -20,6 +21,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -137,7 +139,7 @@ type run struct {
 	rowErr   error    // a failure reading it back while a letter renders
 	unconfig map[string]bool
 	basisMu  sync.Mutex
-	bases    map[string]string // match basis sha256 → infohash, named by bundled records
+	bases    map[string]fingerprint.InfoHash // match basis sha256 → infohash, named by bundled records
 }
 
 // previousCheckpoint is the checkpoint signed before this report's, with
@@ -442,7 +444,7 @@ func (r *run) selectPeers(ctx context.Context) error {
 		slices.Sort(g.asns)
 		slices.SortFunc(g.peers, func(a, b *peerOut) int {
 			return cmp.Or(a.addr.Compare(b.addr), cmp.Compare(a.agg.key.IP, b.agg.key.IP),
-				cmp.Compare(a.agg.key.Port, b.agg.key.Port), cmp.Compare(a.agg.key.InfoHash, b.agg.key.InfoHash))
+				cmp.Compare(a.agg.key.Port, b.agg.key.Port), bytes.Compare(a.agg.key.InfoHash[:], b.agg.key.InfoHash[:]))
 		})
 		for _, p := range g.peers {
 			n++
@@ -511,7 +513,7 @@ func (r *run) describeTorrents() error {
 		name    string
 		matches []store.Match
 	}
-	cache := map[string]*info{}
+	cache := map[fingerprint.InfoHash]*info{}
 	for _, p := range r.peers {
 		ih := p.agg.key.InfoHash
 		in := cache[ih]

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/fingerprint"
 )
 
 // ManifestSigName is the signed note committing to MANIFEST's sha256.
@@ -258,17 +259,17 @@ func fileSHA256(p string) (string, error) {
 
 // leafKey are the fields of a leaf the checks need.
 type leafKey struct {
-	IP               string         `json:"ip"`
-	Port             int            `json:"port"`
-	InfoHash         string         `json:"infohash"`
-	Level            evidence.Level `json:"level"`
-	ListenAddr       string         `json:"listen_addr"`
-	YourIP           string         `json:"your_ip"`
-	Document         string         `json:"document"`
-	PiecesVerified   []int          `json:"pieces_verified"`
-	DocBytesVerified int64          `json:"doc_bytes_verified"`
-	Basis            string         `json:"basis"`
-	TranscriptSHA256 string         `json:"transcript_sha256"`
+	IP               string               `json:"ip"`
+	Port             int                  `json:"port"`
+	InfoHash         fingerprint.InfoHash `json:"infohash"`
+	Level            evidence.Level       `json:"level"`
+	ListenAddr       string               `json:"listen_addr"`
+	YourIP           string               `json:"your_ip"`
+	Document         string               `json:"document"`
+	PiecesVerified   []int                `json:"pieces_verified"`
+	DocBytesVerified int64                `json:"doc_bytes_verified"`
+	Basis            string               `json:"basis"`
+	TranscriptSHA256 string               `json:"transcript_sha256"`
 }
 
 // bundleRecords is what the proofs establish about the bundle's records,
@@ -392,7 +393,7 @@ func checkProofLine(b []byte, cp evidence.Checkpoint, recs *bundleRecords) error
 		return fmt.Errorf("record %d: leaf is not an observation: %v", pl.Index, err)
 	}
 	ip := normIP(k.IP)
-	pk := k.InfoHash + " " + ip + " " + strconv.Itoa(k.Port)
+	pk := k.InfoHash.String() + " " + ip + " " + strconv.Itoa(k.Port)
 	if old, ok := levels[pk]; !ok || k.Level > old {
 		levels[pk] = k.Level
 	}

@@ -34,7 +34,7 @@ func Example() {
 	// Append an observation to the evidence log; the peer summary follows.
 	_, err = s.AppendObservations([]evidence.Observation{{Time: time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC),
 		ClockOffset: "unsynchronized", Level: evidence.L2Connected, Source: "probe", IP: "192.0.2.1", Port: 6881,
-		InfoHash: "0123456789abcdef0123456789abcdef01234567", Document: d.SHA256, Version: "example"}})
+		InfoHash: fingerprint.InfoHash{0x01, 0x23}, Document: d.SHA256, Version: "example"}})
 	if err != nil {
 		panic(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/fingerprint"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -125,7 +126,7 @@ func TestDamagedPage(t *testing.T) {
 	obs := make([]evidence.Observation, 20000)
 	for i := range obs {
 		obs[i] = evidence.Observation{Time: time.Unix(1.7e9+int64(i), 0), Level: 2, Source: "probe", IP: fmt.Sprintf("10.0.%d.%d", i/256%256, i%256),
-			Port: 6881, InfoHash: strings.Repeat("a", 40), Version: "test"}
+			Port: 6881, InfoHash: fingerprint.InfoHash{0xaa}, Version: "test"}
 	}
 	if _, err := s.AppendObservations(obs); err != nil {
 		t.Fatal(err)

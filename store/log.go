@@ -9,13 +9,14 @@ import (
 	"strconv"
 
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/fingerprint"
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
 // peerKey orders peers by torrent, then address.
-func peerKey(ih, ip string, port int) []byte {
-	return []byte(ih + "\x00" + ip + "\x00" + strconv.Itoa(port))
+func peerKey(ih fingerprint.InfoHash, ip string, port int) []byte {
+	return []byte(ih.String() + "\x00" + ip + "\x00" + strconv.Itoa(port))
 }
 
 // AppendObservations appends observations to the evidence log in one
@@ -233,7 +234,7 @@ func (s *Store) Peers(minLevel evidence.Level) ([]evidence.Peer, error) {
 }
 
 // PeerObservations lists the log indexes of one peer's observations.
-func (s *Store) PeerObservations(infohash, ip string, port int) ([]int64, error) {
+func (s *Store) PeerObservations(infohash fingerprint.InfoHash, ip string, port int) ([]int64, error) {
 	if err := s.flushForRead(); err != nil {
 		return nil, err
 	}
@@ -284,12 +285,12 @@ func (s *Store) Checkpoints(fn func(size int64, signed []byte) error) error {
 }
 
 // PeersOf lists the peer summaries of one torrent.
-func (s *Store) PeersOf(infohash string) ([]evidence.Peer, error) {
+func (s *Store) PeersOf(infohash fingerprint.InfoHash) ([]evidence.Peer, error) {
 	if err := s.flushForRead(); err != nil {
 		return nil, err
 	}
 	var out []evidence.Peer
-	prefix := []byte(infohash + "\x00")
+	prefix := []byte(infohash.String() + "\x00")
 	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketPeers).Cursor()
 		for k, v := c.Seek(prefix); k != nil && len(k) > len(prefix) && string(k[:len(prefix)]) == string(prefix); k, v = c.Next() {

@@ -21,15 +21,15 @@ type Document struct {
 
 // Torrent is what leakhunt knows of one infohash.
 type Torrent struct {
-	// InfoHash is the v1 infohash (40 hex digits), or the truncated v2 one
-	// for a v2-only torrent.
-	InfoHash string `json:"infohash"`
-	// InfoHashV2 is the full v2 infohash (64 hex) for v2 and hybrid torrents.
-	InfoHashV2 string    `json:"infohash_v2,omitempty"`
-	Name       string    `json:"name"`
-	Size       int64     `json:"size"`
-	Files      int       `json:"files"`
-	FirstSeen  time.Time `json:"first_seen"`
+	// InfoHash is the v1 infohash, or the truncated v2 one for a v2-only
+	// torrent.
+	InfoHash fingerprint.InfoHash `json:"infohash"`
+	// InfoHashV2 is the full v2 infohash of v2 and hybrid torrents.
+	InfoHashV2 fingerprint.InfoHashV2 `json:"infohash_v2,omitzero"`
+	Name       string                 `json:"name"`
+	Size       int64                  `json:"size"`
+	Files      int                    `json:"files"`
+	FirstSeen  time.Time              `json:"first_seen"`
 	// Source names where it was first seen ("dht-sample", "web:URL", "file:PATH", ...).
 	Source string `json:"source"`
 	// InfoBytes is the raw bencoded info dictionary; kept only for torrents

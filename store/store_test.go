@@ -130,7 +130,7 @@ func TestAddDocumentRefusesEmptyFile(t *testing.T) {
 func obs(i int) evidence.Observation {
 	return evidence.Observation{
 		Time: time.Date(2026, 11, 1, 0, 0, i, 0, time.UTC), ClockOffset: "unsynchronized", Level: evidence.Level(i % 5),
-		Source: "probe", IP: fmt.Sprintf("127.0.0.%d", 1+i%3), Port: 6881, InfoHash: strings.Repeat("ab", 20),
+		Source: "probe", IP: fmt.Sprintf("127.0.0.%d", 1+i%3), Port: 6881, InfoHash: fingerprint.InfoHash{0xab},
 		PiecesVerified: []int{i % 7}, Version: "test",
 	}
 }

@@ -3,12 +3,12 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/leakhunt/leakhunt/crawler"
+	"github.com/leakhunt/leakhunt/fingerprint"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -19,7 +19,7 @@ func (s *Store) PutTorrent(t Torrent) (isNew bool, err error) {
 	err = s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketTorrents)
 		var old torrentValue
-		if v := b.Get([]byte(t.InfoHash)); v != nil {
+		if v := b.Get([]byte(t.InfoHash.String())); v != nil {
 			if err := decode(v, &old); err != nil {
 				return err
 			}
@@ -43,7 +43,7 @@ func (s *Store) PutTorrent(t Torrent) (isNew bool, err error) {
 		if err != nil {
 			return err
 		}
-		return b.Put([]byte(t.InfoHash), v)
+		return b.Put([]byte(t.InfoHash.String()), v)
 	})
 	return isNew, err
 }
@@ -55,10 +55,10 @@ type torrentValue struct {
 }
 
 // Torrent returns the torrent with this infohash, or [ErrNotFound].
-func (s *Store) Torrent(infohash string) (Torrent, error) {
+func (s *Store) Torrent(infohash fingerprint.InfoHash) (Torrent, error) {
 	var tv torrentValue
 	err := s.view(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketTorrents).Get([]byte(infohash))
+		v := tx.Bucket(bucketTorrents).Get([]byte(infohash.String()))
 		if v == nil {
 			return fmt.Errorf("torrent %s: %w", infohash, ErrNotFound)
 		}
@@ -72,10 +72,10 @@ func (s *Store) Torrent(infohash string) (Torrent, error) {
 // index (two files may display alike), a link's by its name.
 func matchKey(m *Match) []byte {
 	file := m.File
-	if m.FileIndex >= 0 && m.InfoHash != "" {
+	if m.FileIndex >= 0 && !m.InfoHash.IsZero() {
 		file = "#" + strconv.Itoa(m.FileIndex)
 	}
-	return []byte(m.InfoHash + "\x00" + m.Document + "\x00" + file + "\x00" + m.Method)
+	return []byte(m.InfoHash.String() + "\x00" + m.Document + "\x00" + file + "\x00" + m.Method)
 }
 
 // PutMatch records a match; the same (torrent, document, file, method)
@@ -101,7 +101,9 @@ func (s *Store) PutMatch(m Match) (isNew bool, err error) {
 func (s *Store) Matches() ([]Match, error) { return s.matches("") }
 
 // MatchesFor lists the matches of one torrent.
-func (s *Store) MatchesFor(infohash string) ([]Match, error) { return s.matches(infohash + "\x00") }
+func (s *Store) MatchesFor(infohash fingerprint.InfoHash) ([]Match, error) {
+	return s.matches(infohash.String() + "\x00")
+}
 
 func (s *Store) matches(prefix string) ([]Match, error) {
 	var out []Match
@@ -121,8 +123,8 @@ func (s *Store) matches(prefix string) ([]Match, error) {
 
 // WatchEntry is a torrent whose peers are harvested and probed.
 type WatchEntry struct {
-	InfoHash string    `json:"infohash"`
-	Added    time.Time `json:"added"`
+	InfoHash fingerprint.InfoHash `json:"infohash"`
+	Added    time.Time            `json:"added"`
 	// Reason is why it is watched ("match", "user").
 	Reason string `json:"reason"`
 }
@@ -134,14 +136,14 @@ func (s *Store) Watch(e WatchEntry) error {
 	}
 	return s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketWatch)
-		if b.Get([]byte(e.InfoHash)) != nil {
+		if b.Get([]byte(e.InfoHash.String())) != nil {
 			return nil
 		}
 		v, err := encode(e)
 		if err != nil {
 			return err
 		}
-		return b.Put([]byte(e.InfoHash), v)
+		return b.Put([]byte(e.InfoHash.String()), v)
 	})
 }
 
@@ -163,7 +165,7 @@ func (s *Store) Watchlist() ([]WatchEntry, error) {
 
 // MarkSeen adds infohashes to the seen set in one transaction and returns
 // those that were not in it before, in input order.
-func (s *Store) MarkSeen(ihs [][20]byte) (fresh [][20]byte, err error) {
+func (s *Store) MarkSeen(ihs []fingerprint.InfoHash) (fresh []fingerprint.InfoHash, err error) {
 	now := u64(uint64(time.Now().Unix()))
 	err = s.update(func(tx *bolt.Tx) error {
 		fresh = fresh[:0]
@@ -185,11 +187,11 @@ func (s *Store) MarkSeen(ihs [][20]byte) (fresh [][20]byte, err error) {
 // ForEachSeen calls fn for every infohash in the seen set (used to fill an
 // in-memory filter at start). It holds one read transaction while it runs,
 // so fn must be quick.
-func (s *Store) ForEachSeen(fn func(ih [20]byte)) error {
+func (s *Store) ForEachSeen(fn func(ih fingerprint.InfoHash)) error {
 	return s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketSeen).ForEach(func(k, _ []byte) error {
 			if len(k) == 20 {
-				fn([20]byte(k))
+				fn(fingerprint.InfoHash(k))
 			}
 			return nil
 		})
@@ -226,9 +228,9 @@ func (s *Store) AddSightings(ss []crawler.Sighting) error {
 	})
 }
 
-// Sightings lists sightings of one infohash (all when infohash is empty),
+// Sightings lists sightings of one infohash (all when infohash is zero),
 // oldest first.
-func (s *Store) Sightings(infohash string) ([]crawler.Sighting, error) {
+func (s *Store) Sightings(infohash fingerprint.InfoHash) ([]crawler.Sighting, error) {
 	var out []crawler.Sighting
 	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketSightings).ForEach(func(k, v []byte) error {
@@ -236,24 +238,11 @@ func (s *Store) Sightings(infohash string) ([]crawler.Sighting, error) {
 			if err := decode(v, &sg); err != nil {
 				return fmt.Errorf("sighting %d: %w", binary.BigEndian.Uint64(k), err)
 			}
-			if infohash == "" || sg.InfoHash == infohash {
+			if infohash.IsZero() || sg.InfoHash == infohash {
 				out = append(out, sg)
 			}
 			return nil
 		})
 	})
 	return out, err
-}
-
-// ParseInfohash decodes 40 hex digits.
-func ParseInfohash(s string) ([20]byte, error) {
-	var ih [20]byte
-	if len(s) != 40 {
-		return ih, fmt.Errorf("infohash %q: want 40 hex digits", s)
-	}
-	_, err := hex.Decode(ih[:], []byte(s))
-	if err != nil {
-		return ih, fmt.Errorf("infohash %q: %w", s, err)
-	}
-	return ih, nil
 }

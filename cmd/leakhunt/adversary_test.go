@@ -112,7 +112,7 @@ func (a *advCase) peers() map[string]peerRow {
 		if err := json.Unmarshal([]byte(l), &r); err != nil {
 			a.t.Fatalf("peers --json: %q: %v", l, err)
 		}
-		rows[netip.AddrPortFrom(netip.MustParseAddr(r.IP), uint16(r.Port)).String()+"/"+r.InfoHash] = r
+		rows[netip.AddrPortFrom(netip.MustParseAddr(r.IP), uint16(r.Port)).String()+"/"+r.InfoHash.String()] = r
 	}
 	return rows
 }

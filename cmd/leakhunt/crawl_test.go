@@ -78,7 +78,7 @@ func TestCrawlWeb(t *testing.T) {
 	if b, _ := json.Marshal(got); len(got) != len(want) || got["tuition_fees_2026.csv"] != want["tuition_fees_2026.csv"] || got["incident_memo.txt"] != want["incident_memo.txt"] {
 		t.Fatalf("matches %s, want %v", b, want)
 	}
-	sightings, err := s.Sightings("")
+	sightings, err := s.Sightings(fingerprint.InfoHash{})
 	if err != nil || len(sightings) < 3 {
 		t.Fatalf("sightings %v %v", sightings, err)
 	}

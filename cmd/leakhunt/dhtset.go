@@ -13,6 +13,7 @@ import (
 
 	"github.com/leakhunt/leakhunt/crawler"
 	"github.com/leakhunt/leakhunt/crawler/dht"
+	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/internal/netpolicy"
 	"github.com/leakhunt/leakhunt/store"
 )
@@ -136,7 +137,7 @@ func (d *dhtSet) sources() []crawler.Source {
 }
 
 // GetPeers asks every node at once and merges what they find.
-func (d *dhtSet) GetPeers(ctx context.Context, ih [20]byte) ([]netip.AddrPort, error) {
+func (d *dhtSet) GetPeers(ctx context.Context, ih fingerprint.InfoHash) ([]netip.AddrPort, error) {
 	if len(d.nodes) == 1 {
 		return d.nodes[0].GetPeers(ctx, ih)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/sha1"
-	"encoding/hex"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -79,7 +78,7 @@ func TestHuntSurvivesHostilePeers(t *testing.T) {
 		fetches: 16, probes: 4, probe: true, chase: "L4", probeInterval: 2 * time.Second, watch: true}
 	pl, stop := startLocalHunt(t, ctx, s, &h)
 
-	ih := hex.EncodeToString(seeder.InfoHash[:])
+	ih := fingerprint.InfoHash(seeder.InfoHash)
 	deadline := time.Now().Add(90 * time.Second)
 	var maxHeap uint64
 	for {
@@ -109,7 +108,7 @@ func TestHuntSurvivesHostilePeers(t *testing.T) {
 		if h == valid {
 			continue
 		}
-		if _, err := s.Torrent(hex.EncodeToString(h[:])); err == nil {
+		if _, err := s.Torrent(fingerprint.InfoHash(h)); err == nil {
 			t.Errorf("hostile metadata %x was stored", h)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -172,7 +173,7 @@ func TestDamagedStore(t *testing.T) {
 	obs := make([]evidence.Observation, 20000)
 	for i := range obs {
 		obs[i] = evidence.Observation{Time: time.Unix(1.7e9+int64(i), 0), Level: 2, Source: "probe", IP: "85.10.1.5", Port: 1000 + i%5000,
-			InfoHash: strings.Repeat("ab", 20), Version: "t"}
+			InfoHash: fingerprint.InfoHash{0xab}, Version: "t"}
 	}
 	if _, err := s.AppendObservations(obs); err != nil {
 		t.Fatal(err)

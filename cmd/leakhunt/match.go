@@ -53,7 +53,7 @@ func runMatch(ctx context.Context, e *env, args []string) error {
 	// report rely on it.
 	unstored := func() error {
 		for _, m := range all {
-			if m.InfoHash == "" {
+			if m.InfoHash.IsZero() {
 				continue
 			}
 			stored, err := s.MatchesFor(m.InfoHash)
@@ -172,7 +172,7 @@ func printMatches(e *env, ms []fingerprint.Match, asJSON bool) {
 		if m.PiecesChecked > 0 {
 			pieces = fmt.Sprintf("%d/%d", m.PiecesMatched, m.PiecesChecked)
 		}
-		ih := m.InfoHash
+		ih := m.InfoHash.String()
 		if ih == "" {
 			ih = "-"
 		}

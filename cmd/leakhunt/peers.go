@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/report"
 )
 
@@ -24,24 +25,24 @@ func parseLevel(s string) (evidence.Level, error) {
 
 // peerRow is one line of `leakhunt peers`, with the CLI contract's fields.
 type peerRow struct {
-	IP             string    `json:"ip"`
-	Port           int       `json:"port"`
-	InfoHash       string    `json:"infohash"`
-	Document       string    `json:"document"`
-	Level          string    `json:"level"`
-	FirstSeen      time.Time `json:"first_seen"`
-	LastSeen       time.Time `json:"last_seen"`
-	PeerID         string    `json:"peer_id"`
-	Client         string    `json:"client"`
-	Transport      string    `json:"transport,omitempty"`
-	Tried          []string  `json:"transports_tried,omitempty"`
-	Reason         string    `json:"reason,omitempty"`
-	PiecesVerified []int     `json:"pieces_verified"`
-	PiecesFailed   []int     `json:"pieces_failed,omitempty"`
-	Observations   int       `json:"observations"`
-	ASN            string    `json:"asn"`
-	ISP            string    `json:"isp"`
-	Country        string    `json:"country"`
+	IP             string               `json:"ip"`
+	Port           int                  `json:"port"`
+	InfoHash       fingerprint.InfoHash `json:"infohash"`
+	Document       string               `json:"document"`
+	Level          string               `json:"level"`
+	FirstSeen      time.Time            `json:"first_seen"`
+	LastSeen       time.Time            `json:"last_seen"`
+	PeerID         string               `json:"peer_id"`
+	Client         string               `json:"client"`
+	Transport      string               `json:"transport,omitempty"`
+	Tried          []string             `json:"transports_tried,omitempty"`
+	Reason         string               `json:"reason,omitempty"`
+	PiecesVerified []int                `json:"pieces_verified"`
+	PiecesFailed   []int                `json:"pieces_failed,omitempty"`
+	Observations   int                  `json:"observations"`
+	ASN            string               `json:"asn"`
+	ISP            string               `json:"isp"`
+	Country        string               `json:"country"`
 }
 
 func runPeers(_ context.Context, e *env, args []string) error {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	mrand "math/rand/v2"
 	"os"
@@ -97,7 +96,7 @@ func timeToL4(b *testing.B, predict bool, seed uint64) time.Duration {
 	start := time.Now()
 	pl, stop := startLocalHunt(b, ctx, s, &h)
 	defer stop()
-	ih := hex.EncodeToString(seeder.InfoHash[:])
+	ih := fingerprint.InfoHash(seeder.InfoHash)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {

@@ -18,6 +18,7 @@ import (
 	"github.com/maxmind/mmdbwriter/mmdbtype"
 
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -44,7 +45,7 @@ func reportFixture(t *testing.T) (db, mmdb string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ih := strings.Repeat("ab", 20)
+	ih := fingerprint.InfoHash{0xab, 0xab, 0xab}
 	t0 := time.Date(2026, 2, 10, 14, 30, 0, 0, time.UTC)
 	if _, err := s.PutTorrent(store.Torrent{InfoHash: ih, Name: "=cmd|' /C calc'!A0 <b>leak</b>", FirstSeen: t0}); err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"github.com/anacrolix/torrent/metainfo"
 
 	"github.com/leakhunt/leakhunt/crawler/metadata"
+	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/hunt"
 )
 
@@ -70,7 +71,7 @@ func TestMetadataOverUTP(t *testing.T) {
 	mcfg.Dialer = peerDialer(true, self)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	got, err := metadata.New(mcfg).Fetch(ctx, mi.HashInfoBytes(), []netip.AddrPort{addr})
+	got, err := metadata.New(mcfg).Fetch(ctx, fingerprint.InfoHash(mi.HashInfoBytes()), []netip.AddrPort{addr})
 	if err != nil {
 		t.Fatalf("fetch over uTP: %v", err)
 	}
@@ -82,7 +83,7 @@ func TestMetadataOverUTP(t *testing.T) {
 	plain.Timeout = 5 * time.Second
 	plain.AllowLoopback = true
 	plain.Transports = []string{"tcp"}
-	if _, err := metadata.New(plain).Fetch(ctx, mi.HashInfoBytes(), []netip.AddrPort{addr}); err == nil {
+	if _, err := metadata.New(plain).Fetch(ctx, fingerprint.InfoHash(mi.HashInfoBytes()), []netip.AddrPort{addr}); err == nil {
 		t.Fatal("a TCP-only fetch reached a uTP-only peer: the test proves nothing")
 	}
 }

@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net/netip"
-	"os"
-	"strings"
 	"time"
 
-	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/hunt"
 	"github.com/leakhunt/leakhunt/store"
 )
@@ -39,44 +36,12 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
-	// Work out the infohash, and what the argument itself tells.
-	arg := fl.Arg(0)
-	var ihHex string
-	var peers []netip.AddrPort
-	switch {
-	case isLink(arg):
-		l, err := fingerprint.ParseLink(arg)
-		if err != nil {
-			return usagef("watch: %v", err)
-		}
-		if l.BTIH == "" {
-			return usagef("watch: the link has no BitTorrent infohash (urn:btih)")
-		}
-		ihHex = l.BTIH
-		for _, a := range l.Peers {
-			if ap, err := netip.ParseAddrPort(a); err == nil {
-				peers = append(peers, ap)
-			}
-		}
-	case len(arg) == 40 && !strings.ContainsAny(arg, "/."):
-		ihHex = strings.ToLower(arg)
-	default:
-		b, err := os.ReadFile(arg)
-		if err != nil {
-			return err
-		}
-		t, err := fingerprint.ParseTorrentFile(b)
-		if err != nil {
-			return fmt.Errorf("%s: %w", arg, err)
-		}
-		if _, err := rec.Watched(t, "file:"+arg); err != nil {
-			return err
-		}
-		ihHex = t.InfoHash
-	}
-	ih, err := store.ParseInfohash(ihHex)
-	if err != nil {
+	ih, peers, err := hunt.WatchInput(rec, fl.Arg(0))
+	if errors.Is(err, hunt.ErrWatchInput) {
 		return usagef("watch: %v", err)
+	}
+	if err != nil {
+		return err
 	}
 
 	var n *dhtSet
@@ -108,13 +73,13 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if proven == 0 {
-		fmt.Fprintf(e.stderr, "leakhunt: warning: %s carries no catalogued document proven by its v1 piece hashes; peers are recorded at L1 only\n", ihHex)
+		fmt.Fprintf(e.stderr, "leakhunt: warning: %s carries no catalogued document proven by its v1 piece hashes; peers are recorded at L1 only\n", ih)
 	}
-	if err := s.Watch(store.WatchEntry{InfoHash: ihHex, Reason: "user"}); err != nil {
+	if err := s.Watch(store.WatchEntry{InfoHash: ih, Reason: "user"}); err != nil {
 		return err
 	}
 	round := 0
-	err = p.Watch(ctx, ihHex, *rounds, func(r hunt.Round) {
+	err = p.Watch(ctx, ih, *rounds, func(r hunt.Round) {
 		round++
 		refused := ""
 		if r.Refused > 0 {

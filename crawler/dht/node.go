@@ -19,6 +19,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/leakhunt/leakhunt/crawler"
+	"github.com/leakhunt/leakhunt/fingerprint"
 )
 
 // Source names used in the sightings a Node emits.
@@ -228,7 +229,7 @@ func (n *Node) onQuery(q *krpc.Msg, src net.Addr) bool {
 	n.stats.getPeersHeard.Add(1)
 	n.hear(crawler.Sighting{
 		Time:     time.Now().UTC(),
-		InfoHash: hex.EncodeToString(q.A.InfoHash[:]),
+		InfoHash: fingerprint.InfoHash(q.A.InfoHash),
 		Source:   SourceGetPeers,
 	})
 	return true
@@ -240,7 +241,7 @@ func (n *Node) onAnnouncePeer(ih metainfo.Hash, ip net.IP, port int, portOk bool
 	n.stats.announcesHeard.Add(1)
 	s := crawler.Sighting{
 		Time:     time.Now().UTC(),
-		InfoHash: hex.EncodeToString(ih[:]),
+		InfoHash: fingerprint.InfoHash(ih),
 		Source:   SourceAnnounce,
 	}
 	if a, ok := netip.AddrFromSlice(ip); ok && portOk && port > 0 && port <= 65535 {
@@ -323,7 +324,7 @@ func (n *Node) startMaintainer() {
 
 // GetPeers runs a get_peers traversal for ih (no announce) bounded by
 // Config.GetPeersTimeout and returns the distinct peers found.
-func (n *Node) GetPeers(ctx context.Context, ih [20]byte) ([]netip.AddrPort, error) {
+func (n *Node) GetPeers(ctx context.Context, ih fingerprint.InfoHash) ([]netip.AddrPort, error) {
 	select {
 	case <-n.closed:
 		return nil, ErrClosed

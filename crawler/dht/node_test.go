@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha1"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"net/netip"
@@ -21,6 +20,7 @@ import (
 	"github.com/leakhunt/leakhunt/crawler"
 	"github.com/leakhunt/leakhunt/crawler/dht"
 	"github.com/leakhunt/leakhunt/crawler/metadata"
+	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/internal/localswarm"
 )
 
@@ -33,12 +33,12 @@ func TestMain(m *testing.M) {
 // collector records sightings; safe for concurrent use.
 type collector struct {
 	mu     sync.Mutex
-	seen   map[string][]crawler.Sighting // by infohash
+	seen   map[fingerprint.InfoHash][]crawler.Sighting // by infohash
 	notify chan struct{}
 }
 
 func newCollector() *collector {
-	return &collector{seen: make(map[string][]crawler.Sighting), notify: make(chan struct{}, 1)}
+	return &collector{seen: make(map[fingerprint.InfoHash][]crawler.Sighting), notify: make(chan struct{}, 1)}
 }
 
 func (c *collector) emit(s crawler.Sighting) {
@@ -52,7 +52,7 @@ func (c *collector) emit(s crawler.Sighting) {
 }
 
 // waitFor waits until ok holds for the sightings or ctx ends.
-func (c *collector) waitFor(ctx context.Context, ok func(map[string][]crawler.Sighting) bool) bool {
+func (c *collector) waitFor(ctx context.Context, ok func(map[fingerprint.InfoHash][]crawler.Sighting) bool) bool {
 	for {
 		c.mu.Lock()
 		done := ok(c.seen)
@@ -72,7 +72,7 @@ func (c *collector) waitFor(ctx context.Context, ok func(map[string][]crawler.Si
 func (c *collector) has(ih [20]byte, source string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, s := range c.seen[hex.EncodeToString(ih[:])] {
+	for _, s := range c.seen[fingerprint.InfoHash(ih)] {
 		if s.Source == source {
 			return true
 		}
@@ -106,10 +106,10 @@ func runDiscover(t *testing.T, n *dht.Node, c *collector) func() {
 	}
 }
 
-func allSampled(ihs [][20]byte) func(map[string][]crawler.Sighting) bool {
-	return func(seen map[string][]crawler.Sighting) bool {
+func allSampled(ihs [][20]byte) func(map[fingerprint.InfoHash][]crawler.Sighting) bool {
+	return func(seen map[fingerprint.InfoHash][]crawler.Sighting) bool {
 		for _, ih := range ihs {
-			if !slices.ContainsFunc(seen[hex.EncodeToString(ih[:])], func(s crawler.Sighting) bool {
+			if !slices.ContainsFunc(seen[fingerprint.InfoHash(ih)], func(s crawler.Sighting) bool {
 				return s.Source == dht.SourceSample
 			}) {
 				return false
@@ -253,8 +253,8 @@ func TestListenerSeesClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ih := hex.EncodeToString(s.InfoHash[:])
-	ok := c.waitFor(ctx, func(seen map[string][]crawler.Sighting) bool {
+	ih := fingerprint.InfoHash(s.InfoHash)
+	ok := c.waitFor(ctx, func(seen map[fingerprint.InfoHash][]crawler.Sighting) bool {
 		var gp, ann bool
 		for _, x := range seen[ih] {
 			gp = gp || x.Source == dht.SourceGetPeers

@@ -4,7 +4,6 @@ import (
 	"container/heap"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"net"
 	"net/netip"
 	"slices"
@@ -16,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/leakhunt/leakhunt/crawler"
+	"github.com/leakhunt/leakhunt/fingerprint"
 )
 
 const (
@@ -396,7 +396,7 @@ func (s *sampler) query(ctx context.Context, sn *snode, emit func(crawler.Sighti
 			if ctx.Err() != nil {
 				return
 			}
-			emit(crawler.Sighting{Time: now, InfoHash: hex.EncodeToString(ih[:]), Source: SourceSample})
+			emit(crawler.Sighting{Time: now, InfoHash: fingerprint.InfoHash(ih), Source: SourceSample})
 		}
 	default:
 		n.stats.errorReplies.Add(1)

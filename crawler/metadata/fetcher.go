@@ -51,7 +51,7 @@ func New(cfg Config) *Fetcher {
 // has not been decoded. Up to PeersPerFetch peers are tried at a time; the
 // first valid copy wins and the other attempts are stopped. On failure the
 // error is a [*FetchError].
-func (f *Fetcher) Fetch(ctx context.Context, ih [20]byte, peers []netip.AddrPort) ([]byte, error) {
+func (f *Fetcher) Fetch(ctx context.Context, ih fingerprint.InfoHash, peers []netip.AddrPort) ([]byte, error) {
 	peers = dedupe(peers, f.cfg.MaxPeers)
 	if len(peers) == 0 {
 		return nil, &FetchError{InfoHash: ih, Err: ErrNoPeers}

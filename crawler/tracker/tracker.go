@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/internal/netpolicy"
 	"github.com/leakhunt/leakhunt/internal/peerdial"
 )
@@ -186,7 +187,7 @@ func (c *Client) policy() netpolicy.Policy {
 // configured Mode, without registering a reachable peer. left is what we
 // say we still need: the torrent's size when known (we hold none of it);
 // 0 or less says 1.
-func (c *Client) Announce(ctx context.Context, rawURL string, ih [20]byte, left int64) (Response, error) {
+func (c *Client) Announce(ctx context.Context, rawURL string, ih fingerprint.InfoHash, left int64) (Response, error) {
 	u, err := c.parseURL(rawURL)
 	if err != nil {
 		return Response{}, err
@@ -218,7 +219,7 @@ func (c *Client) Announce(ctx context.Context, rawURL string, ih [20]byte, left 
 
 // Scrape asks the tracker at rawURL for ih's counts (BEP 48 for HTTP,
 // BEP 15 for UDP). Scraping never registers anything.
-func (c *Client) Scrape(ctx context.Context, rawURL string, ih [20]byte) (Counts, error) {
+func (c *Client) Scrape(ctx context.Context, rawURL string, ih fingerprint.InfoHash) (Counts, error) {
 	u, err := c.parseURL(rawURL)
 	if err != nil {
 		return Counts{}, err
@@ -360,7 +361,7 @@ type Source struct {
 func (s Source) URL() string { return s.url }
 
 // Peers returns the peers the tracker lists for ih.
-func (s Source) Peers(ctx context.Context, ih [20]byte) ([]netip.AddrPort, error) {
+func (s Source) Peers(ctx context.Context, ih fingerprint.InfoHash) ([]netip.AddrPort, error) {
 	r, err := s.c.Announce(ctx, s.url, ih, s.left)
 	return r.Peers, err
 }

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/leakhunt/leakhunt/fingerprint"
 )
 
 var testIH = [20]byte{0xde, 0xad, 0x20, 0x26, '+', ' ', '&', '%'}
@@ -311,7 +313,7 @@ func TestSourceIsPeerSource(t *testing.T) {
 	srv := httptest.NewServer(&httpTracker{peersOnStop: true})
 	defer srv.Close()
 	var src interface {
-		Peers(ctx context.Context, ih [20]byte) ([]netip.AddrPort, error)
+		Peers(ctx context.Context, ih fingerprint.InfoHash) ([]netip.AddrPort, error)
 	} = testClient(ModeStopped).Source(srv.URL+"/announce", 0)
 	peers, err := src.Peers(context.Background(), testIH)
 	if err != nil || len(peers) != 2 {

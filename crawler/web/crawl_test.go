@@ -103,7 +103,7 @@ func TestCrawlTrackerPaginationAndConditionalGET(t *testing.T) {
 	if i, ok := byLink[base+"/download/103/board-minutes.torrent"]; !ok || got[i].Torrent != nil {
 		t.Errorf("login-wall torrent: sighted %v, bytes %q (want sighted, no bytes)", ok, got[i].Torrent)
 	}
-	if i, ok := byLink["magnet:?xt=urn:btih:89abcdef0123456789abcdef0123456789abcdef&dn=hr"]; !ok || got[i].InfoHash != "89abcdef0123456789abcdef0123456789abcdef" || got[i].URL != base+"/browse?page=2" {
+	if i, ok := byLink["magnet:?xt=urn:btih:89abcdef0123456789abcdef0123456789abcdef&dn=hr"]; !ok || got[i].InfoHash.String() != "89abcdef0123456789abcdef0123456789abcdef" || got[i].URL != base+"/browse?page=2" {
 		t.Errorf("torrent link redirected to a magnet not reported as that magnet: %v", got)
 	}
 	for _, p := range []string{"/browse", "/browse?page=2", "/browse?page=3", "/robots.txt"} {
@@ -604,7 +604,7 @@ func TestFeedCrawl(t *testing.T) {
 			t.Errorf("sighting source %q URL %q", s.Source, s.URL)
 		}
 	}
-	if got[2].InfoHash != "89abcdef0123456789abcdef0123456789abcdef" || got[2].Link != "" || got[2].Size != 2*gib+gib/2 {
+	if got[2].InfoHash.String() != "89abcdef0123456789abcdef0123456789abcdef" || got[2].Link != "" || got[2].Size != 2*gib+gib/2 {
 		t.Errorf("hash-only item: %+v", got[2])
 	}
 	if got[3].Link != srv.URL+"/dl/777" || !bytes.Equal(got[3].Torrent, fakeTorrent("rel.bin")) {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/mmcdole/gofeed"
 	ext "github.com/mmcdole/gofeed/extensions"
 )
@@ -38,7 +39,7 @@ func ExtractFeed(base *url.URL, body []byte) ([]Link, error) {
 		for _, l := range itemLinks(base, it) {
 			k := linkKey(l)
 			if l.Kind == LinkHash {
-				k = "hash:" + l.InfoHash
+				k = "hash:" + l.InfoHash.String()
 			}
 			if seen[k] {
 				continue
@@ -87,7 +88,7 @@ func extValues(exts ext.Extensions, name string) []ext.Extension {
 
 func itemLinks(base *url.URL, it *gofeed.Item) []Link {
 	name := cleanText(it.Title)
-	var infohash string
+	var infohash fingerprint.InfoHash
 	var size int64
 	var magnets, torrents, ed2ks []string
 
@@ -95,7 +96,7 @@ func itemLinks(base *url.URL, it *gofeed.Item) []Link {
 		v := strings.TrimSpace(e.Attrs["value"])
 		switch strings.ToLower(e.Attrs["name"]) {
 		case "infohash":
-			if ih := normalizeInfoHash(v); ih != "" {
+			if ih, err := fingerprint.ParseInfoHash(v); err == nil {
 				infohash = ih
 			}
 		case "magneturl":
@@ -109,7 +110,7 @@ func itemLinks(base *url.URL, it *gofeed.Item) []Link {
 		}
 	}
 	for _, e := range extValues(it.Extensions, "infoHash") { // ezRSS
-		if ih := normalizeInfoHash(e.Value); ih != "" && infohash == "" {
+		if ih, err := fingerprint.ParseInfoHash(e.Value); err == nil && infohash.IsZero() {
 			infohash = ih
 		}
 	}
@@ -184,7 +185,7 @@ func itemLinks(base *url.URL, it *gofeed.Item) []Link {
 	var out []Link
 	add := func(kind LinkKind, link string) {
 		l := newLink(kind, link)
-		if l.InfoHash == "" {
+		if l.InfoHash.IsZero() {
 			l.InfoHash = infohash
 		}
 		if name != "" {
@@ -205,7 +206,7 @@ func itemLinks(base *url.URL, it *gofeed.Item) []Link {
 	for _, e := range ed2ks {
 		add(LinkED2K, e)
 	}
-	if len(out) == 0 && infohash != "" {
+	if len(out) == 0 && !infohash.IsZero() {
 		out = append(out, Link{Kind: LinkHash, InfoHash: infohash, Name: name, Size: size, Page: page})
 	}
 	return out

@@ -48,7 +48,7 @@ func FuzzExtractPage(f *testing.F) {
 			if l.Kind == LinkTorrent && !strings.HasPrefix(l.URL, "http://") && !strings.HasPrefix(l.URL, "https://") {
 				t.Fatalf("torrent link %q is not http(s)", l.URL)
 			}
-			if l.InfoHash != "" && len(l.InfoHash) != 40 {
+			if s := l.InfoHash.String(); s != "" && len(s) != 40 {
 				t.Fatalf("infohash %q", l.InfoHash)
 			}
 		}
@@ -73,7 +73,7 @@ func FuzzExtractFeed(f *testing.F) {
 			return
 		}
 		for _, l := range links {
-			if l.Kind == LinkHash && len(l.InfoHash) != 40 {
+			if l.Kind == LinkHash && l.InfoHash.IsZero() {
 				t.Fatalf("hash link without hash %+v", l)
 			}
 			if l.Kind != LinkHash && l.URL == "" {

@@ -46,9 +46,8 @@ type Link struct {
 	// URL is the link as found (magnet, ed2k) or resolved to an absolute
 	// URL (.torrent); empty for [LinkHash].
 	URL string
-	// InfoHash is the v1 infohash in lower-case hex when the link or feed
-	// states it.
-	InfoHash string
+	// InfoHash is the v1 infohash when the link or feed states it.
+	InfoHash fingerprint.InfoHash
 	// Name is the name written next to the link (or in it: magnet dn, ed2k
 	// name), whitespace-collapsed, at most maxNameRunes runes.
 	Name string
@@ -120,16 +119,6 @@ func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
-// normalizeInfoHash accepts 40 hex digits or 32 base32 characters and
-// returns 40 lower-case hex digits, or "".
-func normalizeInfoHash(h string) string {
-	ih, err := fingerprint.ParseInfoHash(h)
-	if err != nil {
-		return ""
-	}
-	return ih.String()
-}
-
 // torrentFileName is the name a .torrent URL suggests: its file name
 // without the extension.
 func torrentFileName(link string) string {
@@ -155,8 +144,8 @@ func torrentFileName(link string) string {
 
 // linkKey identifies a link for de-duplication on one page.
 func linkKey(l Link) string {
-	if l.Kind == LinkMagnet && l.InfoHash != "" {
-		return "btih:" + l.InfoHash
+	if l.Kind == LinkMagnet && !l.InfoHash.IsZero() {
+		return "btih:" + l.InfoHash.String()
 	}
 	if l.Kind == LinkED2K {
 		return "ed2k:" + strings.ToLower(l.URL)

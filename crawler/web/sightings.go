@@ -59,7 +59,7 @@ func (c *Client) emitLinks(ctx context.Context, links []Link, source, pageURL st
 					c.log.Debug("torrent not downloaded", "url", redactURL(tu), "err", err)
 				case magnet != "":
 					s.Link = magnet
-					if fl, err := fingerprint.ParseLink(magnet); err == nil && fl.BTIH != "" && s.InfoHash == "" {
+					if fl, err := fingerprint.ParseLink(magnet); err == nil && !fl.BTIH.IsZero() && s.InfoHash.IsZero() {
 						s.InfoHash = fl.BTIH
 					}
 				default:

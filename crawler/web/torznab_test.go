@@ -127,7 +127,7 @@ func TestTorznabSource(t *testing.T) {
 	}
 	first := got[0]
 	if first.Source != "torznab" || first.URL != "https://indexer.example/details/5001" ||
-		!bytes.Equal(first.Torrent, fakeTorrent("acme-payroll.pdf")) || first.InfoHash != "0123456789abcdef0123456789abcdef01234567" {
+		!bytes.Equal(first.Torrent, fakeTorrent("acme-payroll.pdf")) || first.InfoHash.String() != "0123456789abcdef0123456789abcdef01234567" {
 		t.Errorf("first sighting %+v", first)
 	}
 	for _, s := range got {

@@ -7,7 +7,6 @@ package demo
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -24,7 +23,7 @@ import (
 // Torrent is one torrent of the scenario and what a hunt must conclude.
 type Torrent struct {
 	Name     string
-	InfoHash string
+	InfoHash fingerprint.InfoHash
 	// Document is the catalogued document it carries ("" for decoys).
 	Document string
 	// Peers are the addresses serving it and the evidence level each must
@@ -84,7 +83,7 @@ func Start(ctx context.Context) (sc *Scenario, err error) {
 			return nil, fmt.Errorf("seed %q: %w", cfg.Name, err)
 		}
 		sc.closers = append(sc.closers, s.Close)
-		sc.Torrents = append(sc.Torrents, Torrent{Name: cfg.Name, InfoHash: hex.EncodeToString(s.InfoHash[:]), Document: doc,
+		sc.Torrents = append(sc.Torrents, Torrent{Name: cfg.Name, InfoHash: s.InfoHash, Document: doc,
 			Peers: map[netip.AddrPort]evidence.Level{}, Role: role})
 		t := &sc.Torrents[len(sc.Torrents)-1]
 		if doc != "" {

@@ -78,7 +78,7 @@ func TestBuildHybrid(t *testing.T) {
 			if tor.Version != fingerprint.Hybrid {
 				t.Fatalf("Version = %v, want hybrid", tor.Version)
 			}
-			if tor.InfoHash != hex.EncodeToString(ht.InfoHash[:]) || tor.InfoHashV2 != hex.EncodeToString(ht.InfoHashV2[:]) {
+			if tor.InfoHash.String() != hex.EncodeToString(ht.InfoHash[:]) || tor.InfoHashV2 != fingerprint.InfoHashV2(ht.InfoHashV2) {
 				t.Errorf("parsed infohashes %s/%s differ", tor.InfoHash, tor.InfoHashV2)
 			}
 			wantLayers := 0

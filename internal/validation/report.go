@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leakhunt/leakhunt/fingerprint"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -48,13 +49,13 @@ type Results struct {
 }
 
 type hostJSON struct {
-	Addr      string `json:"address"`
-	InfoHash  string `json:"infohash"`
-	Torrent   string `json:"torrent"`
-	Behaviour string `json:"behaviour"`
-	Expected  string `json:"expected"`
-	Obtained  string `json:"obtained"`
-	Pass      bool   `json:"pass"`
+	Addr      string               `json:"address"`
+	InfoHash  fingerprint.InfoHash `json:"infohash"`
+	Torrent   string               `json:"torrent"`
+	Behaviour string               `json:"behaviour"`
+	Expected  string               `json:"expected"`
+	Obtained  string               `json:"obtained"`
+	Pass      bool                 `json:"pass"`
 }
 
 // Pass reports whether every result agrees with its known truth.
@@ -193,7 +194,7 @@ func reportText(sc *Scenario, hosts []Result, torrents []TorrentResult, links []
 		p("proves nothing about a torrent infohash written in the same link.")
 		p("")
 		for i, l := range links {
-			ih := l.InfoHash
+			ih := l.InfoHash.String()
 			if ih == "" {
 				ih = "none"
 			}

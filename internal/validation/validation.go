@@ -14,7 +14,6 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/base32"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -43,7 +42,7 @@ const None evidence.Level = -1
 // level it must reach by construction.
 type Host struct {
 	Addr     netip.AddrPort
-	InfoHash string
+	InfoHash fingerprint.InfoHash
 	// Torrent describes the torrent, Behaviour the host, for the report.
 	Torrent, Behaviour string
 	// Expected is the level the host must reach, or None.
@@ -53,7 +52,7 @@ type Host struct {
 // Torrent is one torrent of the swarm and the verdict matching must reach
 // on it: "proven", "inconsistent", or "" (no match).
 type Torrent struct {
-	InfoHash    string
+	InfoHash    fingerprint.InfoHash
 	Description string
 	Verdict     string
 }
@@ -116,11 +115,11 @@ func Start(ctx context.Context, dir string) (sc *Scenario, err error) {
 		return nil, err
 	}
 	sc.closers = append(sc.closers, meta.Close)
-	host := func(addr netip.AddrPort, ih [20]byte, torrent, behaviour string, expected evidence.Level) {
-		sc.Hosts = append(sc.Hosts, Host{Addr: addr, InfoHash: hex.EncodeToString(ih[:]), Torrent: torrent, Behaviour: behaviour, Expected: expected})
+	host := func(addr netip.AddrPort, ih fingerprint.InfoHash, torrent, behaviour string, expected evidence.Level) {
+		sc.Hosts = append(sc.Hosts, Host{Addr: addr, InfoHash: ih, Torrent: torrent, Behaviour: behaviour, Expected: expected})
 	}
-	torrent := func(ih [20]byte, description, verdict string) {
-		sc.Torrents = append(sc.Torrents, Torrent{InfoHash: hex.EncodeToString(ih[:]), Description: description, Verdict: verdict})
+	torrent := func(ih fingerprint.InfoHash, description, verdict string) {
+		sc.Torrents = append(sc.Torrents, Torrent{InfoHash: ih, Description: description, Verdict: verdict})
 	}
 	crafted := func(info []byte, cfg localswarm.LiarConfig) (netip.AddrPort, error) {
 		addr, stop, err := localswarm.StartLiar(ctx, info, cfg)
@@ -186,7 +185,7 @@ func Start(ctx context.Context, dir string) (sc *Scenario, err error) {
 			if err != nil {
 				return nil, err
 			}
-			ih := mi.HashInfoBytes()
+			ih := fingerprint.InfoHash(mi.HashInfoBytes())
 			addr := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port)
 			sw.AddInfohash(ih, addr)
 			desc := fmt.Sprintf("%s torrent of member_db_export.sql made by libtorrent (256 KiB pieces)", mode)
@@ -390,15 +389,15 @@ type LinkResult struct {
 	// own content hash; InfoHash is the infohash such a match named ("" is
 	// right: a content hash proves nothing about the infohash beside it).
 	Proven   bool
-	InfoHash string
+	InfoHash fingerprint.InfoHash
 }
 
 // Pass reports whether the link was proven and named no infohash.
-func (r LinkResult) Pass() bool { return r.Proven && r.InfoHash == "" }
+func (r LinkResult) Pass() bool { return r.Proven && r.InfoHash.IsZero() }
 
 // Check reads what the store holds: one result per host, torrent and link.
 func (sc *Scenario) Check(st *store.Store) (hosts []Result, torrents []TorrentResult, links []LinkResult, err error) {
-	watched := map[string]bool{}
+	watched := map[fingerprint.InfoHash]bool{}
 	wl, err := st.Watchlist()
 	if err != nil {
 		return nil, nil, nil, err
@@ -406,7 +405,7 @@ func (sc *Scenario) Check(st *store.Store) (hosts []Result, torrents []TorrentRe
 	for _, w := range wl {
 		watched[w.InfoHash] = true
 	}
-	levels := map[string]map[netip.AddrPort]evidence.Level{}
+	levels := map[fingerprint.InfoHash]map[netip.AddrPort]evidence.Level{}
 	for _, h := range sc.Hosts {
 		if levels[h.InfoHash] != nil {
 			continue

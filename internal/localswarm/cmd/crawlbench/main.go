@@ -31,6 +31,7 @@ import (
 	"github.com/leakhunt/leakhunt/crawler"
 	"github.com/leakhunt/leakhunt/crawler/dht"
 	"github.com/leakhunt/leakhunt/crawler/metadata"
+	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/internal/localswarm"
 )
 
@@ -96,7 +97,7 @@ func discover(ctx context.Context, nodes, infohashes, replicas, samples int, int
 	defer n.Close()
 	want := int(target * float64(infohashes))
 	var mu sync.Mutex
-	seen := make(map[string]bool, infohashes)
+	seen := make(map[fingerprint.InfoHash]bool, infohashes)
 	done := make(chan struct{})
 	dctx, dcancel := context.WithCancel(ctx)
 	defer dcancel()
