@@ -132,13 +132,13 @@ func (ps *PredictSource) round(ctx context.Context, emit func(crawler.Sighting))
 
 // predictionsState is the store state key of a document's predicted
 // infohashes, kept so that a restart does not hash the catalogue again.
-func predictionsState(sha256 string) string { return "predicted:v1:" + sha256 }
+func predictionsState(sha256 string) string { return "v1:" + sha256 }
 
 // predictions returns a document's predicted infohashes (without info
 // dictionaries), from the store or computed once.
 func (ps *PredictSource) predictions(d store.Document) ([]fingerprint.Predicted, error) {
 	key := predictionsState(d.SHA256)
-	if b, err := ps.s.State(key); err == nil {
+	if b, ok := ps.s.KV("predicted:").Get(key); ok {
 		var preds []fingerprint.Predicted
 		if json.Unmarshal(b, &preds) == nil && len(preds) > 0 {
 			return preds, nil
@@ -154,7 +154,7 @@ func (ps *PredictSource) predictions(d store.Document) ([]fingerprint.Predicted,
 		return nil, err
 	}
 	if b, err := json.Marshal(preds); err == nil {
-		ps.s.PutState(key, b) // a lost cache entry costs one more hashing pass
+		ps.s.KV("predicted:").Put(key, b) // a lost cache entry costs one more hashing pass
 	}
 	return preds, nil
 }

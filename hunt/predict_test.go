@@ -93,7 +93,7 @@ func TestPredictSource(t *testing.T) {
 	}
 	// The next round looks up the other predictions only, from the stored
 	// list (no hashing), and emits nothing new.
-	if b, err := s.State(predictionsState(fp.SHA256)); err != nil || !bytes.Contains(b, []byte(sg.InfoHash.String())) {
+	if b, ok := s.KV("predicted:").Get(predictionsState(fp.SHA256)); !ok || !bytes.Contains(b, []byte(sg.InfoHash.String())) {
 		t.Fatalf("predictions not kept in the store: %v", err)
 	}
 	if err := ps.round(context.Background(), emit); err != nil {

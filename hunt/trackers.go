@@ -2,7 +2,6 @@ package hunt
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/leakhunt/leakhunt/crawler/tracker"
@@ -18,23 +17,10 @@ type TrackerHarvest struct {
 	Harvester *evidence.Harvester
 	Client    *tracker.Client
 	// Store, if set, keeps each tracker's latest scrape counts for the
-	// torrent ([ScrapeState]): how big the swarm says it is, beside what
-	// we observed ourselves.
+	// torrent (store.Scrape): how big the swarm says it is, beside what we
+	// observed ourselves.
 	Store *store.Store
 }
-
-// ScrapeRecord is what a tracker's scrape said of a torrent.
-type ScrapeRecord struct {
-	Time      time.Time `json:"time"`
-	Seeders   int       `json:"seeders"`
-	Leechers  int       `json:"leechers"`
-	Completed int       `json:"completed"`
-	Error     string    `json:"error,omitempty"`
-}
-
-// ScrapeState is the store state key of a torrent's scrape records, a
-// JSON object from tracker URL to [ScrapeRecord].
-func ScrapeState(ih fingerprint.InfoHash) string { return "scrape:" + ih.String() }
 
 var _ TrackerHarvester = TrackerHarvest{}
 
@@ -62,16 +48,14 @@ func (t TrackerHarvest) Harvest(ctx context.Context, ih fingerprint.InfoHash, tr
 // scrape asks every tracker for its counts and stores them; failures are
 // recorded as such.
 func (t TrackerHarvest) scrape(ctx context.Context, ih fingerprint.InfoHash, trackers []string) {
-	recs := make(map[string]ScrapeRecord, len(trackers))
+	recs := make([]store.Scrape, 0, len(trackers))
 	for _, u := range trackers {
 		c, err := t.Client.Scrape(ctx, u, ih)
-		r := ScrapeRecord{Time: time.Now().UTC(), Seeders: c.Seeders, Leechers: c.Leechers, Completed: c.Completed}
+		r := store.Scrape{Tracker: u, Time: time.Now().UTC(), Seeders: c.Seeders, Leechers: c.Leechers, Completed: c.Completed}
 		if err != nil {
-			r = ScrapeRecord{Time: r.Time, Error: err.Error()}
+			r = store.Scrape{Tracker: u, Time: r.Time, Error: err.Error()}
 		}
-		recs[u] = r
+		recs = append(recs, r)
 	}
-	if b, err := json.Marshal(recs); err == nil {
-		t.Store.PutState(ScrapeState(ih), b) // counts are context, not evidence: best effort
-	}
+	t.Store.PutScrapes(ih, recs) // counts are context, not evidence: best effort
 }

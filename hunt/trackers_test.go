@@ -2,7 +2,6 @@ package hunt
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -63,15 +62,11 @@ func TestTrackerHarvest(t *testing.T) {
 	if len(announces) != 2 || announces[0] != "started/0" || announces[1] != "stopped/0" {
 		t.Errorf("announces %q, want started then stopped, both with port 0", announces)
 	}
-	b, err := s.State(ScrapeState(ih))
+	recs, err := s.Scrapes(ih)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var recs map[string]ScrapeRecord
-	if err := json.Unmarshal(b, &recs); err != nil {
-		t.Fatal(err)
-	}
-	if r := recs[url]; r.Seeders != 7 || r.Leechers != 9 || r.Completed != 70 || r.Error != "" {
-		t.Fatalf("scrape record %+v", recs)
+	if len(recs) != 1 || recs[0].Tracker != url || recs[0].Seeders != 7 || recs[0].Leechers != 9 || recs[0].Completed != 70 || recs[0].Error != "" {
+		t.Fatalf("scrape records %+v", recs)
 	}
 }

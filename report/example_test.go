@@ -29,7 +29,7 @@ func Example() {
 	defer asn.Close()
 	opt := report.DefaultOptions()
 	opt.OutDir, opt.Lang, opt.ASN = "report-2026-03", "ja", asn
-	opt.Contacts = &report.ContactResolver{RDAP: report.NewRDAP(report.DefaultRDAPConfig(), s)}
+	opt.Contacts = &report.ContactResolver{RDAP: report.NewRDAP(report.DefaultRDAPConfig(), s.KV("rdap:"))}
 	sum, err := report.Generate(context.Background(), s, keys, opt)
 	if err != nil {
 		log.Fatal(err)

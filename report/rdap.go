@@ -53,14 +53,14 @@ func DefaultRDAPConfig() RDAPConfig {
 	}
 }
 
-// RDAPCache is where answers are kept between runs; *store.Store is one
-// (keys are prefixed "rdap:").
+// RDAPCache is where answers are kept between runs: store.Store.KV("rdap:")
+// is one.
 type RDAPCache interface {
-	State(key string) ([]byte, error)
-	PutState(key string, val []byte) error
+	Get(key string) ([]byte, bool)
+	Put(key string, val []byte) error
 }
 
-var _ RDAPCache = (*store.Store)(nil)
+var _ RDAPCache = store.KV{}
 
 // RDAP looks up abuse contacts of IP networks (RFC 9083). It is safe for
 // concurrent use; at most Concurrency requests are in flight.
@@ -120,14 +120,14 @@ type rdapCached struct {
 // cacheKey is the database's network for ip, or its /24 (IPv4) or /48.
 func cacheKey(ip netip.Addr, network string) string {
 	if p, err := netip.ParsePrefix(network); err == nil && p.Contains(ip) {
-		return "rdap:" + p.Masked().String()
+		return p.Masked().String()
 	}
 	bits := 48
 	if ip.Is4() {
 		bits = 24
 	}
 	p, _ := ip.Prefix(bits)
-	return "rdap:" + p.String()
+	return p.String()
 }
 
 // Lookup returns the abuse contact for ip. network, if known, is the
@@ -140,7 +140,7 @@ func (r *RDAP) Lookup(ctx context.Context, ip netip.Addr, network string) (Conta
 	}
 	key := cacheKey(ip, network)
 	if r.cache != nil {
-		if b, err := r.cache.State(key); err == nil {
+		if b, ok := r.cache.Get(key); ok {
 			var c rdapCached
 			if json.Unmarshal(b, &c) == nil && time.Since(c.Time) < r.cfg.CacheTTL {
 				return c.Contact, nil
@@ -175,7 +175,7 @@ func (r *RDAP) Lookup(ctx context.Context, ip netip.Addr, network string) (Conta
 	}
 	if r.cache != nil {
 		if v, err := json.Marshal(rdapCached{Contact: c, Time: time.Now().UTC()}); err == nil {
-			if err := r.cache.PutState(key, v); err != nil {
+			if err := r.cache.Put(key, v); err != nil {
 				r.log.Debug("rdap cache write failed", "err", err)
 			}
 		}

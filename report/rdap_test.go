@@ -13,8 +13,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/leakhunt/leakhunt/store"
 )
 
 // rdapNested is an RIR-style answer: the abuse entity inside the registrant.
@@ -75,16 +73,14 @@ type memCache struct {
 	m  map[string][]byte
 }
 
-func (c *memCache) State(k string) ([]byte, error) {
+func (c *memCache) Get(k string) ([]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if v, ok := c.m[k]; ok {
-		return v, nil
-	}
-	return nil, store.ErrNotFound
+	v, ok := c.m[k]
+	return v, ok
 }
 
-func (c *memCache) PutState(k string, v []byte) error {
+func (c *memCache) Put(k string, v []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.m[k] = v
@@ -136,7 +132,7 @@ func TestRDAPLookup(t *testing.T) {
 	if rs.hits.Load() != hits {
 		t.Error("cached answer fetched again")
 	}
-	if _, ok := cache.m["rdap:85.10.1.0/24"]; !ok {
+	if _, ok := cache.m["85.10.1.0/24"]; !ok {
 		t.Errorf("cache keys %v", cache.m)
 	}
 }
@@ -230,7 +226,7 @@ func TestGenerateWithRDAP(t *testing.T) {
 	rs := newRDAPServer(t)
 	s, keys, dir := fixtureStore(t)
 	opt := fixtureOptions(t, dir, "en")
-	opt.Contacts.RDAP = NewRDAP(RDAPConfig{Base: rs.URL, Timeout: 2 * time.Second}, s)
+	opt.Contacts.RDAP = NewRDAP(RDAPConfig{Base: rs.URL, Timeout: 2 * time.Second}, s.KV("rdap:"))
 	sum, err := Generate(context.Background(), s, keys, opt)
 	if err != nil {
 		t.Fatal(err)
@@ -242,7 +238,7 @@ func TestGenerateWithRDAP(t *testing.T) {
 	if !strings.Contains(string(b), "Abuse contact: abuse@examplenet.example") {
 		t.Errorf("letter lacks the RDAP contact:\n%.600s", b)
 	}
-	if v, err := s.State("rdap:85.10.0.0/16"); err != nil || !strings.Contains(string(v), "abuse@examplenet.example") {
+	if v, ok := s.KV("rdap:").Get("85.10.0.0/16"); !ok || !strings.Contains(string(v), "abuse@examplenet.example") {
 		t.Errorf("rdap cache in store: %q, %v", v, err)
 	}
 }

@@ -226,26 +226,37 @@ func (s *Store) Close() error {
 	return errors.Join(ferr, s.db.Close())
 }
 
-// PutState stores an opaque value under key (crawl positions, node tables,
-// caches owned by other packages).
-func (s *Store) PutState(key string, val []byte) error {
-	return s.update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketState).Put([]byte(key), val)
-	})
+// KV is one consumer's part of the store's state bucket (crawl positions,
+// DHT node tables, conditional-GET state, caches): its keys are stored
+// under the consumer's own prefix, so consumers never see each other's.
+// Get returns a copy; a failed read is a miss. A KV is a value, safe for
+// concurrent use.
+type KV struct {
+	s      *Store
+	prefix string
 }
 
-// State returns the value stored under key, or [ErrNotFound].
-func (s *Store) State(key string) ([]byte, error) {
+// KV returns the part of the state bucket under prefix ("web:", "rdap:",
+// "dht.", "predicted:").
+func (s *Store) KV(prefix string) KV { return KV{s, prefix} }
+
+// Get returns the value stored under key, if any.
+func (kv KV) Get(key string) ([]byte, bool) {
 	var out []byte
-	err := s.view(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketState).Get([]byte(key))
-		if v == nil {
-			return ErrNotFound
+	err := kv.s.view(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketState).Get([]byte(kv.prefix + key)); v != nil {
+			out = bytes.Clone(v)
 		}
-		out = bytes.Clone(v)
 		return nil
 	})
-	return out, err
+	return out, err == nil && out != nil
+}
+
+// Put stores val under key.
+func (kv KV) Put(key string, val []byte) error {
+	return kv.s.update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketState).Put([]byte(kv.prefix+key), val)
+	})
 }
 
 func u64(n uint64) []byte {

@@ -176,12 +176,12 @@ func huntLocal(ctx context.Context, e *env, c *common, s *store.Store, lh localH
 	if err != nil {
 		return err
 	}
-	defer node.close()
+	defer node.Close()
 	cfg, err := pipelineConfig(s, &h, node, log)
 	if err != nil {
 		return err
 	}
-	cfg.Sources = append(cfg.Sources, node.sources()...)
+	cfg.Sources = append(cfg.Sources, node.Sources()...)
 	if len(h.web) > 0 {
 		srcs, closers, err := webSources(s, &h, log)
 		if err != nil {

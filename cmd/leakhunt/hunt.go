@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/leakhunt/leakhunt/crawler"
+	"github.com/leakhunt/leakhunt/crawler/dht"
 	"github.com/leakhunt/leakhunt/crawler/metadata"
 	"github.com/leakhunt/leakhunt/crawler/tracker"
 	"github.com/leakhunt/leakhunt/crawler/web"
@@ -159,7 +160,7 @@ func applyConfigFile(fl *flag.FlagSet, path string) error {
 
 // components are what a pipeline run needs besides the store.
 type components struct {
-	node    *dhtSet
+	node    *dht.Set
 	sources []crawler.Source
 	closers []func()
 }
@@ -181,7 +182,7 @@ func webSources(s *store.Store, h *huntFlags, log *slog.Logger) ([]crawler.Sourc
 	cfg.AllowPrivate = h.allowLocal
 	cfg.Logger = log
 	cfg.UserAgent = "leakhunt/" + version
-	cfg.State = webState{s}
+	cfg.State = s.KV("web:")
 	if h.profile != "" {
 		ps, err := web.LoadProfiles(h.profile)
 		if err != nil {
@@ -220,7 +221,7 @@ func webSources(s *store.Store, h *huntFlags, log *slog.Logger) ([]crawler.Sourc
 }
 
 // pipelineConfig wires the pipeline's components from the flags.
-func pipelineConfig(s *store.Store, h *huntFlags, node *dhtSet, log *slog.Logger) (hunt.Config, error) {
+func pipelineConfig(s *store.Store, h *huntFlags, node *dht.Set, log *slog.Logger) (hunt.Config, error) {
 	cfg := hunt.DefaultConfig()
 	cfg.Logger = log
 	cfg.Version = version
@@ -322,15 +323,15 @@ func huntWith(ctx context.Context, e *env, c *common, h *huntFlags, withDHT, wit
 			return err
 		}
 		comp.node = n
-		comp.sources = append(comp.sources, n.sources()...)
+		comp.sources = append(comp.sources, n.Sources()...)
 		if h.predict {
 			comp.sources = append(comp.sources, hunt.NewPredictSource(s, n, hunt.PredictConfig{Interval: h.probeInterval, Logger: log}))
 		}
 		comp.closers = append(comp.closers, func() {
-			if err := n.save(); err != nil {
+			if err := n.Save(); err != nil {
 				fmt.Fprintln(e.stderr, "leakhunt: save DHT nodes:", err)
 			}
-			n.close()
+			n.Close()
 		})
 	}
 	if withWeb {
@@ -369,7 +370,7 @@ func huntWith(ctx context.Context, e *env, c *common, h *huntFlags, withDHT, wit
 				case <-saveCtx.Done():
 					return
 				case <-t.C:
-					if err := comp.node.save(); err != nil {
+					if err := comp.node.Save(); err != nil {
 						log.Warn("save DHT nodes", "err", err)
 					}
 				}
@@ -381,10 +382,10 @@ func huntWith(ctx context.Context, e *env, c *common, h *huntFlags, withDHT, wit
 	return h.ended(err)
 }
 
-func statusLines(el time.Duration, st hunt.Stats, n *dhtSet) []string {
+func statusLines(el time.Duration, st hunt.Stats, n *dht.Set) []string {
 	var lines []string
 	if n != nil {
-		ds := n.stats()
+		ds := n.Stats()
 		rate := 0.0
 		if el > 0 {
 			rate = float64(ds.SamplesReceived) / el.Seconds()
@@ -423,20 +424,6 @@ func runCrawl(ctx context.Context, e *env, args []string) error {
 		return huntWith(ctx, e, c, &h, false, true)
 	}
 	return huntWith(ctx, e, c, &h, true, false)
-}
-
-// webState keeps the web crawler's conditional-GET state (ETag,
-// Last-Modified, next page) in the store, so a re-crawl after a restart
-// asks only for what changed.
-type webState struct{ s *store.Store }
-
-func (w webState) Get(key string) ([]byte, bool) {
-	b, err := w.s.State("web:" + key)
-	return b, err == nil
-}
-
-func (w webState) Put(key string, val []byte) {
-	w.s.PutState("web:"+key, val) // losing a cache entry only costs a full GET
 }
 
 // peerDialer is the dialer of metadata fetches and probes, under the

@@ -131,16 +131,16 @@ func startLocalHunt(tb testing.TB, ctx context.Context, s *store.Store, h *huntF
 	}
 	cfg, err := pipelineConfig(s, h, node, nil)
 	if err != nil {
-		node.close()
+		node.Close()
 		tb.Fatal(err)
 	}
-	cfg.Sources = append(cfg.Sources, node.sources()...)
+	cfg.Sources = append(cfg.Sources, node.Sources()...)
 	if h.predict {
 		cfg.Sources = append(cfg.Sources, hunt.NewPredictSource(s, node, hunt.PredictConfig{Interval: h.probeInterval}))
 	}
 	pl, err := hunt.New(s, rec, cfg)
 	if err != nil {
-		node.close()
+		node.Close()
 		tb.Fatal(err)
 	}
 	hctx, cancel := context.WithCancel(ctx)
@@ -153,7 +153,7 @@ func startLocalHunt(tb testing.TB, ctx context.Context, s *store.Store, h *huntF
 			if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
 				tb.Error(err)
 			}
-			node.close()
+			node.Close()
 		})
 	}
 	tb.Cleanup(stop) // also when the caller fails first

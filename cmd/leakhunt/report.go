@@ -111,7 +111,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		rc := report.DefaultRDAPConfig()
 		rc.Base = firstNonEmpty(*rdapBase, opt.Config.RDAPBase)
 		rc.Logger = opt.Logger
-		resolver.RDAP = report.NewRDAP(rc, s)
+		resolver.RDAP = report.NewRDAP(rc, s.KV("rdap:"))
 	}
 	opt.Contacts = resolver
 	keys, err := kf.keys(s, opt.Config.Contractor.Name)

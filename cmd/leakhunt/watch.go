@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/leakhunt/leakhunt/crawler/dht"
 	"github.com/leakhunt/leakhunt/hunt"
 	"github.com/leakhunt/leakhunt/store"
 )
@@ -44,13 +45,13 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
-	var n *dhtSet
+	var n *dht.Set
 	if h.dht {
 		h.stderr = e.stderr
 		if n, err = startDHT(s, &h, log); err != nil {
 			return err
 		}
-		defer func() { n.save(); n.close() }()
+		defer func() { n.Save(); n.Close() }()
 	}
 	cfg, err := pipelineConfig(s, &h, n, log)
 	if err != nil {

@@ -10,7 +10,8 @@ import (
 // concurrent use; Get returns a copy the caller may keep.
 type StateStore interface {
 	Get(key string) ([]byte, bool)
-	Put(key string, value []byte)
+	// Put stores value under key; an error only costs a full GET later.
+	Put(key string, value []byte) error
 }
 
 // MemoryState is an in-memory [StateStore], lost when the process ends. The
@@ -29,13 +30,14 @@ func (s *MemoryState) Get(key string) ([]byte, bool) {
 }
 
 // Put stores a copy of value under key.
-func (s *MemoryState) Put(key string, value []byte) {
+func (s *MemoryState) Put(key string, value []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.m == nil {
 		s.m = make(map[string][]byte)
 	}
 	s.m[key] = bytes.Clone(value)
+	return nil
 }
 
 // Len returns the number of keys stored.
