@@ -64,38 +64,20 @@ type Round struct {
 // every peer seen before), records each address as an L1 observation,
 // probes each peer and records what the probe proved.
 func (p *Pipeline) WatchOnce(ctx context.Context, ih fingerprint.InfoHash) (Round, error) {
-	var r Round
 	targets, doc, trackers, done, err := p.targets(ih)
 	defer done()
 	if err != nil {
-		return r, err
+		return Round{}, err
 	}
-	offset := p.measureClock(ctx)
+	h := &harvest{p: p, ih: ih, doc: doc, offset: p.measureClock(ctx), addrs: map[netip.AddrPort]bool{}}
 	defer p.measureClock(ctx)
-
-	addrs := map[netip.AddrPort]bool{}
-	l1 := func(ap netip.AddrPort, source, detail string) {
-		ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-		if !ap.IsValid() || ap.Port() == 0 || p.cfg.Self.Contains(ap) {
-			return
-		}
-		if !p.allowed(ap) {
-			r.Refused++
-			return
-		}
-		r.Harvested++
-		addrs[ap] = true
-		p.record(ctx, evidence.Observation{Time: time.Now().UTC(), ClockOffset: offset, Level: evidence.L1Announced,
-			Source: source, Detail: detail, IP: ap.Addr().String(), Port: int(ap.Port()), InfoHash: ih,
-			Document: doc, Version: p.cfg.Version})
-	}
 	if p.cfg.Peers != nil {
 		found, err := p.cfg.Peers.GetPeers(ctx, ih)
 		if err != nil {
 			p.log.Debug("get_peers", "infohash", ih, "err", err)
 		}
 		for _, ap := range found {
-			l1(ap, "dht", "get_peers")
+			h.listed(ctx, ap, evidence.Observation{Source: evidence.SourceDHT, Detail: "get_peers"})
 		}
 	}
 	if p.cfg.Trackers != nil && len(trackers) > 0 {
@@ -108,69 +90,94 @@ func (p *Pipeline) WatchOnce(ctx context.Context, ih fingerprint.InfoHash) (Roun
 			if err != nil || o.Port <= 0 || o.Port > 65535 {
 				continue
 			}
-			ap := netip.AddrPortFrom(ip.Unmap(), uint16(o.Port))
-			if p.cfg.Self.Contains(ap) {
-				continue
-			}
-			if !p.allowed(ap) {
-				r.Refused++
-				continue
-			}
-			r.Harvested++
-			addrs[ap] = true
-			o.InfoHash, o.Document, o.Level = ih, doc, evidence.L1Announced
-			if o.Version == "" {
-				o.Version = p.cfg.Version
-			}
-			if o.ClockOffset == "" {
-				o.ClockOffset = offset
-			}
-			p.record(ctx, o)
+			h.listed(ctx, netip.AddrPortFrom(ip, uint16(o.Port)), o)
 		}
 	}
 	// Peers seen in earlier rounds are probed again, so last-seen is real.
 	known, err := p.s.PeersOf(ih)
 	if err != nil {
-		return r, err
+		return h.r, err
 	}
 	for _, k := range known {
 		if ip, err := netip.ParseAddr(k.IP); err == nil && k.Port > 0 && k.Port <= 65535 {
 			// An address recorded in a run that allowed it (--allow-local)
 			// is contacted again only if this run allows it too.
 			if ap := netip.AddrPortFrom(ip, uint16(k.Port)); !p.cfg.Self.Contains(ap) && p.allowed(ap) {
-				addrs[ap] = true
+				h.addrs[ap] = true
 			}
 		}
 	}
 	if p.cfg.Prober == nil || len(targets) == 0 {
-		return r, nil
+		return h.r, nil
 	}
-	// Probe a snapshot: PEX answers add to addrs while probes run, and
-	// are probed next round.
-	toProbe := make([]netip.AddrPort, 0, len(addrs))
-	for ap := range addrs {
+	h.probeAll(ctx, targets[0])
+	return h.r, nil
+}
+
+// harvest is one round's gathering of a torrent's peers: the addresses to
+// probe and the round's counts. listed and probeAll share it under mu.
+type harvest struct {
+	p      *Pipeline
+	ih     fingerprint.InfoHash
+	doc    string
+	offset string
+	mu     sync.Mutex
+	addrs  map[netip.AddrPort]bool
+	r      Round
+}
+
+// listed records that a source listed ap as a peer of the torrent (L1),
+// as o describes it, and adds ap to the addresses to probe. Our own and
+// refused addresses are not recorded.
+func (h *harvest) listed(ctx context.Context, ap netip.AddrPort, o evidence.Observation) {
+	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	if !ap.IsValid() || ap.Port() == 0 || h.p.cfg.Self.Contains(ap) {
+		return
+	}
+	if !h.p.allowed(ap) {
+		h.r.Refused++
+		return
+	}
+	h.r.Harvested++
+	h.addrs[ap] = true
+	o.IP, o.Port = ap.Addr().String(), int(ap.Port())
+	o.InfoHash, o.Document, o.Level = h.ih, h.doc, evidence.L1Announced
+	if o.Time.IsZero() {
+		o.Time = time.Now().UTC()
+	}
+	if o.Version == "" {
+		o.Version = h.p.cfg.Version
+	}
+	if o.ClockOffset == "" {
+		o.ClockOffset = h.offset
+	}
+	h.p.record(ctx, o)
+}
+
+// probeAll probes a snapshot of the addresses, at most MaxProbes at once:
+// PEX answers add to the addresses while probes run, and are probed next
+// round.
+func (h *harvest) probeAll(ctx context.Context, t target) {
+	toProbe := make([]netip.AddrPort, 0, len(h.addrs))
+	for ap := range h.addrs {
 		toProbe = append(toProbe, ap)
 	}
-	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(p.cfg.MaxProbes)
+	g.SetLimit(h.p.cfg.MaxProbes)
 	for _, ap := range toProbe {
 		g.Go(func() error {
-			lvl, pex := p.probe(gctx, targets[0], ap)
-			mu.Lock()
-			r.Probed++
-			r.Levels[lvl]++
-			mu.Unlock()
+			lvl, pex := h.p.probe(gctx, t, ap)
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.r.Probed++
+			h.r.Levels[lvl]++
 			for _, x := range pex {
-				mu.Lock()
-				l1(x, "pex", ap.String())
-				mu.Unlock()
+				h.listed(ctx, x, evidence.Observation{Source: evidence.SourcePEX, Detail: ap.String()})
 			}
 			return nil
 		})
 	}
 	g.Wait()
-	return r, nil
 }
 
 // probe tries each transport until one connects, records the observation

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"text/template"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -161,43 +162,14 @@ type previousCheckpoint struct {
 // above opt.MinLevel (never below L2) are named. It returns [ErrNoPeers]
 // (with a complete, verifiable bundle) when none qualifies.
 func Generate(ctx context.Context, s *store.Store, keys *evidence.Keys, opt Options) (sum *Summary, err error) {
-	if opt.MinLevel < evidence.L2Connected {
-		return nil, ErrLevelTooLow
-	}
-	if opt.MinLevel > evidence.L5FullCopy {
-		return nil, fmt.Errorf("evidence level %d does not exist: want L2 to L5", int(opt.MinLevel))
-	}
-	if _, ok := levelTexts[opt.Lang]; !ok {
-		return nil, fmt.Errorf("letter language %q: want en or ja", opt.Lang)
-	}
-	if opt.Kind == "" {
-		opt.Kind = KindTakedown
-	}
-	if opt.Kind != KindTakedown && opt.Kind != KindDisclosure {
-		return nil, fmt.Errorf("letter kind %q: want takedown or disclosure", opt.Kind)
-	}
-	if opt.MaxClockError <= 0 {
-		opt.MaxClockError = DefaultOptions().MaxClockError
+	if err := opt.check(); err != nil {
+		return nil, err
 	}
 	if keys == nil {
 		return nil, errors.New("report: no signing keys")
 	}
-	r := &run{s: s, opt: opt, keys: keys, log: opt.Logger, unconfig: map[string]bool{}}
-	if r.log == nil {
-		r.log = slog.New(slog.DiscardHandler)
-	}
-	if r.loc, err = letterZone(opt.Lang, opt.Config.TimeZone); err != nil {
-		return nil, err
-	}
-	r.now = time.Now()
-	if opt.Now != nil {
-		r.now = opt.Now()
-	}
-	tmpl, err := loadTemplates(opt.Templates, opt.Lang, opt.Kind)
+	r, tmpl, err := newRun(s, keys, opt)
 	if err != nil {
-		return nil, err
-	}
-	if r.b, err = newBundle(opt.OutDir, opt.createFile); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -218,7 +190,7 @@ func Generate(ctx context.Context, s *store.Store, keys *evidence.Keys, opt Opti
 		return nil, err
 	}
 	r.log.Info("peers selected", "peers", len(r.peers), "groups", len(r.groups))
-	sum = &Summary{Dir: opt.OutDir, Records: r.cp.Size, Peers: len(r.peers), KeyFingerprint: keys.Fingerprint}
+	sum = &Summary{Dir: r.opt.OutDir, Records: r.cp.Size, Peers: len(r.peers), KeyFingerprint: keys.Fingerprint}
 	if r.rows, err = os.CreateTemp(r.b.tmp, ".rows-*"); err != nil {
 		return nil, err
 	}
@@ -242,10 +214,82 @@ func Generate(ctx context.Context, s *store.Store, keys *evidence.Keys, opt Opti
 	if err := r.writeBases(); err != nil {
 		return nil, err
 	}
+	if err := r.writeLetters(tmpl, sum); err != nil {
+		return nil, err
+	}
+	if err := r.writeExports(); err != nil {
+		return nil, err
+	}
+	r.log.Info("exports written")
+	if err := r.writeBundleFiles(); err != nil {
+		return nil, err
+	}
+	r.rows.Close()
+	os.Remove(r.rows.Name())
+	if err := r.seal(sum); err != nil {
+		return nil, err
+	}
+	if len(r.peers) == 0 {
+		return sum, ErrNoPeers
+	}
+	return sum, nil
+}
+
+// check validates the options and fills in the defaults.
+func (opt *Options) check() error {
+	if opt.MinLevel < evidence.L2Connected {
+		return ErrLevelTooLow
+	}
+	if opt.MinLevel > evidence.L5FullCopy {
+		return fmt.Errorf("evidence level %d does not exist: want L2 to L5", int(opt.MinLevel))
+	}
+	if _, ok := levelTexts[opt.Lang]; !ok {
+		return fmt.Errorf("letter language %q: want en or ja", opt.Lang)
+	}
+	if opt.Kind == "" {
+		opt.Kind = KindTakedown
+	}
+	if opt.Kind != KindTakedown && opt.Kind != KindDisclosure {
+		return fmt.Errorf("letter kind %q: want takedown or disclosure", opt.Kind)
+	}
+	if opt.MaxClockError <= 0 {
+		opt.MaxClockError = DefaultOptions().MaxClockError
+	}
+	return nil
+}
+
+// newRun prepares a report run: its clock, letter zone, templates and the
+// bundle directory being written.
+func newRun(s *store.Store, keys *evidence.Keys, opt Options) (*run, *template.Template, error) {
+	r := &run{s: s, opt: opt, keys: keys, log: opt.Logger, unconfig: map[string]bool{}}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	if r.loc, err = letterZone(opt.Lang, opt.Config.TimeZone); err != nil {
+		return nil, nil, err
+	}
+	r.now = time.Now()
+	if opt.Now != nil {
+		r.now = opt.Now()
+	}
+	tmpl, err := loadTemplates(opt.Templates, opt.Lang, opt.Kind)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.b, err = newBundle(opt.OutDir, opt.createFile); err != nil {
+		return nil, nil, err
+	}
+	return r, tmpl, nil
+}
+
+// writeLetters writes one letter per group that has rows, counting them
+// in sum.
+func (r *run) writeLetters(tmpl *template.Template, sum *Summary) error {
 	for _, g := range r.groups {
 		rows, marked, err := r.writeLetter(tmpl, g)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if rows == 0 {
 			continue
@@ -262,42 +306,36 @@ func Generate(ctx context.Context, s *store.Store, keys *evidence.Keys, opt Opti
 	}
 	slices.Sort(sum.Unconfigured)
 	r.log.Info("letters written", "letters", sum.Letters)
-	if err := r.writeExports(); err != nil {
-		return nil, err
-	}
-	r.log.Info("exports written")
-	if err := r.writeBundleFiles(); err != nil {
-		return nil, err
-	}
-	r.rows.Close()
-	os.Remove(r.rows.Name())
+	return nil
+}
+
+// seal writes and signs the MANIFEST, writes the zip when asked, and
+// moves the bundle into place.
+func (r *run) seal(sum *Summary) error {
 	mb, err := r.b.writeManifest()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	sig, err := note.Sign(&note.Note{Text: manifestNoteText(sha256.Sum256(mb))}, keys.Signer)
+	sig, err := note.Sign(&note.Note{Text: manifestNoteText(sha256.Sum256(mb))}, r.keys.Signer)
 	if err != nil {
-		return nil, fmt.Errorf("sign MANIFEST: %w", err)
+		return fmt.Errorf("sign MANIFEST: %w", err)
 	}
 	if err := r.b.writeRaw(ManifestSigName, sig); err != nil {
-		return nil, fmt.Errorf("write %s: %w", ManifestSigName, err)
+		return fmt.Errorf("write %s: %w", ManifestSigName, err)
 	}
-	if opt.Zip {
-		sum.Zip = strings.TrimRight(opt.OutDir, `/\`) + ".zip"
+	if r.opt.Zip {
+		sum.Zip = strings.TrimRight(r.opt.OutDir, `/\`) + ".zip"
 		if err := r.b.writeZip(sum.Zip); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if err := r.b.commit(); err != nil {
 		if sum.Zip != "" {
 			os.Remove(sum.Zip)
 		}
-		return nil, err
+		return err
 	}
-	if len(r.peers) == 0 {
-		return sum, ErrNoPeers
-	}
-	return sum, nil
+	return nil
 }
 
 // verifyAndCollect walks the log once: it verifies every record, stored

@@ -107,21 +107,79 @@ func VerifyBundle(dir string, opt VerifyOptions) ([]Problem, error) {
 		add(ManifestName, "%v", err)
 		manifest = map[string]string{}
 	}
+	var pin string
+	if opt.Key != "" {
+		if pin, err = PinFingerprint(opt.Key); err != nil {
+			return nil, fmt.Errorf("--key: %w", err)
+		}
+	}
+	verifierKey, keyErr := checkKey(dir, mb, pin, add)
+	// Every file against MANIFEST, and no extra files.
+	listed, err := checkFiles(dir, manifest, add)
+	if err != nil {
+		return nil, err
+	}
+	// The checkpoint, every record's proof and the previous checkpoint.
+	recs := &bundleRecords{levels: map[string]evidence.Level{}, ours: map[string]bool{}, transcripts: map[int64]string{},
+		bases: map[string]basisCheck{}, read: func(rel string) ([]byte, error) {
+			if _, ok := manifest[rel]; !ok {
+				return nil, fs.ErrNotExist
+			}
+			return os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
+		}}
+	levels, ours := recs.levels, recs.ours
+	cpb, err := os.ReadFile(filepath.Join(dir, "checkpoint"))
+	if err != nil {
+		add("checkpoint", "cannot read: %v", err)
+	} else if keyErr == nil {
+		cp, err := evidence.OpenCheckpoint(cpb, verifierKey)
+		if err != nil {
+			add("checkpoint", "%v", err)
+		} else {
+			for _, rel := range listed {
+				if strings.HasPrefix(rel, "proofs/") && strings.HasSuffix(rel, ".jsonl") {
+					checkProofs(dir, rel, cp, recs, add)
+				}
+			}
+			if _, ok := manifest[PreviousCheckpointName]; ok {
+				checkConsistency(dir, cp, verifierKey, add)
+			}
+		}
+	}
+	// Transcripts are the ones their records name.
+	for _, rel := range listed {
+		if strings.HasPrefix(rel, transcriptsDir) {
+			checkTranscripts(dir, rel, recs, add)
+		}
+	}
+	// Letters and CSV name only proven peers.
+	for _, rel := range listed {
+		if strings.HasPrefix(rel, "letters/") {
+			checkLetter(dir, rel, levels, ours, add)
+		}
+	}
+	if _, ok := manifest["peers.csv"]; ok {
+		checkCSV(dir, "peers.csv", levels, add)
+	}
+	return probs, nil
+}
+
+// checkKey reads key.pub, checks it against the expected fingerprint pin,
+// if any, and checks MANIFEST's signature with it. It returns the key, or
+// the error reading it (the checks needing it are then skipped).
+func checkKey(dir string, mb []byte, pin string, add func(path, format string, args ...any)) (string, error) {
 	key, keyErr := os.ReadFile(filepath.Join(dir, "key.pub"))
 	verifierKey := strings.TrimSpace(string(key))
 	if keyErr != nil {
 		add("key.pub", "cannot read the public key: %v", keyErr)
-	} else if opt.Key != "" {
-		want, err := PinFingerprint(opt.Key)
-		got, gerr := evidence.KeyFingerprint(verifierKey)
+	} else if pin != "" {
+		got, err := evidence.KeyFingerprint(verifierKey)
 		switch {
 		case err != nil:
-			return nil, fmt.Errorf("--key: %w", err)
-		case gerr != nil:
-			add("key.pub", "%v", gerr)
-		case got != want:
+			add("key.pub", "%v", err)
+		case got != pin:
 			name, _, _ := strings.Cut(verifierKey, "+")
-			add("key.pub", "the bundle is signed by key %s (%s), not by the expected key %s", got, field(name), want)
+			add("key.pub", "the bundle is signed by key %s (%s), not by the expected key %s", got, field(name), pin)
 		}
 	}
 	// MANIFEST's own signature.
@@ -134,9 +192,15 @@ func VerifyBundle(dir string, opt VerifyOptions) ([]Problem, error) {
 			add(ManifestSigName, "signature does not verify with key.pub: %v", err)
 		}
 	}
-	// Every file against MANIFEST, and no extra files.
+	return verifierKey, keyErr
+}
+
+// checkFiles checks every file of the bundle against its MANIFEST
+// checksum, names files MANIFEST does not list and listed files that are
+// missing, and returns the listed paths in order.
+func checkFiles(dir string, manifest map[string]string, add func(path, format string, args ...any)) ([]string, error) {
 	seen := map[string]bool{}
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -182,49 +246,7 @@ func VerifyBundle(dir string, opt VerifyOptions) ([]Problem, error) {
 			add(rel, "listed in MANIFEST but missing")
 		}
 	}
-	// The checkpoint, every record's proof and the previous checkpoint.
-	recs := &bundleRecords{levels: map[string]evidence.Level{}, ours: map[string]bool{}, transcripts: map[int64]string{},
-		bases: map[string]basisCheck{}, read: func(rel string) ([]byte, error) {
-			if _, ok := manifest[rel]; !ok {
-				return nil, fs.ErrNotExist
-			}
-			return os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
-		}}
-	levels, ours := recs.levels, recs.ours
-	cpb, err := os.ReadFile(filepath.Join(dir, "checkpoint"))
-	if err != nil {
-		add("checkpoint", "cannot read: %v", err)
-	} else if keyErr == nil {
-		cp, err := evidence.OpenCheckpoint(cpb, verifierKey)
-		if err != nil {
-			add("checkpoint", "%v", err)
-		} else {
-			for _, rel := range listed {
-				if strings.HasPrefix(rel, "proofs/") && strings.HasSuffix(rel, ".jsonl") {
-					checkProofs(dir, rel, cp, recs, add)
-				}
-			}
-			if _, ok := manifest[PreviousCheckpointName]; ok {
-				checkConsistency(dir, cp, verifierKey, add)
-			}
-		}
-	}
-	// Transcripts are the ones their records name.
-	for _, rel := range listed {
-		if strings.HasPrefix(rel, transcriptsDir) {
-			checkTranscripts(dir, rel, recs, add)
-		}
-	}
-	// Letters and CSV name only proven peers.
-	for _, rel := range listed {
-		if strings.HasPrefix(rel, "letters/") {
-			checkLetter(dir, rel, levels, ours, add)
-		}
-	}
-	if _, ok := manifest["peers.csv"]; ok {
-		checkCSV(dir, "peers.csv", levels, add)
-	}
-	return probs, nil
+	return listed, nil
 }
 
 var errManifestChanged = errors.New("signed hash differs from MANIFEST's")

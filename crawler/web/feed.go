@@ -87,127 +87,145 @@ func extValues(exts ext.Extensions, name string) []ext.Extension {
 }
 
 func itemLinks(base *url.URL, it *gofeed.Item) []Link {
-	name := cleanText(it.Title)
-	var infohash fingerprint.InfoHash
-	var size int64
-	var magnets, torrents, ed2ks []string
-
-	for _, e := range extValues(it.Extensions, "attr") { // Torznab
-		v := strings.TrimSpace(e.Attrs["value"])
-		switch strings.ToLower(e.Attrs["name"]) {
-		case "infohash":
-			if ih, err := fingerprint.ParseInfoHash(v); err == nil {
-				infohash = ih
-			}
-		case "magneturl":
-			if hasPrefixFold(v, "magnet:?") {
-				magnets = append(magnets, v)
-			}
-		case "size":
-			if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
-				size = n
-			}
-		}
-	}
-	for _, e := range extValues(it.Extensions, "infoHash") { // ezRSS
-		if ih, err := fingerprint.ParseInfoHash(e.Value); err == nil && infohash.IsZero() {
-			infohash = ih
-		}
-	}
-	for _, e := range extValues(it.Extensions, "magnetURI") {
-		if v := strings.TrimSpace(e.Value); hasPrefixFold(v, "magnet:?") {
-			magnets = append(magnets, v)
-		}
-	}
-	if size == 0 {
-		for _, e := range extValues(it.Extensions, "contentLength") {
-			if n, err := strconv.ParseInt(strings.TrimSpace(e.Value), 10, 64); err == nil && n > 0 {
-				size = n
-				break
-			}
-		}
-	}
-	if name == "" {
-		for _, e := range extValues(it.Extensions, "fileName") {
-			name = cleanText(e.Value)
-			break
-		}
-	}
-
-	var page string
-	consider := func(href string, bittorrent bool) {
-		href = strings.TrimSpace(href)
-		if href == "" {
-			return
-		}
-		kind, link := classify(base, href)
-		if kind == 0 && bittorrent {
-			if u, err := base.Parse(href); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
-				kind, link = LinkTorrent, u.String()
-			}
-		}
-		switch kind {
-		case LinkMagnet:
-			magnets = append(magnets, link)
-		case LinkTorrent:
-			torrents = append(torrents, link)
-		case LinkED2K:
-			ed2ks = append(ed2ks, link)
-		case 0:
-			if page == "" {
-				if u, err := base.Parse(href); err == nil && (u.Scheme == "http" || u.Scheme == "https") && !hasSecret(u) {
-					page = u.String()
-				}
-			}
-		}
-	}
+	f := itemFacts{base: base, name: cleanText(it.Title)}
+	f.readExtensions(it.Extensions)
 	for _, enc := range it.Enclosures {
 		if enc == nil {
 			continue
 		}
 		bt := strings.EqualFold(strings.TrimSpace(enc.Type), "application/x-bittorrent")
-		consider(enc.URL, bt)
-		if n, err := strconv.ParseInt(strings.TrimSpace(enc.Length), 10, 64); err == nil && n > 0 && size == 0 && !bt {
-			size = n
+		f.consider(enc.URL, bt)
+		if n, err := strconv.ParseInt(strings.TrimSpace(enc.Length), 10, 64); err == nil && n > 0 && f.size == 0 && !bt {
+			f.size = n
 		}
 	}
-	consider(it.Link, false)
+	f.consider(it.Link, false)
 	for _, l := range it.Links {
-		consider(l, false)
+		f.consider(l, false)
 	}
-	if page == "" && (strings.HasPrefix(it.GUID, "http://") || strings.HasPrefix(it.GUID, "https://")) {
-		consider(it.GUID, false)
+	if f.page == "" && (strings.HasPrefix(it.GUID, "http://") || strings.HasPrefix(it.GUID, "https://")) {
+		f.consider(it.GUID, false)
 	}
-	if size == 0 {
-		size, _ = FindSize(it.Title + " " + it.Description)
+	if f.size == 0 {
+		f.size, _ = FindSize(it.Title + " " + it.Description)
 	}
+	return f.links()
+}
 
+// itemFacts is what one feed item says: its links and what it claims of
+// them (infohash, name, size), and the page it came from.
+type itemFacts struct {
+	base                     *url.URL
+	name                     string
+	infohash                 fingerprint.InfoHash
+	size                     int64
+	magnets, torrents, ed2ks []string
+	page                     string
+}
+
+// readExtensions reads the Torznab attributes and the ezRSS elements.
+func (f *itemFacts) readExtensions(exts ext.Extensions) {
+	for _, e := range extValues(exts, "attr") { // Torznab
+		v := strings.TrimSpace(e.Attrs["value"])
+		switch strings.ToLower(e.Attrs["name"]) {
+		case "infohash":
+			if ih, err := fingerprint.ParseInfoHash(v); err == nil {
+				f.infohash = ih
+			}
+		case "magneturl":
+			if hasPrefixFold(v, "magnet:?") {
+				f.magnets = append(f.magnets, v)
+			}
+		case "size":
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
+				f.size = n
+			}
+		}
+	}
+	for _, e := range extValues(exts, "infoHash") { // ezRSS
+		if ih, err := fingerprint.ParseInfoHash(e.Value); err == nil && f.infohash.IsZero() {
+			f.infohash = ih
+		}
+	}
+	for _, e := range extValues(exts, "magnetURI") {
+		if v := strings.TrimSpace(e.Value); hasPrefixFold(v, "magnet:?") {
+			f.magnets = append(f.magnets, v)
+		}
+	}
+	if f.size == 0 {
+		for _, e := range extValues(exts, "contentLength") {
+			if n, err := strconv.ParseInt(strings.TrimSpace(e.Value), 10, 64); err == nil && n > 0 {
+				f.size = n
+				break
+			}
+		}
+	}
+	if f.name == "" {
+		for _, e := range extValues(exts, "fileName") {
+			f.name = cleanText(e.Value)
+			break
+		}
+	}
+}
+
+// consider files one href of the item: a link we follow, or else the
+// item's page. bittorrent says the feed typed it as a torrent file.
+func (f *itemFacts) consider(href string, bittorrent bool) {
+	href = strings.TrimSpace(href)
+	if href == "" {
+		return
+	}
+	kind, link := classify(f.base, href)
+	if kind == 0 && bittorrent {
+		if u, err := f.base.Parse(href); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+			kind, link = LinkTorrent, u.String()
+		}
+	}
+	switch kind {
+	case LinkMagnet:
+		f.magnets = append(f.magnets, link)
+	case LinkTorrent:
+		f.torrents = append(f.torrents, link)
+	case LinkED2K:
+		f.ed2ks = append(f.ed2ks, link)
+	case 0:
+		if f.page == "" {
+			if u, err := f.base.Parse(href); err == nil && (u.Scheme == "http" || u.Scheme == "https") && !hasSecret(u) {
+				f.page = u.String()
+			}
+		}
+	}
+}
+
+// links are the item's links with what the item claims of them; an item
+// with only an infohash gives a hash link.
+func (f *itemFacts) links() []Link {
 	var out []Link
 	add := func(kind LinkKind, link string) {
 		l := newLink(kind, link)
 		if l.InfoHash.IsZero() {
-			l.InfoHash = infohash
+			l.InfoHash = f.infohash
 		}
-		if name != "" {
-			l.Name = name
+		if f.name != "" {
+			l.Name = f.name
 		}
-		if size > 0 && l.Size == 0 {
-			l.Size = size
+		if f.size > 0 && l.Size == 0 {
+			l.Size = f.size
 		}
-		l.Page = page
+		l.Page = f.page
 		out = append(out, l)
 	}
-	for _, m := range magnets {
+	for _, m := range f.magnets {
 		add(LinkMagnet, m)
 	}
-	for _, t := range torrents {
+	for _, t := range f.torrents {
 		add(LinkTorrent, t)
 	}
-	for _, e := range ed2ks {
+	for _, e := range f.ed2ks {
 		add(LinkED2K, e)
 	}
-	if len(out) == 0 && !infohash.IsZero() {
-		out = append(out, Link{Kind: LinkHash, InfoHash: infohash, Name: name, Size: size, Page: page})
+	if len(out) == 0 && !f.infohash.IsZero() {
+		out = append(out, Link{Kind: LinkHash, InfoHash: f.infohash, Name: f.name, Size: f.size, Page: f.page})
 	}
 	return out
 }
