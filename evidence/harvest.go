@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/leakhunt/leakhunt/internal/version"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -55,7 +56,7 @@ type HarvestConfig struct {
 
 // DefaultHarvestConfig returns a HarvestConfig for real use.
 func DefaultHarvestConfig() HarvestConfig {
-	return HarvestConfig{Timeout: 30 * time.Second, Concurrency: 8, MaxPeers: 5000, Version: "dev"}
+	return HarvestConfig{Timeout: 30 * time.Second, Concurrency: 8, MaxPeers: 5000, Version: version.String()}
 }
 
 // Harvester turns peer lists into L1 observations. It is safe for

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/leakhunt/leakhunt/internal/version"
 	"github.com/leakhunt/leakhunt/store"
 
 	"github.com/leakhunt/leakhunt/internal/netpolicy"
@@ -110,7 +111,7 @@ func DefaultConfig() Config {
 		HandshakeTimeout: 10 * time.Second,
 		ClaimWait:        10 * time.Second,
 		Concurrency:      32,
-		Version:          "dev",
+		Version:          version.String(),
 		MaxBytes:         64 << 20,
 		MaxPieceLength:   16 << 20,
 		MaxClaimed:       64,

@@ -257,8 +257,8 @@ func TestProbeHostilePeers(t *testing.T) {
 		if len(res.PEX) != 2 || res.PEX[0] != wantPEX[0] || res.PEX[1] != wantPEX[1] {
 			t.Errorf("PEX = %v, want %v (port 0 dropped, duplicates merged)", res.PEX, wantPEX)
 		}
-		if res.Observation.Client != "fake/1.0" {
-			t.Errorf("Client = %q, want the sanitized v", res.Observation.Client)
+		if res.Observation.Client != `fake\u001b/1.0` {
+			t.Errorf("Client = %q, want the v with its control character escaped", res.Observation.Client)
 		}
 		time.Sleep(50 * time.Millisecond) // let the fake record our last messages
 		allowed := map[pp.MessageType]bool{pp.Extended: true, pp.HaveNone: true, pp.Interested: true, pp.Request: true, pp.Reject: true}

@@ -36,9 +36,9 @@ func checkSafeNames(t *testing.T, tor *Torrent) {
 		if strings.HasPrefix(s, "/") {
 			t.Errorf("%s %q is absolute", what, s)
 		}
-		// A backslash only starts an escape (\xNN, \uNNNN).
+		// A backslash only starts an escape (\xNN, \uNNNN, \UNNNNNNNN).
 		for i := strings.IndexByte(s, '\\'); i >= 0; i = strings.IndexByte(s[i+1:], '\\') + i + 1 {
-			if i+1 >= len(s) || (s[i+1] != 'x' && s[i+1] != 'u') {
+			if i+1 >= len(s) || (s[i+1] != 'x' && s[i+1] != 'u' && s[i+1] != 'U') {
 				t.Errorf("%s %q has a backslash that is not an escape", what, s)
 				break
 			}
@@ -244,7 +244,7 @@ func v2Info(pieceLen int, tree od) od {
 func TestParseTorrentFileFields(t *testing.T) {
 	info := v1Info([]any{
 		file(10, "..", "..", "etc", "passwd"),
-		file(20, "/abs", "a\\b", "c\x00d\xff"),
+		file(20, "/abs", "a\\b", "c\x00d\xff\u0085"),
 		od{{"attr", "p"}, {"length", 16354}, {"path", []any{".pad", "16354"}}},
 		file(5, "\u202egnp.exe"),
 		od{{"attr", "l"}, {"length", 99}, {"path", []any{"link"}}, {"symlink path", []any{"x"}}},
@@ -260,7 +260,7 @@ func TestParseTorrentFileFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum := sha1.Sum(infoBytes)
-	wantPaths := []string{"_/_/etc/passwd", "_abs/a_b/c\\x00d\\xff", ".pad/16354", "\\u202egnp.exe", "link", "ok/doc.pdf"}
+	wantPaths := []string{"_/_/etc/passwd", "_abs/a_b/c\\u0000d\\xff\\u0085", ".pad/16354", "\\u202egnp.exe", "link", "ok/doc.pdf"}
 	var paths []string
 	for _, f := range tor.Files {
 		paths = append(paths, f.Path)

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"os"
 	"time"
+
+	"github.com/leakhunt/leakhunt/internal/version"
 )
 
 // Identity is who sends the letters and for whom. Nothing of it is built
@@ -179,5 +181,5 @@ const (
 // DefaultOptions are English takedown letters at L4, with a 1 s limit on
 // the clock error.
 func DefaultOptions() Options {
-	return Options{Lang: "en", MinLevel: 4, Kind: KindTakedown, MaxClockError: time.Second}
+	return Options{Lang: "en", MinLevel: 4, Kind: KindTakedown, MaxClockError: time.Second, Version: version.String()}
 }

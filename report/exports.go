@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/leakhunt/leakhunt/internal/display"
 )
 
 // writeExports writes peers.csv, evidence.json, the charts and index.html.
@@ -72,7 +74,7 @@ func (r *run) writeCSV() error {
 			a.peerID, a.client, asnText(p.attr.ASN), org,
 			p.attr.Country, p.contact.Email, p.group.letterPath(), p.annexPath(), p.proofPath()}
 		for i := range row {
-			row[i] = csvCell(row[i])
+			row[i] = display.CSV(row[i])
 		}
 		if err := cw.Write(row); err != nil {
 			return err
@@ -134,7 +136,7 @@ func (r *run) writeJSON() error {
 		if err != nil {
 			return err
 		}
-		_, err = w.Write(escapeJSONUnsafe(b))
+		_, err = w.Write(display.JSON(b))
 		return err
 	}
 	head := struct {
@@ -162,7 +164,7 @@ func (r *run) writeJSON() error {
 		return err
 	}
 	// Stream the peers into the object: drop its closing brace.
-	w.Write(escapeJSONUnsafe(b[:len(b)-1]))
+	w.Write(display.JSON(b[:len(b)-1]))
 	w.WriteString(`,"peers":[`)
 	for i, p := range r.peers {
 		if i > 0 {

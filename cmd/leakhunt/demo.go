@@ -15,6 +15,8 @@ import (
 	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/hunt"
 	"github.com/leakhunt/leakhunt/internal/demo"
+	"github.com/leakhunt/leakhunt/internal/display"
+	"github.com/leakhunt/leakhunt/internal/version"
 	"github.com/leakhunt/leakhunt/report"
 	"github.com/leakhunt/leakhunt/store"
 )
@@ -102,7 +104,7 @@ func huntScenario(ctx context.Context, e *env, c *common, out string, timeout ti
 	opt := report.DefaultOptions()
 	opt.OutDir = filepath.Join(out, "report")
 	opt.Lang = lang
-	opt.Version = version
+	opt.Version = version.String()
 	opt.Logger = log
 	opt.Config = report.FileConfig{
 		Contractor: report.Identity{Name: demoContractor, Address: "1-2-3 Example, Chiyoda-ku, Tokyo (fictitious)", Email: "takedown@example.invalid",
@@ -304,7 +306,7 @@ func printFindings(e *env, s *store.Store, sc *demo.Scenario) error {
 			if len(p.PiecesVerified) > 0 {
 				what += fmt.Sprintf("; %s verified", report.PieceList("en", p.PiecesVerified, 8))
 			}
-			fmt.Fprintf(tw, "  L%d\t%s:%d\t%s\t%s\n", p.Level, p.IP, p.Port, sanitizeCell(p.Client), what)
+			fmt.Fprintf(tw, "  L%d\t%s:%d\t%s\t%s\n", p.Level, p.IP, p.Port, display.String(p.Client, maxCell), what)
 		}
 		tw.Flush()
 	}

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/internal/version"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -86,7 +87,7 @@ func (k *keyFlags) keys(s *store.Store, contractor string) (*evidence.Keys, erro
 	if k.contractor != "" {
 		contractor = k.contractor
 	}
-	keys, err := evidence.OpenKeys(s, evidence.KeyOptions{Name: evidence.KeyName(contractor), NewKey: k.newKey, Version: version})
+	keys, err := evidence.OpenKeys(s, evidence.KeyOptions{Name: evidence.KeyName(contractor), NewKey: k.newKey, Version: version.String()})
 	if errors.Is(err, evidence.ErrKeyMissing) || errors.Is(err, evidence.ErrKeyChanged) {
 		return nil, usageError{err.Error()}
 	}

@@ -20,11 +20,9 @@ import (
 	"github.com/leakhunt/leakhunt/hunt"
 	"github.com/leakhunt/leakhunt/internal/netpolicy"
 	"github.com/leakhunt/leakhunt/internal/peerdial"
+	"github.com/leakhunt/leakhunt/internal/version"
 	"github.com/leakhunt/leakhunt/store"
 )
-
-// version is recorded in every observation.
-const version = "0.1.0"
 
 // listFlag is a repeatable flag that also accepts comma-separated values.
 type listFlag []string
@@ -180,7 +178,7 @@ func webSources(s *store.Store, h *huntFlags, log *slog.Logger) ([]crawler.Sourc
 	cfg.AllowLoopback = h.allowLocal
 	cfg.AllowPrivate = h.allowLocal
 	cfg.Logger = log
-	cfg.UserAgent = "leakhunt/" + version
+	cfg.UserAgent = "leakhunt/" + version.String()
 	cfg.State = webState{s}
 	if h.profile != "" {
 		ps, err := web.LoadProfiles(h.profile)
@@ -223,7 +221,7 @@ func webSources(s *store.Store, h *huntFlags, log *slog.Logger) ([]crawler.Sourc
 func pipelineConfig(s *store.Store, h *huntFlags, node *dhtSet, log *slog.Logger) (hunt.Config, error) {
 	cfg := hunt.DefaultConfig()
 	cfg.Logger = log
-	cfg.Version = version
+	cfg.Version = version.String()
 	cfg.MaxFetches, cfg.MaxProbes = h.fetches, h.probes
 	cfg.ProbeInterval = h.probeInterval
 	cfg.Self = hunt.NewSelfSet()
@@ -253,7 +251,7 @@ func pipelineConfig(s *store.Store, h *huntFlags, node *dhtSet, log *slog.Logger
 	cfg.Clock = evidence.NewClock(ccfg)
 	if h.probe {
 		pcfg := evidence.DefaultConfig()
-		pcfg.Version = version
+		pcfg.Version = version.String()
 		pcfg.Clock = cfg.Clock
 		chase, err := parseLevel(h.chase)
 		if err != nil {
@@ -275,10 +273,10 @@ func pipelineConfig(s *store.Store, h *huntFlags, node *dhtSet, log *slog.Logger
 	}
 	tcfg := tracker.DefaultConfig()
 	tcfg.AllowPrivate = h.allowLocal
-	tcfg.UserAgent = "leakhunt/" + version
+	tcfg.UserAgent = "leakhunt/" + version.String()
 	tcfg.Logger = log
 	hcfg := evidence.DefaultHarvestConfig()
-	hcfg.Version, hcfg.Clock, hcfg.Logger = version, cfg.Clock, log
+	hcfg.Version, hcfg.Clock, hcfg.Logger = version.String(), cfg.Clock, log
 	cfg.Trackers = hunt.TrackerHarvest{Harvester: evidence.NewHarvester(hcfg), Client: tracker.New(tcfg), Store: s}
 	keys, err := h.keys(s, "")
 	if err != nil {

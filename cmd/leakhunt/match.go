@@ -14,6 +14,7 @@ import (
 
 	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/hunt"
+	"github.com/leakhunt/leakhunt/internal/display"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -176,7 +177,7 @@ func printMatches(e *env, ms []fingerprint.Match, asJSON bool) {
 		if ih == "" {
 			ih = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Verdict, m.Method, pieces, ih, sanitizeCell(m.File), sanitizeCell(m.DocumentName))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Verdict, m.Method, pieces, ih, display.String(m.File, maxCell), display.String(m.DocumentName, maxCell))
 	}
 	tw.Flush()
 	for _, m := range ms {

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
+	"github.com/leakhunt/leakhunt/internal/version"
 	"github.com/leakhunt/leakhunt/report"
 	"github.com/leakhunt/leakhunt/store"
 )
@@ -74,7 +74,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	opt.OutDir, opt.Lang, opt.MinLevel, opt.Zip, opt.Kind = *out, *lang, lvl, *zip, *kind
 	opt.MaxClockError, opt.RequireClock = *maxClock, *requireClock
 	opt.Logger = c.logger(e)
-	opt.Version = reportSoftwareVersion()
+	opt.Version = version.String()
 	if *configPath != "" {
 		if opt.Config, err = report.LoadConfig(*configPath); err != nil {
 			return usagef("report: %v", err)
@@ -162,12 +162,4 @@ func firstNonEmpty(a, b string) string {
 		return a
 	}
 	return b
-}
-
-// reportSoftwareVersion is the module version written in method texts.
-func reportSoftwareVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "(development build)"
 }
