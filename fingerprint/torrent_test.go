@@ -319,7 +319,8 @@ func TestParseV2Layout(t *testing.T) {
 func slicesEqual(a, b []string) bool { return fmt.Sprint(a) == fmt.Sprint(b) && len(a) == len(b) }
 
 // TestFixtures checks the small torrents in testdata, made by libtorrent
-// (testdata/lt_create.py), against the infohashes libtorrent printed.
+// (internal/interop's CreateTorrents), against the infohashes libtorrent
+// printed.
 func TestFixtures(t *testing.T) {
 	tests := []struct {
 		file, v1, v2 string

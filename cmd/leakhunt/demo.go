@@ -56,7 +56,7 @@ func huntScenario(ctx context.Context, e *env, c *common, out string, timeout ti
 	if err := claimDemoDir(out); err != nil {
 		return nil, err
 	}
-	fmt.Fprintln(e.stderr, "demo: starting a swarm on 127.0.0.1 (24 DHT nodes, 6 torrents, honest seeders, a lying peer, an empty address)")
+	e.printf("demo: starting a swarm on 127.0.0.1 (24 DHT nodes, 6 torrents, honest seeders, a lying peer, an empty address)")
 	sc, err := demo.Start(ctx)
 	if err != nil {
 		return nil, err
@@ -75,7 +75,7 @@ func huntScenario(ctx context.Context, e *env, c *common, out string, timeout ti
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(e.stderr, "demo: catalogued %d synthetic leaked documents in %s\n", n, docDir)
+	e.printf("demo: catalogued %d synthetic leaked documents in %s", n, docDir)
 
 	// Hunt it with the real pipeline: our DHT node samples the swarm, fetches
 	// metadata, matches, and probes the peers of every match.

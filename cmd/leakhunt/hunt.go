@@ -326,7 +326,7 @@ func huntWith(ctx context.Context, e *env, c *common, h *huntFlags, withDHT, wit
 		}
 		comp.closers = append(comp.closers, func() {
 			if err := n.save(); err != nil {
-				fmt.Fprintln(e.stderr, "leakhunt: save DHT nodes:", err)
+				e.printf("save DHT nodes: %v", err)
 			}
 			n.close()
 		})
@@ -397,30 +397,45 @@ func statusLines(el time.Duration, st hunt.Stats, n *dhtSet) []string {
 	return lines
 }
 
-func runCrawl(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || (args[0] != "dht" && args[0] != "web") {
-		return usagef("crawl: want 'crawl dht [flags]' or 'crawl web URL... [flags]'")
+func runCrawlDHT(ctx context.Context, e *env, args []string) error {
+	fl, c, h, err := crawlFlags(e, "dht", "[flags]", args)
+	if err != nil {
+		return err
 	}
-	kind := args[0]
-	fl, c := newFlags(e, "crawl "+kind, "[flags]")
+	if fl.NArg() > 0 {
+		return usagef("crawl dht: unexpected argument %q", fl.Arg(0))
+	}
+	return huntWith(ctx, e, c, h, true, false)
+}
+
+func runCrawlWeb(ctx context.Context, e *env, args []string) error {
+	fl, c, h, err := crawlFlags(e, "web", "[flags] [URL...]", args)
+	if err != nil {
+		return err
+	}
+	h.web = append(h.web, fl.Args()...)
+	if len(h.web) == 0 && h.torznab == "" {
+		fl.Usage()
+		return usagef("crawl web: give at least one URL, or --torznab")
+	}
+	return huntWith(ctx, e, c, h, false, true)
+}
+
+// crawlFlags parses the flags of crawl dht and crawl web: those of hunt,
+// with probing and repeated web rounds off.
+func crawlFlags(e *env, kind, usage string, args []string) (*flag.FlagSet, *common, *huntFlags, error) {
+	fl, c := newFlags(e, "crawl "+kind, usage)
 	var h huntFlags
 	h.register(fl)
-	if err := parse(fl, args[1:]); err != nil {
-		return err
+	if err := parse(fl, args); err != nil {
+		return nil, nil, nil, err
 	}
 	if err := applyConfigFile(fl, h.config); err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	h.probe = false
 	h.webInterval = 0
-	if kind == "web" {
-		h.web = append(h.web, fl.Args()...)
-		if len(h.web) == 0 && h.torznab == "" {
-			return usagef("crawl web: give at least one URL, or --torznab")
-		}
-		return huntWith(ctx, e, c, &h, false, true)
-	}
-	return huntWith(ctx, e, c, &h, true, false)
+	return fl, c, &h, nil
 }
 
 // webState keeps the web crawler's conditional-GET state (ETag,

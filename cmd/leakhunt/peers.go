@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -100,13 +99,14 @@ func runPeers(_ context.Context, e *env, args []string) error {
 	}
 	if *asJSON {
 		for _, r := range rows {
-			b, _ := json.Marshal(r)
-			fmt.Fprintf(e.stdout, "%s\n", b)
+			if err := e.printJSON(r); err != nil {
+				return err
+			}
 		}
 		return nil
 	}
 	if len(rows) == 0 {
-		fmt.Fprintf(e.stderr, "no peers at L%d or above\n", lvl)
+		e.printf("no peers at L%d or above", lvl)
 		return nil
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)

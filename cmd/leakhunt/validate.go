@@ -52,7 +52,7 @@ func runValidate(ctx context.Context, e *env, args []string) error {
 	if err := os.MkdirAll(work, 0o700); err != nil {
 		return err
 	}
-	fmt.Fprintln(e.stderr, "validate: starting hosts with known behaviours on 127.0.0.1")
+	e.printf("validate: starting hosts with known behaviours on 127.0.0.1")
 	sc, err := validation.Start(ctx, work)
 	if err != nil {
 		return err

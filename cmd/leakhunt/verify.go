@@ -60,7 +60,7 @@ func runVerify(_ context.Context, e *env, args []string) error {
 	name, fp, _ := report.BundleKey(target)
 	fmt.Fprintf(e.stdout, "OK %s: every file matches MANIFEST, the checkpoint signature and every inclusion proof verify (key %s %s)\n", target, name, fp)
 	if want == "" {
-		fmt.Fprintf(e.stderr, "leakhunt: the bundle's own key signed it; check %s against the fingerprint its sender publishes, or pass it with --key\n", fp)
+		e.warnf("the bundle's own key signed it; check %s against the fingerprint its sender publishes, or pass it with --key", fp)
 	}
 	return nil
 }
@@ -181,7 +181,7 @@ func verifyValidation(e *env, dir, want string) error {
 	}
 	fmt.Fprintf(e.stdout, "OK %s: the validation report and its results are as signed (key %s %s); the report says %s\n", dir, signer, fp, result)
 	if want == "" {
-		fmt.Fprintf(e.stderr, "leakhunt: the report's own key signed it; check %s against the fingerprint its sender publishes, or pass it with --key\n", fp)
+		e.warnf("the report's own key signed it; check %s against the fingerprint its sender publishes, or pass it with --key", fp)
 	}
 	return nil
 }
