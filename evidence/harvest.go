@@ -129,13 +129,6 @@ func (h *Harvester) Harvest(ctx context.Context, ih [20]byte, document string, s
 	return obs, errors.Join(errs...)
 }
 
-// PEXObservations turns the PEX peers a probe of from collected
-// ([ProbeResult.PEX]) into L1 observations with Source "pex" and Detail
-// naming the peer that sent them.
-func (h *Harvester) PEXObservations(ctx context.Context, ih [20]byte, document string, from netip.AddrPort, peers []netip.AddrPort) []store.Observation {
-	return h.observations(ih, document, SourcePEX, "from "+from.String(), h.clockOffset(ctx), peers)
-}
-
 func (h *Harvester) observations(ih [20]byte, document, source, detail, offset string, peers []netip.AddrPort) []store.Observation {
 	now := time.Now().UTC()
 	seen := make(map[netip.AddrPort]struct{}, len(peers))

@@ -572,20 +572,6 @@ func (f *frontier) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	return out, nil
 }
 
-// ProveRecord returns the inclusion proof of record n in the tree of the
-// given size, and the record's leaf bytes.
-func ProveRecord(s *store.Store, n, size int64) (tlog.RecordProof, []byte, error) {
-	leaf, err := s.Leaf(n)
-	if err != nil {
-		return nil, nil, err
-	}
-	p, err := tlog.ProveRecord(size, n, s)
-	if err != nil {
-		return nil, nil, fmt.Errorf("prove record %d in tree %d: %w", n, size, err)
-	}
-	return p, leaf, nil
-}
-
 // CheckRecord verifies that leaf is record n of the tree committed to by c.
 func CheckRecord(p tlog.RecordProof, c Checkpoint, n int64, leaf []byte) error {
 	return tlog.CheckRecord(p, c.Size, c.Hash, n, tlog.RecordHash(leaf))

@@ -268,13 +268,15 @@ func TestFileErrors(t *testing.T) {
 		}{unreadable, "permission denied", os.ErrPermission})
 	}
 	for _, tt := range tests {
-		_, err := File(tt.path, nil)
-		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), tt.path) {
-			t.Errorf("File(%q) = %v, want an error naming the path and %q", tt.path, err, tt.want)
-		}
-		if tt.is != nil && !errors.Is(err, tt.is) {
-			t.Errorf("File(%q) = %v, want errors.Is %v", tt.path, err, tt.is)
-		}
+		t.Run(tt.want, func(t *testing.T) {
+			_, err := File(tt.path, nil)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), tt.path) {
+				t.Errorf("File(%q) = %v, want an error naming the path and %q", tt.path, err, tt.want)
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("File(%q) = %v, want errors.Is %v", tt.path, err, tt.is)
+			}
+		})
 	}
 }
 

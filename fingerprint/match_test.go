@@ -677,9 +677,11 @@ func TestSimilarName(t *testing.T) {
 		{"", "x", false},
 	}
 	for _, tt := range tests {
-		if got := SimilarName(tt.a, tt.b); got != tt.want {
-			t.Errorf("SimilarName(%q, %q) = %v", tt.a, tt.b, got)
-		}
+		t.Run(tt.a+" "+tt.b, func(t *testing.T) {
+			if got := SimilarName(tt.a, tt.b); got != tt.want {
+				t.Errorf("SimilarName(%q, %q) = %v", tt.a, tt.b, got)
+			}
+		})
 	}
 }
 

@@ -333,20 +333,22 @@ func TestFixtures(t *testing.T) {
 		{"hybrid-multi.torrent", "7918b18ce47d6dcd50c7f63211e399744e71c4d7", "0a2aec9a06b09144170ac3ce241f21ccb101b7b9af2c1c90cdaf65de13e114e0", Hybrid, 4},
 	}
 	for _, tt := range tests {
-		b, err := os.ReadFile(filepath.Join("testdata", tt.file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		tor, err := ParseTorrentFile(b)
-		if err != nil {
-			t.Errorf("%s: %v", tt.file, err)
-			continue
-		}
-		if tor.InfoHash != tt.v1 || tor.InfoHashV2 != tt.v2 || tor.Version != tt.version || len(tor.Files) != tt.files {
-			t.Errorf("%s: %s %s %v %d files", tt.file, tor.InfoHash, tor.InfoHashV2, tor.Version, len(tor.Files))
-		}
-		if len(tor.Trackers) != 1 || tor.Trackers[0] != "http://127.0.0.1:1/announce" {
-			t.Errorf("%s: trackers %q", tt.file, tor.Trackers)
-		}
+		t.Run(tt.file, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("testdata", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tor, err := ParseTorrentFile(b)
+			if err != nil {
+				t.Errorf("%s: %v", tt.file, err)
+				return
+			}
+			if tor.InfoHash != tt.v1 || tor.InfoHashV2 != tt.v2 || tor.Version != tt.version || len(tor.Files) != tt.files {
+				t.Errorf("%s: %s %s %v %d files", tt.file, tor.InfoHash, tor.InfoHashV2, tor.Version, len(tor.Files))
+			}
+			if len(tor.Trackers) != 1 || tor.Trackers[0] != "http://127.0.0.1:1/announce" {
+				t.Errorf("%s: trackers %q", tt.file, tor.Trackers)
+			}
+		})
 	}
 }

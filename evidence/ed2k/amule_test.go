@@ -139,6 +139,9 @@ func TestAMule(t *testing.T) {
 		if err != nil || res.Level != ed2k.L3Claims || !res.Complete || len(res.PartsClaimed) != 1 || res.Requested != (ed2k.Range{}) {
 			t.Fatalf("claims: %v %+v", err, summary(res))
 		}
+		// Another Prober follows: keep the spacing aMule needs between
+		// connections of one client (see Config.PeerSpacing); aMule gives
+		// no sign to wait on.
 		time.Sleep(cfg.PeerSpacing)
 	})
 	for _, c := range []struct {
