@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	alog "github.com/anacrolix/log"
+
+	"github.com/leakhunt/leakhunt/internal/display"
 )
 
 func main() {
@@ -75,9 +77,15 @@ func said(err error) bool {
 
 // say is the one printer of messages for people: every error, warning and
 // note leakhunt prints goes to stderr through it, as "leakhunt: MESSAGE".
+// Messages quote names, paths and server answers that came from the
+// network: each line is shown as display.String shows network text.
 // Results go to stdout.
 func say(w io.Writer, format string, args ...any) {
-	fmt.Fprintf(w, "leakhunt: "+format+"\n", args...)
+	lines := strings.Split(fmt.Sprintf(format, args...), "\n")
+	for i, l := range lines {
+		lines[i] = display.String(l, display.NoLimit)
+	}
+	fmt.Fprintf(w, "leakhunt: %s\n", strings.Join(lines, "\n"))
 }
 
 // printf prints a message (an error the command goes on after, or a note)

@@ -76,6 +76,7 @@ func TestCLIRules(t *testing.T) {
 		{"help for no subcommand", []string{"help", "catalog", "nope"}, 2, `leakhunt: help: "catalog nope" is not a command: run 'leakhunt help catalog'`},
 		{"help below a command", []string{"help", "match", "x"}, 2, "leakhunt: help: match has no subcommands"},
 		{"alias", []string{"catalog", "ls", "--db", filepath.Join(dir, "none.db")}, 2, "no store there"},
+		{"hostile text in a message", []string{"fingerprint", "\u202egpj.exe\x1b[2J"}, 2, `leakhunt: \u202egpj.exe\u001b[2J: stat`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, stderr, code := cli(t, tt.args...)
