@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakhunt/leakhunt/internal/interop"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -119,9 +120,7 @@ func TestCatalogAndMatch(t *testing.T) {
 	}
 
 	// A torrent made by an independent tool carrying a leak is proven.
-	if _, err := exec.LookPath("mktorrent"); err != nil {
-		t.Skip("mktorrent not installed (apt-get install mktorrent): match half skipped")
-	}
+	interop.Need(t, "mktorrent") // the match half
 	tor := filepath.Join(dir, "leak.torrent")
 	if b, err := exec.Command("mktorrent", "-l", "15", "-o", tor, filepath.Join(leaksDir(t), "tuition_fees_2026.csv")).CombinedOutput(); err != nil {
 		t.Fatalf("mktorrent: %v %s", err, b)

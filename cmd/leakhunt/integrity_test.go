@@ -14,6 +14,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/internal/interop"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -302,9 +303,7 @@ func checkpointCount(t *testing.T, db string) int {
 // not exit 0. Each page-size limit is tried, so that some run fails at the
 // store after opening it.
 func TestMatchUnstoredExits2(t *testing.T) {
-	if _, err := exec.LookPath("mktorrent"); err != nil {
-		t.Skip("mktorrent not installed (apt-get install mktorrent)")
-	}
+	interop.Need(t, "mktorrent")
 	dir := t.TempDir()
 	db := filepath.Join(dir, "lh.db")
 	if _, stderr, code := cli(t, "catalog", "add", "--db", db, leaksDir(t)); code != 0 {
