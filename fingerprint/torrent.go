@@ -9,6 +9,8 @@ import (
 	"math/bits"
 
 	"golang.org/x/text/encoding"
+
+	"github.com/leakhunt/leakhunt/internal/display"
 )
 
 // Limits applied by [ParseTorrentFile] and [ParseInfo] on top of the
@@ -744,7 +746,7 @@ func merkleRoot(layer []byte, pad [sha256.Size]byte) []byte {
 // long, new, and the list is not full.
 func addTracker(list []string, u []byte) []string {
 	u = bytes.TrimSpace(u)
-	if len(u) == 0 || len(u) > maxTrackerLen || len(list) >= MaxTrackers || !printable(u) {
+	if len(u) == 0 || len(u) > maxTrackerLen || len(list) >= MaxTrackers || !display.Safe(string(u)) {
 		return list
 	}
 	for _, s := range list {

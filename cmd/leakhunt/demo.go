@@ -15,6 +15,8 @@ import (
 	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/hunt"
 	"github.com/leakhunt/leakhunt/internal/demo"
+	"github.com/leakhunt/leakhunt/internal/display"
+	"github.com/leakhunt/leakhunt/internal/version"
 	"github.com/leakhunt/leakhunt/report"
 	"github.com/leakhunt/leakhunt/store"
 )
@@ -54,7 +56,7 @@ func huntScenario(ctx context.Context, e *env, c *common, out string, timeout ti
 	if err := claimDemoDir(out); err != nil {
 		return nil, err
 	}
-	fmt.Fprintln(e.stderr, "demo: starting a swarm on 127.0.0.1 (24 DHT nodes, 6 torrents, honest seeders, a lying peer, an empty address)")
+	e.printf("demo: starting a swarm on 127.0.0.1 (24 DHT nodes, 6 torrents, honest seeders, a lying peer, an empty address)")
 	sc, err := demo.Start(ctx)
 	if err != nil {
 		return nil, err
@@ -73,7 +75,7 @@ func huntScenario(ctx context.Context, e *env, c *common, out string, timeout ti
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(e.stderr, "demo: catalogued %d synthetic leaked documents in %s\n", n, docDir)
+	e.printf("demo: catalogued %d synthetic leaked documents in %s", n, docDir)
 
 	// Hunt it with the real pipeline: our DHT node samples the swarm, fetches
 	// metadata, matches, and probes the peers of every match.
@@ -102,7 +104,7 @@ func huntScenario(ctx context.Context, e *env, c *common, out string, timeout ti
 	opt := report.DefaultOptions()
 	opt.OutDir = filepath.Join(out, "report")
 	opt.Lang = lang
-	opt.Version = version
+	opt.Version = version.String()
 	opt.Logger = log
 	opt.Config = report.FileConfig{
 		Contractor: report.Identity{Name: demoContractor, Address: "1-2-3 Example, Chiyoda-ku, Tokyo (fictitious)", Email: "takedown@example.invalid",
@@ -304,7 +306,7 @@ func printFindings(e *env, s *store.Store, sc *demo.Scenario) error {
 			if len(p.PiecesVerified) > 0 {
 				what += fmt.Sprintf("; %s verified", report.PieceList("en", p.PiecesVerified, 8))
 			}
-			fmt.Fprintf(tw, "  L%d\t%s:%d\t%s\t%s\n", p.Level, p.IP, p.Port, sanitizeCell(p.Client), what)
+			fmt.Fprintf(tw, "  L%d\t%s:%d\t%s\t%s\n", p.Level, p.IP, p.Port, display.String(p.Client, maxCell), what)
 		}
 		tw.Flush()
 	}

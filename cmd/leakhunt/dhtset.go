@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/netip"
@@ -41,7 +40,7 @@ func startDHT(s *store.Store, h *huntFlags, log *slog.Logger) (*dht.Set, error) 
 func bootstrapNodes(h *huntFlags, stderr io.Writer) ([]string, error) {
 	if len(h.bootstrap) == 0 {
 		if h.allowLocal {
-			fmt.Fprintln(stderr, "leakhunt: --allow-local without --bootstrap: no public DHT router is contacted; the DHT node knows only the nodes saved from earlier runs")
+			say(stderr, "--allow-local without --bootstrap: no public DHT router is contacted; the DHT node knows only the nodes saved from earlier runs")
 			return []string{}, nil
 		}
 		return nil, nil
@@ -68,7 +67,7 @@ func bootstrapNodes(h *huntFlags, stderr io.Writer) ([]string, error) {
 			if !h.allowLocal && (ae == nil || ae.Reason == netpolicy.Loopback || ae.Reason == netpolicy.Private) {
 				hint = " (--allow-local allows loopback and private addresses)"
 			}
-			fmt.Fprintf(stderr, "leakhunt: --bootstrap %s refused: %s%s\n", b, why, hint)
+			say(stderr, "--bootstrap %s refused: %s%s", b, why, hint)
 			continue
 		}
 		kept = append(kept, b)

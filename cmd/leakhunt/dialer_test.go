@@ -41,7 +41,7 @@ func TestOneConnectionPerPeer(t *testing.T) {
 			wg.Add(1)
 			go func() { // hold it a while, say nothing, hang up
 				defer wg.Done()
-				time.Sleep(200 * time.Millisecond)
+				time.Sleep(200 * time.Millisecond) // a slow peer: the behaviour under test, not a wait
 				open.Add(-1)
 				c.Close()
 			}()

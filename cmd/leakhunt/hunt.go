@@ -21,11 +21,9 @@ import (
 	"github.com/leakhunt/leakhunt/hunt"
 	"github.com/leakhunt/leakhunt/internal/netpolicy"
 	"github.com/leakhunt/leakhunt/internal/peerdial"
+	"github.com/leakhunt/leakhunt/internal/version"
 	"github.com/leakhunt/leakhunt/store"
 )
-
-// version is recorded in every observation.
-const version = "0.1.0"
 
 // listFlag is a repeatable flag that also accepts comma-separated values.
 type listFlag []string
@@ -181,7 +179,7 @@ func webSources(s *store.Store, h *huntFlags, log *slog.Logger) ([]crawler.Sourc
 	cfg.AllowLoopback = h.allowLocal
 	cfg.AllowPrivate = h.allowLocal
 	cfg.Logger = log
-	cfg.UserAgent = "leakhunt/" + version
+	cfg.UserAgent = "leakhunt/" + version.String()
 	cfg.State = s.KV("web:")
 	if h.profile != "" {
 		ps, err := web.LoadProfiles(h.profile)
@@ -224,7 +222,7 @@ func webSources(s *store.Store, h *huntFlags, log *slog.Logger) ([]crawler.Sourc
 func pipelineConfig(s *store.Store, h *huntFlags, node *dht.Set, log *slog.Logger) (hunt.Config, error) {
 	cfg := hunt.DefaultConfig()
 	cfg.Logger = log
-	cfg.Version = version
+	cfg.Version = version.String()
 	cfg.MaxFetches, cfg.MaxProbes = h.fetches, h.probes
 	cfg.ProbeInterval = h.probeInterval
 	cfg.Self = hunt.NewSelfSet()
@@ -254,7 +252,7 @@ func pipelineConfig(s *store.Store, h *huntFlags, node *dht.Set, log *slog.Logge
 	cfg.Clock = evidence.NewClock(ccfg)
 	if h.probe {
 		pcfg := evidence.DefaultConfig()
-		pcfg.Version = version
+		pcfg.Version = version.String()
 		pcfg.Clock = cfg.Clock
 		chase, err := parseLevel(h.chase)
 		if err != nil {
@@ -276,10 +274,10 @@ func pipelineConfig(s *store.Store, h *huntFlags, node *dht.Set, log *slog.Logge
 	}
 	tcfg := tracker.DefaultConfig()
 	tcfg.AllowPrivate = h.allowLocal
-	tcfg.UserAgent = "leakhunt/" + version
+	tcfg.UserAgent = "leakhunt/" + version.String()
 	tcfg.Logger = log
 	hcfg := evidence.DefaultHarvestConfig()
-	hcfg.Version, hcfg.Clock, hcfg.Logger = version, cfg.Clock, log
+	hcfg.Version, hcfg.Clock, hcfg.Logger = version.String(), cfg.Clock, log
 	cfg.Trackers = hunt.TrackerHarvest{Harvester: evidence.NewHarvester(hcfg), Client: tracker.New(tcfg), Store: s}
 	keys, err := h.keys(s, "")
 	if err != nil {
@@ -329,7 +327,7 @@ func huntWith(ctx context.Context, e *env, c *common, h *huntFlags, withDHT, wit
 		}
 		comp.closers = append(comp.closers, func() {
 			if err := n.Save(); err != nil {
-				fmt.Fprintln(e.stderr, "leakhunt: save DHT nodes:", err)
+				e.printf("save DHT nodes: %v", err)
 			}
 			n.Close()
 		})
@@ -400,30 +398,45 @@ func statusLines(el time.Duration, st hunt.Stats, n *dht.Set) []string {
 	return lines
 }
 
-func runCrawl(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || (args[0] != "dht" && args[0] != "web") {
-		return usagef("crawl: want 'crawl dht [flags]' or 'crawl web URL... [flags]'")
+func runCrawlDHT(ctx context.Context, e *env, args []string) error {
+	fl, c, h, err := crawlFlags(e, "dht", "[flags]", args)
+	if err != nil {
+		return err
 	}
-	kind := args[0]
-	fl, c := newFlags(e, "crawl "+kind, "[flags]")
+	if fl.NArg() > 0 {
+		return usagef("crawl dht: unexpected argument %q", fl.Arg(0))
+	}
+	return huntWith(ctx, e, c, h, true, false)
+}
+
+func runCrawlWeb(ctx context.Context, e *env, args []string) error {
+	fl, c, h, err := crawlFlags(e, "web", "[flags] [URL...]", args)
+	if err != nil {
+		return err
+	}
+	h.web = append(h.web, fl.Args()...)
+	if len(h.web) == 0 && h.torznab == "" {
+		fl.Usage()
+		return usagef("crawl web: give at least one URL, or --torznab")
+	}
+	return huntWith(ctx, e, c, h, false, true)
+}
+
+// crawlFlags parses the flags of crawl dht and crawl web: those of hunt,
+// with probing and repeated web rounds off.
+func crawlFlags(e *env, kind, usage string, args []string) (*flag.FlagSet, *common, *huntFlags, error) {
+	fl, c := newFlags(e, "crawl "+kind, usage)
 	var h huntFlags
 	h.register(fl)
-	if err := parse(fl, args[1:]); err != nil {
-		return err
+	if err := parse(fl, args); err != nil {
+		return nil, nil, nil, err
 	}
 	if err := applyConfigFile(fl, h.config); err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	h.probe = false
 	h.webInterval = 0
-	if kind == "web" {
-		h.web = append(h.web, fl.Args()...)
-		if len(h.web) == 0 && h.torznab == "" {
-			return usagef("crawl web: give at least one URL, or --torznab")
-		}
-		return huntWith(ctx, e, c, &h, false, true)
-	}
-	return huntWith(ctx, e, c, &h, true, false)
+	return fl, c, &h, nil
 }
 
 // peerDialer is the dialer of metadata fetches and probes, under the

@@ -74,7 +74,7 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if proven == 0 {
-		fmt.Fprintf(e.stderr, "leakhunt: warning: %s carries no catalogued document proven by its v1 piece hashes; peers are recorded at L1 only\n", ih)
+		e.warnf("%s carries no catalogued document proven by its v1 piece hashes; peers are recorded at L1 only", ih)
 	}
 	if err := s.Watch(store.WatchEntry{InfoHash: ih, Reason: "user"}); err != nil {
 		return err

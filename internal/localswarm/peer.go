@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/netip"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/anacrolix/torrent/bencode"
@@ -40,7 +39,6 @@ type peerServer struct {
 	lookup func([20]byte) (*policy, bool)
 	done   chan struct{}
 	wg     sync.WaitGroup
-	served atomic.Int64
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -200,9 +198,6 @@ func (s *peerServer) serve(c net.Conn) error {
 			if err := writeMessage(w, 20, []byte{byte(theirID)}, hdr, pol.info[start:end]); err != nil {
 				return err
 			}
-			if end == int64(len(pol.info)) {
-				s.served.Add(1)
-			}
 		}
 	}
 }
@@ -245,9 +240,6 @@ func (m *MetadataServer) Add(infoBytes []byte) [20]byte {
 
 // Addr returns the TCP address peers connect to.
 func (m *MetadataServer) Addr() netip.AddrPort { return m.srv.addr() }
-
-// Served returns how many complete metadata copies were sent.
-func (m *MetadataServer) Served() int64 { return m.srv.served.Load() }
 
 // Close stops the server and waits for its connections to end.
 func (m *MetadataServer) Close() { m.srv.close() }

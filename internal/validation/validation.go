@@ -29,8 +29,8 @@ import (
 	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/internal/demodata"
+	"github.com/leakhunt/leakhunt/internal/interop"
 	"github.com/leakhunt/leakhunt/internal/localswarm"
-	"github.com/leakhunt/leakhunt/internal/lttest"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -167,7 +167,7 @@ func Start(ctx context.Context, dir string) (sc *Scenario, err error) {
 	host(hy.Addr, hy.InfoHash, hyDesc, "honest seeder (anacrolix/torrent) of a hybrid torrent", 4)
 
 	// 3. libtorrent seeders, v1 and hybrid, of the member database.
-	if why := lttest.Available(); why != "" {
+	if why := interop.LibtorrentMissing(); why != "" {
 		sc.Skipped = append(sc.Skipped, "libtorrent seeders (an independent implementation): "+why)
 	} else {
 		src := filepath.Join(dir, "member_db_export.sql")
@@ -176,7 +176,7 @@ func Start(ctx context.Context, dir string) (sc *Scenario, err error) {
 		}
 		for _, mode := range []string{"v1", "hybrid"} {
 			out := filepath.Join(dir, "lt-"+mode+".torrent")
-			port, stop, err := lttest.Start(ctx, src, out, 256<<10, mode, "127.0.0.1")
+			port, stop, err := interop.StartLibtorrentSeeder(ctx, src, out, 256<<10, mode, "127.0.0.1")
 			if err != nil {
 				return nil, err
 			}

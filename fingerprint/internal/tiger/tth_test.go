@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base32"
 	"encoding/hex"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -66,10 +67,12 @@ func TestTreeBase32(t *testing.T) {
 		{bytes.Repeat([]byte("A"), 1025), "PZMRYHGY6LTBEH63ZWAHDORHSYTLO4LEFUIKHWY"},
 	}
 	for _, tt := range tests {
-		sum := TreeSum(tt.in)
-		if got := base32NoPad.EncodeToString(sum[:]); got != tt.want {
-			t.Errorf("TreeSum(%d bytes) = %s, want %s", len(tt.in), got, tt.want)
-		}
+		t.Run(fmt.Sprint(len(tt.in)), func(t *testing.T) {
+			sum := TreeSum(tt.in)
+			if got := base32NoPad.EncodeToString(sum[:]); got != tt.want {
+				t.Errorf("TreeSum(%d bytes) = %s, want %s", len(tt.in), got, tt.want)
+			}
+		})
 	}
 }
 
