@@ -167,45 +167,30 @@ type localHunt struct {
 // final checkpoint. done runs every half second.
 func huntLocal(ctx context.Context, e *env, c *common, s *store.Store, lh localHunt, done func() (bool, error)) error {
 	log := c.logger(e)
-	h := huntFlags{listen: "127.0.0.1:0", bootstrap: lh.bootstrap, allowLocal: true, rate: 2000, web: lh.web, maxPages: 5,
-		webInterval: time.Hour, fetches: 16, probes: 8, probe: true, chase: "L4", probeInterval: 4 * time.Second,
-		claimWait: lh.claimWait, watch: true, keyFlags: keyFlags{contractor: lh.contractor}}
 	rec, err := hunt.NewRecorder(s)
 	if err != nil {
 		return err
 	}
-	node, err := startDHT(s, &h, log)
+	opt := hunt.DefaultOptions()
+	opt.Listen, opt.Bootstrap, opt.AllowLocal, opt.DHTRate, opt.Predict = "127.0.0.1:0", lh.bootstrap, true, 2000, false
+	opt.Web, opt.MaxPages = lh.web, 5
+	opt.Fetches, opt.Probes, opt.ProbeInterval, opt.ClaimWait = 16, 8, 4*time.Second, lh.claimWait
+	opt.CheckpointInterval = 10 * time.Second
+	opt.Logger = log
+	kf := keyFlags{contractor: lh.contractor}
+	if opt.Keys, err = kf.keys(s, ""); err != nil {
+		return err
+	}
+	p, err := hunt.Assemble(s, rec, opt)
 	if err != nil {
 		return err
 	}
-	defer node.Close()
-	cfg, err := pipelineConfig(s, &h, node, log)
-	if err != nil {
-		return err
-	}
-	cfg.Sources = append(cfg.Sources, node.Sources()...)
-	if len(h.web) > 0 {
-		srcs, closers, err := webSources(s, &h, log)
-		if err != nil {
-			return err
-		}
-		defer func() {
-			for _, c := range closers {
-				c()
-			}
-		}()
-		cfg.Sources = append(cfg.Sources, srcs...)
-	}
-	cfg.CheckpointInterval = 10 * time.Second
-	p, err := hunt.New(s, rec, cfg)
-	if err != nil {
-		return err
-	}
+	defer p.Close()
 	hctx, cancel := context.WithTimeout(ctx, lh.timeout)
 	defer cancel()
 	runDone := make(chan error, 1)
 	go func() { runDone <- p.Run(hctx) }()
-	stop := liveView(hctx, e, c, 10*time.Second, func(el time.Duration) []string { return statusLines(el, p.Stats(), node) })
+	stop := liveView(hctx, e, c, 10*time.Second, p.Status)
 	t := time.NewTicker(500 * time.Millisecond)
 	var checkErr error
 wait:

@@ -75,9 +75,9 @@ func TestHuntSurvivesHostilePeers(t *testing.T) {
 	if _, _, err := s.AddDocument(store.Document{Name: "staff_roster.tsv", Fingerprint: fp}, p); err != nil {
 		t.Fatal(err)
 	}
-	h := huntFlags{listen: "127.0.0.1:0", bootstrap: sw.BootstrapAddrs(), allowLocal: true, rate: 2000,
-		fetches: 16, probes: 4, probe: true, chase: "L4", probeInterval: 2 * time.Second, watch: true}
-	pl, stop := startLocalHunt(t, ctx, s, &h)
+	opt := localOptions(sw.BootstrapAddrs())
+	opt.Probes = 4
+	pl, stop := startLocalHunt(t, ctx, s, opt)
 
 	ih := fingerprint.InfoHash(seeder.InfoHash)
 	var maxHeap uint64

@@ -3,35 +3,11 @@ package main
 import (
 	"errors"
 	"io"
-	"log/slog"
 	"net/netip"
 	"strings"
 
-	"github.com/leakhunt/leakhunt/crawler/dht"
 	"github.com/leakhunt/leakhunt/internal/netpolicy"
-	"github.com/leakhunt/leakhunt/store"
 )
-
-// startDHT starts the DHT nodes the flags ask for, their ID and tables
-// kept in the store. Bootstrap nodes the address policy refuses are named
-// on stderr; when all of them are, that is a usage error, since the node
-// could find nobody.
-func startDHT(s *store.Store, h *huntFlags, log *slog.Logger) (*dht.Set, error) {
-	stderr := h.stderr
-	if stderr == nil {
-		stderr = io.Discard
-	}
-	bootstrap, err := bootstrapNodes(h, stderr)
-	if err != nil {
-		return nil, err
-	}
-	set, err := dht.NewSet(dht.SetConfig{Listen: h.listen, Listen6: h.listen6, Bootstrap: bootstrap, AllowLocal: h.allowLocal,
-		RateLimit: h.rate, Logger: log, State: s.KV("dht.")})
-	if errors.Is(err, dht.ErrNoNode) {
-		return nil, usagef("no DHT node to start: give --listen or --listen6")
-	}
-	return set, err
-}
 
 // bootstrapNodes returns the DHT bootstrap nodes to use (nil: the
 // package's public routers). With --allow-local and no --bootstrap it is
