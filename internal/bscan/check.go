@@ -1,0 +1,190 @@
+package bscan
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Limits bound what [Check] and [ValueLen] accept. Every field must be
+// positive.
+type Limits struct {
+	// MaxBytes is the largest value accepted.
+	MaxBytes int
+	// MaxDepth is the deepest nesting of lists and dictionaries.
+	MaxDepth int
+	// MaxTokens is the most values (integers, strings, lists, dicts) in total.
+	MaxTokens int
+	// MaxIntLen is the most digits an integer may have (sign excluded).
+	MaxIntLen int
+}
+
+// MetadataLimits are the limits for an info dictionary received from a peer
+// (BEP 9): 4 MiB, depth 100, 3M tokens, as libtorrent.
+func MetadataLimits() Limits {
+	return Limits{MaxBytes: 4 << 20, MaxDepth: 100, MaxTokens: 3_000_000, MaxIntLen: 20}
+}
+
+// TorrentFileLimits are the limits for a whole .torrent file.
+func TorrentFileLimits() Limits {
+	return Limits{MaxBytes: 16 << 20, MaxDepth: 100, MaxTokens: 3_000_000, MaxIntLen: 20}
+}
+
+// ErrInvalid is wrapped by every error [Check] and [ValueLen] return.
+var ErrInvalid = errors.New("invalid bencode")
+
+// Check reports whether b is exactly one well-formed bencoded value within
+// lim: dictionary keys must be strings, each with a value (key order is not
+// checked).
+func Check(b []byte, lim Limits) error {
+	if len(b) > lim.MaxBytes {
+		return fmt.Errorf("%w: %d bytes is more than the limit of %d", ErrInvalid, len(b), lim.MaxBytes)
+	}
+	n, err := ValueLen(b, lim)
+	if err != nil {
+		return err
+	}
+	if n != len(b) {
+		return fmt.Errorf("%w: %d trailing bytes after the value", ErrInvalid, len(b)-n)
+	}
+	return nil
+}
+
+// Container states of the scanner's stack: a list, a dictionary expecting a
+// key, or a dictionary expecting that key's value.
+const (
+	inList = iota
+	wantKey
+	wantValue
+)
+
+// ValueLen returns the length of the bencoded value at the start of b,
+// which must be well formed and within lim, as [Check] requires; bytes
+// after it are not read. MaxBytes bounds the value, not b.
+func ValueLen(b []byte, lim Limits) (int, error) {
+	if len(b) == 0 {
+		return 0, fmt.Errorf("%w: empty input", ErrInvalid)
+	}
+	var stackBuf [64]byte
+	stack := stackBuf[:0]
+	// done records that a whole value ended, for the container holding it.
+	done := func() {
+		if n := len(stack); n > 0 {
+			switch stack[n-1] {
+			case wantKey:
+				stack[n-1] = wantValue
+			case wantValue:
+				stack[n-1] = wantKey
+			}
+		}
+	}
+	tokens := 0
+	i := 0
+	for {
+		if i >= len(b) {
+			return 0, fmt.Errorf("%w: truncated at byte %d", ErrInvalid, i)
+		}
+		c := b[i]
+		if n := len(stack); n > 0 && stack[n-1] == wantKey && c != 'e' && (c < '0' || c > '9') {
+			return 0, fmt.Errorf("%w: dictionary key is not a string at byte %d", ErrInvalid, i)
+		}
+		switch {
+		case c == 'e':
+			if len(stack) == 0 {
+				return 0, fmt.Errorf("%w: unexpected 'e' at byte %d", ErrInvalid, i)
+			}
+			if stack[len(stack)-1] == wantValue {
+				return 0, fmt.Errorf("%w: dictionary key without a value at byte %d", ErrInvalid, i)
+			}
+			stack = stack[:len(stack)-1]
+			done()
+			i++
+		case c == 'l' || c == 'd':
+			if len(stack) >= lim.MaxDepth {
+				return 0, fmt.Errorf("%w: nesting deeper than %d at byte %d", ErrInvalid, lim.MaxDepth, i)
+			}
+			if c == 'l' {
+				stack = append(stack, inList)
+			} else {
+				stack = append(stack, wantKey)
+			}
+			tokens++
+			i++
+		case c == 'i':
+			j, err := intEnd(b, i, lim.MaxIntLen)
+			if err != nil {
+				return 0, err
+			}
+			tokens++
+			done()
+			i = j
+		case c >= '0' && c <= '9':
+			j, err := stringEnd(b, i)
+			if err != nil {
+				return 0, err
+			}
+			tokens++
+			done()
+			i = j
+		default:
+			return 0, fmt.Errorf("%w: unexpected byte %q at byte %d", ErrInvalid, c, i)
+		}
+		if tokens > lim.MaxTokens {
+			return 0, fmt.Errorf("%w: more than %d values", ErrInvalid, lim.MaxTokens)
+		}
+		if i > lim.MaxBytes {
+			return 0, fmt.Errorf("%w: value longer than the limit of %d bytes", ErrInvalid, lim.MaxBytes)
+		}
+		if len(stack) == 0 {
+			return i, nil
+		}
+	}
+}
+
+// intEnd checks the integer at b[i] == 'i' and returns the index past it.
+func intEnd(b []byte, i, maxLen int) (int, error) {
+	j := i + 1
+	if j < len(b) && b[j] == '-' {
+		j++
+	}
+	start := j
+	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+		j++
+	}
+	n := j - start
+	switch {
+	case j >= len(b):
+		return 0, fmt.Errorf("%w: truncated integer at byte %d", ErrInvalid, i)
+	case b[j] != 'e' || n == 0:
+		return 0, fmt.Errorf("%w: malformed integer at byte %d", ErrInvalid, i)
+	case n > maxLen:
+		return 0, fmt.Errorf("%w: integer of %d digits at byte %d (limit %d)", ErrInvalid, n, i, maxLen)
+	case n > 1 && b[start] == '0', b[start] == '0' && start != i+1:
+		return 0, fmt.Errorf("%w: integer with a leading zero or -0 at byte %d", ErrInvalid, i)
+	}
+	return j + 1, nil
+}
+
+// stringEnd checks the string whose length starts at b[i] (a digit) and
+// returns the index past it.
+func stringEnd(b []byte, i int) (int, error) {
+	j := i
+	n := 0
+	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+		if j-i >= 10 {
+			return 0, fmt.Errorf("%w: string length too long at byte %d", ErrInvalid, i)
+		}
+		n = n*10 + int(b[j]-'0')
+		j++
+	}
+	if j >= len(b) || b[j] != ':' {
+		return 0, fmt.Errorf("%w: malformed string length at byte %d", ErrInvalid, i)
+	}
+	if j-i > 1 && b[i] == '0' {
+		return 0, fmt.Errorf("%w: string length with a leading zero at byte %d", ErrInvalid, i)
+	}
+	j++
+	if n > len(b)-j {
+		return 0, fmt.Errorf("%w: string of %d bytes at byte %d runs past the end", ErrInvalid, n, i)
+	}
+	return j + n, nil
+}
