@@ -9,6 +9,7 @@ import (
 
 	"github.com/leakhunt/leakhunt/internal/netpolicy"
 	"github.com/leakhunt/leakhunt/internal/peerdial"
+	"github.com/leakhunt/leakhunt/internal/peerwire"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -52,8 +53,6 @@ const (
 	ReasonInterrupted = "interrupted"
 )
 
-var errWrongTorrent = errors.New("handshake for infohash")
-
 // dialError is a failure to connect.
 type dialError struct{ err error }
 
@@ -82,9 +81,9 @@ func reasonOf(err error, o *store.Observation) string {
 		return ReasonNoPieces
 	case errors.Is(err, errChoked):
 		return ReasonChoked
-	case errors.Is(err, errWrongTorrent):
+	case errors.Is(err, peerwire.ErrWrongTorrent):
 		return ReasonWrongTorrent
-	case errors.Is(err, peerdial.ErrNotBitTorrent):
+	case errors.Is(err, peerwire.ErrNotBitTorrent):
 		return ReasonNotBitTorrent
 	case errors.Is(err, ErrProtocol), errors.Is(err, ErrByteLimit):
 		return ReasonProtocol
