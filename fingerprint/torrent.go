@@ -229,51 +229,7 @@ func tErr(format string, a ...any) error {
 // .torrent's "encoding" names, where no name.utf-8 or path.utf-8 is given.
 func parseInfo(raw []byte, dec *encoding.Decoder) (*Torrent, error) {
 	v := bscan.View(raw)
-	ri := rawInfo{files: -1, fileTree: -1, metaVersion: 1}
-	var nameUTF8 []byte
-	err := v.Dict(0, func(k []byte, i int) error {
-		var err error
-		switch string(k) {
-		case "name":
-			ri.name, err = v.Str(i)
-			if err != nil {
-				return tErr("name is not a string")
-			}
-			ri.nameSet = true
-		case "name.utf-8":
-			if s, err := v.Str(i); err == nil {
-				nameUTF8 = s
-			}
-		case "piece length":
-			ri.pieceLength, err = v.Int(i)
-			if err != nil {
-				return tErr("piece length: %v", err)
-			}
-			ri.hasPieceLength = true
-		case "pieces":
-			ri.pieces, err = v.Str(i)
-			if err != nil {
-				return tErr("pieces is not a string")
-			}
-			ri.piecesOK = true
-		case "length":
-			ri.length, err = v.Int(i)
-			if err != nil {
-				return tErr("length: %v", err)
-			}
-			ri.hasLength = true
-		case "files":
-			ri.files = i
-		case "file tree":
-			ri.fileTree = i
-		case "meta version":
-			ri.metaVersion, err = v.Int(i)
-			if err != nil {
-				return tErr("meta version: %v", err)
-			}
-		}
-		return nil
-	})
+	ri, nameUTF8, err := readInfoFields(v)
 	if err != nil {
 		return nil, err
 	}
@@ -343,6 +299,56 @@ func parseInfo(raw []byte, dec *encoding.Decoder) (*Torrent, error) {
 		}
 	}
 	return t, nil
+}
+
+// readInfoFields reads the fields of the info dictionary at the start of
+// v; nameUTF8 is its name.utf-8, when that is a string.
+func readInfoFields(v bscan.View) (ri rawInfo, nameUTF8 []byte, err error) {
+	ri = rawInfo{files: -1, fileTree: -1, metaVersion: 1}
+	err = v.Dict(0, func(k []byte, i int) error {
+		var err error
+		switch string(k) {
+		case "name":
+			ri.name, err = v.Str(i)
+			if err != nil {
+				return tErr("name is not a string")
+			}
+			ri.nameSet = true
+		case "name.utf-8":
+			if s, err := v.Str(i); err == nil {
+				nameUTF8 = s
+			}
+		case "piece length":
+			ri.pieceLength, err = v.Int(i)
+			if err != nil {
+				return tErr("piece length: %v", err)
+			}
+			ri.hasPieceLength = true
+		case "pieces":
+			ri.pieces, err = v.Str(i)
+			if err != nil {
+				return tErr("pieces is not a string")
+			}
+			ri.piecesOK = true
+		case "length":
+			ri.length, err = v.Int(i)
+			if err != nil {
+				return tErr("length: %v", err)
+			}
+			ri.hasLength = true
+		case "files":
+			ri.files = i
+		case "file tree":
+			ri.fileTree = i
+		case "meta version":
+			ri.metaVersion, err = v.Int(i)
+			if err != nil {
+				return tErr("meta version: %v", err)
+			}
+		}
+		return nil
+	})
+	return ri, nameUTF8, err
 }
 
 // parseV1Files reads "length" (single file) or "files" (multi-file),

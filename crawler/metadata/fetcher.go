@@ -258,42 +258,9 @@ func (pc *peerConn) next() (byte, []byte, error) {
 
 func (pc *peerConn) run(ctx context.Context) ([]byte, error) {
 	f := pc.f
-	if _, err := pc.conn.Write(ourHandshake(pc.ih, f.peerID).Append(nil)); err != nil {
-		return nil, fmt.Errorf("%w: send handshake: %w", ErrHandshake, err)
-	}
-	if d := time.Now().Add(f.cfg.HandshakeTimeout); d.Before(pc.deadline) {
-		_ = pc.conn.SetReadDeadline(d)
-	}
-	hs, _, err := pc.r.ReadHandshake()
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return nil, errorf(ErrTimeout, "waiting for handshake: %v", err)
-	}
+	theirID, size, err := pc.greet()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrHandshake, err)
-	}
-	if err := checkHandshake(hs, pc.ih); err != nil {
 		return nil, err
-	}
-	ours := extHandshake{M: map[string]int64{"ut_metadata": ourMetadataID}, V: f.cfg.ClientVersion}
-	if _, err := pc.conn.Write(peerwire.AppendMessage(nil, msgExtended, []byte{0}, bencode.MustMarshal(ours))); err != nil {
-		return nil, errorf(ErrHandshake, "send extension handshake: %v", err)
-	}
-
-	// Wait for the peer's extension handshake, skipping anything else.
-	var theirID byte
-	var size int64
-	for {
-		id, p, err := pc.next()
-		if err != nil {
-			return nil, err
-		}
-		if id != msgExtended || p[0] != 0 {
-			continue
-		}
-		if theirID, size, err = parseExtHandshake(p[1:]); err != nil {
-			return nil, err
-		}
-		break
 	}
 	if size <= 0 || size > int64(f.cfg.MaxMetadataSize) {
 		return nil, errorf(ErrBadSize, "metadata_size %d (limit %d)", size, f.cfg.MaxMetadataSize)
@@ -302,7 +269,48 @@ func (pc *peerConn) run(ctx context.Context) ([]byte, error) {
 		return nil, ctxKind(err)
 	}
 	defer f.mem.Release(size)
+	return pc.download(theirID, size)
+}
 
+// greet exchanges handshakes and extension handshakes, and returns the
+// peer's ut_metadata message ID and metadata_size.
+func (pc *peerConn) greet() (theirID byte, size int64, err error) {
+	f := pc.f
+	if _, err := pc.conn.Write(ourHandshake(pc.ih, f.peerID).Append(nil)); err != nil {
+		return 0, 0, fmt.Errorf("%w: send handshake: %w", ErrHandshake, err)
+	}
+	if d := time.Now().Add(f.cfg.HandshakeTimeout); d.Before(pc.deadline) {
+		_ = pc.conn.SetReadDeadline(d)
+	}
+	hs, _, err := pc.r.ReadHandshake()
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return 0, 0, errorf(ErrTimeout, "waiting for handshake: %v", err)
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("%w: %w", ErrHandshake, err)
+	}
+	if err := checkHandshake(hs, pc.ih); err != nil {
+		return 0, 0, err
+	}
+	ours := extHandshake{M: map[string]int64{"ut_metadata": ourMetadataID}, V: f.cfg.ClientVersion}
+	if _, err := pc.conn.Write(peerwire.AppendMessage(nil, msgExtended, []byte{0}, bencode.MustMarshal(ours))); err != nil {
+		return 0, 0, errorf(ErrHandshake, "send extension handshake: %v", err)
+	}
+	// Wait for the peer's extension handshake, skipping anything else.
+	for {
+		id, p, err := pc.next()
+		if err != nil {
+			return 0, 0, err
+		}
+		if id == msgExtended && p[0] == 0 {
+			return parseExtHandshake(p[1:])
+		}
+	}
+}
+
+// download requests every piece of the metadata and returns it once it is
+// whole, hashes to the infohash and passes the bencode check.
+func (pc *peerConn) download(theirID byte, size int64) ([]byte, error) {
 	n := int((size + pieceSize - 1) / pieceSize)
 	var reqs []byte
 	for i := range n {

@@ -49,14 +49,6 @@ func Check(b []byte, lim Limits) error {
 	return nil
 }
 
-// Container states of the scanner's stack: a list, a dictionary expecting a
-// key, or a dictionary expecting that key's value.
-const (
-	inList = iota
-	wantKey
-	wantValue
-)
-
 // ValueLen returns the length of the bencoded value at the start of b,
 // which must be well formed and within lim, as [Check] requires; bytes
 // after it are not read. MaxBytes bounds the value, not b.
@@ -65,18 +57,7 @@ func ValueLen(b []byte, lim Limits) (int, error) {
 		return 0, fmt.Errorf("%w: empty input", ErrInvalid)
 	}
 	var stackBuf [64]byte
-	stack := stackBuf[:0]
-	// done records that a whole value ended, for the container holding it.
-	done := func() {
-		if n := len(stack); n > 0 {
-			switch stack[n-1] {
-			case wantKey:
-				stack[n-1] = wantValue
-			case wantValue:
-				stack[n-1] = wantKey
-			}
-		}
-	}
+	st := stack(stackBuf[:0])
 	tokens := 0
 	i := 0
 	for {
@@ -84,47 +65,59 @@ func ValueLen(b []byte, lim Limits) (int, error) {
 			return 0, fmt.Errorf("%w: truncated at byte %d", ErrInvalid, i)
 		}
 		c := b[i]
-		if n := len(stack); n > 0 && stack[n-1] == wantKey && c != 'e' && (c < '0' || c > '9') {
+		if st.top() == wantKey && c != 'e' && (c < '0' || c > '9') {
 			return 0, fmt.Errorf("%w: dictionary key is not a string at byte %d", ErrInvalid, i)
 		}
 		switch {
 		case c == 'e':
-			if len(stack) == 0 {
+			switch st.top() {
+			case none:
 				return 0, fmt.Errorf("%w: unexpected 'e' at byte %d", ErrInvalid, i)
-			}
-			if stack[len(stack)-1] == wantValue {
+			case wantValue:
 				return 0, fmt.Errorf("%w: dictionary key without a value at byte %d", ErrInvalid, i)
 			}
-			stack = stack[:len(stack)-1]
-			done()
+			st = st[:len(st)-1]
+			st.done()
 			i++
 		case c == 'l' || c == 'd':
-			if len(stack) >= lim.MaxDepth {
+			if len(st) >= lim.MaxDepth {
 				return 0, fmt.Errorf("%w: nesting deeper than %d at byte %d", ErrInvalid, lim.MaxDepth, i)
 			}
 			if c == 'l' {
-				stack = append(stack, inList)
+				st = append(st, inList)
 			} else {
-				stack = append(stack, wantKey)
+				st = append(st, wantKey)
 			}
 			tokens++
 			i++
 		case c == 'i':
-			j, err := intEnd(b, i, lim.MaxIntLen)
-			if err != nil {
-				return 0, err
+			j := i + 1
+			if j < len(b) && b[j] == '-' {
+				j++
+			}
+			start := j
+			for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+				j++
+			}
+			if n := j - start; j >= len(b) || b[j] != 'e' || n == 0 || n > lim.MaxIntLen || b[start] == '0' && (n > 1 || start != i+1) {
+				return 0, intError(b, i, lim.MaxIntLen)
 			}
 			tokens++
-			done()
-			i = j
+			st.done()
+			i = j + 1
 		case c >= '0' && c <= '9':
-			j, err := stringEnd(b, i)
-			if err != nil {
-				return 0, err
+			j := i
+			n := 0
+			for j < len(b) && b[j] >= '0' && b[j] <= '9' && j-i < 10 {
+				n = n*10 + int(b[j]-'0')
+				j++
+			}
+			if j >= len(b) || b[j] != ':' || j-i > 1 && b[i] == '0' || n > len(b)-j-1 {
+				return 0, stringError(b, i)
 			}
 			tokens++
-			done()
-			i = j
+			st.done()
+			i = j + 1 + n
 		default:
 			return 0, fmt.Errorf("%w: unexpected byte %q at byte %d", ErrInvalid, c, i)
 		}
@@ -134,14 +127,45 @@ func ValueLen(b []byte, lim Limits) (int, error) {
 		if i > lim.MaxBytes {
 			return 0, fmt.Errorf("%w: value longer than the limit of %d bytes", ErrInvalid, lim.MaxBytes)
 		}
-		if len(stack) == 0 {
+		if len(st) == 0 {
 			return i, nil
 		}
 	}
 }
 
-// intEnd checks the integer at b[i] == 'i' and returns the index past it.
-func intEnd(b []byte, i, maxLen int) (int, error) {
+// stack holds one state per open container.
+type stack []byte
+
+// Container states: a list, a dictionary expecting a key, or a dictionary
+// expecting that key's value; none is the top of an empty stack.
+const (
+	inList = iota
+	wantKey
+	wantValue
+	none
+)
+
+func (s stack) top() byte {
+	if len(s) == 0 {
+		return none
+	}
+	return s[len(s)-1]
+}
+
+// done records that a whole value ended, for the container holding it.
+func (s stack) done() {
+	if n := len(s); n > 0 {
+		switch s[n-1] {
+		case wantKey:
+			s[n-1] = wantValue
+		case wantValue:
+			s[n-1] = wantKey
+		}
+	}
+}
+
+// intError says what is wrong with the integer at b[i] == 'i'.
+func intError(b []byte, i, maxLen int) error {
 	j := i + 1
 	if j < len(b) && b[j] == '-' {
 		j++
@@ -153,38 +177,32 @@ func intEnd(b []byte, i, maxLen int) (int, error) {
 	n := j - start
 	switch {
 	case j >= len(b):
-		return 0, fmt.Errorf("%w: truncated integer at byte %d", ErrInvalid, i)
+		return fmt.Errorf("%w: truncated integer at byte %d", ErrInvalid, i)
 	case b[j] != 'e' || n == 0:
-		return 0, fmt.Errorf("%w: malformed integer at byte %d", ErrInvalid, i)
+		return fmt.Errorf("%w: malformed integer at byte %d", ErrInvalid, i)
 	case n > maxLen:
-		return 0, fmt.Errorf("%w: integer of %d digits at byte %d (limit %d)", ErrInvalid, n, i, maxLen)
-	case n > 1 && b[start] == '0', b[start] == '0' && start != i+1:
-		return 0, fmt.Errorf("%w: integer with a leading zero or -0 at byte %d", ErrInvalid, i)
+		return fmt.Errorf("%w: integer of %d digits at byte %d (limit %d)", ErrInvalid, n, i, maxLen)
 	}
-	return j + 1, nil
+	return fmt.Errorf("%w: integer with a leading zero or -0 at byte %d", ErrInvalid, i)
 }
 
-// stringEnd checks the string whose length starts at b[i] (a digit) and
-// returns the index past it.
-func stringEnd(b []byte, i int) (int, error) {
+// stringError says what is wrong with the string whose length starts at
+// b[i] (a digit).
+func stringError(b []byte, i int) error {
 	j := i
 	n := 0
 	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
 		if j-i >= 10 {
-			return 0, fmt.Errorf("%w: string length too long at byte %d", ErrInvalid, i)
+			return fmt.Errorf("%w: string length too long at byte %d", ErrInvalid, i)
 		}
 		n = n*10 + int(b[j]-'0')
 		j++
 	}
-	if j >= len(b) || b[j] != ':' {
-		return 0, fmt.Errorf("%w: malformed string length at byte %d", ErrInvalid, i)
+	switch {
+	case j >= len(b) || b[j] != ':':
+		return fmt.Errorf("%w: malformed string length at byte %d", ErrInvalid, i)
+	case j-i > 1 && b[i] == '0':
+		return fmt.Errorf("%w: string length with a leading zero at byte %d", ErrInvalid, i)
 	}
-	if j-i > 1 && b[i] == '0' {
-		return 0, fmt.Errorf("%w: string length with a leading zero at byte %d", ErrInvalid, i)
-	}
-	j++
-	if n > len(b)-j {
-		return 0, fmt.Errorf("%w: string of %d bytes at byte %d runs past the end", ErrInvalid, n, i)
-	}
-	return j + n, nil
+	return fmt.Errorf("%w: string of %d bytes at byte %d runs past the end", ErrInvalid, n, i)
 }
