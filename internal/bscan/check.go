@@ -100,7 +100,7 @@ func ValueLen(b []byte, lim Limits) (int, error) {
 				j++
 			}
 			if n := j - start; j >= len(b) || b[j] != 'e' || n == 0 || n > lim.MaxIntLen || b[start] == '0' && (n > 1 || start != i+1) {
-				return 0, intError(b, i, lim.MaxIntLen)
+				return 0, intError(b, i, j, n, lim.MaxIntLen)
 			}
 			tokens++
 			st.done()
@@ -113,7 +113,7 @@ func ValueLen(b []byte, lim Limits) (int, error) {
 				j++
 			}
 			if j >= len(b) || b[j] != ':' || j-i > 1 && b[i] == '0' || n > len(b)-j-1 {
-				return 0, stringError(b, i)
+				return 0, stringError(b, i, j, n)
 			}
 			tokens++
 			st.done()
@@ -164,17 +164,9 @@ func (s stack) done() {
 	}
 }
 
-// intError says what is wrong with the integer at b[i] == 'i'.
-func intError(b []byte, i, maxLen int) error {
-	j := i + 1
-	if j < len(b) && b[j] == '-' {
-		j++
-	}
-	start := j
-	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
-		j++
-	}
-	n := j - start
+// intError says what is wrong with the integer at b[i] == 'i', whose n
+// digits end at b[j].
+func intError(b []byte, i, j, n, maxLen int) error {
 	switch {
 	case j >= len(b):
 		return fmt.Errorf("%w: truncated integer at byte %d", ErrInvalid, i)
@@ -186,19 +178,12 @@ func intError(b []byte, i, maxLen int) error {
 	return fmt.Errorf("%w: integer with a leading zero or -0 at byte %d", ErrInvalid, i)
 }
 
-// stringError says what is wrong with the string whose length starts at
-// b[i] (a digit).
-func stringError(b []byte, i int) error {
-	j := i
-	n := 0
-	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
-		if j-i >= 10 {
-			return fmt.Errorf("%w: string length too long at byte %d", ErrInvalid, i)
-		}
-		n = n*10 + int(b[j]-'0')
-		j++
-	}
+// stringError says what is wrong with the string whose length, read up to
+// its tenth digit, starts at b[i] and ends at b[j] with the value n.
+func stringError(b []byte, i, j, n int) error {
 	switch {
+	case j < len(b) && b[j] >= '0' && b[j] <= '9':
+		return fmt.Errorf("%w: string length too long at byte %d", ErrInvalid, i)
 	case j >= len(b) || b[j] != ':':
 		return fmt.Errorf("%w: malformed string length at byte %d", ErrInvalid, i)
 	case j-i > 1 && b[i] == '0':
