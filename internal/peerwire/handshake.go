@@ -14,6 +14,7 @@ const Protocol = pp.Protocol
 // HandshakeLen is the length of a handshake.
 const HandshakeLen = 68
 
+// Errors about what a peer sent.
 var (
 	// ErrNotBitTorrent is returned when a peer's first bytes are not a
 	// BitTorrent handshake (a client that requires encryption may answer
@@ -21,6 +22,12 @@ var (
 	ErrNotBitTorrent = errors.New("not a BitTorrent handshake")
 	// ErrWrongTorrent is wrapped when a peer answers for another infohash.
 	ErrWrongTorrent = errors.New("handshake for infohash")
+	// ErrProtocol is wrapped when a message's length breaks [Config].MaxLength
+	// or [Config].Bounds.
+	ErrProtocol = errors.New("peer protocol violation")
+	// ErrByteLimit is wrapped when the next message would take the bytes
+	// read past [Config].Budget.
+	ErrByteLimit = errors.New("per-peer byte limit reached")
 )
 
 // Handshake is the handshake of BEP 3.

@@ -3,20 +3,10 @@ package peerwire
 import (
 	"bufio"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 
 	pp "github.com/anacrolix/torrent/peer_protocol"
-)
-
-var (
-	// ErrProtocol is wrapped when a message's length breaks [Config].MaxLength
-	// or [Config].Bounds.
-	ErrProtocol = errors.New("peer protocol violation")
-	// ErrByteLimit is wrapped when the next message would take the bytes
-	// read past [Config].Budget.
-	ErrByteLimit = errors.New("per-peer byte limit reached")
 )
 
 // Config says what a [Reader] accepts. The zero value accepts any message.
