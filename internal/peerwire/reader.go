@@ -58,10 +58,6 @@ func (m Message) Payload() []byte {
 	return m.Frame[5:]
 }
 
-// bufCap is the smallest buffer a Reader keeps: a piece message carrying
-// a 16 KiB block fits.
-const bufCap = 4 + 1 + 8 + 16<<10
-
 // Reader reads handshakes and messages from one connection within its
 // [Config], counting every byte it reads. It must not be used by more than
 // one goroutine at a time.
@@ -69,13 +65,19 @@ type Reader struct {
 	br  *bufio.Reader
 	cfg Config
 	n   int64
-	buf []byte
+	hs  [HandshakeLen]byte // the last handshake read
+	hdr [5]byte            // the last length prefix and type read
+	buf []byte             // the last message read with its body
 }
 
-// NewReader returns a Reader of r that buffers up to 32 KiB ahead (r itself
-// when it is a large enough *bufio.Reader).
+// NewReader returns a Reader of r, which it reads through a 32 KiB buffer
+// unless r is a *bufio.Reader already.
 func NewReader(r io.Reader, cfg Config) *Reader {
-	return &Reader{br: bufio.NewReaderSize(r, 32<<10), cfg: cfg}
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(r, 32<<10)
+	}
+	return &Reader{br: br, cfg: cfg}
 }
 
 // BytesRead returns how many bytes the reader has read from the
@@ -92,11 +94,8 @@ func (r *Reader) readFull(b []byte) (int, error) {
 // fewer than 68 when the read failed; it is valid until the next read. An
 // error is a read error, or [ErrNotBitTorrent].
 func (r *Reader) ReadHandshake() (h Handshake, raw []byte, err error) {
-	if cap(r.buf) < bufCap {
-		r.buf = make([]byte, bufCap)
-	}
-	n, err := r.readFull(r.buf[:HandshakeLen])
-	raw = r.buf[:n]
+	n, err := r.readFull(r.hs[:])
+	raw = r.hs[:n]
 	if err != nil {
 		return h, raw, fmt.Errorf("read handshake: %w", err)
 	}
@@ -109,10 +108,7 @@ func (r *Reader) ReadHandshake() (h Handshake, raw []byte, err error) {
 // [ErrProtocol], one past the Budget [ErrByteLimit]; on any error the
 // returned Message still holds what was read.
 func (r *Reader) ReadMessage() (Message, error) {
-	if cap(r.buf) < bufCap {
-		r.buf = make([]byte, bufCap)
-	}
-	buf := r.buf[:5]
+	buf := r.hdr[:]
 	n, err := r.readFull(buf[:4])
 	if err != nil {
 		return Message{Frame: buf[:n]}, fmt.Errorf("read message length: %w", err)
@@ -150,8 +146,8 @@ func (r *Reader) ReadMessage() (Message, error) {
 	total := 4 + int(length)
 	if cap(r.buf) < total {
 		r.buf = make([]byte, total)
-		copy(r.buf, buf)
 	}
+	copy(r.buf, buf)
 	n, err = r.readFull(r.buf[5:total])
 	m.Frame = r.buf[:5+n]
 	if err != nil {
