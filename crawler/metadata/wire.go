@@ -50,7 +50,7 @@ func checkHandshake(h peerwire.Handshake, ih [20]byte) error {
 // maxExtMessage are returned, others (up to maxOtherMessage) skipped
 // unread.
 func newMessageReader(r io.Reader) *peerwire.Reader {
-	return peerwire.NewReader(r, peerwire.Config{Bounds: messageBounds, Discard: skipped})
+	return peerwire.NewReader(r, peerwire.Config{MaxLength: 1 + maxOtherMessage, Bounds: messageBounds, Discard: skipped})
 }
 
 // messageBounds bounds message lengths, type byte included.

@@ -178,7 +178,7 @@ func (l *liar) serve() {
 
 func (l *liar) handle(c net.Conn) error {
 	_ = c.SetDeadline(time.Now().Add(2 * time.Minute))
-	r := peerwire.NewReader(bufio.NewReader(c), readConfig)
+	r := peerwire.NewReader(bufio.NewReader(c), peerwire.Config{})
 	hs, _, err := r.ReadHandshake()
 	if err != nil {
 		return err

@@ -134,7 +134,7 @@ func (d dripWriter) Write(p []byte) (int, error) {
 
 func (s *peerServer) serve(c net.Conn) error {
 	_ = c.SetDeadline(time.Now().Add(2 * time.Minute))
-	r := peerwire.NewReader(bufio.NewReader(c), readConfig)
+	r := peerwire.NewReader(bufio.NewReader(c), peerwire.Config{})
 	theirs, _, err := r.ReadHandshake()
 	if err != nil {
 		return err

@@ -5,11 +5,11 @@ import (
 	pp "github.com/anacrolix/torrent/peer_protocol"
 
 	"github.com/leakhunt/leakhunt/internal/bscan"
-	"github.com/leakhunt/leakhunt/internal/peerwire"
 )
 
 // Minimal peer wire protocol (BEP 3, 10, 9) for the metadata-only and
-// hostile peers, framed by internal/peerwire. Everything read is bounded.
+// hostile peers, framed by internal/peerwire. Everything read is bounded
+// (messages by peerwire.DefaultMaxLength).
 
 const (
 	metadataPieceSize = 16 << 10
@@ -18,9 +18,6 @@ const (
 	// msgExtended is the BEP 10 message type.
 	msgExtended = byte(pp.Extended)
 )
-
-// readConfig bounds every message these peers read.
-var readConfig = peerwire.Config{MaxLength: 1 << 20}
 
 // extHandshake is the part of a BEP 10 handshake these peers read.
 type extHandshake struct {

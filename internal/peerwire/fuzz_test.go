@@ -45,7 +45,7 @@ func FuzzReadMessage(f *testing.F) {
 		f.Add(seed, true)
 	}
 	prober := Config{MaxLength: proberSizes.MaxLength(), Budget: 1 << 20, Bounds: proberSizes.Bounds}
-	fetcher := Config{Bounds: func(id byte) (int, int) {
+	fetcher := Config{MaxLength: 1 + 1<<20, Bounds: func(id byte) (int, int) {
 		if id == byte(pp.Extended) {
 			return 2, 17 << 10
 		}

@@ -9,10 +9,15 @@ import (
 	pp "github.com/anacrolix/torrent/peer_protocol"
 )
 
-// Config says what a [Reader] accepts. The zero value accepts any message.
+// DefaultMaxLength is the largest message a [Reader] accepts when
+// [Config].MaxLength is not set: 1 MiB, a bitfield of 8M pieces.
+const DefaultMaxLength = 1 << 20
+
+// Config says what a [Reader] accepts. The zero value accepts messages of
+// up to [DefaultMaxLength] bytes.
 type Config struct {
-	// MaxLength, when positive, bounds every length prefix; it is checked
-	// before anything else of the message is read.
+	// MaxLength bounds every length prefix (0 means [DefaultMaxLength]);
+	// it is checked before anything else of the message is read.
 	MaxLength int
 	// Budget, when positive, bounds the bytes read from the connection
 	// (handshake, length prefixes and bodies): a message that would pass
@@ -77,6 +82,9 @@ func NewReader(r io.Reader, cfg Config) *Reader {
 	if !ok {
 		br = bufio.NewReaderSize(r, 32<<10)
 	}
+	if cfg.MaxLength <= 0 {
+		cfg.MaxLength = DefaultMaxLength
+	}
 	return &Reader{br: br, cfg: cfg}
 }
 
@@ -118,7 +126,7 @@ func (r *Reader) ReadMessage() (Message, error) {
 	switch {
 	case length == 0:
 		return m, nil
-	case r.cfg.MaxLength > 0 && length > int64(r.cfg.MaxLength):
+	case length > int64(r.cfg.MaxLength):
 		return m, fmt.Errorf("%w: message of %d bytes", ErrProtocol, length)
 	case r.cfg.Budget > 0 && r.n+length > r.cfg.Budget:
 		return m, fmt.Errorf("%w: %d bytes read, next message %d", ErrByteLimit, r.n, length)

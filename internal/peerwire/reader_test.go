@@ -81,6 +81,7 @@ func TestReadMessage(t *testing.T) {
 		{"body missing", prober, piece[:5], 5, true, false, "read Piece message: EOF", io.EOF},
 		{"discarded", skipping, append(AppendMessage(nil, byte(pp.Bitfield), []byte{1, 2, 3}), 0xff), 5, true, true, "", nil},
 		{"discarded, cut short", skipping, AppendMessage(nil, byte(pp.Bitfield), []byte{1, 2, 3})[:6], 5, true, true, "read Bitfield message: EOF", io.EOF},
+		{"over the default bound", Config{}, []byte{0, 0x10, 0, 1, 1}, 4, false, false, "message of 1048577 bytes", ErrProtocol},
 		{"kept", skipping, AppendMessage(nil, byte(pp.Extended), []byte{0}, []byte("de")), 8, true, false, "", nil},
 	}
 	for _, tt := range tests {
