@@ -98,8 +98,8 @@ func (t *transcript) finish() ([]byte, string) {
 	return t.buf, hex.EncodeToString(sum[:])
 }
 
-// Errors a probe reports about the peer's behaviour: the peer-wire rules
-// own (internal/peerwire), so that errors.Is holds whichever layer saw it.
+// Errors a probe reports about the peer's behaviour. They are those of
+// internal/peerwire, so that errors.Is holds whichever layer saw the fault.
 var (
 	// ErrByteLimit is wrapped when a peer sends more than MaxBytes.
 	ErrByteLimit = peerwire.ErrByteLimit
