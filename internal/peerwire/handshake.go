@@ -3,6 +3,7 @@ package peerwire
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	pp "github.com/anacrolix/torrent/peer_protocol"
 )
@@ -41,6 +42,7 @@ type Handshake struct {
 
 // Append appends the handshake's 68 bytes to b.
 func (h Handshake) Append(b []byte) []byte {
+	b = slices.Grow(b, HandshakeLen)
 	b = append(b, Protocol...)
 	b = append(b, h.Reserved[:]...)
 	b = append(b, h.InfoHash[:]...)

@@ -2,6 +2,7 @@ package peerwire
 
 import (
 	"encoding/binary"
+	"slices"
 
 	pp "github.com/anacrolix/torrent/peer_protocol"
 )
@@ -13,6 +14,7 @@ func AppendMessage(b []byte, id byte, parts ...[]byte) []byte {
 	for _, p := range parts {
 		n += len(p)
 	}
+	b = slices.Grow(b, 4+n)
 	b = binary.BigEndian.AppendUint32(b, uint32(n))
 	b = append(b, id)
 	for _, p := range parts {

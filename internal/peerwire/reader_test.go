@@ -151,3 +151,10 @@ func TestReaderReusesItsBuffer(t *testing.T) {
 		t.Errorf("%v allocations for 49 block messages", allocs)
 	}
 }
+
+func TestAppendMessageAllocatesOnce(t *testing.T) {
+	data := make([]byte, 16<<10)
+	if n := testing.AllocsPerRun(10, func() { _ = AppendMessage(nil, byte(pp.Extended), []byte{3}, []byte("d8:msg_typei1ee"), data) }); n != 1 {
+		t.Errorf("%v allocations", n)
+	}
+}
