@@ -37,18 +37,9 @@ var ErrEmptyDocument = errors.New("the file is empty (0 bytes): an empty file pr
 // record is committed. A document already catalogued (same SHA-256) is
 // returned unchanged with existed set; an empty one is refused
 // ([ErrEmptyDocument]).
-func (s *Store) AddDocument(d Document, src string) (out Document, existed bool, err error) {
-	if len(d.SHA256) != 64 {
-		return Document{}, false, fmt.Errorf("add document %q: missing sha256", d.Name)
-	}
-	if d.Size <= 0 {
-		// Every empty file has the same hashes: it could prove nothing.
-		return Document{}, false, fmt.Errorf("add document %q: %w", d.Name, ErrEmptyDocument)
-	}
-	if old, err := s.DocumentBySHA256(d.SHA256); err == nil {
-		return old, true, nil
-	} else if !errors.Is(err, ErrNotFound) {
-		return Document{}, false, err
+func (s *boltStore) AddDocument(d Document, src string) (out Document, existed bool, err error) {
+	if old, existed, err := checkNewDocument(s, &d); existed || err != nil {
+		return old, existed, err
 	}
 	if err := s.copyDocument(d.SHA256, src); err != nil {
 		return Document{}, false, fmt.Errorf("add document %q: %w", src, err)
@@ -64,34 +55,63 @@ func (s *Store) AddDocument(d Document, src string) (out Document, existed bool,
 			return err
 		}
 		d.ID = id
-		v, err := encode(d)
-		if err != nil {
-			return err
-		}
-		if err := docs.Put(u64(id), v); err != nil {
-			return err
-		}
-		sum := sha256.Sum256(v)
-		if err := tx.Bucket(bucketDocSums).Put(u64(id), sum[:]); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketDocBySize).Put(append(u64(uint64(d.Size)), u64(id)...), nil); err != nil {
-			return err
-		}
-		for kind, val := range docHashes(&d) {
-			if val == "" {
-				continue
-			}
-			if err := tx.Bucket(bucketDocByHash).Put(hashKey(kind, val, id), nil); err != nil {
-				return err
-			}
-		}
-		return nil
+		return putDocument(tx, &d)
 	})
 	if err != nil {
 		return Document{}, false, fmt.Errorf("add document %q: %w", src, err)
 	}
 	return d, false, nil
+}
+
+// putDocument writes a catalogue entry with its checksum and index
+// entries.
+func putDocument(tx *bolt.Tx, d *Document) error {
+	v, err := encode(d)
+	if err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketDocs).Put(u64(d.ID), v); err != nil {
+		return err
+	}
+	sum := sha256.Sum256(v)
+	if err := tx.Bucket(bucketDocSums).Put(u64(d.ID), sum[:]); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketDocBySize).Put(append(u64(uint64(d.Size)), u64(d.ID)...), nil); err != nil {
+		return err
+	}
+	for kind, val := range docHashes(d) {
+		if val == "" {
+			continue
+		}
+		if err := tx.Bucket(bucketDocByHash).Put(hashKey(kind, val, d.ID), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkNewDocument refuses a document without a SHA-256 or with no bytes,
+// and returns the catalogued one with existed set when d is catalogued
+// already.
+func checkNewDocument(b interface {
+	DocumentsByHash(kind, val string) ([]Document, error)
+}, d *Document) (old Document, existed bool, err error) {
+	if len(d.SHA256) != 64 {
+		return Document{}, false, fmt.Errorf("add document %q: missing sha256", d.Name)
+	}
+	if d.Size <= 0 {
+		// Every empty file has the same hashes: it could prove nothing.
+		return Document{}, false, fmt.Errorf("add document %q: %w", d.Name, ErrEmptyDocument)
+	}
+	old, err = lookupBySHA256(b, d.SHA256)
+	if err == nil {
+		return old, true, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return Document{}, false, err
+	}
+	return Document{}, false, nil
 }
 
 func hashKey(kind, val string, id uint64) []byte {
@@ -104,13 +124,13 @@ func hashKey(kind, val string, id uint64) []byte {
 const tempCopyPrefix = ".tmp-"
 
 // docPath is where the copy of the document with this SHA-256 lives.
-func (s *Store) docPath(sha string) string {
+func (s *boltStore) docPath(sha string) string {
 	return filepath.Join(s.docsDir, sha[:2], sha)
 }
 
 // copyDocument copies src to its content address through a temporary file,
 // checks the SHA-256 of what was copied, syncs, then renames into place.
-func (s *Store) copyDocument(sha, src string) error {
+func (s *boltStore) copyDocument(sha, src string) error {
 	dst := s.docPath(sha)
 	if _, err := os.Stat(dst); err == nil {
 		return nil
@@ -148,7 +168,7 @@ func (s *Store) copyDocument(sha, src string) error {
 }
 
 // OpenDocument opens the catalogued copy of the document with this SHA-256.
-func (s *Store) OpenDocument(sha string) (*os.File, error) {
+func (s *boltStore) OpenDocument(sha string) (*os.File, error) {
 	if len(sha) != 64 {
 		return nil, fmt.Errorf("open document %q: %w", sha, ErrNotFound)
 	}
@@ -163,7 +183,7 @@ func (s *Store) OpenDocument(sha string) (*os.File, error) {
 }
 
 // Documents lists every catalogued document in ID order.
-func (s *Store) Documents() ([]Document, error) {
+func (s *boltStore) Documents() ([]Document, error) {
 	var out []Document
 	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketDocs).ForEach(func(k, v []byte) error {
@@ -179,7 +199,7 @@ func (s *Store) Documents() ([]Document, error) {
 }
 
 // Document returns the document with this ID, or [ErrNotFound].
-func (s *Store) Document(id uint64) (Document, error) {
+func (s *boltStore) Document(id uint64) (Document, error) {
 	var d Document
 	err := s.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketDocs).Get(u64(id))
@@ -191,21 +211,29 @@ func (s *Store) Document(id uint64) (Document, error) {
 	return d, err
 }
 
-// DocumentBySHA256 returns the document with this SHA-256, or [ErrNotFound].
-func (s *Store) DocumentBySHA256(sha string) (Document, error) {
-	docs, err := s.DocumentsByHash("sha256", sha)
+// lookupBySHA256 returns the document with this SHA-256 through the hash
+// index, or [ErrNotFound].
+func lookupBySHA256(b interface {
+	DocumentsByHash(kind, val string) ([]Document, error)
+}, sha string) (Document, error) {
+	docs, err := b.DocumentsByHash("sha256", sha)
+	return firstDocument(docs, err, "document sha256 "+sha)
+}
+
+// firstDocument returns the first of docs, or [ErrNotFound] naming what.
+func firstDocument(docs []Document, err error, what string) (Document, error) {
 	if err != nil {
 		return Document{}, err
 	}
 	if len(docs) == 0 {
-		return Document{}, fmt.Errorf("document sha256 %s: %w", sha, ErrNotFound)
+		return Document{}, fmt.Errorf("%s: %w", what, ErrNotFound)
 	}
 	return docs[0], nil
 }
 
 // DocumentsByHash returns the documents whose hash of this kind ("md5",
 // "sha1", "sha256", "ed2k", "ed2k_alt", "tth", "btv2") equals val.
-func (s *Store) DocumentsByHash(kind, val string) ([]Document, error) {
+func (s *boltStore) DocumentsByHash(kind, val string) ([]Document, error) {
 	var out []Document
 	err := s.view(func(tx *bolt.Tx) error {
 		prefix := append([]byte(kind+":"+val), 0)
@@ -224,7 +252,7 @@ func (s *Store) DocumentsByHash(kind, val string) ([]Document, error) {
 }
 
 // DocumentsBySize returns the documents of exactly this size.
-func (s *Store) DocumentsBySize(size int64) ([]Document, error) {
+func (s *boltStore) DocumentsBySize(size int64) ([]Document, error) {
 	var out []Document
 	err := s.view(func(tx *bolt.Tx) error {
 		prefix := u64(uint64(size))
@@ -245,7 +273,7 @@ func (s *Store) DocumentsBySize(size int64) ([]Document, error) {
 // RemoveDocument removes the document with this ID, its index entries and
 // its copy. Matches and observations that name it stay: evidence is never
 // deleted.
-func (s *Store) RemoveDocument(id uint64) (Document, error) {
+func (s *boltStore) RemoveDocument(id uint64) (Document, error) {
 	var d Document
 	err := s.update(func(tx *bolt.Tx) error {
 		docs := tx.Bucket(bucketDocs)
@@ -272,18 +300,24 @@ func (s *Store) RemoveDocument(id uint64) (Document, error) {
 		}
 		return nil
 	})
+	return removedCopy(d, err, s.docPath)
+}
+
+// removedCopy removes the local copy (at pathOf its SHA-256) of document d, whose
+// catalogue entry was removed unless err is set.
+func removedCopy(d Document, err error, pathOf func(sha string) string) (Document, error) {
 	if err != nil {
 		return Document{}, err
 	}
-	if err := os.Remove(s.docPath(d.SHA256)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return d, fmt.Errorf("remove copy of document %d: %w", id, err)
+	if err := os.Remove(pathOf(d.SHA256)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return d, fmt.Errorf("remove copy of document %d: %w", d.ID, err)
 	}
 	return d, nil
 }
 
 // sumUnsummedDocuments gives a checksum to catalogue entries written
 // before entries had one, so that later damage to them is detected.
-func (s *Store) sumUnsummedDocuments() error {
+func (s *boltStore) sumUnsummedDocuments() error {
 	return s.update(func(tx *bolt.Tx) error {
 		sums := tx.Bucket(bucketDocSums)
 		var missing [][2][]byte
@@ -310,7 +344,7 @@ func (s *Store) sumUnsummedDocuments() error {
 // checksum written with it, its index entries, and its kept copy, whose
 // fingerprint is computed again and compared field by field. It returns
 // what is wrong; none means intact. It reads every copy in full.
-func (s *Store) CheckCatalog() ([]string, error) {
+func (s *boltStore) CheckCatalog() ([]string, error) {
 	var problems []string
 	var docs []Document
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }

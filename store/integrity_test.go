@@ -42,11 +42,11 @@ func TestOpenRemovesUnfinishedCopies(t *testing.T) {
 	s := openTemp(t)
 	d := addFile(t, s, "a leaked document")
 	s.Close()
-	stale := filepath.Join(s.docsDir, d.SHA256[:2], tempCopyPrefix+"123456")
+	stale := filepath.Join(boltOf(s).docsDir, d.SHA256[:2], tempCopyPrefix+"123456")
 	if err := os.WriteFile(stale, []byte("half a leaked fi"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	other := filepath.Join(s.docsDir, "ff")
+	other := filepath.Join(boltOf(s).docsDir, "ff")
 	os.MkdirAll(other, 0o700)
 	stale2 := filepath.Join(other, tempCopyPrefix+"9")
 	os.WriteFile(stale2, nil, 0o600)
@@ -60,7 +60,7 @@ func TestOpenRemovesUnfinishedCopies(t *testing.T) {
 			t.Errorf("%s left after open", p)
 		}
 	}
-	if _, err := os.Stat(s2.docPath(d.SHA256)); err != nil {
+	if _, err := os.Stat(boltOf(s2).docPath(d.SHA256)); err != nil {
 		t.Errorf("finished copy removed: %v", err)
 	}
 }
@@ -74,7 +74,7 @@ func TestCheckCatalog(t *testing.T) {
 		t.Fatalf("intact catalogue: %v %v", probs, err)
 	}
 	var entry []byte
-	s.view(func(tx *bolt.Tx) error {
+	boltOf(s).view(func(tx *bolt.Tx) error {
 		entry = bytes.Clone(tx.Bucket(bucketDocs).Get(u64(d.ID)))
 		return nil
 	})
@@ -95,7 +95,7 @@ func TestCheckCatalog(t *testing.T) {
 		})
 	}
 	t.Run("copy", func(t *testing.T) {
-		p := s.docPath(d.SHA256)
+		p := boltOf(s).docPath(d.SHA256)
 		b, _ := os.ReadFile(p)
 		b[3] ^= 0x01
 		os.Chmod(p, 0o600)
@@ -109,7 +109,7 @@ func TestCheckCatalog(t *testing.T) {
 
 func putRaw(t *testing.T, s *Store, bucket, k, v []byte) {
 	t.Helper()
-	if err := s.update(func(tx *bolt.Tx) error { return tx.Bucket(bucket).Put(k, v) }); err != nil {
+	if err := boltOf(s).update(func(tx *bolt.Tx) error { return tx.Bucket(bucket).Put(k, v) }); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -135,7 +135,7 @@ func TestDamagedPage(t *testing.T) {
 		t.Fatalf("intact store: %v %v", probs, err)
 	}
 	var used int64
-	s.view(func(tx *bolt.Tx) error { used = tx.Size(); return nil })
+	boltOf(s).view(func(tx *bolt.Tx) error { used = tx.Size(); return nil })
 	s.Close()
 	f, err := os.OpenFile(p, os.O_RDWR, 0)
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 // (an observation with Source [SourceKey]) to the evidence log and the key
 // to the key history in one transaction, so that the change is part of the
 // signed log. k.Record is set to the note's log index.
-func (s *Store) AddSigningKey(k evidence.SigningKey, note evidence.Observation) (evidence.SigningKey, error) {
+func (s *boltStore) AddSigningKey(k evidence.SigningKey, note evidence.Observation) (evidence.SigningKey, error) {
 	if note.Source != evidence.SourceKey {
 		return k, fmt.Errorf("key record: source %q, want %q", note.Source, evidence.SourceKey)
 	}
@@ -48,7 +48,7 @@ func (s *Store) AddSigningKey(k evidence.SigningKey, note evidence.Observation) 
 }
 
 // SigningKeys returns the key history, oldest first.
-func (s *Store) SigningKeys() ([]evidence.SigningKey, error) {
+func (s *boltStore) SigningKeys() ([]evidence.SigningKey, error) {
 	var out []evidence.SigningKey
 	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketKeys).ForEach(func(_, v []byte) error {
@@ -64,7 +64,7 @@ func (s *Store) SigningKeys() ([]evidence.SigningKey, error) {
 }
 
 // HasCheckpoints reports whether any checkpoint was ever signed.
-func (s *Store) HasCheckpoints() (bool, error) {
+func (s *boltStore) HasCheckpoints() (bool, error) {
 	var has bool
 	err := s.view(func(tx *bolt.Tx) error {
 		k, _ := tx.Bucket(bucketCheckpoints).Cursor().First()

@@ -19,26 +19,12 @@ func peerKey(ih fingerprint.InfoHash, ip string, port int) []byte {
 	return []byte(ih.String() + "\x00" + ip + "\x00" + strconv.Itoa(port))
 }
 
-// AppendObservations appends observations to the evidence log in one
-// transaction: each becomes a leaf of the RFC 6962 Merkle tree and its
-// stored hashes are written beside it, all under append-ordered keys, so
-// large batches are cheap and nothing is ever rewritten. It returns the log
-// index of the first.
-//
-// The per-peer summaries and index ([Store.Peers], [Store.PeerObservations])
-// are derived from the log: they are folded in memory and written in
-// larger, separate transactions (see summary.go). A crash in between loses
-// nothing: Open replays the log records the summaries do not cover yet.
-func (s *Store) AppendObservations(obs []evidence.Observation) (first int64, err error) {
-	return s.AppendEvidence(obs, nil)
-}
-
 // AppendEvidence is [Store.AppendObservations] with the blobs the
 // observations name by SHA-256 (redacted wire transcripts, match bases),
 // written in the same transaction, before the observations: a committed
 // observation never names a missing blob. Blobs are content-addressed, so
 // one already stored is not written again.
-func (s *Store) AppendEvidence(obs []evidence.Observation, blobs [][]byte) (first int64, err error) {
+func (s *boltStore) AppendEvidence(obs []evidence.Observation, blobs [][]byte) (first int64, err error) {
 	leaves, err := leavesOf(obs)
 	if err != nil {
 		return 0, err
@@ -118,7 +104,7 @@ func logSize(tx *bolt.Tx) (int64, error) {
 }
 
 // LogSize is the number of observations in the evidence log.
-func (s *Store) LogSize() (n int64, err error) {
+func (s *boltStore) LogSize() (n int64, err error) {
 	err = s.view(func(tx *bolt.Tx) error {
 		n, err = logSize(tx)
 		return err
@@ -145,7 +131,7 @@ func (r txHashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 
 // ReadHashes implements tlog.HashReader over the stored log, each call in
 // its own short read transaction.
-func (s *Store) ReadHashes(indexes []int64) (out []tlog.Hash, err error) {
+func (s *boltStore) ReadHashes(indexes []int64) (out []tlog.Hash, err error) {
 	err = s.view(func(tx *bolt.Tx) error {
 		out, err = txHashReader{tx}.ReadHashes(indexes)
 		return err
@@ -156,7 +142,7 @@ func (s *Store) ReadHashes(indexes []int64) (out []tlog.Hash, err error) {
 var _ tlog.HashReader = (*Store)(nil)
 
 // Leaf returns the stored leaf bytes of log record n, exactly as appended.
-func (s *Store) Leaf(n int64) ([]byte, error) {
+func (s *boltStore) Leaf(n int64) ([]byte, error) {
 	var out []byte
 	err := s.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketObs).Get(u64(uint64(n)))
@@ -169,23 +155,10 @@ func (s *Store) Leaf(n int64) ([]byte, error) {
 	return out, err
 }
 
-// Observation returns log record n decoded.
-func (s *Store) Observation(n int64) (evidence.Observation, error) {
-	var o evidence.Observation
-	leaf, err := s.Leaf(n)
-	if err != nil {
-		return o, err
-	}
-	if err := evidence.DecodeLeaf(leaf, &o); err != nil {
-		return o, fmt.Errorf("%w: log record %d: %v", ErrCorrupt, n, err)
-	}
-	return o, nil
-}
-
 // ForEachLeaf calls fn for log records from..end in order, reading in
 // short transactions of at most 4096 records so that a long walk never
 // pins the database. The leaf slice is valid only during the call.
-func (s *Store) ForEachLeaf(from int64, fn func(n int64, leaf []byte) error) error {
+func (s *boltStore) ForEachLeaf(from int64, fn func(n int64, leaf []byte) error) error {
 	const page = 4096
 	for {
 		var batch [][]byte
@@ -213,7 +186,7 @@ func (s *Store) ForEachLeaf(from int64, fn func(n int64, leaf []byte) error) err
 
 // Peers lists peer summaries at or above minLevel, ordered by torrent and
 // address.
-func (s *Store) Peers(minLevel evidence.Level) ([]evidence.Peer, error) {
+func (s *boltStore) Peers(minLevel evidence.Level) ([]evidence.Peer, error) {
 	if err := s.flushForRead(); err != nil {
 		return nil, err
 	}
@@ -234,7 +207,7 @@ func (s *Store) Peers(minLevel evidence.Level) ([]evidence.Peer, error) {
 }
 
 // PeerObservations lists the log indexes of one peer's observations.
-func (s *Store) PeerObservations(infohash fingerprint.InfoHash, ip string, port int) ([]int64, error) {
+func (s *boltStore) PeerObservations(infohash fingerprint.InfoHash, ip string, port int) ([]int64, error) {
 	if err := s.flushForRead(); err != nil {
 		return nil, err
 	}
@@ -256,14 +229,14 @@ func (s *Store) PeerObservations(infohash fingerprint.InfoHash, ip string, port 
 }
 
 // PutCheckpoint stores a signed checkpoint (a note) for a tree size.
-func (s *Store) PutCheckpoint(size int64, signed []byte) error {
+func (s *boltStore) PutCheckpoint(size int64, signed []byte) error {
 	return s.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketCheckpoints).Put(u64(uint64(size)), bytes.Clone(signed))
 	})
 }
 
 // Checkpoints calls fn for every stored checkpoint, oldest first.
-func (s *Store) Checkpoints(fn func(size int64, signed []byte) error) error {
+func (s *boltStore) Checkpoints(fn func(size int64, signed []byte) error) error {
 	var sizes []int64
 	var notes [][]byte
 	err := s.view(func(tx *bolt.Tx) error {
@@ -276,6 +249,11 @@ func (s *Store) Checkpoints(fn func(size int64, signed []byte) error) error {
 	if err != nil {
 		return err
 	}
+	return eachCheckpoint(sizes, notes, fn)
+}
+
+// eachCheckpoint calls fn for each (size, note) pair read.
+func eachCheckpoint(sizes []int64, notes [][]byte, fn func(size int64, signed []byte) error) error {
 	for i := range sizes {
 		if err := fn(sizes[i], notes[i]); err != nil {
 			return err
@@ -285,7 +263,7 @@ func (s *Store) Checkpoints(fn func(size int64, signed []byte) error) error {
 }
 
 // PeersOf lists the peer summaries of one torrent.
-func (s *Store) PeersOf(infohash fingerprint.InfoHash) ([]evidence.Peer, error) {
+func (s *boltStore) PeersOf(infohash fingerprint.InfoHash) ([]evidence.Peer, error) {
 	if err := s.flushForRead(); err != nil {
 		return nil, err
 	}
@@ -317,26 +295,12 @@ type Record struct {
 // recordPage is how many records one read transaction of a log walk holds.
 const recordPage = 4096
 
-// ForEachRecord calls fn for log records from.. in order, with their
-// stored hashes (see [Record]), reading in short transactions of at most
-// 4096 records. The slices are valid only during the call.
-func (s *Store) ForEachRecord(from int64, fn func(n int64, leaf []byte, hashes []tlog.Hash) error) error {
-	return s.ForEachRecordBatch(from, func(batch []Record) error {
-		for _, r := range batch {
-			if err := fn(r.N, r.Leaf, r.Hashes); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
 // ForEachRecordBatch is [Store.ForEachRecord] a batch (one read
 // transaction's records, at most 4096) at a time. The batch is reused
 // after fn returns.
-func (s *Store) ForEachRecordBatch(from int64, fn func(batch []Record) error) error {
+func (s *boltStore) ForEachRecordBatch(from int64, fn func(batch []Record) error) error {
 	batch := make([]Record, 0, recordPage)
-	for {
+	return pageRecords(from, func(from int64) ([]Record, error) {
 		batch = batch[:0]
 		err := s.view(func(tx *bolt.Tx) error {
 			oc := tx.Bucket(bucketObs).Cursor()
@@ -366,6 +330,18 @@ func (s *Store) ForEachRecordBatch(from int64, fn func(batch []Record) error) er
 			return nil
 		})
 		if err != nil {
+			return nil, err
+		}
+		return batch, nil
+	}, fn)
+}
+
+// pageRecords calls fn for each batch read returns, from record from on,
+// until a batch is short of recordPage records.
+func pageRecords(from int64, read func(from int64) ([]Record, error), fn func(batch []Record) error) error {
+	for {
+		batch, err := read(from)
+		if err != nil {
 			return err
 		}
 		if len(batch) > 0 {
@@ -381,7 +357,7 @@ func (s *Store) ForEachRecordBatch(from int64, fn func(batch []Record) error) er
 }
 
 // Leaves returns the leaves of log records ns, read in one transaction.
-func (s *Store) Leaves(ns []int64) ([][]byte, error) {
+func (s *boltStore) Leaves(ns []int64) ([][]byte, error) {
 	out := make([][]byte, len(ns))
 	err := s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketObs)
@@ -414,7 +390,7 @@ func putBlobs(tx *bolt.Tx, blobs [][]byte) error {
 
 // Blobs returns the blobs stored under the given SHA-256 sums (hex), read
 // in one transaction; a sum with no blob is left out of the map.
-func (s *Store) Blobs(sums []string) (map[string][]byte, error) {
+func (s *boltStore) Blobs(sums []string) (map[string][]byte, error) {
 	out := make(map[string][]byte, len(sums))
 	err := s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketBlobs)

@@ -24,20 +24,25 @@ type Scrape struct {
 func scrapeKey(ih fingerprint.InfoHash) []byte { return []byte("scrape:" + ih.String()) }
 
 // PutScrapes replaces a torrent's scrape records with the latest ones.
-func (s *Store) PutScrapes(ih fingerprint.InfoHash, ss []Scrape) error {
-	m := make(map[string]Scrape, len(ss))
-	for _, sc := range ss {
-		m[sc.Tracker] = sc
-	}
-	b, err := json.Marshal(m)
+func (s *boltStore) PutScrapes(ih fingerprint.InfoHash, ss []Scrape) error {
+	b, err := encodeScrapes(ss)
 	if err != nil {
 		return err
 	}
 	return s.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketState).Put(scrapeKey(ih), b) })
 }
 
+// encodeScrapes encodes scrape records as stored: by tracker URL.
+func encodeScrapes(ss []Scrape) ([]byte, error) {
+	m := make(map[string]Scrape, len(ss))
+	for _, sc := range ss {
+		m[sc.Tracker] = sc
+	}
+	return json.Marshal(m)
+}
+
 // Scrapes returns a torrent's latest scrape records, by tracker URL.
-func (s *Store) Scrapes(ih fingerprint.InfoHash) ([]Scrape, error) {
+func (s *boltStore) Scrapes(ih fingerprint.InfoHash) ([]Scrape, error) {
 	var m map[string]Scrape
 	err := s.view(func(tx *bolt.Tx) error {
 		if v := tx.Bucket(bucketState).Get(scrapeKey(ih)); v != nil {
@@ -45,11 +50,16 @@ func (s *Store) Scrapes(ih fingerprint.InfoHash) ([]Scrape, error) {
 		}
 		return nil
 	})
+	return scrapeList(m), err
+}
+
+// scrapeList lists stored scrape records by tracker URL.
+func scrapeList(m map[string]Scrape) []Scrape {
 	out := make([]Scrape, 0, len(m))
 	for u, sc := range m {
 		sc.Tracker = u
 		out = append(out, sc)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Tracker < out[j].Tracker })
-	return out, err
+	return out
 }

@@ -66,13 +66,15 @@ var ErrCorrupt = errors.New("store damaged")
 // store at the path.
 var ErrNoStore = errors.New("no store")
 
-// Store is leakhunt's embedded database: a bbolt file plus, beside it, a
-// directory of content-addressed copies of the catalogued documents.
-// A Store is safe for concurrent use.
-type Store struct {
+// boltStore is the embedded backend: a bbolt file plus, beside it, a
+// directory of content-addressed copies of the catalogued documents. It is
+// one sensor. Safe for concurrent use.
+type boltStore struct {
 	db      *bolt.DB
 	path    string
 	docsDir string
+
+	sensorName, sensorAddr string // as given in Options
 
 	appendMu sync.Mutex // one AppendObservations at a time
 
@@ -94,17 +96,37 @@ type Options struct {
 	// Only commands that gather evidence create stores; the others would
 	// otherwise answer from an empty one made by a mistyped path.
 	MustExist bool
+
+	// Sensor names this hunter in a shared (PostgreSQL) store, where each
+	// sensor has its own log and signing key; every observation it
+	// appends there names it. Required for PostgreSQL (see
+	// [CheckSensorName]); a bbolt store is one sensor and only reports
+	// the name.
+	Sensor string
+	// SensorAddr is the sensor's public address as the operator knows it
+	// (the address peers see), recorded with each observation it appends
+	// to a shared store.
+	SensorAddr string
+	// KeyPath is, for PostgreSQL, the local path beside which the
+	// sensor's signing key is kept (KeyPath.key, KeyPath.pub); default
+	// "leakhunt-SENSOR" in the working directory. (A bbolt store keeps
+	// its key beside its file.)
+	KeyPath string
+	// CacheDir is, for PostgreSQL, the local directory holding verified
+	// copies of catalogued documents fetched from the database (default:
+	// the user's cache directory, leakhunt/docs).
+	CacheDir string
+	// RetryFor is, for PostgreSQL, how long an operation is retried while
+	// the server cannot be reached or restarts (default two minutes).
+	RetryFor time.Duration
 }
 
-// Open opens or creates the store at path. Its document copies live in
-// path + ".docs". Committed data survives a crash at any moment: bbolt
-// syncs every commit, and NoSync is never set. Opening for writing also
-// removes the temporary copies a catalogue addition killed midway left
-// behind.
-func Open(path string, opt *Options) (*Store, error) {
-	if opt == nil {
-		opt = &Options{}
-	}
+// openBolt opens or creates the bbolt store at path. Its document copies
+// live in path + ".docs". Committed data survives a crash at any moment:
+// bbolt syncs every commit, and NoSync is never set. Opening for writing
+// also removes the temporary copies a catalogue addition killed midway
+// left behind.
+func openBolt(path string, opt *Options) (*boltStore, error) {
 	timeout := opt.Timeout
 	if timeout <= 0 {
 		timeout = time.Second
@@ -132,7 +154,7 @@ func Open(path string, opt *Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open store %q: %w", path, err)
 	}
-	s := &Store{db: db, path: path, docsDir: path + ".docs"}
+	s := &boltStore{db: db, path: path, docsDir: path + ".docs", sensorName: opt.Sensor, sensorAddr: opt.SensorAddr}
 	if opt.ReadOnly {
 		if err := s.checkSchema(); err != nil {
 			db.Close()
@@ -174,14 +196,14 @@ func Open(path string, opt *Options) (*Store, error) {
 // view runs a read transaction. A damaged page makes bbolt panic (or
 // fault, outside its map); both come back as [ErrCorrupt] instead of
 // ending the process.
-func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
+func (s *boltStore) view(fn func(*bolt.Tx) error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer recoverDamage(&err)
 	return s.db.View(fn)
 }
 
 // update runs a write transaction; damage is [ErrCorrupt] as in view.
-func (s *Store) update(fn func(*bolt.Tx) error) (err error) {
+func (s *boltStore) update(fn func(*bolt.Tx) error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer recoverDamage(&err)
 	return s.db.Update(fn)
@@ -196,7 +218,7 @@ func recoverDamage(err *error) {
 	}
 }
 
-func (s *Store) checkSchema() error {
+func (s *boltStore) checkSchema() error {
 	return s.view(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
@@ -214,11 +236,11 @@ func (s *Store) checkSchema() error {
 }
 
 // Path is the database file's path.
-func (s *Store) Path() string { return s.path }
+func (s *boltStore) Path() string { return s.path }
 
 // Close writes pending peer summaries and closes the database. It waits
 // for running transactions.
-func (s *Store) Close() error {
+func (s *boltStore) Close() error {
 	var ferr error
 	if !s.db.IsReadOnly() {
 		ferr = s.flushSummaries()
@@ -226,25 +248,12 @@ func (s *Store) Close() error {
 	return errors.Join(ferr, s.db.Close())
 }
 
-// KV is one consumer's part of the store's state bucket (crawl positions,
-// DHT node tables, conditional-GET state, caches): its keys are stored
-// under the consumer's own prefix, so consumers never see each other's.
-// Get returns a copy; a failed read is a miss. A KV is a value, safe for
-// concurrent use.
-type KV struct {
-	s      *Store
-	prefix string
-}
-
-// KV returns the part of the state bucket under prefix ("web:", "rdap:",
-// "dht.", "predicted:").
-func (s *Store) KV(prefix string) KV { return KV{s, prefix} }
-
-// Get returns the value stored under key, if any.
-func (kv KV) Get(key string) ([]byte, bool) {
+// stateGet returns the value stored under key in the state bucket, if
+// any; a failed read is a miss.
+func (s *boltStore) stateGet(key string) ([]byte, bool) {
 	var out []byte
-	err := kv.s.view(func(tx *bolt.Tx) error {
-		if v := tx.Bucket(bucketState).Get([]byte(kv.prefix + key)); v != nil {
+	err := s.view(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketState).Get([]byte(key)); v != nil {
 			out = bytes.Clone(v)
 		}
 		return nil
@@ -252,10 +261,10 @@ func (kv KV) Get(key string) ([]byte, bool) {
 	return out, err == nil && out != nil
 }
 
-// Put stores val under key.
-func (kv KV) Put(key string, val []byte) error {
-	return kv.s.update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketState).Put([]byte(kv.prefix+key), val)
+// statePut stores val under key in the state bucket.
+func (s *boltStore) statePut(key string, val []byte) error {
+	return s.update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketState).Put([]byte(key), val)
 	})
 }
 
@@ -286,7 +295,7 @@ func decode(b []byte, v any) error {
 // structure: every page reachable once, free pages not in use, keys in
 // order) and returns what is wrong; none means consistent. It reads every
 // page, so it takes as long as reading the file.
-func (s *Store) Check() ([]string, error) {
+func (s *boltStore) Check() ([]string, error) {
 	var problems []string
 	err := s.view(func(tx *bolt.Tx) error {
 		for err := range tx.Check() {
@@ -302,7 +311,7 @@ func (s *Store) Check() ([]string, error) {
 // removeTempCopies deletes the temporary files a catalogue addition that
 // was killed midway left in the documents directory (.tmp-*). Only the
 // process holding the database lock writes there, so any found is stale.
-func (s *Store) removeTempCopies() error {
+func (s *boltStore) removeTempCopies() error {
 	subs, err := os.ReadDir(s.docsDir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil

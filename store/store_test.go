@@ -46,8 +46,9 @@ func addFile(t *testing.T, s *Store, content string) Document {
 	return d
 }
 
-func TestDocuments(t *testing.T) {
-	s := openTemp(t)
+func TestDocuments(t *testing.T) { forEachBackend(t, testDocuments) }
+
+func testDocuments(t *testing.T, s *Store) {
 	a := addFile(t, s, "first leaked document")
 	b := addFile(t, s, "second leaked document!")
 	if a.ID == b.ID || a.ID == 0 {
@@ -96,7 +97,10 @@ func TestDocuments(t *testing.T) {
 }
 
 func TestAddDocumentRefusesChangedFile(t *testing.T) {
-	s := openTemp(t)
+	forEachBackend(t, testAddDocumentRefusesChangedFile)
+}
+
+func testAddDocumentRefusesChangedFile(t *testing.T, s *Store) {
 	p := filepath.Join(t.TempDir(), "doc.txt")
 	os.WriteFile(p, []byte("original"), 0o644)
 	fp, _ := fingerprint.File(p, nil)
@@ -110,7 +114,10 @@ func TestAddDocumentRefusesChangedFile(t *testing.T) {
 }
 
 func TestAddDocumentRefusesEmptyFile(t *testing.T) {
-	s := openTemp(t)
+	forEachBackend(t, testAddDocumentRefusesEmptyFile)
+}
+
+func testAddDocumentRefusesEmptyFile(t *testing.T, s *Store) {
 	p := filepath.Join(t.TempDir(), "empty.csv")
 	if err := os.WriteFile(p, nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -135,8 +142,9 @@ func obs(i int) evidence.Observation {
 	}
 }
 
-func TestObservationLog(t *testing.T) {
-	s := openTemp(t)
+func TestObservationLog(t *testing.T) { forEachBackend(t, testObservationLog) }
+
+func testObservationLog(t *testing.T, s *Store) {
 	var all []evidence.Observation
 	for batch := 0; batch < 5; batch++ {
 		var b []evidence.Observation
@@ -228,8 +236,9 @@ func TestLockedAndCorrupt(t *testing.T) {
 	}
 }
 
-func TestConcurrentReaders(t *testing.T) {
-	s := openTemp(t)
+func TestConcurrentReaders(t *testing.T) { forEachBackend(t, testConcurrentReaders) }
+
+func testConcurrentReaders(t *testing.T, s *Store) {
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	for r := 0; r < 4; r++ {
@@ -382,10 +391,13 @@ func BenchmarkAppendObservations(b *testing.B) {
 				}
 			}
 			// Peer summaries are part of the cost: write what is pending.
-			if err := s.flushSummaries(); err != nil {
+			if err := boltOf(s).flushSummaries(); err != nil {
 				b.Fatal(err)
 			}
 			b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "obs/s")
 		})
 	}
 }
+
+// boltOf is the bbolt backend of a store opened from a file.
+func boltOf(s *Store) *boltStore { return s.b.(*boltStore) }

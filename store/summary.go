@@ -34,7 +34,7 @@ type pendingPeer struct {
 
 // fold adds observations first.. (already committed) to the pending
 // summaries, flushing when enough are waiting.
-func (s *Store) fold(obs []evidence.Observation, first int64) error {
+func (s *boltStore) fold(obs []evidence.Observation, first int64) error {
 	s.sumMu.Lock()
 	defer s.sumMu.Unlock()
 	for i := range obs {
@@ -49,7 +49,7 @@ func (s *Store) fold(obs []evidence.Observation, first int64) error {
 	return nil
 }
 
-func (s *Store) foldOne(o *evidence.Observation, n int64) error {
+func (s *boltStore) foldOne(o *evidence.Observation, n int64) error {
 	if !o.NamesPeer() {
 		return nil
 	}
@@ -81,13 +81,13 @@ func (s *Store) foldOne(o *evidence.Observation, n int64) error {
 }
 
 // flushSummaries writes the pending summaries. Safe for concurrent use.
-func (s *Store) flushSummaries() error {
+func (s *boltStore) flushSummaries() error {
 	s.sumMu.Lock()
 	defer s.sumMu.Unlock()
 	return s.flushLocked()
 }
 
-func (s *Store) flushLocked() error {
+func (s *boltStore) flushLocked() error {
 	if len(s.pending) == 0 {
 		return nil
 	}
@@ -137,7 +137,7 @@ func (s *Store) flushLocked() error {
 
 // replaySummaries folds the log records that the flushed summaries do not
 // cover (left by a crash between an append and a flush), then flushes.
-func (s *Store) replaySummaries() error {
+func (s *boltStore) replaySummaries() error {
 	var through, size int64
 	err := s.view(func(tx *bolt.Tx) error {
 		var err error
@@ -169,7 +169,7 @@ func (s *Store) replaySummaries() error {
 }
 
 // flushForRead makes the summaries current before a read.
-func (s *Store) flushForRead() error {
+func (s *boltStore) flushForRead() error {
 	if s.db.IsReadOnly() {
 		return nil
 	}

@@ -15,7 +15,7 @@ import (
 // PutTorrent records a torrent. The first sighting wins for FirstSeen and
 // Source; later calls fill in what was missing (info bytes, trackers).
 // It reports whether the torrent was new.
-func (s *Store) PutTorrent(t Torrent) (isNew bool, err error) {
+func (s *boltStore) PutTorrent(t Torrent) (isNew bool, err error) {
 	err = s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketTorrents)
 		var old torrentValue
@@ -23,29 +23,41 @@ func (s *Store) PutTorrent(t Torrent) (isNew bool, err error) {
 			if err := decode(v, &old); err != nil {
 				return err
 			}
-			t.FirstSeen, t.Source = old.FirstSeen, old.Source
-			if len(t.InfoBytes) == 0 {
-				t.InfoBytes = old.InfoBytes
-			}
-			if len(t.Trackers) == 0 {
-				t.Trackers = old.Trackers
-			}
-			if t.Name == "" {
-				t.Name, t.Size, t.Files, t.InfoHashV2 = old.Name, old.Size, old.Files, old.InfoHashV2
-			}
+			mergeTorrent(&t, &old)
 		} else {
 			isNew = true
 		}
-		if t.FirstSeen.IsZero() {
-			t.FirstSeen = time.Now().UTC()
-		}
-		v, err := encode(torrentValue{Torrent: t, InfoBytes: t.InfoBytes})
+		v, err := encodeTorrent(&t)
 		if err != nil {
 			return err
 		}
 		return b.Put([]byte(t.InfoHash.String()), v)
 	})
 	return isNew, err
+}
+
+// mergeTorrent keeps what the stored record old knew that t does not:
+// the first sighting wins for FirstSeen and Source, and missing info bytes,
+// trackers and file details are filled in.
+func mergeTorrent(t *Torrent, old *torrentValue) {
+	t.FirstSeen, t.Source = old.FirstSeen, old.Source
+	if len(t.InfoBytes) == 0 {
+		t.InfoBytes = old.InfoBytes
+	}
+	if len(t.Trackers) == 0 {
+		t.Trackers = old.Trackers
+	}
+	if t.Name == "" {
+		t.Name, t.Size, t.Files, t.InfoHashV2 = old.Name, old.Size, old.Files, old.InfoHashV2
+	}
+}
+
+// encodeTorrent encodes a torrent's stored value, dating a new one.
+func encodeTorrent(t *Torrent) ([]byte, error) {
+	if t.FirstSeen.IsZero() {
+		t.FirstSeen = time.Now().UTC()
+	}
+	return encode(torrentValue{Torrent: *t, InfoBytes: t.InfoBytes})
 }
 
 // torrentValue stores InfoBytes, which Torrent hides from JSON output.
@@ -55,7 +67,7 @@ type torrentValue struct {
 }
 
 // Torrent returns the torrent with this infohash, or [ErrNotFound].
-func (s *Store) Torrent(infohash fingerprint.InfoHash) (Torrent, error) {
+func (s *boltStore) Torrent(infohash fingerprint.InfoHash) (Torrent, error) {
 	var tv torrentValue
 	err := s.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketTorrents).Get([]byte(infohash.String()))
@@ -80,7 +92,7 @@ func matchKey(m *Match) []byte {
 
 // PutMatch records a match; the same (torrent, document, file, method)
 // again replaces the earlier record. It reports whether it was new.
-func (s *Store) PutMatch(m Match) (isNew bool, err error) {
+func (s *boltStore) PutMatch(m Match) (isNew bool, err error) {
 	if m.Time.IsZero() {
 		m.Time = time.Now().UTC()
 	}
@@ -98,14 +110,14 @@ func (s *Store) PutMatch(m Match) (isNew bool, err error) {
 }
 
 // Matches lists every stored match, ordered by infohash.
-func (s *Store) Matches() ([]Match, error) { return s.matches("") }
+func (s *boltStore) Matches() ([]Match, error) { return s.matches("") }
 
 // MatchesFor lists the matches of one torrent.
-func (s *Store) MatchesFor(infohash fingerprint.InfoHash) ([]Match, error) {
+func (s *boltStore) MatchesFor(infohash fingerprint.InfoHash) ([]Match, error) {
 	return s.matches(infohash.String() + "\x00")
 }
 
-func (s *Store) matches(prefix string) ([]Match, error) {
+func (s *boltStore) matches(prefix string) ([]Match, error) {
 	var out []Match
 	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketMatches).Cursor()
@@ -130,7 +142,7 @@ type WatchEntry struct {
 }
 
 // Watch adds a torrent to the watchlist; watching it again changes nothing.
-func (s *Store) Watch(e WatchEntry) error {
+func (s *boltStore) Watch(e WatchEntry) error {
 	if e.Added.IsZero() {
 		e.Added = time.Now().UTC()
 	}
@@ -148,7 +160,7 @@ func (s *Store) Watch(e WatchEntry) error {
 }
 
 // Watchlist lists the watched torrents.
-func (s *Store) Watchlist() ([]WatchEntry, error) {
+func (s *boltStore) Watchlist() ([]WatchEntry, error) {
 	var out []WatchEntry
 	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketWatch).ForEach(func(_, v []byte) error {
@@ -165,7 +177,7 @@ func (s *Store) Watchlist() ([]WatchEntry, error) {
 
 // MarkSeen adds infohashes to the seen set in one transaction and returns
 // those that were not in it before, in input order.
-func (s *Store) MarkSeen(ihs []fingerprint.InfoHash) (fresh []fingerprint.InfoHash, err error) {
+func (s *boltStore) MarkSeen(ihs []fingerprint.InfoHash) (fresh []fingerprint.InfoHash, err error) {
 	now := u64(uint64(time.Now().Unix()))
 	err = s.update(func(tx *bolt.Tx) error {
 		fresh = fresh[:0]
@@ -187,7 +199,7 @@ func (s *Store) MarkSeen(ihs []fingerprint.InfoHash) (fresh []fingerprint.InfoHa
 // ForEachSeen calls fn for every infohash in the seen set (used to fill an
 // in-memory filter at start). It holds one read transaction while it runs,
 // so fn must be quick.
-func (s *Store) ForEachSeen(fn func(ih fingerprint.InfoHash)) error {
+func (s *boltStore) ForEachSeen(fn func(ih fingerprint.InfoHash)) error {
 	return s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketSeen).ForEach(func(k, _ []byte) error {
 			if len(k) == 20 {
@@ -199,7 +211,7 @@ func (s *Store) ForEachSeen(fn func(ih fingerprint.InfoHash)) error {
 }
 
 // AddSightings appends L0 sightings in one transaction.
-func (s *Store) AddSightings(ss []crawler.Sighting) error {
+func (s *boltStore) AddSightings(ss []crawler.Sighting) error {
 	return s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSightings)
 		for _, sg := range ss {
@@ -221,7 +233,7 @@ func (s *Store) AddSightings(ss []crawler.Sighting) error {
 
 // Sightings lists sightings of one infohash (all when infohash is zero),
 // oldest first.
-func (s *Store) Sightings(infohash fingerprint.InfoHash) ([]crawler.Sighting, error) {
+func (s *boltStore) Sightings(infohash fingerprint.InfoHash) ([]crawler.Sighting, error) {
 	var out []crawler.Sighting
 	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketSightings).ForEach(func(k, v []byte) error {
