@@ -211,7 +211,7 @@ func (s *pgStore) AddSightings(ss []crawler.Sighting) error {
 	}
 	return s.do(func(ctx context.Context) error {
 		_, err := s.pool.Exec(ctx, `INSERT INTO sightings (infohash, value)
-			SELECT * FROM unnest($1::bytea[], $2::bytea[]) WITH ORDINALITY AS t(ih, v, o) ORDER BY o`, ihs, vals)
+			SELECT ih, v FROM unnest($1::bytea[], $2::bytea[]) WITH ORDINALITY AS t(ih, v, o) ORDER BY o`, ihs, vals)
 		return err
 	})
 }
