@@ -23,6 +23,7 @@ type common struct {
 	db      string
 	verbose bool
 	quiet   bool
+	sensor  sensorFlags
 }
 
 // newFlags makes a command's flag set with the global flags on it.
@@ -34,7 +35,8 @@ func newFlags(e *env, name, usage string) (*flag.FlagSet, *common) {
 	if def == "" {
 		def = "./leakhunt.db"
 	}
-	fs.StringVar(&c.db, "db", def, "store `path` (env LEAKHUNT_DB)")
+	fs.StringVar(&c.db, "db", def, "store `path`, or a PostgreSQL URL postgres://... shared by several hunters (env LEAKHUNT_DB)")
+	c.sensor.register(fs)
 	fs.BoolVar(&c.verbose, "v", false, "log progress details to stderr")
 	fs.BoolVar(&c.quiet, "q", false, "no progress bars or status on stderr")
 	fs.Usage = func() {
@@ -87,7 +89,7 @@ func (c *common) logger(e *env) *slog.Logger {
 // others refuse a missing store, so that a mistyped path is not answered
 // from an empty store.
 func (c *common) open(create bool) (*store.Store, error) {
-	return store.Open(c.db, &store.Options{MustExist: !create})
+	return store.Open(c.db, c.sensor.options(c.db, &store.Options{MustExist: !create}))
 }
 
 // keyFlags are the flags of commands that sign the evidence log.

@@ -128,6 +128,9 @@ func commands() []command {
 		{name: "peers", summary: "list observed peers with their evidence level", run: runPeers},
 		{name: "report", summary: "write letters, CSV/JSON exports and a verifiable evidence bundle", run: runReport},
 		{name: "verify", summary: "check the evidence log of a store, or a report bundle, offline", run: runVerify},
+		{name: "store", summary: "move a case between stores (bbolt and PostgreSQL)", subs: []command{
+			{name: "copy", aliases: []string{"cp"}, summary: "copy a case FROM a store TO another, every log record and checkpoint byte for byte", run: runStoreCopy},
+		}},
 		{name: "key", summary: "print the fingerprint of the store's signing key, to publish", run: runKey},
 		{name: "demo", summary: "hunt a local swarm on loopback and write a report: the whole job, offline", run: runDemo},
 		{name: "validate", summary: "run the method against hosts of known behaviour on loopback and write a signed validation report", run: runValidate},

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/leakhunt/leakhunt/internal/pgtest"
+	"github.com/leakhunt/leakhunt/store"
+)
+
+// TestStoreCopyKeepsSignatures signs a report from a bbolt store, copies
+// the case into PostgreSQL and back, and checks that the checkpoint
+// signed before the move is still there byte for byte and that reports
+// written after each move verify.
+func TestStoreCopyKeepsSignatures(t *testing.T) {
+	pg := pgtest.Database(t)
+	db, mmdb := reportFixture(t)
+	dir := filepath.Dir(db)
+	report := func(out string, dbArgs ...string) {
+		t.Helper()
+		args := append([]string{"report"}, dbArgs...)
+		args = append(args, "--out", filepath.Join(dir, out), "--asn-db", mmdb, "--no-rdap")
+		if _, stderr, code := cli(t, args...); code != 0 {
+			t.Fatalf("report %v: exit %d: %s", dbArgs, code, stderr)
+		}
+		if stdout, stderr, code := cli(t, "verify", filepath.Join(dir, out)); code != 0 {
+			t.Fatalf("verify %s: exit %d\n%s%s", out, code, stdout, stderr)
+		}
+	}
+	report("before", "--db", db)
+	before := checkpoints(t, db, nil)
+	if len(before) == 0 {
+		t.Fatal("the report signed no checkpoint")
+	}
+	key := filepath.Join(dir, "sensor-a")
+	pgArgs := []string{"--db", pg, "--sensor", "a", "--sensor-key", key}
+	if stdout, stderr, code := cli(t, "store", "copy", "--sensor", "a", "--sensor-key", key, db, pg); code != 0 {
+		t.Fatalf("store copy to postgres: exit %d\n%s%s", code, stdout, stderr)
+	}
+	opt := &store.Options{Sensor: "a", KeyPath: key, CacheDir: t.TempDir()}
+	if got := checkpoints(t, pg, opt); !equalCheckpoints(got, before) {
+		t.Fatalf("checkpoints in postgres differ from the ones signed before the copy")
+	}
+	report("in-postgres", pgArgs...)
+	back := filepath.Join(dir, "back.db")
+	if stdout, stderr, code := cli(t, "store", "copy", "--sensor", "a", "--sensor-key", key, pg, back); code != 0 {
+		t.Fatalf("store copy back: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if got := checkpoints(t, back, nil); !equalCheckpoints(got[:len(before)], before) {
+		t.Fatalf("checkpoints copied back differ")
+	}
+	report("back", "--db", back)
+	if stdout, stderr, code := cli(t, "verify", back); code != 0 {
+		t.Fatalf("verify the store copied back: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// A second copy into the same sensor is refused.
+	if _, stderr, code := cli(t, "store", "copy", "--sensor", "a", "--sensor-key", key, db, pg); code != 2 || !strings.Contains(stderr, "already has") {
+		t.Fatalf("second copy: exit %d: %s", code, stderr)
+	}
+}
+
+type checkpoint struct {
+	size   int64
+	signed []byte
+}
+
+func checkpoints(t *testing.T, db string, opt *store.Options) []checkpoint {
+	t.Helper()
+	s, err := store.Open(db, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var out []checkpoint
+	if err := s.Checkpoints(func(size int64, signed []byte) error {
+		out = append(out, checkpoint{size, bytes.Clone(signed)})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func equalCheckpoints(a, b []checkpoint) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].size != b[i].size || !bytes.Equal(a[i].signed, b[i].signed) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestUnreachableDatabase(t *testing.T) {
+	cases := []struct{ name, url string }{
+		{"nothing listening", "postgres://leakhunt@127.0.0.1:1/case?sslmode=disable&connect_timeout=2"},
+		{"bad URL", "postgres://leakhunt@127.0.0.1:notaport/case"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, stderr, code := cli(t, "peers", "--db", c.url, "--sensor", "s")
+			if code != 2 || !strings.Contains(stderr, "open store") || strings.Contains(stderr, "secret") {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+		})
+	}
+	pg := os.Getenv(pgtest.Env)
+	if pg == "" {
+		return
+	}
+	t.Run("wrong password", func(t *testing.T) {
+		// The test cluster trusts local users; a user that does not exist
+		// is refused the same way a wrong password is.
+		u := strings.Replace(pg, "postgres://postgres@", "postgres://nobody:secret@", 1)
+		_, stderr, code := cli(t, "peers", "--db", u, "--sensor", "s")
+		if code != 2 || !strings.Contains(stderr, "unreachable or refused") || strings.Contains(stderr, "secret") {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+	})
+}

@@ -1,0 +1,59 @@
+// Package pgtest gives tests a PostgreSQL database of their own on the
+// server named by LEAKHUNT_TEST_PG (scripts/pgtest.sh start prints it):
+// one created with a random name for each test and dropped when it ends,
+// so that tests run in parallel. Without the variable, tests skip and say
+// why.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Env names the environment variable holding the test server's URL.
+const Env = "LEAKHUNT_TEST_PG"
+
+// Database creates a database with a random name on the test server and
+// returns its URL; it is dropped (its connections closed) when the test
+// ends. It skips the test when no server is configured.
+func Database(t testing.TB) string {
+	t.Helper()
+	admin := os.Getenv(Env)
+	if admin == "" {
+		t.Skipf("%s is not set: no PostgreSQL server for this test (start one with: eval \"$(scripts/pgtest.sh start)\")", Env)
+	}
+	var rnd [6]byte
+	rand.Read(rnd[:])
+	name := "leakhunt_test_" + hex.EncodeToString(rnd[:])
+	exec(t, admin, "CREATE DATABASE "+name)
+	t.Cleanup(func() { exec(t, admin, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatalf("%s: %v", Env, err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// exec runs one statement on the server as the administrator.
+func exec(t testing.TB, admin, stmt string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Errorf("connect to %s: %v", Env, err)
+		return
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, stmt); err != nil {
+		t.Errorf("%s: %v", stmt, err)
+	}
+}
