@@ -79,6 +79,10 @@ type Config struct {
 	// RetryFailedAfter is how long an infohash whose metadata could not be
 	// fetched is ignored before a new sighting may try again.
 	RetryFailedAfter time.Duration
+	// ClaimTTL is how long a claim on an infohash's metadata fetch holds
+	// in a store shared by several sensors (see [store.Store.ClaimFetch]):
+	// the claim of a sensor that died runs out after it.
+	ClaimTTL time.Duration
 	// Self holds the local addresses of our own connections, which are
 	// never recorded as peers; nil makes a new one. Give the same set to
 	// the fetcher's and the prober's dialers.
@@ -108,6 +112,7 @@ func DefaultConfig() Config {
 		ProbeInterval:      10 * time.Minute,
 		CheckpointInterval: 5 * time.Minute,
 		RetryFailedAfter:   30 * time.Minute,
+		ClaimTTL:           5 * time.Minute,
 		Transports:         []string{"tcp", "utp"},
 		Watch:              true,
 		Version:            version.String(),
@@ -184,6 +189,9 @@ func New(s *store.Store, rec *Recorder, cfg Config) (*Pipeline, error) {
 	}
 	if cfg.RetryFailedAfter <= 0 {
 		cfg.RetryFailedAfter = def.RetryFailedAfter
+	}
+	if cfg.ClaimTTL <= 0 {
+		cfg.ClaimTTL = def.ClaimTTL
 	}
 	if len(cfg.Transports) == 0 {
 		cfg.Transports = def.Transports
@@ -455,6 +463,19 @@ func (p *Pipeline) fetchLoop(ctx context.Context, fetches <-chan fetchJob) error
 }
 
 func (p *Pipeline) fetch(ctx context.Context, job fetchJob) {
+	// In a shared store one sensor fetches each infohash: the claim runs
+	// out if this one dies mid-fetch.
+	if ok, err := p.s.ClaimFetch(job.ih, p.cfg.ClaimTTL); err != nil || !ok {
+		if err != nil {
+			p.log.Warn("claim fetch", "infohash", job.ih.String(), "err", err)
+		}
+		p.release(job.ih, false)
+		return
+	}
+	p.fetchClaimed(ctx, job)
+}
+
+func (p *Pipeline) fetchClaimed(ctx context.Context, job fetchJob) {
 	peers := job.peers
 	if p.cfg.Peers != nil {
 		more, err := p.cfg.Peers.GetPeers(ctx, job.ih)
@@ -466,6 +487,7 @@ func (p *Pipeline) fetch(ctx context.Context, job fetchJob) {
 	if len(peers) == 0 {
 		p.st.metaFail.Add(1)
 		p.release(job.ih, true)
+		p.releaseClaim(job.ih)
 		return
 	}
 	info, err := p.cfg.Fetcher.Fetch(ctx, job.ih, peers)
@@ -473,6 +495,7 @@ func (p *Pipeline) fetch(ctx context.Context, job fetchJob) {
 		p.st.metaFail.Add(1)
 		p.log.Debug("metadata", "infohash", job.ih.String(), "err", err)
 		p.release(job.ih, ctx.Err() == nil)
+		p.releaseClaim(job.ih)
 		return
 	}
 	p.st.metaOK.Add(1)
@@ -487,6 +510,14 @@ func (p *Pipeline) fetch(ctx context.Context, job fetchJob) {
 	p.recordTorrent(t, job.src)
 	p.markSeen(t.InfoHash)
 	p.release(job.ih, false)
+}
+
+// releaseClaim gives up this sensor's claim on a fetch that failed, so
+// that another sensor may try it.
+func (p *Pipeline) releaseClaim(ih fingerprint.InfoHash) {
+	if err := p.s.ReleaseFetch(ih); err != nil {
+		p.log.Warn("release fetch claim", "infohash", ih.String(), "err", err)
+	}
 }
 
 func (p *Pipeline) recordTorrent(t *fingerprint.Torrent, source string) {

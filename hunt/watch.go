@@ -36,6 +36,15 @@ func (p *Pipeline) watchLoop(ctx context.Context) error {
 			if time.Since(last[w.InfoHash]) < p.cfg.ProbeInterval {
 				continue
 			}
+			// In a shared store each round goes to one sensor: the lease
+			// runs for the interval, so a sensor that died is taken over.
+			ok, err := p.s.LeaseWatch(w.InfoHash, p.cfg.ProbeInterval)
+			if err != nil {
+				return fmt.Errorf("watch lease: %w", err)
+			}
+			if !ok {
+				continue
+			}
 			last[w.InfoHash] = time.Now()
 			if _, err := p.WatchOnce(ctx, w.InfoHash); err != nil && ctx.Err() == nil {
 				p.log.Warn("watch", "infohash", w.InfoHash, "err", err)
