@@ -363,6 +363,10 @@ func (p *leafParser) observation(o *Observation) bool {
 			return at(25, p.str(&o.Version))
 		case "transcript_sha256":
 			return at(26, p.str(&o.TranscriptSHA256))
+		case "sensor":
+			return at(27, p.str(&o.Sensor))
+		case "sensor_addr":
+			return at(28, p.str(&o.SensorAddr))
 		}
 		return -1 // a field this parser does not know: encoding/json decides
 	})

@@ -173,6 +173,12 @@ type Observation struct {
 	// TranscriptSHA256 is the SHA-256 (hex) of the probe's redacted wire
 	// transcript ([TranscriptFormat]), kept beside the log by the store.
 	TranscriptSHA256 string `json:"transcript_sha256,omitempty"`
+	// Sensor names the hunter that made the observation, in a store that
+	// several share (PostgreSQL); empty in a single hunter's store.
+	Sensor string `json:"sensor,omitempty"`
+	// SensorAddr is that hunter's public address as its operator gave it
+	// (--sensor-addr), if given.
+	SensorAddr string `json:"sensor_addr,omitempty"`
 }
 
 // Peer is the summary of all observations of one IP:port for one torrent.

@@ -240,7 +240,9 @@ func (s *Store) Scrapes(ih fingerprint.InfoHash) ([]Scrape, error) { return s.b.
 // and the key to the key history in one transaction, so that the change
 // is part of the signed log. k.Record is set to the note's log index.
 func (s *Store) AddSigningKey(k evidence.SigningKey, note evidence.Observation) (evidence.SigningKey, error) {
-	return s.b.AddSigningKey(k, note)
+	notes := []evidence.Observation{note}
+	s.stamp(notes)
+	return s.b.AddSigningKey(k, notes[0])
 }
 
 // SigningKeys returns this sensor's key history, oldest first.
@@ -253,8 +255,10 @@ func (s *Store) HasCheckpoints() (bool, error) { return s.b.HasCheckpoints() }
 // AppendObservations appends observations to this sensor's evidence log
 // in one transaction: each becomes a leaf of the RFC 6962 Merkle tree, its
 // stored hashes written beside it; nothing is ever rewritten. It returns
-// the log index of the first.
+// the log index of the first. An observation that names no sensor is
+// recorded as made by the store's (see [Options.Sensor]).
 func (s *Store) AppendObservations(obs []evidence.Observation) (first int64, err error) {
+	s.stamp(obs)
 	return s.b.AppendEvidence(obs, nil)
 }
 
@@ -263,6 +267,7 @@ func (s *Store) AppendObservations(obs []evidence.Observation) (first int64, err
 // written in the same transaction: a committed observation never names a
 // missing blob.
 func (s *Store) AppendEvidence(obs []evidence.Observation, blobs [][]byte) (first int64, err error) {
+	s.stamp(obs)
 	return s.b.AppendEvidence(obs, blobs)
 }
 

@@ -18,6 +18,8 @@ func (s *boltStore) sensor() Sensor {
 	return Sensor{Name: s.sensorName, Addr: s.sensorAddr, LogSize: n}
 }
 
+func (s *boltStore) identity() (name, addr string) { return s.sensorName, s.sensorAddr }
+
 func (s *boltStore) sensors() ([]Sensor, error) {
 	n, err := s.LogSize()
 	if err != nil {

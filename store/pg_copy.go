@@ -21,6 +21,8 @@ func (s *pgStore) sensor() Sensor {
 	return Sensor{Name: s.sensorName, Addr: s.sensorAddr, LogSize: n}
 }
 
+func (s *pgStore) identity() (name, addr string) { return s.sensorName, s.sensorAddr }
+
 func (s *pgStore) sensors() ([]Sensor, error) {
 	var out []Sensor
 	err := s.do(func(ctx context.Context) error {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/fingerprint"
 )
 
@@ -49,6 +50,9 @@ func CheckSensorName(name string) error {
 // sensorsBackend is the multi-sensor part of a backend.
 type sensorsBackend interface {
 	sensor() Sensor
+	// identity is the sensor's name and address, as observations record
+	// them; empty for a bbolt store opened without a sensor name.
+	identity() (name, addr string)
 	sensors() ([]Sensor, error)
 	forSensor(name string) (backend, error)
 	shared() bool
@@ -105,4 +109,17 @@ func (s *Store) ReleaseFetch(ih fingerprint.InfoHash) error { return s.b.release
 // taken over once its lease ran out. Always granted on a bbolt store.
 func (s *Store) LeaseWatch(ih fingerprint.InfoHash, ttl time.Duration) (bool, error) {
 	return s.b.leaseWatch(ih, ttl)
+}
+
+// stamp names the store's sensor in observations that name none.
+func (s *Store) stamp(obs []evidence.Observation) {
+	name, addr := s.b.identity()
+	if name == "" {
+		return
+	}
+	for i := range obs {
+		if obs[i].Sensor == "" {
+			obs[i].Sensor, obs[i].SensorAddr = name, addr
+		}
+	}
 }

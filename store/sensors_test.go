@@ -64,6 +64,12 @@ func TestSensorsKeepTheirOwnLogs(t *testing.T) {
 	if got, err := view.Leaf(7); err != nil || string(got) != string(want) {
 		t.Fatalf("view Leaf = %q, %v", got, err)
 	}
+	if o, err := view.Observation(7); err != nil || o.Sensor != "osaka-2" {
+		t.Fatalf("another sensor's record names sensor %q (%v), want osaka-2", o.Sensor, err)
+	}
+	if o, err := a.Observation(7); err != nil || o.Sensor != "tokyo-1" {
+		t.Fatalf("own record names sensor %q (%v), want tokyo-1", o.Sensor, err)
+	}
 	if _, err := view.AppendObservations([]evidence.Observation{obs(0)}); !errors.Is(err, ErrOtherSensor) {
 		t.Fatalf("append through another sensor's view: %v", err)
 	}
