@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -38,8 +39,9 @@ type pgStore struct {
 	sensorAddr string
 	readOnly   bool // a view of another sensor (ForSensor)
 
-	own  *pgStore // the store this view was made from; nil for the store itself
-	logs *pgLogCache
+	own      *pgStore // the store this view was made from; nil for the store itself
+	logs     *pgLogCache
+	unfolded *atomic.Int64 // records appended since the last fold
 }
 
 // pgLogCache remembers the stored hashes the next appends to the
@@ -77,7 +79,7 @@ func openPG(rawURL string, opt *Options) (*pgStore, error) {
 		return nil, fmt.Errorf("open store %s: %w", safe, err)
 	}
 	s := &pgStore{pool: pool, url: safe, keyPath: opt.KeyPath, cacheDir: opt.CacheDir, retryFor: opt.RetryFor,
-		sensorName: opt.Sensor, sensorAddr: opt.SensorAddr, logs: &pgLogCache{size: -1}}
+		sensorName: opt.Sensor, sensorAddr: opt.SensorAddr, logs: &pgLogCache{size: -1}, unfolded: new(atomic.Int64)}
 	if s.retryFor <= 0 {
 		s.retryFor = 2 * time.Minute
 	}
@@ -220,10 +222,15 @@ func (s *pgStore) Path() string { return s.keyPath }
 
 // Close closes the connections (a view closes nothing).
 func (s *pgStore) Close() error {
-	if s.own == nil {
-		s.pool.Close()
+	if s.own != nil {
+		return nil
 	}
-	return nil
+	var err error
+	if !s.readOnly {
+		err = s.foldBehind()
+	}
+	s.pool.Close()
+	return err
 }
 
 // Check compares each sensor's log size with its records.

@@ -213,9 +213,6 @@ func (s *pgStore) importLog(records []Record) error {
 			pgx.CopyFromRows(rows)); err != nil {
 			return err
 		}
-		if err := foldPG(ctx, tx, obs); err != nil {
-			return err
-		}
 		_, err := tx.Exec(ctx, `UPDATE sensors SET log_size = $2 WHERE id = $1`, s.sensorID, size+int64(len(records)))
 		return err
 	})

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -67,13 +68,16 @@ func (s *pgStore) AppendEvidence(obs []evidence.Observation, blobs [][]byte) (fi
 		return 0, err
 	}
 	first, err = s.appendLog(obs, leaves, func(ctx context.Context, tx pgx.Tx) error {
-		if err := putBlobsPG(ctx, tx, blobs); err != nil {
-			return err
-		}
-		return foldPG(ctx, tx, obs)
+		return putBlobsPG(ctx, tx, blobs)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("append to the evidence log of sensor %q: %w", s.sensorName, err)
+	}
+	if s.unfolded.Add(int64(len(obs))) >= foldEvery {
+		s.unfolded.Store(0)
+		if err := s.foldBehind(); err != nil {
+			return first, fmt.Errorf("peer summaries: %w", err)
+		}
 	}
 	return first, nil
 }
@@ -234,9 +238,8 @@ func readHashes(ctx context.Context, q querier, sensor int32, indexes []int64) (
 }
 
 // foldPG folds the observations that name a peer into the shared peer
-// summaries by the one rule ([evidence.Peer.Add]), locking the rows in key
-// order so that sensors folding the same peers at once wait, not
-// deadlock.
+// summaries by the one rule ([evidence.Peer.Add]). The caller holds the
+// fold lock, so no other transaction changes the summaries meanwhile.
 func foldPG(ctx context.Context, tx pgx.Tx, obs []evidence.Observation) error {
 	byKey := map[string][]int{}
 	for i := range obs {
@@ -254,48 +257,42 @@ func foldPG(ctx context.Context, tx pgx.Tx, obs []evidence.Observation) error {
 	}
 	sort.Strings(keys)
 	bkeys := make([][]byte, len(keys))
-	ihs := make([]string, len(keys))
 	for i, k := range keys {
 		bkeys[i] = []byte(k)
-		ihs[i] = obs[byKey[k][0]].InfoHash.String()
 	}
-	zero, err := encode(&evidence.Peer{})
+	rows, err := tx.Query(ctx, `SELECT k, value FROM peers WHERE k = ANY($1)`, bkeys)
 	if err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO peers (k, infohash, level, value)
-		SELECT k, ih, 0, $3 FROM unnest($1::bytea[], $2::text[]) WITH ORDINALITY AS t(k, ih, o) ORDER BY o
-		ON CONFLICT DO NOTHING`, bkeys, ihs, zero); err != nil {
-		return err
-	}
-	rows, err := tx.Query(ctx, `SELECT k, value FROM peers WHERE k = ANY($1) ORDER BY k FOR UPDATE`, bkeys)
-	if err != nil {
-		return err
-	}
-	vals := make([][]byte, 0, len(keys))
-	levels := make([]int16, 0, len(keys))
-	outKeys := make([][]byte, 0, len(keys))
+	old := make(map[string][]byte, len(keys))
 	var k, v []byte
-	_, err = pgx.ForEachRow(rows, []any{&k, &v}, func() error {
-		var p evidence.Peer
-		if err := decode(v, &p); err != nil {
-			return err
-		}
-		for _, i := range byKey[string(k)] {
-			p.Add(&obs[i])
-		}
-		nv, err := encode(&p)
-		if err != nil {
-			return err
-		}
-		outKeys, vals, levels = append(outKeys, append([]byte(nil), k...)), append(vals, nv), append(levels, int16(p.Level))
+	if _, err := pgx.ForEachRow(rows, []any{&k, &v}, func() error {
+		old[string(k)] = bytes.Clone(v)
 		return nil
-	})
-	if err != nil {
+	}); err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `UPDATE peers SET value = t.v, level = t.l FROM unnest($1::bytea[], $2::bytea[], $3::int2[]) AS t(k, v, l)
-		WHERE peers.k = t.k`, outKeys, vals, levels)
+	ihs := make([]string, len(keys))
+	vals := make([][]byte, len(keys))
+	levels := make([]int16, len(keys))
+	for i, key := range keys {
+		var p evidence.Peer
+		if v, ok := old[key]; ok {
+			if err := decode(v, &p); err != nil {
+				return err
+			}
+		}
+		for _, j := range byKey[key] {
+			p.Add(&obs[j])
+		}
+		if vals[i], err = encode(&p); err != nil {
+			return err
+		}
+		ihs[i], levels[i] = obs[byKey[key][0]].InfoHash.String(), int16(p.Level)
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO peers (k, infohash, level, value)
+		SELECT * FROM unnest($1::bytea[], $2::text[], $3::int2[], $4::bytea[])
+		ON CONFLICT (k) DO UPDATE SET value = EXCLUDED.value, level = EXCLUDED.level`, bkeys, ihs, levels, vals)
 	return err
 }
 
@@ -393,10 +390,16 @@ func (s *pgStore) ForEachRecordBatch(from int64, fn func(batch []Record) error) 
 }
 
 func (s *pgStore) Peers(minLevel evidence.Level) ([]evidence.Peer, error) {
+	if err := s.foldBehind(); err != nil {
+		return nil, fmt.Errorf("peer summaries: %w", err)
+	}
 	return pgList[evidence.Peer](s, `SELECT value FROM peers WHERE level >= $1 ORDER BY k`, int16(minLevel))
 }
 
 func (s *pgStore) PeersOf(infohash fingerprint.InfoHash) ([]evidence.Peer, error) {
+	if err := s.foldBehind(); err != nil {
+		return nil, fmt.Errorf("peer summaries: %w", err)
+	}
 	return pgList[evidence.Peer](s, `SELECT value FROM peers WHERE infohash = $1 ORDER BY k`, infohash.String())
 }
 

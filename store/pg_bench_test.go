@@ -1,0 +1,103 @@
+package store
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leakhunt/leakhunt/evidence"
+)
+
+// BenchmarkPGAppend appends observations of 10,000 hosts into PostgreSQL
+// from 1, 2 and 4 sensors at once (each its own store and log, as
+// separate hunters), in batches of 1,000, peer summaries included. It
+// reports the total observations/s.
+func BenchmarkPGAppend(b *testing.B) {
+	for _, writers := range []int{1, 2, 4} {
+		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
+			u := newPGDatabase(b)
+			stores := make([]*Store, writers)
+			for i := range stores {
+				stores[i] = openPGTemp(b, u, fmt.Sprintf("bench-%d", i))
+			}
+			const size = 1000
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			for w, s := range stores {
+				wg.Go(func() {
+					batch := make([]evidence.Observation, size)
+					for j := range batch {
+						batch[j] = obs(j)
+					}
+					for i := w; i < b.N; i += writers {
+						for j := range batch {
+							h := (i*size + j) % 10_000
+							batch[j].IP = fmt.Sprintf("10.0.%d.%d", h/256, h%256)
+						}
+						if _, err := s.AppendObservations(batch); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "obs/s")
+		})
+	}
+}
+
+// BenchmarkCopyStore copies a bbolt store of LEAKHUNT_BENCH_COPY_N
+// observations (default 100,000) into PostgreSQL and back, reporting the
+// seconds each way.
+func BenchmarkCopyStore(b *testing.B) {
+	n := benchCopyN(b)
+	src := openTemp(b)
+	batch := make([]evidence.Observation, 5000)
+	for j := range batch {
+		batch[j] = obs(j)
+	}
+	for i := 0; i < n/len(batch); i++ {
+		for j := range batch {
+			h := (i*len(batch) + j) % 10_000
+			batch[j].IP = fmt.Sprintf("10.0.%d.%d", h/256, h%256)
+		}
+		if _, err := src.AppendObservations(batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		pg := openPGTemp(b, newPGDatabase(b), "copied")
+		t0 := time.Now()
+		if err := CopyStore(src, pg, nil); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(time.Since(t0).Seconds(), "s-to-pg")
+		back, err := Open(filepath.Join(b.TempDir(), "back.db"), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		t0 = time.Now()
+		if err := CopyStore(pg, back, nil); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(time.Since(t0).Seconds(), "s-to-bbolt")
+		back.Close()
+	}
+}
+
+func benchCopyN(b *testing.B) int {
+	n := 100_000
+	if v := os.Getenv("LEAKHUNT_BENCH_COPY_N"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n <= 0 {
+			b.Fatalf("LEAKHUNT_BENCH_COPY_N=%q: want a positive count", v)
+		}
+	}
+	return n
+}
