@@ -3,6 +3,7 @@
 #
 #   eval "$(scripts/pgtest.sh start)"   # prints export LEAKHUNT_TEST_PG=... and PGTEST_DIR=...
 #   go test ./store/...
+#   scripts/pgtest.sh restart           # restarts it (fast shutdown: connections are cut)
 #   scripts/pgtest.sh stop              # stops the cluster and removes its directory
 #
 # The cluster lives in a new temporary directory (PGTEST_DIR), owned by the
@@ -65,11 +66,21 @@ stop() {
   rm -rf "$dir"
 }
 
+restart() {
+  dir="${1:-${PGTEST_DIR:-}}"
+  if [ -z "$dir" ] || [ ! -d "$dir/data" ]; then
+    echo "pgtest: no cluster directory given (PGTEST_DIR)" >&2
+    exit 1
+  fi
+  as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w -t 60 restart >/dev/null
+}
+
 case "${1:-}" in
 start) start ;;
+restart) restart "${2:-}" ;;
 stop) stop "${2:-}" ;;
 *)
-  echo "usage: $0 start|stop [DIR]" >&2
+  echo "usage: $0 start | restart [DIR] | stop [DIR]" >&2
   exit 2
   ;;
 esac

@@ -11,6 +11,10 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,5 +59,48 @@ func exec(t testing.TB, admin, stmt string) {
 	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, stmt); err != nil {
 		t.Errorf("%s: %v", stmt, err)
+	}
+}
+
+// Cluster starts a PostgreSQL cluster of the test's own with
+// scripts/pgtest.sh (for tests that restart the server) and returns its
+// URL and a function that restarts it, cutting every connection. The
+// cluster is stopped and removed when the test ends. It skips the test
+// when LEAKHUNT_TEST_PG is unset (no PostgreSQL here) or the script
+// cannot start a cluster.
+func Cluster(t testing.TB) (url string, restart func()) {
+	t.Helper()
+	if os.Getenv(Env) == "" {
+		t.Skipf("%s is not set: no PostgreSQL server for this test (start one with: eval \"$(scripts/pgtest.sh start)\")", Env)
+	}
+	_, self, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Skip("cannot locate scripts/pgtest.sh")
+	}
+	script := filepath.Join(filepath.Dir(self), "..", "..", "scripts", "pgtest.sh")
+	out, err := osexec.Command(script, "start").Output()
+	if err != nil {
+		t.Skipf("scripts/pgtest.sh start: %v", err)
+	}
+	vars := map[string]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "=")
+		if ok {
+			vars[k] = strings.Trim(v, "'")
+		}
+	}
+	dir := vars["PGTEST_DIR"]
+	if dir == "" || vars[Env] == "" {
+		t.Fatalf("scripts/pgtest.sh start printed %q", out)
+	}
+	t.Cleanup(func() {
+		if out, err := osexec.Command(script, "stop", dir).CombinedOutput(); err != nil {
+			t.Errorf("scripts/pgtest.sh stop: %v: %s", err, out)
+		}
+	})
+	return vars[Env], func() {
+		if out, err := osexec.Command(script, "restart", dir).CombinedOutput(); err != nil {
+			t.Errorf("scripts/pgtest.sh restart: %v: %s", err, out)
+		}
 	}
 }
