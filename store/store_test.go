@@ -367,6 +367,9 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv("LEAKHUNT_STORE_CHILD"); path != "" {
 		childWriter(path)
 	}
+	if u := os.Getenv("LEAKHUNT_STORE_PG_CHILD"); u != "" {
+		childPGSensor(u)
+	}
 	os.Exit(m.Run())
 }
 
