@@ -7,6 +7,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/fingerprint"
 )
 
@@ -96,7 +97,8 @@ func (s *boltStore) importRows(table string, rows [][2][]byte) error {
 }
 
 // importLog appends records, exactly as they are, to the log, which must
-// be at size records[0].N; the peer summaries are folded from them.
+// be at size records[0].N; the peer summaries are folded from them as
+// appends fold them (written every flushEvery records).
 func (s *boltStore) importLog(records []Record) error {
 	if len(records) == 0 {
 		return nil
@@ -128,7 +130,13 @@ func (s *boltStore) importLog(records []Record) error {
 	if err != nil {
 		return err
 	}
-	return s.replaySummaries()
+	obs := make([]evidence.Observation, len(records))
+	for i, r := range records {
+		if err := evidence.DecodeLeaf(r.Leaf, &obs[i]); err != nil {
+			return fmt.Errorf("%w: log record %d: %v", ErrCorrupt, r.N, err)
+		}
+	}
+	return s.fold(obs, records[0].N)
 }
 
 func (s *boltStore) importKeysAndCheckpoints(keys []keyRow, cps []checkpointRow) error {

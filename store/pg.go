@@ -61,7 +61,10 @@ const pgOpTimeout = 2 * time.Minute
 // schema, and registers the sensor.
 func openPG(rawURL string, opt *Options) (*pgStore, error) {
 	safe := redactURL(rawURL)
-	if err := CheckSensorName(opt.Sensor); err != nil {
+	if opt.Sensor == "" && opt.ReadOnly {
+		// A reader of the whole store (verify): no log of its own; it
+		// reads each sensor's through ForSensor.
+	} else if err := CheckSensorName(opt.Sensor); err != nil {
 		return nil, fmt.Errorf("open store %s: %w: name this hunter with --sensor (or LEAKHUNT_SENSOR)", safe, err)
 	}
 	cfg, err := pgxpool.ParseConfig(rawURL)
@@ -109,6 +112,10 @@ func (s *pgStore) start(opt *Options, timeout time.Duration) error {
 	}
 	if err := migrate(ctx, s.pool); err != nil {
 		return fmt.Errorf("open store %s: %w", s.url, err)
+	}
+	if opt.Sensor == "" {
+		s.readOnly = true
+		return nil
 	}
 	if opt.ReadOnly || opt.MustExist {
 		err := s.pool.QueryRow(ctx, `SELECT id, addr FROM sensors WHERE name = $1`, s.sensorName).Scan(&s.sensorID, &s.sensorAddr)

@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/leakhunt/leakhunt/internal/pgtest"
 	"github.com/leakhunt/leakhunt/store"
@@ -45,6 +49,9 @@ func TestStoreCopyKeepsSignatures(t *testing.T) {
 		t.Fatalf("checkpoints in postgres differ from the ones signed before the copy")
 	}
 	report("in-postgres", pgArgs...)
+	if stdout, stderr, code := cli(t, "verify", "--db", pg); code != 0 || !strings.Contains(stdout, "sensor a:") {
+		t.Fatalf("verify the PostgreSQL store: exit %d\n%s%s", code, stdout, stderr)
+	}
 	back := filepath.Join(dir, "back.db")
 	if stdout, stderr, code := cli(t, "store", "copy", "--sensor", "a", "--sensor-key", key, pg, back); code != 0 {
 		t.Fatalf("store copy back: exit %d\n%s%s", code, stdout, stderr)
@@ -55,6 +62,12 @@ func TestStoreCopyKeepsSignatures(t *testing.T) {
 	report("back", "--db", back)
 	if stdout, stderr, code := cli(t, "verify", back); code != 0 {
 		t.Fatalf("verify the store copied back: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// A record changed in the database is found.
+	tamper(t, pg, `UPDATE log_records SET leaf = convert_to(replace(convert_from(leaf, 'UTF8'), '85.10.1.6', '85.10.1.9'), 'UTF8')
+		WHERE position('85.10.1.6'::bytea in leaf) > 0`)
+	if stdout, _, code := cli(t, "verify", "--db", pg); code != 1 || !strings.Contains(stdout, "FAIL sensor \"a\"") {
+		t.Fatalf("verify a tampered PostgreSQL store: exit %d\n%s", code, stdout)
 	}
 	// A second copy into the same sensor is refused.
 	if _, stderr, code := cli(t, "store", "copy", "--sensor", "a", "--sensor-key", key, db, pg); code != 2 || !strings.Contains(stderr, "already has") {
@@ -122,4 +135,20 @@ func TestUnreachableDatabase(t *testing.T) {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
 	})
+}
+
+// tamper runs one statement on the database at u.
+func tamper(t *testing.T, u, stmt string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	tag, err := conn.Exec(ctx, stmt)
+	if err != nil || tag.RowsAffected() == 0 {
+		t.Fatalf("tamper: %v (%d rows)", err, tag.RowsAffected())
+	}
 }

@@ -34,6 +34,9 @@ func runVerify(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if store.IsURL(target) {
+		return verifySharedStore(e, target, want)
+	}
 	st, err := os.Stat(target)
 	if err != nil {
 		return usagef("verify: %v", err)
@@ -90,15 +93,11 @@ func pinnedKey(arg string) (string, error) {
 // damaged file is exit 2), the catalogue, and the evidence log with its
 // key history and checkpoints.
 func verifyStore(e *env, path, want string) error {
-	s, err := store.Open(path, &store.Options{ReadOnly: true})
+	s, damage, err := openChecked(path)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	damage, err := s.Check()
-	if err != nil {
-		return err
-	}
 	for _, d := range damage {
 		fmt.Fprintf(e.stdout, "DAMAGED %s\n", d)
 	}
@@ -154,6 +153,21 @@ func verifyStore(e *env, path, want string) error {
 		}
 	}
 	return nil
+}
+
+// openChecked opens a store read-only and checks the database's own
+// consistency, returning what is wrong.
+func openChecked(pathOrURL string) (*store.Store, []string, error) {
+	s, err := store.Open(pathOrURL, &store.Options{ReadOnly: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	damage, err := s.Check()
+	if err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	return s, damage, nil
 }
 
 // verifyValidation checks a validation report's signature and results,
