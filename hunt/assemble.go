@@ -61,6 +61,9 @@ type Options struct {
 	// CheckpointInterval is how often a checkpoint is signed (0: the
 	// pipeline's default).
 	CheckpointInterval time.Duration
+	// FetchClaim is how long this sensor's claim on a metadata fetch holds
+	// in a store several sensors share (0: the pipeline's default).
+	FetchClaim time.Duration
 	// Watch turns on harvesting and probing the peers of matches.
 	Watch bool
 	// Encryption is how peer connections use MSE/PE.
@@ -206,6 +209,9 @@ func pipelineConfig(s *store.Store, opt Options, log *slog.Logger) Config {
 	cfg.ProbeInterval = opt.ProbeInterval
 	if opt.CheckpointInterval > 0 {
 		cfg.CheckpointInterval = opt.CheckpointInterval
+	}
+	if opt.FetchClaim > 0 {
+		cfg.ClaimTTL = opt.FetchClaim
 	}
 	cfg.Self = NewSelfSet()
 	cfg.AllowLoopback, cfg.AllowPrivate = opt.AllowLocal, opt.AllowLocal

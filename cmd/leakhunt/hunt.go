@@ -53,6 +53,7 @@ type huntFlags struct {
 	webInterval   time.Duration
 	probeInterval time.Duration
 	claimWait     time.Duration
+	fetchClaim    time.Duration
 	ntp           listFlag
 	allowLocal    bool
 	rate          float64
@@ -84,6 +85,7 @@ func (h *huntFlags) register(fl *flag.FlagSet) {
 	fl.BoolVar(&h.fullCopy, "full-copy", false, "download every piece of the document from each peer (L5) instead of enough for L4")
 	fl.StringVar(&h.chase, "chase", "L4", "highest evidence `level` probes try to prove: L2 handshake only, L3 claims only (no content downloaded), L4 verified pieces holding min(document size, piece length) bytes of the document, L5 every piece")
 	fl.DurationVar(&h.webInterval, "web-interval", time.Hour, "how often web pages and Torznab searches are repeated during a hunt (crawl web runs once)")
+	fl.DurationVar(&h.fetchClaim, "fetch-claim", 5*time.Minute, "with a PostgreSQL --db: how `long` this sensor's claim on an infohash's metadata fetch holds; a sensor that dies loses its claims after it")
 	fl.DurationVar(&h.probeInterval, "probe-interval", 10*time.Minute, "how often each matched torrent's peers are harvested and probed again")
 	fl.DurationVar(&h.claimWait, "claim-wait", 10*time.Second, "how `long` a probe waits after the handshake for the peer to claim a piece of the document")
 	fl.Var(&h.ntp, "ntp", "NTP servers to measure our clock against, all asked at each measurement; their majority must agree (default: 0-3.pool.ntp.org)")
@@ -159,7 +161,7 @@ func (h *huntFlags) options(s *store.Store, log *slog.Logger) (hunt.Options, err
 		Web: h.web, MaxPages: h.maxPages, WebInterval: h.webInterval,
 		Torznab: h.torznab, TorznabKey: h.torznabKey, Keywords: h.keywords,
 		Fetches: h.fetches, Probes: h.probes, Probe: h.probe, ClaimWait: h.claimWait,
-		ProbeInterval: h.probeInterval, Watch: h.watch, NTP: h.ntp, AllowLocal: h.allowLocal, Logger: log,
+		FetchClaim: h.fetchClaim, ProbeInterval: h.probeInterval, Watch: h.watch, NTP: h.ntp, AllowLocal: h.allowLocal, Logger: log,
 	}
 	var err error
 	if opt.Encryption, err = peerdial.ParseEncryption(h.encryption); err != nil {

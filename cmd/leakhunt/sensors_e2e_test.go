@@ -1,0 +1,182 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/fingerprint"
+	"github.com/leakhunt/leakhunt/internal/interop"
+	"github.com/leakhunt/leakhunt/internal/localswarm"
+	"github.com/leakhunt/leakhunt/internal/pgtest"
+	"github.com/leakhunt/leakhunt/store"
+)
+
+// TestThreeSensorsOneDatabase runs three `leakhunt hunt` processes as
+// sensors of one PostgreSQL store on a local swarm seeding three leaked
+// documents. One sensor is killed with SIGKILL and the server restarted
+// mid-hunt. The survivors find every leak, no infohash's metadata is
+// fetched twice, every seeder is graded L4 as a single hunter grades it,
+// every sensor's log verifies, and a report verifies.
+func TestThreeSensorsOneDatabase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds leakhunt and runs three hunters on a local swarm (about a minute)")
+	}
+	u, restart := pgtest.Cluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "leakhunt")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	sw, err := localswarm.Start(ctx, localswarm.Config{Nodes: 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sw.Close()
+	var leaks []fingerprint.InfoHash
+	var paths []string
+	for _, name := range []string{"staff_roster.tsv", "incident_memo.txt", "tuition_fees_2026.csv"} {
+		p := filepath.Join(leaksDir(t), name)
+		doc, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seeder, err := sw.AddSeeder(ctx, localswarm.SeederConfig{Name: name, PieceLength: 16 << 10,
+			Files: []localswarm.File{{Data: doc}}, AnnounceDHT: sw.BootstrapAddrs()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer seeder.Close()
+		leaks, paths = append(leaks, fingerprint.InfoHash(seeder.InfoHash)), append(paths, p)
+	}
+	sensorArgs := func(name string) []string {
+		return []string{"--db", u, "--sensor", name, "--sensor-key", filepath.Join(dir, name)}
+	}
+	if _, stderr, code := cli(t, append(append([]string{"catalog", "add"}, sensorArgs("s0")...), paths...)...); code != 0 {
+		t.Fatalf("catalog add: exit %d: %s", code, stderr)
+	}
+	hunters := make([]*exec.Cmd, 3)
+	logs := make([]string, 3)
+	for i := range hunters {
+		name := fmt.Sprintf("s%d", i)
+		args := append([]string{"hunt"}, sensorArgs(name)...)
+		args = append(args, "--bootstrap", strings.Join(sw.BootstrapAddrs(), ","), "--listen", "127.0.0.1:0",
+			"--allow-local", "--predict=false", "--probe-interval", "2s", "--fetches", "8", "--fetch-claim", "10s", "-v", "-q")
+		logs[i] = filepath.Join(dir, name+".log")
+		f, err := os.Create(logs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		hunters[i] = exec.CommandContext(ctx, bin, args...)
+		hunters[i].Stdout, hunters[i].Stderr = f, f
+		if err := hunters[i].Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer hunters[i].Process.Kill()
+	}
+	dir0 := t.TempDir()
+	watcher, err := store.Open(u, &store.Options{ReadOnly: true, CacheDir: dir0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watcher.Close()
+	matched := func() int {
+		n := 0
+		for _, ih := range leaks {
+			if ms, err := watcher.MatchesFor(ih); err == nil && len(ms) > 0 {
+				n++
+			}
+		}
+		return n
+	}
+	// Kill one sensor and restart the server once the first leak matched.
+	if !interop.Within(90*time.Second, func() bool { return matched() > 0 }) {
+		t.Fatalf("no leak matched in 90 s; logs in %s", dir)
+	}
+	hunters[2].Process.Signal(syscall.SIGKILL)
+	hunters[2].Wait()
+	restart()
+	allL4 := func() bool {
+		for _, ih := range leaks {
+			peers, err := watcher.PeersOf(ih)
+			l4 := false
+			for _, p := range peers {
+				l4 = l4 || (err == nil && p.Level >= evidence.L4Served)
+			}
+			if !l4 {
+				return false
+			}
+		}
+		return matched() == len(leaks)
+	}
+	if !interop.Within(150*time.Second, allL4) {
+		for _, l := range logs {
+			b, _ := os.ReadFile(l)
+			t.Logf("%s (last 3000 bytes):\n%s", l, b[max(0, len(b)-3000):])
+		}
+		t.Fatalf("after the kill and the restart: %d of %d leaks matched, not every seeder at L4", matched(), len(leaks))
+	}
+	for _, h := range hunters[:2] {
+		h.Process.Signal(os.Interrupt)
+	}
+	for i, h := range hunters[:2] {
+		if err := h.Wait(); err != nil && h.ProcessState.ExitCode() != exitInterrupted {
+			t.Errorf("hunter s%d: %v", i, err)
+		}
+	}
+	checkFetchedOnce(t, logs)
+	if stdout, stderr, code := cli(t, "verify", "--db", u); code != 0 || !strings.Contains(stdout, "sensor s2:") {
+		t.Fatalf("verify the shared store: exit %d\n%s%s", code, stdout, stderr)
+	}
+	out := filepath.Join(dir, "report")
+	if _, stderr, code := cli(t, append(append([]string{"report"}, sensorArgs("s0")...), "--out", out, "--no-rdap")...); code != 0 && code != exitNotFound {
+		t.Fatalf("report: exit %d: %s", code, stderr)
+	}
+	if stdout, stderr, code := cli(t, "verify", out); code != 0 {
+		t.Fatalf("verify the report: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// fetchedRE finds the metadata fetches a hunter's -v log reports.
+var fetchedRE = regexp.MustCompile(`msg="metadata fetched" infohash=([0-9a-f]{40})`)
+
+// checkFetchedOnce checks that no infohash's metadata was fetched by more
+// than one hunter (or twice by one).
+func checkFetchedOnce(t *testing.T, logs []string) {
+	t.Helper()
+	by := map[string][]string{}
+	for i, p := range logs {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+		for sc.Scan() {
+			if m := fetchedRE.FindStringSubmatch(sc.Text()); m != nil {
+				by[m[1]] = append(by[m[1]], fmt.Sprintf("s%d", i))
+			}
+		}
+		f.Close()
+	}
+	if len(by) == 0 {
+		t.Fatal("no hunter logged a metadata fetch")
+	}
+	for ih, who := range by {
+		if len(who) > 1 {
+			t.Errorf("metadata of %s fetched %d times, by %v", ih, len(who), who)
+		}
+	}
+}
