@@ -1,4 +1,4 @@
-// Package store is leakhunt's embedded database: one bbolt file, plus a
+// Package store is leakhunt's database: by default one bbolt file, plus a
 // directory of content-addressed copies of the catalogued documents beside
 // it (PATH.docs/ab/abcdef…), which v1 piece matching reads later.
 //
@@ -34,6 +34,39 @@
 // straight from it; signed checkpoints are kept with [Store.PutCheckpoint]
 // (package evidence signs and verifies them), and the signing keys are
 // registered in the log with [Store.AddSigningKey].
+//
+// # Backends: bbolt and PostgreSQL
+//
+// [Open] takes a path (the bbolt file above: one sensor, one process) or
+// a PostgreSQL URL ("postgres://..."), a database several hunters
+// ("sensors") share. Every caller uses the same [Store] methods either
+// way; the two backends sit behind an unexported interface and pass the
+// same conformance tests. In PostgreSQL:
+//
+//   - the schema is created and upgraded by versioned migrations built
+//     into the binary (migrations/NNNN_name.sql, each in a transaction,
+//     recorded in schema_version);
+//   - the catalogue (with the documents' bytes, so that every sensor can
+//     byte-compare pieces), torrents, matches, the watchlist, the seen set
+//     and sightings are shared;
+//   - each sensor ([Options.Sensor]) has its own evidence log, key history
+//     and checkpoints: indexes from 0, contiguous, signed by its own key;
+//     each observation it appends names it and its public address. Other
+//     sensors' logs are read through [Store.ForSensor];
+//   - peer summaries fold every sensor's observations by the one rule
+//     ([evidence.Peer.Add]), behind the appends, in larger transactions;
+//     readers fold what is behind first, so they see every committed
+//     observation;
+//   - [Store.ClaimFetch] gives an infohash's metadata fetch to one sensor
+//     and [Store.LeaseWatch] a watched torrent's round to one sensor; both
+//     run out, so the work of a sensor that died is taken over (on bbolt
+//     they are always granted);
+//   - an operation cut by a server restart or a network failure is tried
+//     again with backoff ([Options.RetryFor]); an append is recorded with
+//     a token, so one whose commit answer was lost is not appended twice.
+//
+// [CopyStore] moves a case between backends with every log leaf, stored
+// hash and signed checkpoint byte for byte.
 //
 // A Store is safe for concurrent use.
 package store

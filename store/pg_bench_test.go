@@ -12,11 +12,11 @@ import (
 	"github.com/leakhunt/leakhunt/evidence"
 )
 
-// BenchmarkPGAppend appends observations of 10,000 hosts into PostgreSQL
+// BenchmarkPGWriters appends observations of 10,000 hosts into PostgreSQL
 // from 1, 2 and 4 sensors at once (each its own store and log, as
 // separate hunters), in batches of 1,000, peer summaries included. It
 // reports the total observations/s.
-func BenchmarkPGAppend(b *testing.B) {
+func BenchmarkPGWriters(b *testing.B) {
 	for _, writers := range []int{1, 2, 4} {
 		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
 			u := newPGDatabase(b)
