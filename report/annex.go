@@ -266,6 +266,7 @@ func (r *run) letterRow(i int, n int64, o *evidence.Observation, bound time.Dura
 	if row.Local == "" {
 		row.Local = orUnknown("", lang)
 	}
+	row.Sensor = sensorText(o)
 	if known {
 		row.ClockBound = bound.Round(time.Millisecond).String()
 	}
@@ -408,13 +409,27 @@ var recordLabels = map[string][]string{
 		"our local address", "our address as the peer saw it", "software", "transcript sha256",
 		"leaf hash (base64, SHA-256 of 0x00 and the leaf)", "leaf (%d bytes as recorded; characters that could hide text are shown as \\u escapes)",
 		"inclusion proof: the line of record %d in " + ProofsName,
-		"transports tried", "stopped because", "ended (UTC)", "match basis sha256 (" + basisDir + ")"},
+		"transports tried", "stopped because", "ended (UTC)", "match basis sha256 (" + basisDir + ")",
+		"sensor (the hunter that made it, and its public address as its operator gave it)"},
 	"ja": {"時刻（UTC）", "時刻（現地）", "時計", "証拠レベル", "情報源", "ピア", "通信方式", "ピアID（16進）", "クライアント", "infohash",
 		"文書のSHA-256", "保有通知ピース", "検証済みピース", "検証した文書のバイト数", "不一致ピース", "エラー", "詳細",
 		"当方のローカルアドレス", "相手から見た当方のアドレス", "ソフトウェア", "通信記録のSHA-256",
 		"葉ハッシュ（base64、0x00と葉のSHA-256）", "葉（記録どおりの%dバイト。文字を隠しうる文字は\\uエスケープで表示）",
 		"包含証明：" + ProofsName + "の記録%dの行",
-		"試した通信方式", "停止の理由", "終了時刻（UTC）", "照合の根拠のSHA-256（" + basisDir + "）"},
+		"試した通信方式", "停止の理由", "終了時刻（UTC）", "照合の根拠のSHA-256（" + basisDir + "）",
+		"センサー（観測した探索機と、その運用者が示した公開アドレス）"},
+}
+
+// sensorText names the sensor that made o and its public address, as
+// recorded; empty when o names none.
+func sensorText(o *evidence.Observation) string {
+	if o.Sensor == "" {
+		return ""
+	}
+	if o.SensorAddr == "" {
+		return field(o.Sensor)
+	}
+	return field(o.Sensor) + " (" + field(o.SensorAddr) + ")"
 }
 
 // annexRecord writes one record: its decoded fields and its leaf.
@@ -471,6 +486,7 @@ func (r *run) annexRecord(w io.Writer, n int64, leaf []byte, o *evidence.Observa
 	kv(17, field(o.ListenAddr))
 	kv(18, field(o.YourIP))
 	kv(19, field(o.Version))
+	kv(28, sensorText(o))
 	kv(27, field(o.Basis))
 	kv(20, field(o.TranscriptSHA256))
 	rh := tlog.RecordHash(leaf)

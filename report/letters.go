@@ -181,6 +181,10 @@ type LetterRow struct {
 	ClockNote  string
 	// Law names the law in force on the date (Japanese letters).
 	Law string
+	// Sensor names the hunter that made the observation, with its public
+	// address when its operator gave one; empty in a single hunter's
+	// store.
+	Sensor string
 }
 
 // placeholder is "[what not configured]", and notes what is missing.

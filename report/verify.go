@@ -292,6 +292,7 @@ type leafKey struct {
 	DocBytesVerified int64                `json:"doc_bytes_verified"`
 	Basis            string               `json:"basis"`
 	TranscriptSHA256 string               `json:"transcript_sha256"`
+	SensorAddr       string               `json:"sensor_addr"`
 }
 
 // bundleRecords is what the proofs establish about the bundle's records,
@@ -426,6 +427,12 @@ func checkProofLine(b []byte, cp evidence.Checkpoint, recs *bundleRecords) error
 		ours[normIP(k.YourIP)] = true
 	}
 	if ap, err := netip.ParseAddrPort(k.ListenAddr); err == nil {
+		ours[ap.Addr().Unmap().String()] = true
+	}
+	// The recording sensor's public address, as its operator gave it.
+	if a, err := netip.ParseAddr(k.SensorAddr); err == nil {
+		ours[a.Unmap().String()] = true
+	} else if ap, err := netip.ParseAddrPort(k.SensorAddr); err == nil {
 		ours[ap.Addr().Unmap().String()] = true
 	}
 	if k.TranscriptSHA256 != "" {

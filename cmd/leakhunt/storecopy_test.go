@@ -11,6 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/internal/pgtest"
 	"github.com/leakhunt/leakhunt/store"
 )
@@ -151,4 +153,54 @@ func tamper(t *testing.T, u, stmt string) {
 	if err != nil || tag.RowsAffected() == 0 {
 		t.Fatalf("tamper: %v (%d rows)", err, tag.RowsAffected())
 	}
+}
+
+// TestReportNamesSensor reports from a shared store: each letter row and
+// annex record names the sensor that made the observation and its
+// public address, as recorded.
+func TestReportNamesSensor(t *testing.T) {
+	pg := pgtest.Database(t)
+	_, mmdb := reportFixture(t)
+	dir := t.TempDir()
+	key := filepath.Join(dir, "tokyo-1")
+	s, err := store.Open(pg, &store.Options{Sensor: "tokyo-1", SensorAddr: "203.0.113.5", KeyPath: key, CacheDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ih := fingerprint.InfoHash{0xab, 0xcd}
+	t0 := time.Date(2026, 2, 10, 14, 30, 0, 0, time.UTC)
+	if _, err := s.PutTorrent(store.Torrent{InfoHash: ih, Name: "leak", FirstSeen: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AppendObservations([]evidence.Observation{{Time: t0, ClockOffset: "1ms", Level: evidence.L4Served, Source: "probe",
+		IP: "85.10.1.5", Port: 6881, InfoHash: ih, PiecesVerified: []int{3}, Version: "test"}}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	out := filepath.Join(dir, "report")
+	if _, stderr, code := cli(t, "report", "--db", pg, "--sensor", "tokyo-1", "--sensor-key", key, "--out", out, "--asn-db", mmdb, "--no-rdap"); code != 0 {
+		t.Fatalf("report: exit %d: %s", code, stderr)
+	}
+	for _, f := range []string{"letters/isp-001.txt", "annex/" + firstAnnex(t, out)} {
+		b, err := os.ReadFile(filepath.Join(out, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "tokyo-1 (203.0.113.5)") {
+			t.Errorf("%s does not name the sensor:\n%s", f, b)
+		}
+	}
+	if stdout, stderr, code := cli(t, "verify", out); code != 0 {
+		t.Fatalf("verify: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// firstAnnex names the first annex file of a report.
+func firstAnnex(t *testing.T, out string) string {
+	t.Helper()
+	es, err := os.ReadDir(filepath.Join(out, "annex"))
+	if err != nil || len(es) == 0 {
+		t.Fatalf("annexes: %v", err)
+	}
+	return es[0].Name()
 }
