@@ -137,7 +137,7 @@ func TestThreeSensorsOneDatabase(t *testing.T) {
 		}
 	}
 	checkFetchedOnce(t, logs)
-	if stdout, stderr, code := cli(t, "verify", "--db", u); code != 0 || !strings.Contains(stdout, "sensor s2:") {
+	if stdout, stderr, code := cli(t, "verify", "--db", u); code != 0 || !strings.Contains(stdout, "3 sensor(s)") {
 		t.Fatalf("verify the shared store: exit %d\n%s%s", code, stdout, stderr)
 	}
 	out := filepath.Join(dir, "report")

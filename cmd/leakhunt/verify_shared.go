@@ -41,6 +41,7 @@ func verifySharedStore(e *env, url, want string) error {
 			if sn.LogSize > 0 {
 				fails = append(fails, fmt.Sprintf("sensor %q: %d record(s) but no signing key registered", sn.Name, sn.LogSize))
 			}
+			lines = append(lines, fmt.Sprintf("  sensor %s: no records", sn.Name))
 			continue
 		}
 		current := keys[len(keys)-1]
