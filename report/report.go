@@ -70,6 +70,9 @@ type Summary struct {
 	Records int64
 	// BundledRecords are the records with proofs in the bundle.
 	BundledRecords int64
+	// Sensors are the other sensors of a shared store whose logs the
+	// bundle carries, up to each one's latest signed checkpoint.
+	Sensors []SensorSection
 	// Peers named, and letters written (one per abuse contact).
 	Peers   int
 	Letters int
@@ -211,6 +214,9 @@ func Generate(ctx context.Context, s *store.Store, keys *evidence.Keys, opt Opti
 		return nil, err
 	}
 	r.log.Info("proofs and annexes written", "records", sum.BundledRecords)
+	if sum.Sensors, err = r.writeSensors(); err != nil {
+		return nil, err
+	}
 	if err := r.writeBases(); err != nil {
 		return nil, err
 	}

@@ -142,6 +142,9 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "wrote %s: %d letter(s), %d peer(s), %d communication(s) listed, %d record(s) with proofs; checkpoint covers %d record(s); key %s\n",
 		sum.Dir, sum.Letters, sum.Peers, sum.Rows, sum.BundledRecords, sum.Records, sum.KeyFingerprint)
+	for _, sec := range sum.Sensors {
+		fmt.Fprintf(e.stdout, "  with sensor %s: %d record(s) with proofs against its own signed checkpoint\n", shown(sec.Name), sec.Records)
+	}
 	if sum.ClockMarked > 0 {
 		e.printf("%d communication(s) are marked in the letters: their time's error bound is over %s or was never measured (--require-clock leaves them out)", sum.ClockMarked, opt.MaxClockError)
 	}

@@ -141,11 +141,29 @@ func TestThreeSensorsOneDatabase(t *testing.T) {
 		t.Fatalf("verify the shared store: exit %d\n%s%s", code, stdout, stderr)
 	}
 	out := filepath.Join(dir, "report")
-	if _, stderr, code := cli(t, append(append([]string{"report"}, sensorArgs("s0")...), "--out", out, "--no-rdap")...); code != 0 && code != exitNotFound {
+	stdout, stderr, code := cli(t, append(append([]string{"report"}, sensorArgs("s0")...), "--out", out, "--no-rdap")...)
+	if code != 0 && code != exitNotFound {
 		t.Fatalf("report: exit %d: %s", code, stderr)
+	}
+	// The other survivor signed checkpoints as it hunted and on exit: its
+	// log is in the report, proven against its own checkpoint.
+	if !strings.Contains(stdout, "with sensor s1:") {
+		t.Errorf("the report does not carry sensor s1's log:\n%s", stdout)
 	}
 	if stdout, stderr, code := cli(t, "verify", out); code != 0 {
 		t.Fatalf("verify the report: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// A changed record of another sensor is found.
+	p := filepath.Join(out, "sensors", "s1", "records.jsonl")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 1
+	os.WriteFile(p, b, 0o600)
+	// Both MANIFEST and the record's own proof say so.
+	if stdout, _, code := cli(t, "verify", out); code != 1 || strings.Count(stdout, "FAIL sensors/s1/records.jsonl") < 2 {
+		t.Fatalf("verify a bundle with another sensor's record changed: exit %d\n%s", code, stdout)
 	}
 }
 
