@@ -73,7 +73,7 @@ func openPG(rawURL string, opt *Options) (*pgStore, error) {
 	}
 	timeout := opt.Timeout
 	if timeout <= 0 {
-		timeout = 10 * time.Second
+		timeout = 5 * time.Second
 	}
 	cfg.ConnConfig.ConnectTimeout = timeout
 	cfg.MaxConns = 8
@@ -107,8 +107,19 @@ func openPG(rawURL string, opt *Options) (*pgStore, error) {
 func (s *pgStore) start(opt *Options, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	if err := s.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("open store %s: %w: %v: check the URL, the password and that the server runs", s.url, ErrUnreachable, connectCause(err))
+	// A server restarting refuses connections for a moment: try again
+	// until timeout before calling it unreachable.
+	wait := 50 * time.Millisecond
+	for {
+		err := s.pool.Ping(ctx)
+		if err == nil {
+			break
+		}
+		if !retryable(err) || ctx.Err() != nil || time.Until(deadlineOf(ctx)) < wait {
+			return fmt.Errorf("open store %s: %w: %v: check the URL, the password and that the server runs", s.url, ErrUnreachable, connectCause(err))
+		}
+		time.Sleep(wait)
+		wait = min(2*wait, time.Second)
 	}
 	if err := migrate(ctx, s.pool); err != nil {
 		return fmt.Errorf("open store %s: %w", s.url, err)
@@ -142,6 +153,12 @@ func (s *pgStore) register(ctx context.Context) error {
 		return fmt.Errorf("open store %s: register sensor %q: %w", s.url, s.sensorName, err)
 	}
 	return nil
+}
+
+// deadlineOf is ctx's deadline (every context here has one).
+func deadlineOf(ctx context.Context) time.Time {
+	d, _ := ctx.Deadline()
+	return d
 }
 
 // connectCause strips a connection error to what the user can act on.

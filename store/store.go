@@ -88,7 +88,8 @@ type boltStore struct {
 // Options tune [Open]. The zero value is ready to use.
 type Options struct {
 	// Timeout is how long Open waits for another process to release the
-	// file; 0 means one second.
+	// file; 0 means one second. For PostgreSQL it is how long Open tries
+	// to reach the server; 0 means five seconds.
 	Timeout time.Duration
 	// ReadOnly opens the database without writing (shared lock).
 	ReadOnly bool
