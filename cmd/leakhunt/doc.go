@@ -8,12 +8,16 @@
 //	leakhunt report --out DIR                  letters, exports, evidence bundle
 //	leakhunt key                               the signing key's fingerprint, to publish
 //	leakhunt verify --key FINGERPRINT DIR      check a bundle or the store offline
+//	leakhunt store copy FROM TO                move a case between bbolt and PostgreSQL
 //	leakhunt demo                              all of it on a local swarm, offline
 //	leakhunt version                           the version observations record
 //
 // 'leakhunt help COMMAND' (or 'leakhunt COMMAND -h') describes a command's
 // flags; flags go before arguments. Only catalog add, hunt, crawl and watch
-// create a store; the other commands refuse a missing one.
+// create a store; the other commands refuse a missing one. --db (or
+// LEAKHUNT_DB) is a bbolt file, or a postgres:// URL for a store several
+// hunters share, each as its own --sensor with its own key and log; an
+// unreachable server or a refused login is exit 2.
 //
 // Results go to stdout; every message for people goes to stderr through
 // one printer, prefixed "leakhunt:" (and "leakhunt: warning:" for
