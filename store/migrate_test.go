@@ -9,7 +9,7 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/leakhunt/leakhunt/internal/pgtest"
 )
 
 func TestLoadMigrations(t *testing.T) {
@@ -72,11 +72,7 @@ func TestMigrateOnceAndRefuseNewer(t *testing.T) {
 	ms, _ := loadMigrations(migrations)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := pgtest.Conn(t, u)
 	var n, top int
 	if err := conn.QueryRow(ctx, `SELECT count(*), max(version) FROM schema_version`).Scan(&n, &top); err != nil || n != len(ms) || top != len(ms) {
 		t.Fatalf("schema_version: %d rows up to %d (%v), want %d", n, top, err, len(ms))

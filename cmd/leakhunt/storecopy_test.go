@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/internal/pgtest"
@@ -144,12 +142,7 @@ func tamper(t *testing.T, u, stmt string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	tag, err := conn.Exec(ctx, stmt)
+	tag, err := pgtest.Conn(t, u).Exec(ctx, stmt)
 	if err != nil || tag.RowsAffected() == 0 {
 		t.Fatalf("tamper: %v (%d rows)", err, tag.RowsAffected())
 	}

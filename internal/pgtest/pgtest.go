@@ -104,3 +104,17 @@ func Cluster(t testing.TB) (url string, restart func()) {
 		}
 	}
 }
+
+// Conn connects to the database at u for the test (to look at or change
+// it behind the store's back), closed when the test ends.
+func Conn(t testing.TB, u string) *pgx.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
