@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -75,45 +74,21 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	opt.MaxClockError, opt.RequireClock = *maxClock, *requireClock
 	opt.Logger = c.logger(e)
 	opt.Version = reportSoftwareVersion()
-	if *configPath != "" {
-		if opt.Config, err = report.LoadConfig(*configPath); err != nil {
-			return usagef("report: %v", err)
-		}
+	set := report.Settings{Config: *configPath, ASNDB: *asnDB, Templates: *templates, Contacts: *contacts, RDAPBase: *rdapBase, NoRDAP: *noRDAP}
+	closeSettings, err := set.Open(&opt)
+	if err != nil {
+		return usagef("report: %v", err)
 	}
-	if *templates != "" {
-		st, err := os.Stat(*templates)
-		if err != nil || !st.IsDir() {
-			return usagef("report: --templates %q is not a directory", *templates)
-		}
-		opt.Templates = os.DirFS(*templates)
-	}
-	dbs := []string{firstNonEmpty(*asnDB, opt.Config.ASNDB), opt.Config.CountryDB}
-	if dbs[0] != "" || dbs[1] != "" {
-		if opt.ASN, err = report.OpenASNDB(dbs...); err != nil {
-			return usagef("report: %v", err)
-		}
-		defer opt.ASN.Close()
-	} else {
+	defer closeSettings()
+	if opt.ASN == nil {
 		fmt.Fprintln(e.stderr, "leakhunt: no --asn-db: hosts are grouped by abuse contact only; get GeoLite2-ASN or DB-IP ASN Lite for ISP names")
-	}
-	resolver := &report.ContactResolver{}
-	if p := firstNonEmpty(*contacts, opt.Config.Contacts); p != "" {
-		if resolver.Overrides, err = report.LoadContacts(p); err != nil {
-			return usagef("report: %v", err)
-		}
 	}
 	s, err := c.open(false)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if !*noRDAP {
-		rc := report.DefaultRDAPConfig()
-		rc.Base = firstNonEmpty(*rdapBase, opt.Config.RDAPBase)
-		rc.Logger = opt.Logger
-		resolver.RDAP = report.NewRDAP(rc, s.KV("rdap:"))
-	}
-	opt.Contacts = resolver
+	set.UseRDAP(&opt, s.KV("rdap:"), opt.Logger)
 	keys, err := kf.keys(s, opt.Config.Contractor.Name)
 	if err != nil {
 		return err
@@ -155,13 +130,6 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "wrote %s\n", sum.Zip)
 	}
 	return nil
-}
-
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // reportSoftwareVersion is the module version written in method texts.
