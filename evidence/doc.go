@@ -16,7 +16,8 @@
 // in plaintext or with MSE/PE (BEP 8, anacrolix/torrent/mse), so that it
 // controls every byte sent: it never serves data, never claims a piece
 // (HaveNone), never announces us anywhere, and bounds time, bytes and
-// message sizes. It tries plaintext first and again encrypted when the peer
+// message sizes (the framing rules of internal/peerwire, which the
+// metadata fetcher shares). It tries plaintext first and again encrypted when the peer
 // ends or garbles the handshake, as clients requiring encryption do (see
 // Config.Encryption). Each observation records the transport ("tcp",
 // "tcp+mse", "utp", "utp+mse"), every transport tried, why the probe

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/leakhunt/leakhunt/fingerprint"
+	"github.com/leakhunt/leakhunt/internal/version"
 )
 
 // PeerSource lists the peers some index claims for an infohash: a DHT
@@ -47,7 +48,7 @@ type HarvestConfig struct {
 
 // DefaultHarvestConfig returns a HarvestConfig for real use.
 func DefaultHarvestConfig() HarvestConfig {
-	return HarvestConfig{Timeout: 30 * time.Second, Concurrency: 8, MaxPeers: 5000, Version: "dev"}
+	return HarvestConfig{Timeout: 30 * time.Second, Concurrency: 8, MaxPeers: 5000, Version: version.String()}
 }
 
 // Harvester turns peer lists into L1 observations. It is safe for
@@ -118,13 +119,6 @@ func (h *Harvester) Harvest(ctx context.Context, ih fingerprint.InfoHash, docume
 		obs = append(obs, h.observations(ih, document, src.Name, src.Detail, offset, r.peers)...)
 	}
 	return obs, errors.Join(errs...)
-}
-
-// PEXObservations turns the PEX peers a probe of from collected
-// ([ProbeResult.PEX]) into L1 observations with Source "pex" and Detail
-// naming the peer that sent them.
-func (h *Harvester) PEXObservations(ctx context.Context, ih fingerprint.InfoHash, document string, from netip.AddrPort, peers []netip.AddrPort) []Observation {
-	return h.observations(ih, document, SourcePEX, "from "+from.String(), h.clockOffset(ctx), peers)
 }
 
 func (h *Harvester) observations(ih fingerprint.InfoHash, document, source, detail, offset string, peers []netip.AddrPort) []Observation {

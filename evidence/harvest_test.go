@@ -73,10 +73,4 @@ func TestHarvest(t *testing.T) {
 			t.Errorf("observation %d = %+v, want %+v", i, o, w)
 		}
 	}
-
-	pex := h.PEXObservations(context.Background(), ih, "docsha", netip.MustParseAddrPort("127.0.0.1:5"),
-		[]netip.AddrPort{netip.MustParseAddrPort("[2001:db8::1]:7")})
-	if len(pex) != 1 || pex[0].Source != SourcePEX || pex[0].Detail != "from 127.0.0.1:5" || pex[0].IP != "2001:db8::1" || pex[0].Level != L1Announced {
-		t.Errorf("PEX observations %+v", pex)
-	}
 }

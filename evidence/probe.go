@@ -12,6 +12,7 @@ import (
 
 	"github.com/leakhunt/leakhunt/internal/netpolicy"
 	"github.com/leakhunt/leakhunt/internal/peerdial"
+	"github.com/leakhunt/leakhunt/internal/version"
 )
 
 // Transport names accepted by [Prober.Probe]. Observations record the
@@ -104,7 +105,7 @@ func DefaultConfig() Config {
 		HandshakeTimeout: 10 * time.Second,
 		ClaimWait:        10 * time.Second,
 		Concurrency:      32,
-		Version:          "dev",
+		Version:          version.String(),
 		MaxBytes:         64 << 20,
 		MaxPieceLength:   16 << 20,
 		MaxClaimed:       64,

@@ -4,18 +4,18 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"strings"
-	"unicode"
 
 	"github.com/anacrolix/torrent/bencode"
 	pp "github.com/anacrolix/torrent/peer_protocol"
 
 	"github.com/leakhunt/leakhunt/fingerprint"
+	"github.com/leakhunt/leakhunt/internal/display"
 )
 
 // extLimits bound the bencode of BEP 10 messages before decoding.
 var extLimits = fingerprint.Limits{MaxBytes: maxExtendedMsg, MaxDepth: 16, MaxTokens: 4096, MaxIntLen: 20}
 
-// maxClientLen caps a recorded client string.
+// maxClientLen caps the characters of a recorded client string.
 const maxClientLen = 64
 
 type extHandshakeOut struct {
@@ -85,17 +85,8 @@ func (s *session) addPEX(b string, size int) {
 }
 
 // cleanClient makes a peer-supplied client string safe to store and show:
-// valid UTF-8, no control characters, at most maxClientLen bytes.
+// surrounding spaces trimmed, then [display.String] with at most
+// maxClientLen characters.
 func cleanClient(v string) string {
-	v = strings.ToValidUTF8(v, "\uFFFD")
-	v = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return -1
-		}
-		return r
-	}, v)
-	if len(v) > maxClientLen {
-		v = strings.ToValidUTF8(v[:maxClientLen], "")
-	}
-	return strings.TrimSpace(v)
+	return display.String(strings.TrimSpace(v), maxClientLen)
 }

@@ -30,6 +30,7 @@ type fakePeer struct {
 	mu   sync.Mutex
 	sent []pp.MessageType
 	ours [68]byte
+	done chan struct{} // closed once its connection has ended
 }
 
 func startFakePeer(t *testing.T, behave func(c net.Conn, fp *fakePeer)) *fakePeer {
@@ -38,11 +39,12 @@ func startFakePeer(t *testing.T, behave func(c net.Conn, fp *fakePeer)) *fakePee
 	if err != nil {
 		t.Fatal(err)
 	}
-	fp := &fakePeer{addr: ln.Addr().(*net.TCPAddr).AddrPort()}
+	fp := &fakePeer{addr: ln.Addr().(*net.TCPAddr).AddrPort(), done: make(chan struct{})}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		defer close(fp.done)
 		c, err := ln.Accept()
 		if err != nil {
 			return
@@ -56,6 +58,17 @@ func startFakePeer(t *testing.T, behave func(c net.Conn, fp *fakePeer)) *fakePee
 	}()
 	t.Cleanup(func() { ln.Close(); wg.Wait() })
 	return fp
+}
+
+// ended waits until the fake peer's connection has ended, so that it has
+// recorded everything the prober sent.
+func (fp *fakePeer) ended(t *testing.T) {
+	t.Helper()
+	select {
+	case <-fp.done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the fake peer's connection did not end")
+	}
 }
 
 // record reads the prober's messages until the connection ends, recording
@@ -256,10 +269,10 @@ func TestProbeHostilePeers(t *testing.T) {
 		if len(res.PEX) != 2 || res.PEX[0] != wantPEX[0] || res.PEX[1] != wantPEX[1] {
 			t.Errorf("PEX = %v, want %v (port 0 dropped, duplicates merged)", res.PEX, wantPEX)
 		}
-		if res.Observation.Client != "fake/1.0" {
-			t.Errorf("Client = %q, want the sanitized v", res.Observation.Client)
+		if res.Observation.Client != `fake\u001b/1.0` {
+			t.Errorf("Client = %q, want the v with its control character escaped", res.Observation.Client)
 		}
-		time.Sleep(50 * time.Millisecond) // let the fake record our last messages
+		fp.ended(t) // the fake has recorded our last messages
 		allowed := map[pp.MessageType]bool{pp.Extended: true, pp.HaveNone: true, pp.Interested: true, pp.Request: true, pp.Reject: true}
 		sawReject := false
 		for _, typ := range fp.sentTypes() {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/leakhunt/leakhunt/internal/netpolicy"
 	"github.com/leakhunt/leakhunt/internal/peerdial"
+	"github.com/leakhunt/leakhunt/internal/peerwire"
 )
 
 // Reasons a probe stopped short of what it chased, recorded in
@@ -51,8 +52,6 @@ const (
 	ReasonInterrupted = "interrupted"
 )
 
-var errWrongTorrent = errors.New("handshake for infohash")
-
 // dialError is a failure to connect.
 type dialError struct{ err error }
 
@@ -81,9 +80,9 @@ func reasonOf(err error, o *Observation) string {
 		return ReasonNoPieces
 	case errors.Is(err, errChoked):
 		return ReasonChoked
-	case errors.Is(err, errWrongTorrent):
+	case errors.Is(err, peerwire.ErrWrongTorrent):
 		return ReasonWrongTorrent
-	case errors.Is(err, peerdial.ErrNotBitTorrent):
+	case errors.Is(err, peerwire.ErrNotBitTorrent):
 		return ReasonNotBitTorrent
 	case errors.Is(err, ErrProtocol), errors.Is(err, ErrByteLimit):
 		return ReasonProtocol

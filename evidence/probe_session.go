@@ -16,6 +16,7 @@ import (
 	pp "github.com/anacrolix/torrent/peer_protocol"
 
 	"github.com/leakhunt/leakhunt/internal/peerdial"
+	"github.com/leakhunt/leakhunt/internal/peerwire"
 )
 
 // ourPexID is the extension number we assign to ut_pex in our extended
@@ -153,34 +154,25 @@ func (s *session) run(ctx context.Context) error {
 
 // handshake sends ours and checks theirs; success is L2.
 func (s *session) handshake() error {
-	var hs [handshakeLen]byte
-	copy(hs[:], pp.Protocol)
-	ext := pp.NewPeerExtensionBytes(pp.ExtensionBitLtep, pp.ExtensionBitFast)
-	copy(hs[20:28], ext[:])
-	copy(hs[28:48], s.t.InfoHash[:])
-	copy(hs[48:68], s.p.cfg.PeerID[:])
-	if err := s.w.write(hs[:]); err != nil {
+	ours := peerwire.Handshake{Reserved: pp.NewPeerExtensionBytes(pp.ExtensionBitLtep, pp.ExtensionBitFast),
+		InfoHash: s.t.InfoHash, PeerID: s.p.cfg.PeerID}
+	if err := s.w.write(ours.Append(nil)); err != nil {
 		return fmt.Errorf("write handshake: %w", err)
 	}
 	got, err := s.w.readHandshake()
 	if err != nil {
 		return err
 	}
-	if string(got[:20]) != pp.Protocol {
-		return fmt.Errorf("%w: %w", ErrProtocol, peerdial.ErrNotBitTorrent)
+	if err := got.CheckInfoHash(s.t.InfoHash); err != nil {
+		return fmt.Errorf("%w: %w", ErrProtocol, err)
 	}
-	if !bytes.Equal(got[28:48], s.t.InfoHash[:]) {
-		return fmt.Errorf("%w: %w %x", ErrProtocol, errWrongTorrent, got[28:48])
-	}
-	var peerExt pp.PeerExtensionBits
-	copy(peerExt[:], got[20:28])
-	copy(s.res.Extensions[:], got[20:28])
-	s.fast = peerExt.SupportsFast()
-	s.ltep = peerExt.SupportsExtended()
+	s.res.Extensions = got.Reserved
+	s.fast = got.Reserved.SupportsFast()
+	s.ltep = got.Reserved.SupportsExtended()
 	o := &s.res.Observation
 	o.Level = L2Connected
-	o.PeerID = hex.EncodeToString(got[48:68])
-	o.Client = clientFromPeerID(got[48:68])
+	o.PeerID = hex.EncodeToString(got.PeerID[:])
+	o.Client = clientFromPeerID(got.PeerID[:])
 	return nil
 }
 

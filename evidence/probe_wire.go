@@ -8,10 +8,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 
 	pp "github.com/anacrolix/torrent/peer_protocol"
+
+	"github.com/leakhunt/leakhunt/internal/peerwire"
 )
 
 // Transcript record kinds: each transcript record starts with one of these.
@@ -97,10 +98,13 @@ func (t *transcript) finish() ([]byte, string) {
 	return t.buf, hex.EncodeToString(sum[:])
 }
 
-// Errors a probe reports about the peer's behaviour.
+// Errors a probe reports about the peer's behaviour. They are those of
+// internal/peerwire, so that errors.Is holds whichever layer saw the fault.
 var (
-	ErrByteLimit = errors.New("per-peer byte limit reached")
-	ErrProtocol  = errors.New("peer protocol violation")
+	// ErrByteLimit is wrapped when a peer sends more than MaxBytes.
+	ErrByteLimit = peerwire.ErrByteLimit
+	// ErrProtocol is wrapped when a peer breaks the protocol.
+	ErrProtocol = peerwire.ErrProtocol
 )
 
 // Limits on messages from peers, other than piece and bitfield messages
@@ -110,58 +114,28 @@ const (
 	maxOtherMsg    = 64 << 10 // messages we skip unread (BEP 52 hashes, unknown types)
 )
 
-// handshakeLen is the length of a BitTorrent handshake.
-const handshakeLen = 68
-
-// wire reads and writes one peer connection, recording the transcript and
-// enforcing the byte and size limits. It is used by one goroutine.
+// wire reads and writes one peer connection, recording the transcript; its
+// reader enforces the byte and size limits. It is used by one goroutine.
 type wire struct {
-	conn      net.Conn
-	br        *bufio.Reader
-	tr        *transcript
-	read      int64
-	maxBytes  int64
-	numPieces int
-	frame     []byte
-	scratch   bytes.Reader
-	dec       pp.Decoder
+	conn    net.Conn
+	r       *peerwire.Reader
+	tr      *transcript
+	scratch bytes.Reader
+	dec     pp.Decoder
 }
 
 func newWire(conn net.Conn, tr *transcript, maxBytes int64, numPieces int) *wire {
-	w := &wire{conn: conn, br: bufio.NewReaderSize(conn, 32<<10), tr: tr, maxBytes: maxBytes, numPieces: numPieces}
-	w.dec = pp.Decoder{R: bufio.NewReaderSize(&w.scratch, 4<<10), MaxLength: pp.Integer(maxMsgLen(numPieces))}
+	sizes := peerwire.Sizes{NumPieces: numPieces, MaxBlock: BlockSize, MaxExtended: maxExtendedMsg, MaxOther: maxOtherMsg}
+	w := &wire{conn: conn, tr: tr, r: peerwire.NewReader(conn, peerwire.Config{
+		MaxLength: sizes.MaxLength(),
+		Budget:    maxBytes,
+		Bounds:    sizes.Bounds,
+	})}
+	w.dec = pp.Decoder{R: bufio.NewReaderSize(&w.scratch, 4<<10), MaxLength: pp.Integer(sizes.MaxLength())}
 	return w
 }
 
-// maxMsgLen is the largest message body (type byte included) a peer may send.
-func maxMsgLen(numPieces int) int {
-	return max(1+8+BlockSize, 1+(numPieces+7)/8, maxExtendedMsg, maxOtherMsg)
-}
-
-// bodyBounds returns the smallest and largest body length (type byte
-// included) allowed for a message of type t, and whether we decode it.
-func bodyBounds(t pp.MessageType, numPieces int) (lo, hi int, decode bool) {
-	switch t {
-	case pp.Choke, pp.Unchoke, pp.Interested, pp.NotInterested, pp.HaveAll, pp.HaveNone:
-		return 1, 1, true
-	case pp.Have, pp.AllowedFast, pp.Suggest:
-		return 5, 5, true
-	case pp.Request, pp.Cancel, pp.Reject:
-		return 13, 13, true
-	case pp.Port:
-		return 3, 3, true
-	case pp.Bitfield:
-		n := 1 + (numPieces+7)/8
-		return n, n, true
-	case pp.Piece:
-		return 1 + 8 + 1, 1 + 8 + BlockSize, true
-	case pp.Extended:
-		return 2, maxExtendedMsg, true
-	default:
-		return 1, maxOtherMsg, false
-	}
-}
-
+// write records and sends one unit (a handshake or a framed message).
 func (w *wire) write(b []byte) error {
 	w.tr.record(TranscriptWrite, b)
 	_, err := w.conn.Write(b)
@@ -179,79 +153,40 @@ func (w *wire) writeMsg(m pp.Message) error {
 	return nil
 }
 
-// readFull reads len(b) bytes, counting them against the byte limit.
-func (w *wire) readFull(b []byte) (int, error) {
-	n, err := io.ReadFull(w.br, b)
-	w.read += int64(n)
-	return n, err
-}
-
-func (w *wire) readHandshake() ([handshakeLen]byte, error) {
-	var b [handshakeLen]byte
-	n, err := w.readFull(b[:])
-	w.tr.record(TranscriptRead, b[:n])
-	if err != nil {
-		return b, fmt.Errorf("read handshake: %w", err)
+// readHandshake reads and records the peer's handshake. An error is a read
+// error, or wraps ErrProtocol.
+func (w *wire) readHandshake() (peerwire.Handshake, error) {
+	h, raw, err := w.r.ReadHandshake()
+	w.tr.record(TranscriptRead, raw)
+	if errors.Is(err, peerwire.ErrNotBitTorrent) {
+		return h, fmt.Errorf("%w: %w", ErrProtocol, err)
 	}
-	return b, nil
+	return h, err
 }
 
-// readMsg reads one message. A message of a type we do not handle comes
-// back with only Type set and skipped true.
+// readMsg reads and records one message. A message of a type we do not
+// handle comes back with only Type set and skipped true.
 func (w *wire) readMsg() (m pp.Message, skipped bool, err error) {
-	var hdr [5]byte
-	n, err := w.readFull(hdr[:4])
-	if err != nil {
-		w.tr.record(TranscriptRead, hdr[:n])
-		return m, false, fmt.Errorf("read message length: %w", err)
+	msg, err := w.r.ReadMessage()
+	if msg.Admitted && pp.MessageType(msg.Type) == pp.Piece {
+		w.tr.recordPiece(msg.Frame) // never keep the content itself
+	} else {
+		w.tr.record(TranscriptRead, msg.Frame)
 	}
-	length := int64(binary.BigEndian.Uint32(hdr[:4]))
-	if length == 0 {
-		w.tr.record(TranscriptRead, hdr[:4])
+	switch {
+	case err != nil:
+		return m, false, err
+	case msg.KeepAlive():
 		m.Keepalive = true
 		return m, false, nil
-	}
-	if length > int64(maxMsgLen(w.numPieces)) {
-		w.tr.record(TranscriptRead, hdr[:4])
-		return m, false, fmt.Errorf("%w: message of %d bytes", ErrProtocol, length)
-	}
-	if w.read+length > w.maxBytes {
-		w.tr.record(TranscriptRead, hdr[:4])
-		return m, false, fmt.Errorf("%w: %d bytes read, next message %d", ErrByteLimit, w.read, length)
-	}
-	if _, err := w.readFull(hdr[4:5]); err != nil {
-		w.tr.record(TranscriptRead, hdr[:4])
-		return m, false, fmt.Errorf("read message type: %w", err)
-	}
-	typ := pp.MessageType(hdr[4])
-	lo, hi, decode := bodyBounds(typ, w.numPieces)
-	if length < int64(lo) || length > int64(hi) {
-		w.tr.record(TranscriptRead, hdr[:5])
-		return m, false, fmt.Errorf("%w: %v message of %d bytes (allowed %d-%d)", ErrProtocol, typ, length, lo, hi)
-	}
-	total := 4 + int(length)
-	if cap(w.frame) < total {
-		w.frame = make([]byte, total, max(total, 1+8+BlockSize+4))
-	}
-	w.frame = w.frame[:total]
-	copy(w.frame, hdr[:5])
-	n, err = w.readFull(w.frame[5:])
-	if typ == pp.Piece {
-		w.tr.recordPiece(w.frame[:5+n]) // never keep the content itself
-	} else {
-		w.tr.record(TranscriptRead, w.frame[:5+n])
-	}
-	if err != nil {
-		return m, false, fmt.Errorf("read %v message: %w", typ, err)
-	}
-	if !decode {
-		m.Type = typ
+	case !peerwire.Known(msg.Type):
+		m.Type = pp.MessageType(msg.Type)
 		return m, true, nil
 	}
-	w.scratch.Reset(w.frame)
+	w.scratch.Reset(msg.Frame)
 	w.dec.R.Reset(&w.scratch)
 	if err := w.dec.Decode(&m); err != nil {
-		return m, false, fmt.Errorf("%w: decode %v: %v", ErrProtocol, typ, err)
+		return m, false, fmt.Errorf("%w: decode %v: %v", ErrProtocol, pp.MessageType(msg.Type), err)
 	}
 	return m, false, nil
 }

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	pp "github.com/anacrolix/torrent/peer_protocol"
+	"github.com/leakhunt/leakhunt/internal/peerwire"
 )
 
 // ErrTranscript is wrapped by errors about a malformed transcript.
@@ -99,7 +100,7 @@ func renderRecord(r TranscriptRecord) string {
 				binary.BigEndian.Uint32(hdr[5:9]), binary.BigEndian.Uint32(hdr[9:13]), binary.BigEndian.Uint32(hdr[0:4])-9, sum)
 		}
 		return fmt.Sprintf("%s piece message cut short after %d header bytes, data read with SHA-256 %x", dir, len(hdr), sum)
-	case len(b) == handshakeLen && string(b[1:20]) == pp.Protocol[1:]:
+	case len(b) == peerwire.HandshakeLen && string(b[1:20]) == peerwire.Protocol[1:]:
 		return fmt.Sprintf("%s handshake: reserved %x, infohash %x, peer id %s", dir, b[20:28], b[28:48], quoteBytes(b[48:68]))
 	case len(b) < 4:
 		return fmt.Sprintf("%s %d bytes cut short: %x", dir, len(b), b)

@@ -3,58 +3,43 @@ package fingerprint
 import (
 	"fmt"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/htmlindex"
+
+	"github.com/leakhunt/leakhunt/internal/display"
 )
 
 const (
+	// maxComponentLen is the number of characters of a name or path
+	// component shown (see [display.String]).
 	maxComponentLen = 255
-	maxDisplayPath  = 4096
+	// maxDisplayPath bounds a shown path in bytes; components past it are
+	// left out.
+	maxDisplayPath = 4096
 )
 
 // sanitizeComponent makes one name or path component from untrusted input
-// fit for display: "", "." and ".." become "_", "/" and "\" become "_",
-// invalid UTF-8 and control characters are escaped as \xNN, format and
-// separator characters (bidi overrides, zero widths, U+2028) as \uNNNN, and
-// the result is cut to about 255 bytes. It is data, never a file name to
-// create.
+// fit for display: "", "." and ".." become "_", "/" and "\" become "_", and
+// the rest is shown by [display.String] (unsafe runes and invalid bytes
+// escaped, at most maxComponentLen characters). It is data, never a file
+// name to create.
 func sanitizeComponent(c []byte) string {
 	switch string(c) {
 	case "", ".", "..":
 		return "_"
 	}
-	if len(c) <= maxComponentLen && plainASCII(c) {
-		return string(c)
+	s := string(c)
+	if strings.ContainsAny(s, `/\`) {
+		s = strings.NewReplacer("/", "_", `\`, "_").Replace(s)
 	}
-	var sb strings.Builder
-	for i := 0; i < len(c); {
-		if sb.Len() >= maxComponentLen {
-			sb.WriteString("…")
-			break
-		}
-		r, n := utf8.DecodeRune(c[i:])
-		switch {
-		case r == utf8.RuneError && n <= 1:
-			fmt.Fprintf(&sb, `\x%02x`, c[i])
-		case r == '/' || r == '\\':
-			sb.WriteByte('_')
-		case r < 0x20 || (r >= 0x7f && r < 0xa0):
-			fmt.Fprintf(&sb, `\x%02x`, r)
-		case unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp, unicode.Co, unicode.Cs) || r == utf8.RuneError:
-			fmt.Fprintf(&sb, `\u%04x`, r)
-		default:
-			sb.WriteRune(r)
-		}
-		i += n
-	}
-	return sb.String()
+	return display.String(s, maxComponentLen)
 }
 
 // displayPath joins a file's sanitized components with "/". A single-file
-// torrent's file is shown under the torrent's (sanitized) name.
+// torrent's file is shown under the torrent's (sanitized) name. A path
+// longer than maxDisplayPath bytes ends with "/…[N more components]".
 func displayPath(f rawFile, name string) string {
 	if f.isSingle && len(f.path) == 1 {
 		return sanitizeComponent(f.path[0])
@@ -64,13 +49,15 @@ func displayPath(f rawFile, name string) string {
 	}
 	var sb strings.Builder
 	for i, c := range f.path {
+		s := sanitizeComponent(c)
+		if i > 0 && sb.Len()+1+len(s) > maxDisplayPath {
+			fmt.Fprintf(&sb, "/…[%d more components]", len(f.path)-i)
+			break
+		}
 		if i > 0 {
 			sb.WriteByte('/')
 		}
-		sb.WriteString(sanitizeComponent(c))
-		if sb.Len() > maxDisplayPath {
-			return truncateUTF8(sb.String(), maxDisplayPath) + "…"
-		}
+		sb.WriteString(s)
 	}
 	return sb.String()
 }
@@ -81,41 +68,6 @@ func validUTF8Name(b []byte) bool { return len(b) > 0 && utf8.Valid(b) }
 func allValidUTF8(p [][]byte) bool {
 	for _, c := range p {
 		if !utf8.Valid(c) {
-			return false
-		}
-	}
-	return true
-}
-
-// printable reports whether b is valid UTF-8 without control, format or
-// separator characters.
-func printable(b []byte) bool {
-	if !utf8.Valid(b) {
-		return false
-	}
-	for _, r := range string(b) {
-		if r < 0x20 || (r >= 0x7f && r < 0xa0) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
-			return false
-		}
-	}
-	return true
-}
-
-// truncateUTF8 cuts s to at most n bytes on a rune boundary.
-func truncateUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
-// plainASCII reports whether c is printable ASCII without path separators.
-func plainASCII(c []byte) bool {
-	for _, b := range c {
-		if b < 0x20 || b >= 0x7f || b == '/' || b == '\\' {
 			return false
 		}
 	}

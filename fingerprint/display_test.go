@@ -91,3 +91,20 @@ func TestNameDecoder(t *testing.T) {
 		}
 	}
 }
+
+// TestDisplayLimits: a long component is cut after maxComponentLen
+// characters, never inside one; a long path ends at a component boundary.
+func TestDisplayLimits(t *testing.T) {
+	long := strings.Repeat("給", 300)
+	if got, want := sanitizeComponent([]byte(long)), strings.Repeat("給", maxComponentLen)+"…[135 more bytes]"; got != want {
+		t.Errorf("sanitizeComponent of 300 characters = %q, want %q", got, want)
+	}
+	var path [][]byte
+	for range 40 {
+		path = append(path, []byte(strings.Repeat("a", 200)))
+	}
+	got := displayPath(rawFile{path: path}, "t")
+	if len(got) > maxDisplayPath+40 || !strings.HasSuffix(got, strings.Repeat("a", 200)+"/…[20 more components]") {
+		t.Errorf("path of 40 long components: %d bytes, ends %q", len(got), got[max(0, len(got)-40):])
+	}
+}

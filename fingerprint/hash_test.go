@@ -20,6 +20,7 @@ import (
 	xmd4 "golang.org/x/crypto/md4"
 
 	"github.com/leakhunt/leakhunt/fingerprint/internal/tiger"
+	"github.com/leakhunt/leakhunt/internal/interop"
 )
 
 // edgeSizes are the sizes where a chunked hash is most likely to be wrong.
@@ -193,9 +194,7 @@ func writeSized(t *testing.T, dir string, n int) string {
 // TestAgainstRhash compares MD5, SHA-1, SHA-256, ed2k and TTH with rhash, an
 // independent C implementation.
 func TestAgainstRhash(t *testing.T) {
-	if _, err := exec.LookPath("rhash"); err != nil {
-		t.Skip("rhash not installed (apt-get install rhash): independent check skipped; TestGolden still runs")
-	}
+	interop.Need(t, "rhash") // TestGolden runs without it
 	dir := t.TempDir()
 	sizes := append(append([]int{}, edgeSizes...), 777, 123457, 5_000_001)
 	for _, n := range sizes {
@@ -220,30 +219,19 @@ func TestAgainstRhash(t *testing.T) {
 
 // TestAgainstLibtorrent compares the v2 pieces root with libtorrent's.
 func TestAgainstLibtorrent(t *testing.T) {
-	if err := exec.Command("/usr/bin/python3", "-c", "import libtorrent").Run(); err != nil {
-		t.Skip("python3-libtorrent not installed (apt-get install python3-libtorrent): independent v2 check skipped")
-	}
+	interop.NeedLibtorrent(t)
 	dir := t.TempDir()
 	var paths []string
 	for _, n := range append(append([]int{}, edgeSizes...), 32768, 32769, 49152, 1<<20+1) {
 		paths = append(paths, writeSized(t, dir, n))
 	}
-	out, err := exec.Command("/usr/bin/python3", append([]string{"testdata/v2roots.py"}, paths...)...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("libtorrent: %v\n%s", err, out)
-	}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		f := strings.Fields(line)
-		got, err := File(f[0], nil)
+	for i, want := range interop.V2Roots(t, paths...) {
+		got, err := File(paths[i], nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := f[1]
-		if want == "-" {
-			want = ""
-		}
 		if got.BTv2Root != want {
-			t.Errorf("%s: libtorrent %s, leakhunt %s", filepath.Base(f[0]), want, got.BTv2Root)
+			t.Errorf("%s: libtorrent %s, leakhunt %s", filepath.Base(paths[i]), want, got.BTv2Root)
 		}
 	}
 }
@@ -280,13 +268,15 @@ func TestFileErrors(t *testing.T) {
 		}{unreadable, "permission denied", os.ErrPermission})
 	}
 	for _, tt := range tests {
-		_, err := File(tt.path, nil)
-		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), tt.path) {
-			t.Errorf("File(%q) = %v, want an error naming the path and %q", tt.path, err, tt.want)
-		}
-		if tt.is != nil && !errors.Is(err, tt.is) {
-			t.Errorf("File(%q) = %v, want errors.Is %v", tt.path, err, tt.is)
-		}
+		t.Run(tt.want, func(t *testing.T) {
+			_, err := File(tt.path, nil)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), tt.path) {
+				t.Errorf("File(%q) = %v, want an error naming the path and %q", tt.path, err, tt.want)
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("File(%q) = %v, want errors.Is %v", tt.path, err, tt.is)
+			}
+		})
 	}
 }
 

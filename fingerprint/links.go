@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/leakhunt/leakhunt/internal/display"
 )
 
 // Limits applied by [ParseLink] and [ExtractLinks].
@@ -220,7 +222,7 @@ func (l *Link) addPeer(s string) {
 		return
 	}
 	host, port, err := net.SplitHostPort(s)
-	if err != nil || host == "" || !printable([]byte(host)) {
+	if err != nil || host == "" || !display.Safe(host) {
 		return
 	}
 	if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 {

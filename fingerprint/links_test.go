@@ -64,7 +64,7 @@ func TestParseLink(t *testing.T) {
 		{in: "magnet:?xt=urn:btih:" + ihHex + "&x.pe=10.0.0.1:6881&x.pe=[::1]:51413&x.pe=bad&x.pe=h:0", want: Link{BTIH: ihTyped, Size: -1, Peers: []string{"10.0.0.1:6881", "[::1]:51413"}}},
 		{in: "magnet:?xt=urn:btih:" + ihHex + "&xt=urn:btih:" + strings.Repeat("0", 40), want: Link{BTIH: ihTyped, Size: -1}},
 		{in: "magnet:?xt=urn:btih:" + ihHex + "&dn=..%2F..%2Fetc%2Fpasswd", want: Link{BTIH: ihTyped, Size: -1, Name: ".._.._etc_passwd"}},
-		{in: "magnet:?xt=urn:btih:" + ihHex + "&dn=a%00b%E2%80%AEfdp.exe", want: Link{BTIH: ihTyped, Size: -1, Name: `a\x00b\u202efdp.exe`}},
+		{in: "magnet:?xt=urn:btih:" + ihHex + "&dn=a%00b%E2%80%AEfdp.exe", want: Link{BTIH: ihTyped, Size: -1, Name: `a\u0000b\u202efdp.exe`}},
 		{in: "magnet:?xt=urn:btih:" + ihHex + "&xl=-5&xl=abc", want: Link{BTIH: ihTyped, Size: -1}},
 		{in: "magnet:?xt=urn:btih:" + ihHex + "&tr=http://a%0Ab", want: Link{BTIH: ihTyped, Size: -1}},
 		{in: "  magnet:?xt=urn:btih:" + ihHex + "\n", want: Link{BTIH: ihTyped, Size: -1}},

@@ -1,11 +1,9 @@
 package fingerprint
 
 import (
-	"bytes"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -17,6 +15,8 @@ import (
 
 	"github.com/anacrolix/torrent/bencode"
 	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/leakhunt/leakhunt/internal/interop"
 )
 
 // testEntry fingerprints a file with a test-only implementation of the
@@ -162,13 +162,6 @@ type creatorCase struct {
 	v1, v2    string // infohashes the creator computed
 }
 
-func needLibtorrent(t testing.TB) {
-	t.Helper()
-	if err := exec.Command("/usr/bin/python3", "-c", "import libtorrent").Run(); err != nil {
-		t.Skipf("skipping: /usr/bin/python3 with libtorrent (python3-libtorrent) is not available: %v", err)
-	}
-}
-
 // wantProven says, independently of the matcher, whether the document at
 // file fi can be proven from v1 pieces: some piece lies wholly inside it, or
 // the piece holding its end is completed by the torrent's end or by pad
@@ -210,17 +203,11 @@ func fileOf(t *testing.T, tor *Torrent, name string) int {
 }
 
 func TestLibtorrentCreatedTorrents(t *testing.T) {
-	needLibtorrent(t)
+	interop.NeedLibtorrent(t)
 	dir := t.TempDir()
 	docs := makeDocs(t, dir)
 	var cases []creatorCase
-	type job struct {
-		Path      string `json:"path"`
-		Out       string `json:"out"`
-		PieceSize int    `json:"piece_size"`
-		Mode      string `json:"mode"`
-	}
-	var jobs []job
+	var jobs []interop.CreateJob
 	for di, d := range docs {
 		for li, lay := range []string{"single", "middle", "last"} {
 			src := layout(t, dir, d, lay, uint64(100+10*di+li))
@@ -228,7 +215,7 @@ func TestLibtorrentCreatedTorrents(t *testing.T) {
 				for _, ps := range []int{16 << 10, 64 << 10, 256 << 10, 1 << 20, 4 << 20} {
 					out := filepath.Join(dir, "torrents", fmt.Sprintf("%s-%s-%s-%d.torrent", d.name, lay, mode, ps))
 					cases = append(cases, creatorCase{doc: d, layout: lay, mode: mode, pieceSize: ps, torrent: out})
-					jobs = append(jobs, job{src, out, ps, mode})
+					jobs = append(jobs, interop.CreateJob{Path: src, Out: out, PieceSize: ps, Mode: mode})
 				}
 			}
 		}
@@ -236,18 +223,7 @@ func TestLibtorrentCreatedTorrents(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "torrents"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	in, _ := json.Marshal(jobs)
-	cmd := exec.Command("/usr/bin/python3", "testdata/lt_create.py")
-	cmd.Stdin = bytes.NewReader(in)
-	cmd.Stderr = os.Stderr
-	outJSON, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("lt_create.py: %v", err)
-	}
-	var made []struct{ Out, V1, V2 string }
-	if err := json.Unmarshal(outJSON, &made); err != nil || len(made) != len(cases) {
-		t.Fatalf("lt_create.py output: %v (%d results for %d jobs)", err, len(made), len(cases))
-	}
+	made := interop.CreateTorrents(t, jobs)
 	for i := range cases {
 		cases[i].v1, cases[i].v2 = made[i].V1, made[i].V2
 	}
@@ -344,13 +320,6 @@ func indexOfDoc(docs []testDoc, d testDoc) int {
 	return -1
 }
 
-func needMktorrent(t testing.TB) {
-	t.Helper()
-	if _, err := exec.LookPath("mktorrent"); err != nil {
-		t.Skipf("skipping: mktorrent is not installed: %v", err)
-	}
-}
-
 // mktorrent runs mktorrent on src with pieces of 2^exp bytes.
 func mktorrent(t *testing.T, src, out string, exp int) {
 	t.Helper()
@@ -361,7 +330,7 @@ func mktorrent(t *testing.T, src, out string, exp int) {
 }
 
 func TestMktorrentCreatedTorrents(t *testing.T) {
-	needMktorrent(t)
+	interop.Need(t, "mktorrent")
 	dir := t.TempDir()
 	docs := makeDocs(t, dir)
 	var entries []Entry
@@ -429,7 +398,7 @@ func TestMktorrentCreatedTorrents(t *testing.T) {
 // TestDecoys checks that a same-name, same-size file with other bytes is
 // never proven, and that the same bytes under another name are.
 func TestDecoys(t *testing.T) {
-	needLibtorrent(t)
+	interop.NeedLibtorrent(t)
 	dir := t.TempDir()
 	sizes := []int{1000, 100_000, 1<<20 + 7}
 	var entries []Entry
@@ -457,13 +426,7 @@ func TestDecoys(t *testing.T) {
 		cs = append(cs, decoyCase{multi, "b-" + name, i, false})
 	}
 	ix := NewIndex(entries, openFiles(entries))
-	type job struct {
-		Path      string `json:"path"`
-		Out       string `json:"out"`
-		PieceSize int    `json:"piece_size"`
-		Mode      string `json:"mode"`
-	}
-	var jobs []job
+	var jobs []interop.CreateJob
 	type run struct {
 		c    decoyCase
 		mode string
@@ -476,8 +439,8 @@ func TestDecoys(t *testing.T) {
 				out := filepath.Join(dir, fmt.Sprintf("decoy-%d-%s-%d.torrent", ci, mode, ps))
 				runs = append(runs, run{c, mode, out})
 				if mode == "mktorrent" {
-					if _, err := exec.LookPath("mktorrent"); err != nil {
-						t.Logf("mktorrent not installed: its decoy cases are skipped")
+					if why := interop.Missing("mktorrent"); why != "" {
+						t.Logf("its decoy cases are skipped: %s", why)
 						runs = runs[:len(runs)-1]
 						continue
 					}
@@ -488,17 +451,11 @@ func TestDecoys(t *testing.T) {
 					mktorrent(t, c.src, out, max(exp, 15))
 					continue
 				}
-				jobs = append(jobs, job{c.src, out, ps, mode})
+				jobs = append(jobs, interop.CreateJob{Path: c.src, Out: out, PieceSize: ps, Mode: mode})
 			}
 		}
 	}
-	in, _ := json.Marshal(jobs)
-	cmd := exec.Command("/usr/bin/python3", "testdata/lt_create.py")
-	cmd.Stdin = bytes.NewReader(in)
-	cmd.Stderr = os.Stderr
-	if _, err := cmd.Output(); err != nil {
-		t.Fatalf("lt_create.py: %v", err)
-	}
+	interop.CreateTorrents(t, jobs)
 	for _, r := range runs {
 		name := filepath.Base(r.out) + " " + r.c.name
 		b, err := os.ReadFile(r.out)
@@ -720,9 +677,11 @@ func TestSimilarName(t *testing.T) {
 		{"", "x", false},
 	}
 	for _, tt := range tests {
-		if got := SimilarName(tt.a, tt.b); got != tt.want {
-			t.Errorf("SimilarName(%q, %q) = %v", tt.a, tt.b, got)
-		}
+		t.Run(tt.a+" "+tt.b, func(t *testing.T) {
+			if got := SimilarName(tt.a, tt.b); got != tt.want {
+				t.Errorf("SimilarName(%q, %q) = %v", tt.a, tt.b, got)
+			}
+		})
 	}
 }
 

@@ -9,6 +9,9 @@ import (
 	"math/bits"
 
 	"golang.org/x/text/encoding"
+
+	"github.com/leakhunt/leakhunt/internal/bscan"
+	"github.com/leakhunt/leakhunt/internal/display"
 )
 
 // Limits applied by [ParseTorrentFile] and [ParseInfo] on top of the
@@ -123,17 +126,17 @@ func ParseTorrentFile(b []byte) (*Torrent, error) {
 	if err := CheckBencode(b, TorrentFileLimits()); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrTorrent, err)
 	}
-	v := bview(b)
-	if !v.isDict(0) {
+	v := bscan.View(b)
+	if !v.IsDict(0) {
 		return nil, fmt.Errorf("%w: not a dictionary", ErrTorrent)
 	}
 	info, layers := -1, -1
 	var trackers []string
 	var encodingLabel []byte
-	err := v.dict(0, func(k []byte, i int) error {
+	err := v.Dict(0, func(k []byte, i int) error {
 		switch string(k) {
 		case "encoding":
-			encodingLabel, _ = v.str(i)
+			encodingLabel, _ = v.Str(i)
 		case "info":
 			if info < 0 {
 				info = i
@@ -143,13 +146,13 @@ func ParseTorrentFile(b []byte) (*Torrent, error) {
 				layers = i
 			}
 		case "announce":
-			if s, err := v.str(i); err == nil {
+			if s, err := v.Str(i); err == nil {
 				trackers = addTracker(trackers, s)
 			}
 		case "announce-list":
-			_ = v.list(i, func(tier int) error {
-				return v.list(tier, func(u int) error {
-					if s, err := v.str(u); err == nil {
+			_ = v.List(i, func(tier int) error {
+				return v.List(tier, func(u int) error {
+					if s, err := v.Str(u); err == nil {
 						trackers = addTracker(trackers, s)
 					}
 					return nil
@@ -164,10 +167,10 @@ func ParseTorrentFile(b []byte) (*Torrent, error) {
 	if info < 0 {
 		return nil, fmt.Errorf("%w: no info dictionary", ErrTorrent)
 	}
-	if !v.isDict(info) {
+	if !v.IsDict(info) {
 		return nil, fmt.Errorf("%w: info is not a dictionary", ErrTorrent)
 	}
-	t, err := parseInfo(bytes.Clone(v[info:v.end(info)]), nameDecoder(encodingLabel))
+	t, err := parseInfo(bytes.Clone(v[info:v.End(info)]), nameDecoder(encodingLabel))
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +190,7 @@ func ParseInfo(info []byte) (*Torrent, error) {
 	if err := CheckBencode(info, MetadataLimits()); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrTorrent, err)
 	}
-	if !bview(info).isDict(0) {
+	if !bscan.View(info).IsDict(0) {
 		return nil, fmt.Errorf("%w: info is not a dictionary", ErrTorrent)
 	}
 	return parseInfo(bytes.Clone(info), nil)
@@ -225,52 +228,8 @@ func tErr(format string, a ...any) error {
 // when not nil, decodes the name and v1 paths from the charset the
 // .torrent's "encoding" names, where no name.utf-8 or path.utf-8 is given.
 func parseInfo(raw []byte, dec *encoding.Decoder) (*Torrent, error) {
-	v := bview(raw)
-	ri := rawInfo{files: -1, fileTree: -1, metaVersion: 1}
-	var nameUTF8 []byte
-	err := v.dict(0, func(k []byte, i int) error {
-		var err error
-		switch string(k) {
-		case "name":
-			ri.name, err = v.str(i)
-			if err != nil {
-				return tErr("name is not a string")
-			}
-			ri.nameSet = true
-		case "name.utf-8":
-			if s, err := v.str(i); err == nil {
-				nameUTF8 = s
-			}
-		case "piece length":
-			ri.pieceLength, err = v.int(i)
-			if err != nil {
-				return tErr("piece length: %v", err)
-			}
-			ri.hasPieceLength = true
-		case "pieces":
-			ri.pieces, err = v.str(i)
-			if err != nil {
-				return tErr("pieces is not a string")
-			}
-			ri.piecesOK = true
-		case "length":
-			ri.length, err = v.int(i)
-			if err != nil {
-				return tErr("length: %v", err)
-			}
-			ri.hasLength = true
-		case "files":
-			ri.files = i
-		case "file tree":
-			ri.fileTree = i
-		case "meta version":
-			ri.metaVersion, err = v.int(i)
-			if err != nil {
-				return tErr("meta version: %v", err)
-			}
-		}
-		return nil
-	})
+	v := bscan.View(raw)
+	ri, nameUTF8, err := readInfoFields(v)
 	if err != nil {
 		return nil, err
 	}
@@ -342,9 +301,59 @@ func parseInfo(raw []byte, dec *encoding.Decoder) (*Torrent, error) {
 	return t, nil
 }
 
+// readInfoFields reads the fields of the info dictionary at the start of
+// v; nameUTF8 is its name.utf-8, when that is a string.
+func readInfoFields(v bscan.View) (ri rawInfo, nameUTF8 []byte, err error) {
+	ri = rawInfo{files: -1, fileTree: -1, metaVersion: 1}
+	err = v.Dict(0, func(k []byte, i int) error {
+		var err error
+		switch string(k) {
+		case "name":
+			ri.name, err = v.Str(i)
+			if err != nil {
+				return tErr("name is not a string")
+			}
+			ri.nameSet = true
+		case "name.utf-8":
+			if s, err := v.Str(i); err == nil {
+				nameUTF8 = s
+			}
+		case "piece length":
+			ri.pieceLength, err = v.Int(i)
+			if err != nil {
+				return tErr("piece length: %v", err)
+			}
+			ri.hasPieceLength = true
+		case "pieces":
+			ri.pieces, err = v.Str(i)
+			if err != nil {
+				return tErr("pieces is not a string")
+			}
+			ri.piecesOK = true
+		case "length":
+			ri.length, err = v.Int(i)
+			if err != nil {
+				return tErr("length: %v", err)
+			}
+			ri.hasLength = true
+		case "files":
+			ri.files = i
+		case "file tree":
+			ri.fileTree = i
+		case "meta version":
+			ri.metaVersion, err = v.Int(i)
+			if err != nil {
+				return tErr("meta version: %v", err)
+			}
+		}
+		return nil
+	})
+	return ri, nameUTF8, err
+}
+
 // parseV1Files reads "length" (single file) or "files" (multi-file),
 // decoding paths with dec (if not nil) where no path.utf-8 is given.
-func parseV1Files(v bview, ri *rawInfo, dec *encoding.Decoder) ([]rawFile, error) {
+func parseV1Files(v bscan.View, ri *rawInfo, dec *encoding.Decoder) ([]rawFile, error) {
 	if !ri.piecesOK {
 		return nil, tErr("missing pieces")
 	}
@@ -358,21 +367,21 @@ func parseV1Files(v bview, ri *rawInfo, dec *encoding.Decoder) ([]rawFile, error
 		return []rawFile{{path: [][]byte{ri.name}, length: ri.length, isSingle: true}}, nil
 	}
 	var files []rawFile
-	err := v.list(ri.files, func(fi int) error {
+	err := v.List(ri.files, func(fi int) error {
 		if len(files) >= MaxTorrentFiles {
 			return tErr("more than %d files", MaxTorrentFiles)
 		}
-		if !v.isDict(fi) {
+		if !v.IsDict(fi) {
 			return tErr("file entry is not a dictionary")
 		}
 		var f rawFile
 		var hasLen, hasPath bool
 		var pathUTF8 [][]byte
-		err := v.dict(fi, func(k []byte, i int) error {
+		err := v.Dict(fi, func(k []byte, i int) error {
 			var err error
 			switch string(k) {
 			case "length":
-				if f.length, err = v.int(i); err != nil {
+				if f.length, err = v.Int(i); err != nil {
 					return tErr("file length: %v", err)
 				}
 				hasLen = true
@@ -384,7 +393,7 @@ func parseV1Files(v bview, ri *rawInfo, dec *encoding.Decoder) ([]rawFile, error
 			case "path.utf-8":
 				pathUTF8, _ = strList(v, i)
 			case "attr":
-				a, err := v.str(i)
+				a, err := v.Str(i)
 				if err != nil {
 					return tErr("file attr is not a string")
 				}
@@ -421,7 +430,7 @@ func parseV1Files(v bview, ri *rawInfo, dec *encoding.Decoder) ([]rawFile, error
 		files = append(files, f)
 		return nil
 	})
-	if errors.Is(err, errType) {
+	if errors.Is(err, bscan.ErrType) {
 		return nil, tErr("files is not a list")
 	}
 	if err != nil {
@@ -433,17 +442,17 @@ func parseV1Files(v bview, ri *rawInfo, dec *encoding.Decoder) ([]rawFile, error
 	return files, nil
 }
 
-func strList(v bview, i int) ([][]byte, error) {
+func strList(v bscan.View, i int) ([][]byte, error) {
 	var out [][]byte
-	err := v.list(i, func(e int) error {
-		s, err := v.str(e)
+	err := v.List(i, func(e int) error {
+		s, err := v.Str(e)
 		if err != nil {
 			return errors.New("element is not a string")
 		}
 		out = append(out, s)
 		return nil
 	})
-	if errors.Is(err, errType) {
+	if errors.Is(err, bscan.ErrType) {
 		return nil, errors.New("not a list")
 	}
 	return out, err
@@ -451,17 +460,17 @@ func strList(v bview, i int) ([][]byte, error) {
 
 // parseFileTree walks a BEP 52 file tree. Its depth is bounded by the
 // bencode pre-check, so the recursion is too.
-func parseFileTree(v bview, root int) ([]rawFile, error) {
+func parseFileTree(v bscan.View, root int) ([]rawFile, error) {
 	var files []rawFile
 	var path [][]byte
 	var walk func(node int, top bool) error
 	walk = func(node int, top bool) error {
-		if !v.isDict(node) {
+		if !v.IsDict(node) {
 			return tErr("file tree node is not a dictionary")
 		}
 		var prev []byte
 		first := true
-		return v.dict(node, func(k []byte, i int) error {
+		return v.Dict(node, func(k []byte, i int) error {
 			if !first && bytes.Compare(prev, k) >= 0 {
 				return tErr("file tree keys are not in order")
 			}
@@ -472,13 +481,13 @@ func parseFileTree(v bview, root int) ([]rawFile, error) {
 				}
 				return tErr("file tree mixes a file and a directory")
 			}
-			if !v.isDict(i) {
+			if !v.IsDict(i) {
 				return tErr("file tree node is not a dictionary")
 			}
 			// A file is a dictionary whose only key is "".
 			leaf := -1
 			n := 0
-			_ = v.dict(i, func(k2 []byte, j int) error {
+			_ = v.Dict(i, func(k2 []byte, j int) error {
 				n++
 				if len(k2) == 0 {
 					leaf = j
@@ -520,27 +529,27 @@ func parseFileTree(v bview, root int) ([]rawFile, error) {
 	return files, nil
 }
 
-func parseLeaf(v bview, leaf int) (rawFile, error) {
+func parseLeaf(v bscan.View, leaf int) (rawFile, error) {
 	var f rawFile
-	if !v.isDict(leaf) {
+	if !v.IsDict(leaf) {
 		return f, tErr("file tree entry is not a dictionary")
 	}
 	hasLen := false
-	err := v.dict(leaf, func(k []byte, i int) error {
+	err := v.Dict(leaf, func(k []byte, i int) error {
 		var err error
 		switch string(k) {
 		case "length":
-			if f.length, err = v.int(i); err != nil {
+			if f.length, err = v.Int(i); err != nil {
 				return tErr("file length: %v", err)
 			}
 			hasLen = true
 		case "pieces root":
-			if f.root, err = v.str(i); err != nil {
+			if f.root, err = v.Str(i); err != nil {
 				return tErr("pieces root is not a string")
 			}
 			f.hasRoot = true
 		case "attr":
-			a, err := v.str(i)
+			a, err := v.Str(i)
 			if err != nil {
 				return tErr("file attr is not a string")
 			}
@@ -672,8 +681,8 @@ func samePath(a, b [][]byte) bool {
 // checkPieceLayers verifies a .torrent's "piece layers": every key is the
 // root of a file longer than a piece, the layer has one hash per piece, and
 // the layer hashes up to the root.
-func checkPieceLayers(v bview, layers int, t *Torrent) error {
-	if !v.isDict(layers) {
+func checkPieceLayers(v bscan.View, layers int, t *Torrent) error {
+	if !v.IsDict(layers) {
 		return tErr("piece layers is not a dictionary")
 	}
 	roots := make(map[string]int64)
@@ -683,12 +692,12 @@ func checkPieceLayers(v bview, layers int, t *Torrent) error {
 		}
 	}
 	pad := padHash(t.PieceLength)
-	return v.dict(layers, func(k []byte, i int) error {
+	return v.Dict(layers, func(k []byte, i int) error {
 		length, ok := roots[string(k)]
 		if !ok {
 			return tErr("invalid piece layer: unknown pieces root")
 		}
-		layer, err := v.str(i)
+		layer, err := v.Str(i)
 		if err != nil {
 			return tErr("invalid piece layer: not a string")
 		}
@@ -744,7 +753,7 @@ func merkleRoot(layer []byte, pad [sha256.Size]byte) []byte {
 // long, new, and the list is not full.
 func addTracker(list []string, u []byte) []string {
 	u = bytes.TrimSpace(u)
-	if len(u) == 0 || len(u) > maxTrackerLen || len(list) >= MaxTrackers || !printable(u) {
+	if len(u) == 0 || len(u) > maxTrackerLen || len(list) >= MaxTrackers || !display.Safe(string(u)) {
 		return list
 	}
 	for _, s := range list {

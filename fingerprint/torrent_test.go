@@ -36,9 +36,9 @@ func checkSafeNames(t *testing.T, tor *Torrent) {
 		if strings.HasPrefix(s, "/") {
 			t.Errorf("%s %q is absolute", what, s)
 		}
-		// A backslash only starts an escape (\xNN, \uNNNN).
+		// A backslash only starts an escape (\xNN, \uNNNN, \UNNNNNNNN).
 		for i := strings.IndexByte(s, '\\'); i >= 0; i = strings.IndexByte(s[i+1:], '\\') + i + 1 {
-			if i+1 >= len(s) || (s[i+1] != 'x' && s[i+1] != 'u') {
+			if i+1 >= len(s) || (s[i+1] != 'x' && s[i+1] != 'u' && s[i+1] != 'U') {
 				t.Errorf("%s %q has a backslash that is not an escape", what, s)
 				break
 			}
@@ -244,7 +244,7 @@ func v2Info(pieceLen int, tree od) od {
 func TestParseTorrentFileFields(t *testing.T) {
 	info := v1Info([]any{
 		file(10, "..", "..", "etc", "passwd"),
-		file(20, "/abs", "a\\b", "c\x00d\xff"),
+		file(20, "/abs", "a\\b", "c\x00d\xff\u0085"),
 		od{{"attr", "p"}, {"length", 16354}, {"path", []any{".pad", "16354"}}},
 		file(5, "\u202egnp.exe"),
 		od{{"attr", "l"}, {"length", 99}, {"path", []any{"link"}}, {"symlink path", []any{"x"}}},
@@ -260,7 +260,7 @@ func TestParseTorrentFileFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum := sha1.Sum(infoBytes)
-	wantPaths := []string{"_/_/etc/passwd", "_abs/a_b/c\\x00d\\xff", ".pad/16354", "\\u202egnp.exe", "link", "ok/doc.pdf"}
+	wantPaths := []string{"_/_/etc/passwd", "_abs/a_b/c\\u0000d\\xff\\u0085", ".pad/16354", "\\u202egnp.exe", "link", "ok/doc.pdf"}
 	var paths []string
 	for _, f := range tor.Files {
 		paths = append(paths, f.Path)
@@ -319,7 +319,8 @@ func TestParseV2Layout(t *testing.T) {
 func slicesEqual(a, b []string) bool { return fmt.Sprint(a) == fmt.Sprint(b) && len(a) == len(b) }
 
 // TestFixtures checks the small torrents in testdata, made by libtorrent
-// (testdata/lt_create.py), against the infohashes libtorrent printed.
+// (internal/interop's CreateTorrents), against the infohashes libtorrent
+// printed.
 func TestFixtures(t *testing.T) {
 	tests := []struct {
 		file, v1, v2 string
@@ -332,20 +333,22 @@ func TestFixtures(t *testing.T) {
 		{"hybrid-multi.torrent", "7918b18ce47d6dcd50c7f63211e399744e71c4d7", "0a2aec9a06b09144170ac3ce241f21ccb101b7b9af2c1c90cdaf65de13e114e0", Hybrid, 4},
 	}
 	for _, tt := range tests {
-		b, err := os.ReadFile(filepath.Join("testdata", tt.file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		tor, err := ParseTorrentFile(b)
-		if err != nil {
-			t.Errorf("%s: %v", tt.file, err)
-			continue
-		}
-		if tor.InfoHash.String() != tt.v1 || tor.InfoHashV2.String() != tt.v2 || tor.Version != tt.version || len(tor.Files) != tt.files {
-			t.Errorf("%s: %s %s %v %d files", tt.file, tor.InfoHash, tor.InfoHashV2, tor.Version, len(tor.Files))
-		}
-		if len(tor.Trackers) != 1 || tor.Trackers[0] != "http://127.0.0.1:1/announce" {
-			t.Errorf("%s: trackers %q", tt.file, tor.Trackers)
-		}
+		t.Run(tt.file, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("testdata", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tor, err := ParseTorrentFile(b)
+			if err != nil {
+				t.Errorf("%s: %v", tt.file, err)
+				return
+			}
+			if tor.InfoHash.String() != tt.v1 || tor.InfoHashV2.String() != tt.v2 || tor.Version != tt.version || len(tor.Files) != tt.files {
+				t.Errorf("%s: %s %s %v %d files", tt.file, tor.InfoHash, tor.InfoHashV2, tor.Version, len(tor.Files))
+			}
+			if len(tor.Trackers) != 1 || tor.Trackers[0] != "http://127.0.0.1:1/announce" {
+				t.Errorf("%s: trackers %q", tt.file, tor.Trackers)
+			}
+		})
 	}
 }

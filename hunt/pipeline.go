@@ -17,6 +17,7 @@ import (
 	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/internal/netpolicy"
+	"github.com/leakhunt/leakhunt/internal/version"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -109,6 +110,7 @@ func DefaultConfig() Config {
 		RetryFailedAfter:   30 * time.Minute,
 		Transports:         []string{"tcp", "utp"},
 		Watch:              true,
+		Version:            version.String(),
 	}
 }
 

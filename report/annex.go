@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/internal/display"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -474,7 +475,7 @@ func (r *run) annexRecord(w io.Writer, n int64, leaf []byte, o *evidence.Observa
 	kv(20, field(o.TranscriptSHA256))
 	rh := tlog.RecordHash(leaf)
 	kv(21, base64.StdEncoding.EncodeToString(rh[:]))
-	fmt.Fprintf(w, "  "+lb[22]+":\n    %s\n", len(leaf), escapeJSONUnsafe(leaf))
+	fmt.Fprintf(w, "  "+lb[22]+":\n    %s\n", len(leaf), display.JSON(leaf))
 	fmt.Fprintf(w, "  "+lb[23]+"\n", n)
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/internal/version"
 )
 
 // Identity is who sends the letters and for whom. Nothing of it is built
@@ -181,5 +182,5 @@ const (
 // DefaultOptions are English takedown letters at L4, with a 1 s limit on
 // the clock error.
 func DefaultOptions() Options {
-	return Options{Lang: "en", MinLevel: 4, Kind: KindTakedown, MaxClockError: time.Second}
+	return Options{Lang: "en", MinLevel: 4, Kind: KindTakedown, MaxClockError: time.Second, Version: version.String()}
 }

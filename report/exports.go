@@ -12,6 +12,7 @@ import (
 
 	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/fingerprint"
+	"github.com/leakhunt/leakhunt/internal/display"
 )
 
 // writeExports writes peers.csv, evidence.json, the charts and index.html.
@@ -75,7 +76,7 @@ func (r *run) writeCSV() error {
 			a.PeerID, a.Client, asnText(p.attr.ASN), org,
 			p.attr.Country, p.contact.Email, p.group.letterPath(), p.annexPath(), p.proofPath()}
 		for i := range row {
-			row[i] = csvCell(row[i])
+			row[i] = display.CSV(row[i])
 		}
 		if err := cw.Write(row); err != nil {
 			return err
@@ -137,7 +138,7 @@ func (r *run) writeJSON() error {
 		if err != nil {
 			return err
 		}
-		_, err = w.Write(escapeJSONUnsafe(b))
+		_, err = w.Write(display.JSON(b))
 		return err
 	}
 	head := struct {
@@ -165,7 +166,7 @@ func (r *run) writeJSON() error {
 		return err
 	}
 	// Stream the peers into the object: drop its closing brace.
-	w.Write(escapeJSONUnsafe(b[:len(b)-1]))
+	w.Write(display.JSON(b[:len(b)-1]))
 	w.WriteString(`,"peers":[`)
 	for i, p := range r.peers {
 		if i > 0 {

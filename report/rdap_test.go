@@ -55,7 +55,7 @@ func newRDAPServer(t *testing.T) *rdapServer {
 			case <-time.After(10 * time.Second):
 			}
 		case strings.HasPrefix(ip, "85.12."):
-			fmt.Fprint(w, `{"name":"`+strings.Repeat("x", 3<<20)+`"}`)
+			fmt.Fprint(w, `{"name":"`+strings.Repeat("x", 1<<20+64<<10)+`"}`)
 		case strings.HasPrefix(ip, "85.13."):
 			fmt.Fprint(w, `{"errorCode":404,"title":"not found"}`)
 		case strings.HasPrefix(ip, "85.14."):
@@ -90,8 +90,10 @@ func (c *memCache) Put(k string, v []byte) error {
 func TestRDAPLookup(t *testing.T) {
 	rs := newRDAPServer(t)
 	cache := &memCache{m: map[string][]byte{}}
-	r := NewRDAP(RDAPConfig{Base: rs.URL + "/", Timeout: 300 * time.Millisecond, MaxBody: 1 << 20, Concurrency: 2}, cache)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	// The timeout is long enough for a 1 MiB body under -race on a loaded
+	// machine, and short enough that the slow case ends soon.
+	r := NewRDAP(RDAPConfig{Base: rs.URL + "/", Timeout: 2 * time.Second, MaxBody: 1 << 20, Concurrency: 2}, cache)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	tests := []struct {
 		ip, email, errPart string

@@ -7,12 +7,14 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/leakhunt/leakhunt/internal/display"
 )
 
 // xmlText escapes s for SVG text content after making it inert.
 func xmlText(s string, max int) string {
 	var b strings.Builder
-	xml.EscapeText(&b, []byte(display(s, max)))
+	xml.EscapeText(&b, []byte(display.String(s, max)))
 	return b.String()
 }
 

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/internal/display"
 )
 
 // copyDir copies a bundle directory.
@@ -216,7 +217,7 @@ func TestHostileInert(t *testing.T) {
 		}
 		text := string(b)
 		for _, r := range text {
-			if unsafeRune(r) && r != '\n' && r != '\r' && r != '\t' {
+			if display.Unsafe(r) && r != '\n' && r != '\r' && r != '\t' {
 				t.Errorf("%s holds the raw character U+%04X", f, r)
 				break
 			}

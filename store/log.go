@@ -435,21 +435,3 @@ func (s *Store) Blobs(sums []string) (map[string][]byte, error) {
 	})
 	return out, err
 }
-
-// Blob returns the blob whose SHA-256 is sum (hex), or [ErrNotFound].
-func (s *Store) Blob(sum string) ([]byte, error) {
-	k, err := hex.DecodeString(sum)
-	if err != nil || len(k) != sha256.Size {
-		return nil, fmt.Errorf("blob %q: %w", sum, ErrNotFound)
-	}
-	var out []byte
-	err = s.view(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketBlobs).Get(k)
-		if v == nil {
-			return fmt.Errorf("blob %s: %w", sum, ErrNotFound)
-		}
-		out = bytes.Clone(v)
-		return nil
-	})
-	return out, err
-}

@@ -201,15 +201,6 @@ func (s *Store) ForEachSeen(fn func(ih fingerprint.InfoHash)) error {
 	})
 }
 
-// SeenCount is the size of the seen set.
-func (s *Store) SeenCount() (n int, err error) {
-	err = s.view(func(tx *bolt.Tx) error {
-		n = tx.Bucket(bucketSeen).Stats().KeyN
-		return nil
-	})
-	return n, err
-}
-
 // AddSightings appends L0 sightings in one transaction.
 func (s *Store) AddSightings(ss []crawler.Sighting) error {
 	return s.update(func(tx *bolt.Tx) error {

@@ -19,8 +19,8 @@ import (
 	"github.com/anacrolix/torrent/bencode"
 	"github.com/anacrolix/torrent/metainfo"
 
+	"github.com/leakhunt/leakhunt/internal/interop"
 	"github.com/leakhunt/leakhunt/internal/localswarm"
-	"github.com/leakhunt/leakhunt/internal/lttest"
 )
 
 // The adversarial suite: crafted but valid torrents, links, paths and
@@ -302,11 +302,11 @@ func TestAdversarialTorrentsAndPeers(t *testing.T) {
 	})
 
 	t.Run("honest libtorrent seeders (control)", func(t *testing.T) {
-		lttest.Need(t)
+		interop.NeedLibtorrent(t)
 		a := newAdvCase(t)
 		for _, mode := range []string{"v1", "hybrid"} {
 			tp := filepath.Join(a.dir, mode+".torrent")
-			port := lttest.Seed(t, a.docPath, tp, P, mode, "127.0.0.1")
+			port := interop.SeedLibtorrent(t, a.docPath, tp, P, mode, "127.0.0.1")
 			mi, err := metainfo.LoadFromFile(tp)
 			if err != nil {
 				t.Fatal(err)

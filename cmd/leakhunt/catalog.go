@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -10,21 +9,6 @@ import (
 
 	"github.com/leakhunt/leakhunt/store"
 )
-
-func runCatalog(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		return usagef("catalog: want a subcommand: add, list or rm")
-	}
-	switch args[0] {
-	case "add":
-		return runCatalogAdd(ctx, e, args[1:])
-	case "list", "ls":
-		return runCatalogList(ctx, e, args[1:])
-	case "rm", "remove":
-		return runCatalogRm(ctx, e, args[1:])
-	}
-	return usagef("catalog: unknown subcommand %q: want add, list or rm", args[0])
-}
 
 func runCatalogAdd(ctx context.Context, e *env, args []string) error {
 	fl, c := newFlags(e, "catalog add", "[--case NAME] PATH...")
@@ -48,13 +32,13 @@ func runCatalogAdd(ctx context.Context, e *env, args []string) error {
 		}
 		fp, err := hashWithBar(c, e, f)
 		if err != nil {
-			fmt.Fprintln(e.stderr, "leakhunt:", err)
+			e.printf("%v", err)
 			failed = true
 			continue
 		}
 		d, existed, err := s.AddDocument(store.Document{Case: *caseName, Name: filepath.Base(f), Fingerprint: fp}, f)
 		if err != nil {
-			fmt.Fprintln(e.stderr, "leakhunt:", err)
+			e.printf("%v", err)
 			failed = true
 			continue
 		}
@@ -87,8 +71,9 @@ func runCatalogList(_ context.Context, e *env, args []string) error {
 	}
 	if *asJSON {
 		for _, d := range docs {
-			b, _ := json.Marshal(d)
-			fmt.Fprintf(e.stdout, "%s\n", b)
+			if err := e.printJSON(d); err != nil {
+				return err
+			}
 		}
 		return nil
 	}

@@ -9,21 +9,21 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/leakhunt/leakhunt/internal/interop"
 	"github.com/leakhunt/leakhunt/store"
 )
 
-// cli runs leakhunt in-process and returns stdout, stderr and the exit code
-// main would use.
+// cli runs leakhunt in-process (for at most a minute) and returns stdout,
+// stderr and the exit code main would use.
 func cli(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	var out, errb bytes.Buffer
-	ctx := context.Background()
 	err := run(ctx, args, &out, &errb)
-	if err != nil {
-		errb.WriteString("leakhunt: " + err.Error() + "\n")
-	}
-	return out.String(), errb.String(), exitCode(ctx, err)
+	return out.String(), errb.String(), exitCode(err)
 }
 
 func leaksDir(t *testing.T) string {
@@ -87,10 +87,12 @@ func TestUsageAndInputErrors(t *testing.T) {
 		{[]string{"verify", "--db", filepath.Join(dir, "typo.db")}, 2, "no such file"},
 	}
 	for _, tt := range tests {
-		_, errOut, code := cli(t, tt.args...)
-		if code != tt.code || !strings.Contains(errOut+"", tt.want) {
-			t.Errorf("leakhunt %q: exit %d, stderr %q; want exit %d and %q", tt.args, code, errOut, tt.code, tt.want)
-		}
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			_, errOut, code := cli(t, tt.args...)
+			if code != tt.code || !strings.Contains(errOut, tt.want) {
+				t.Errorf("leakhunt %q: exit %d, stderr %q; want exit %d and %q", tt.args, code, errOut, tt.code, tt.want)
+			}
+		})
 	}
 	for _, p := range []string{"typo.db", "typo.db.key", "typo.db.pub"} {
 		if _, err := os.Stat(filepath.Join(dir, p)); err == nil {
@@ -118,9 +120,7 @@ func TestCatalogAndMatch(t *testing.T) {
 	}
 
 	// A torrent made by an independent tool carrying a leak is proven.
-	if _, err := exec.LookPath("mktorrent"); err != nil {
-		t.Skip("mktorrent not installed (apt-get install mktorrent): match half skipped")
-	}
+	interop.Need(t, "mktorrent") // the match half
 	tor := filepath.Join(dir, "leak.torrent")
 	if b, err := exec.Command("mktorrent", "-l", "15", "-o", tor, filepath.Join(leaksDir(t), "tuition_fees_2026.csv")).CombinedOutput(); err != nil {
 		t.Fatalf("mktorrent: %v %s", err, b)

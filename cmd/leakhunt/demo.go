@@ -15,6 +15,8 @@ import (
 	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/hunt"
 	"github.com/leakhunt/leakhunt/internal/demo"
+	"github.com/leakhunt/leakhunt/internal/display"
+	"github.com/leakhunt/leakhunt/internal/version"
 	"github.com/leakhunt/leakhunt/report"
 	"github.com/leakhunt/leakhunt/store"
 )
@@ -54,7 +56,7 @@ func huntScenario(ctx context.Context, e *env, c *common, out string, timeout ti
 	if err := claimDemoDir(out); err != nil {
 		return nil, err
 	}
-	fmt.Fprintln(e.stderr, "demo: starting a swarm on 127.0.0.1 (24 DHT nodes, 6 torrents, honest seeders, a lying peer, an empty address)")
+	e.printf("demo: starting a swarm on 127.0.0.1 (24 DHT nodes, 6 torrents, honest seeders, a lying peer, an empty address)")
 	sc, err := demo.Start(ctx)
 	if err != nil {
 		return nil, err
@@ -73,7 +75,7 @@ func huntScenario(ctx context.Context, e *env, c *common, out string, timeout ti
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(e.stderr, "demo: catalogued %d synthetic leaked documents in %s\n", n, docDir)
+	e.printf("demo: catalogued %d synthetic leaked documents in %s", n, docDir)
 
 	// Hunt it with the real pipeline: our DHT node samples the swarm, fetches
 	// metadata, matches, and probes the peers of every match.
@@ -102,7 +104,7 @@ func huntScenario(ctx context.Context, e *env, c *common, out string, timeout ti
 	opt := report.DefaultOptions()
 	opt.OutDir = filepath.Join(out, "report")
 	opt.Lang = lang
-	opt.Version = version
+	opt.Version = version.String()
 	opt.Logger = log
 	opt.Config = report.FileConfig{
 		Contractor: report.Identity{Name: demoContractor, Address: "1-2-3 Example, Chiyoda-ku, Tokyo (fictitious)", Email: "takedown@example.invalid",
@@ -165,45 +167,30 @@ type localHunt struct {
 // final checkpoint. done runs every half second.
 func huntLocal(ctx context.Context, e *env, c *common, s *store.Store, lh localHunt, done func() (bool, error)) error {
 	log := c.logger(e)
-	h := huntFlags{listen: "127.0.0.1:0", bootstrap: lh.bootstrap, allowLocal: true, rate: 2000, web: lh.web, maxPages: 5,
-		webInterval: time.Hour, fetches: 16, probes: 8, probe: true, chase: "L4", probeInterval: 4 * time.Second,
-		claimWait: lh.claimWait, watch: true, keyFlags: keyFlags{contractor: lh.contractor}}
 	rec, err := hunt.NewRecorder(s)
 	if err != nil {
 		return err
 	}
-	node, err := startDHT(s, &h, log)
+	opt := hunt.DefaultOptions()
+	opt.Listen, opt.Bootstrap, opt.AllowLocal, opt.DHTRate, opt.Predict = "127.0.0.1:0", lh.bootstrap, true, 2000, false
+	opt.Web, opt.MaxPages = lh.web, 5
+	opt.Fetches, opt.Probes, opt.ProbeInterval, opt.ClaimWait = 16, 8, 4*time.Second, lh.claimWait
+	opt.CheckpointInterval = 10 * time.Second
+	opt.Logger = log
+	kf := keyFlags{contractor: lh.contractor}
+	if opt.Keys, err = kf.keys(s, ""); err != nil {
+		return err
+	}
+	p, err := hunt.Assemble(s, rec, opt)
 	if err != nil {
 		return err
 	}
-	defer node.Close()
-	cfg, err := pipelineConfig(s, &h, node, log)
-	if err != nil {
-		return err
-	}
-	cfg.Sources = append(cfg.Sources, node.Sources()...)
-	if len(h.web) > 0 {
-		srcs, closers, err := webSources(s, &h, log)
-		if err != nil {
-			return err
-		}
-		defer func() {
-			for _, c := range closers {
-				c()
-			}
-		}()
-		cfg.Sources = append(cfg.Sources, srcs...)
-	}
-	cfg.CheckpointInterval = 10 * time.Second
-	p, err := hunt.New(s, rec, cfg)
-	if err != nil {
-		return err
-	}
+	defer p.Close()
 	hctx, cancel := context.WithTimeout(ctx, lh.timeout)
 	defer cancel()
 	runDone := make(chan error, 1)
 	go func() { runDone <- p.Run(hctx) }()
-	stop := liveView(hctx, e, c, 10*time.Second, func(el time.Duration) []string { return statusLines(el, p.Stats(), node) })
+	stop := liveView(hctx, e, c, 10*time.Second, p.Status)
 	t := time.NewTicker(500 * time.Millisecond)
 	var checkErr error
 wait:
@@ -304,7 +291,7 @@ func printFindings(e *env, s *store.Store, sc *demo.Scenario) error {
 			if len(p.PiecesVerified) > 0 {
 				what += fmt.Sprintf("; %s verified", report.PieceList("en", p.PiecesVerified, 8))
 			}
-			fmt.Fprintf(tw, "  L%d\t%s:%d\t%s\t%s\n", p.Level, p.IP, p.Port, sanitizeCell(p.Client), what)
+			fmt.Fprintf(tw, "  L%d\t%s:%d\t%s\t%s\n", p.Level, p.IP, p.Port, display.String(p.Client, maxCell), what)
 		}
 		tw.Flush()
 	}

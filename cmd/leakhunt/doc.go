@@ -9,11 +9,17 @@
 //	leakhunt key                               the signing key's fingerprint, to publish
 //	leakhunt verify --key FINGERPRINT DIR      check a bundle or the store offline
 //	leakhunt demo                              all of it on a local swarm, offline
+//	leakhunt version                           the version observations record
 //
-// Only catalog add, hunt, crawl and watch create a store; the other
-// commands refuse a missing one. Results go to stdout, logs and progress
-// to stderr. Exit codes: 0 ok, 1 nothing found (match) or verification
-// failed (verify, and report over a store that fails it), 2 usage or input
-// error (also a missing or damaged store, and a result that could not be
-// stored), 130 interrupted.
+// 'leakhunt help COMMAND' (or 'leakhunt COMMAND -h') describes a command's
+// flags; flags go before arguments. Only catalog add, hunt, crawl and watch
+// create a store; the other commands refuse a missing one.
+//
+// Results go to stdout; every message for people goes to stderr through
+// one printer, prefixed "leakhunt:" (and "leakhunt: warning:" for
+// warnings); logs (-v) and progress go to stderr too. Exit codes, all
+// decided by exitCode: 0 ok, 1 nothing found (match) or verification
+// failed (verify, validate, and report over a store that fails it), 2
+// usage or input error (also a missing or damaged store, and a result that
+// could not be stored), 130 interrupted.
 package main

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -29,13 +28,14 @@ func runFingerprint(ctx context.Context, e *env, args []string) error {
 		}
 		fp, err := hashWithBar(c, e, f)
 		if err != nil {
-			fmt.Fprintln(e.stderr, "leakhunt:", err)
+			e.printf("%v", err)
 			failed = true
 			continue
 		}
 		if *asJSON {
-			b, _ := json.Marshal(fp)
-			fmt.Fprintf(e.stdout, "%s\n", b)
+			if err := e.printJSON(fp); err != nil {
+				return err
+			}
 			continue
 		}
 		fmt.Fprintf(e.stdout, "%s\n  size      %d\n  md5       %s\n  sha1      %s\n  sha256    %s\n  ed2k      %s\n",
@@ -74,7 +74,7 @@ func expandPaths(e *env, paths []string) (files []string, failed bool) {
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
-			fmt.Fprintf(e.stderr, "leakhunt: %s: %v\n", p, err)
+			e.printf("%s: %v", p, err)
 			failed = true
 			continue
 		}
@@ -85,7 +85,7 @@ func expandPaths(e *env, paths []string) (files []string, failed bool) {
 		var found []string
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
-				fmt.Fprintf(e.stderr, "leakhunt: %s: %v\n", path, err)
+				e.printf("%s: %v", path, err)
 				failed = true
 				return nil
 			}
@@ -97,11 +97,11 @@ func expandPaths(e *env, paths []string) (files []string, failed bool) {
 				st, err := os.Stat(path)
 				switch {
 				case err != nil:
-					fmt.Fprintf(e.stderr, "leakhunt: %s: %v\n", path, err)
+					e.printf("%s: %v", path, err)
 					failed = true
 					return nil
 				case st.IsDir():
-					fmt.Fprintf(e.stderr, "leakhunt: %s: skipping symlink to a directory (give its target to include it)\n", path)
+					e.warnf("%s: skipping symlink to a directory (give its target to include it)", path)
 					return nil
 				}
 			}
@@ -109,7 +109,7 @@ func expandPaths(e *env, paths []string) (files []string, failed bool) {
 			return nil
 		})
 		if err != nil {
-			fmt.Fprintf(e.stderr, "leakhunt: %s: %v\n", p, err)
+			e.printf("%s: %v", p, err)
 			failed = true
 		}
 		sort.Strings(found)

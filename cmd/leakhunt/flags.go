@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/internal/display"
+	"github.com/leakhunt/leakhunt/internal/version"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -35,25 +38,42 @@ func newFlags(e *env, name, usage string) (*flag.FlagSet, *common) {
 	fs.BoolVar(&c.verbose, "v", false, "log progress details to stderr")
 	fs.BoolVar(&c.quiet, "q", false, "no progress bars or status on stderr")
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: leakhunt %s %s\n\nflags:\n", name, usage)
+		fmt.Fprintf(fs.Output(), "usage: leakhunt %s %s\n\nflags:\n", name, usage)
 		fs.PrintDefaults()
 	}
 	return fs, c
 }
 
-// parse parses flags, turning -h into a clean exit and errors into usage errors.
+// parse parses a command's flags. -h prints the usage (errHelp); a bad
+// flag prints the usage and is a usage error, printed once by run; a flag
+// after the first argument is refused rather than read as an input.
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
+	out, usage := fs.Output(), fs.Usage
+	// The flag package's own messages are left out: run prints the error.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	fs.Usage = usage
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.Usage()
+		return errHelp
+	case err != nil:
+		fs.Usage()
 		return usageError{err.Error()}
+	}
+	rest := fs.Args()
+	if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+		return nil // everything after -- is an argument
+	}
+	for _, a := range rest {
+		if len(a) > 1 && a[0] == '-' {
+			return usagef("flags go before arguments: %s comes after %q (write the flags first; after --, an argument may start with '-')", a, rest[0])
+		}
 	}
 	return nil
 }
-
-// errHelp is returned after -h printed the usage; main treats it as success.
-var errHelp = errors.New("help shown")
 
 func (c *common) logger(e *env) *slog.Logger {
 	if !c.verbose {
@@ -86,7 +106,7 @@ func (k *keyFlags) keys(s *store.Store, contractor string) (*evidence.Keys, erro
 	if k.contractor != "" {
 		contractor = k.contractor
 	}
-	keys, err := evidence.OpenKeys(s, evidence.KeyOptions{Name: evidence.KeyName(contractor), NewKey: k.newKey, Version: version})
+	keys, err := evidence.OpenKeys(s, evidence.KeyOptions{Name: evidence.KeyName(contractor), NewKey: k.newKey, Version: version.String()})
 	if errors.Is(err, evidence.ErrKeyMissing) || errors.Is(err, evidence.ErrKeyChanged) {
 		return nil, usageError{err.Error()}
 	}
@@ -116,4 +136,15 @@ func (c *common) bar(e *env, total int64, what string, bytes bool) *progressbar.
 		progressbar.OptionThrottle(100_000_000),
 		progressbar.OptionClearOnFinish(),
 	)
+}
+
+// printJSON prints v as one line of JSON on stdout, with the characters
+// that could hide or reorder text escaped (see display.JSON).
+func (e *env) printJSON(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(e.stdout, "%s\n", display.JSON(b))
+	return err
 }

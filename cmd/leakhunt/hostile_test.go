@@ -11,6 +11,7 @@ import (
 
 	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/fingerprint"
+	"github.com/leakhunt/leakhunt/internal/interop"
 	"github.com/leakhunt/leakhunt/internal/localswarm"
 	"github.com/leakhunt/leakhunt/store"
 )
@@ -74,30 +75,25 @@ func TestHuntSurvivesHostilePeers(t *testing.T) {
 	if _, _, err := s.AddDocument(store.Document{Name: "staff_roster.tsv", Fingerprint: fp}, p); err != nil {
 		t.Fatal(err)
 	}
-	h := huntFlags{listen: "127.0.0.1:0", bootstrap: sw.BootstrapAddrs(), allowLocal: true, rate: 2000,
-		fetches: 16, probes: 4, probe: true, chase: "L4", probeInterval: 2 * time.Second, watch: true}
-	pl, stop := startLocalHunt(t, ctx, s, &h)
+	opt := localOptions(sw.BootstrapAddrs())
+	opt.Probes = 4
+	pl, stop := startLocalHunt(t, ctx, s, opt)
 
 	ih := fingerprint.InfoHash(seeder.InfoHash)
-	deadline := time.Now().Add(90 * time.Second)
 	var maxHeap uint64
-	for {
+	l4 := false
+	if !interop.Within(90*time.Second, func() bool {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		maxHeap = max(maxHeap, ms.HeapAlloc)
-		st := pl.Stats()
 		peers, _ := s.PeersOf(ih)
-		l4 := false
 		for _, pr := range peers {
 			l4 = l4 || pr.Level == evidence.L4Served
 		}
-		if l4 && st.MetadataOK+st.MetadataFail >= int64(len(hostile)+1) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after 90 s: stats %+v, honest seeder at L4: %v", st, l4)
-		}
-		time.Sleep(200 * time.Millisecond)
+		st := pl.Stats()
+		return l4 && st.MetadataOK+st.MetadataFail >= int64(len(hostile)+1)
+	}) {
+		t.Fatalf("after 90 s: stats %+v, honest seeder at L4: %v", pl.Stats(), l4)
 	}
 	stop()
 	// The kinds that serve a valid dictionary badly (slow drip, lying

@@ -12,20 +12,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/leakhunt/leakhunt/crawler"
-	"github.com/leakhunt/leakhunt/crawler/dht"
-	"github.com/leakhunt/leakhunt/crawler/metadata"
-	"github.com/leakhunt/leakhunt/crawler/tracker"
 	"github.com/leakhunt/leakhunt/crawler/web"
 	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/hunt"
-	"github.com/leakhunt/leakhunt/internal/netpolicy"
 	"github.com/leakhunt/leakhunt/internal/peerdial"
 	"github.com/leakhunt/leakhunt/store"
 )
-
-// version is recorded in every observation.
-const version = "0.1.0"
 
 // listFlag is a repeatable flag that also accepts comma-separated values.
 type listFlag []string
@@ -158,135 +150,53 @@ func applyConfigFile(fl *flag.FlagSet, path string) error {
 	return nil
 }
 
-// components are what a pipeline run needs besides the store.
-type components struct {
-	node    *dht.Set
-	sources []crawler.Source
-	closers []func()
-}
-
-func (c *components) close() {
-	for i := len(c.closers) - 1; i >= 0; i-- {
-		c.closers[i]()
+// options turns the flags into a hunt's options; keys are the store's
+// signing keys. Flag values that make no sense are usage errors, and
+// refused bootstrap nodes are named on stderr.
+func (h *huntFlags) options(s *store.Store, log *slog.Logger) (hunt.Options, error) {
+	opt := hunt.Options{
+		DHT: h.dht, Listen: h.listen, Listen6: h.listen6, DHTRate: h.rate, Predict: h.predict,
+		Web: h.web, MaxPages: h.maxPages, WebInterval: h.webInterval,
+		Torznab: h.torznab, TorznabKey: h.torznabKey, Keywords: h.keywords,
+		Fetches: h.fetches, Probes: h.probes, Probe: h.probe, ClaimWait: h.claimWait,
+		ProbeInterval: h.probeInterval, Watch: h.watch, NTP: h.ntp, AllowLocal: h.allowLocal, Logger: log,
 	}
-}
-
-// webSources builds the web, feed and Torznab sources.
-func webSources(s *store.Store, h *huntFlags, log *slog.Logger) ([]crawler.Source, []func(), error) {
-	var out []crawler.Source
-	var closers []func()
-	cfg := web.DefaultConfig()
-	cfg.MaxPages = h.maxPages
-	cfg.Interval = h.webInterval
-	cfg.AllowLoopback = h.allowLocal
-	cfg.AllowPrivate = h.allowLocal
-	cfg.Logger = log
-	cfg.UserAgent = "leakhunt/" + version
-	cfg.State = s.KV("web:")
-	if h.profile != "" {
-		ps, err := web.LoadProfiles(h.profile)
-		if err != nil {
-			return nil, nil, usagef("profile: %v", err)
-		}
-		cfg.Profiles = ps
+	var err error
+	if opt.Encryption, err = peerdial.ParseEncryption(h.encryption); err != nil {
+		return opt, usagef("--encryption: %v", err)
 	}
-	if len(h.web) > 0 {
-		c, err := web.New(cfg, h.web)
-		if err != nil {
-			return nil, nil, err
-		}
-		out, closers = append(out, c), append(closers, c.Close)
-	}
-	if h.torznab != "" {
-		tz, err := web.NewTorznabSource(cfg, web.TorznabConfig{Endpoint: h.torznab, APIKey: h.torznabKey, Queries: h.keywords,
-			QueryFunc: func(context.Context) ([]string, error) {
-				docs, err := s.Documents()
-				if err != nil {
-					return nil, err
-				}
-				var qs []string
-				for _, d := range docs {
-					if q := web.QueryFromName(d.Name); q != "" {
-						qs = append(qs, q)
-					}
-				}
-				return qs, nil
-			}})
-		if err != nil {
-			return nil, nil, err
-		}
-		out, closers = append(out, tz), append(closers, tz.Close)
-	}
-	return out, closers, nil
-}
-
-// pipelineConfig wires the pipeline's components from the flags.
-func pipelineConfig(s *store.Store, h *huntFlags, node *dht.Set, log *slog.Logger) (hunt.Config, error) {
-	cfg := hunt.DefaultConfig()
-	cfg.Logger = log
-	cfg.Version = version
-	cfg.MaxFetches, cfg.MaxProbes = h.fetches, h.probes
-	cfg.ProbeInterval = h.probeInterval
-	cfg.Self = hunt.NewSelfSet()
-	cfg.AllowLoopback, cfg.AllowPrivate = h.allowLocal, h.allowLocal
-	mcfg := metadata.DefaultConfig()
-	mcfg.Logger = log
-	mcfg.AllowLoopback, mcfg.AllowPrivate = h.allowLocal, h.allowLocal
-	enc, err := peerdial.ParseEncryption(h.encryption)
-	if err != nil {
-		return cfg, usagef("--encryption: %v", err)
-	}
-	// One dialer for fetches and probes: at most one connection to a host
-	// at a time, whichever opened it.
-	dialer := peerDialer(h.allowLocal, cfg.Self)
-	mcfg.Dialer, mcfg.Encryption = dialer, enc
-	cfg.Fetcher = metadata.New(mcfg)
-	if node != nil {
-		cfg.Peers = node
-	}
-	ccfg := evidence.DefaultClockConfig()
-	if len(h.ntp) > 0 {
-		ccfg.Servers = h.ntp
-	}
-	if h.allowLocal && len(h.ntp) == 0 {
-		ccfg.Servers = nil // a local swarm is offline: do not ask the internet
-	}
-	cfg.Clock = evidence.NewClock(ccfg)
 	if h.probe {
-		pcfg := evidence.DefaultConfig()
-		pcfg.Version = version
-		pcfg.Clock = cfg.Clock
-		chase, err := parseLevel(h.chase)
-		if err != nil {
-			return cfg, err
+		if opt.Chase, err = parseLevel(h.chase); err != nil {
+			return opt, err
 		}
-		if chase < evidence.L2Connected {
-			return cfg, usagef("--chase %s: probing proves L2 at least; use --probe=false to record listings only", h.chase)
+		if opt.Chase < evidence.L2Connected {
+			return opt, usagef("--chase %s: probing proves L2 at least; use --probe=false to record listings only", h.chase)
 		}
-		pcfg.FullCopy = h.fullCopy || chase == evidence.L5FullCopy
-		if chase < evidence.L4Served {
-			pcfg.MaxLevel = chase
+		if h.fullCopy {
+			opt.Chase = evidence.L5FullCopy
 		}
-		pcfg.Concurrency = h.probes
-		pcfg.ClaimWait = h.claimWait
-		pcfg.Logger = log
-		pcfg.Dialer, pcfg.Encryption = dialer, enc
-		pcfg.AllowLoopback, pcfg.AllowPrivate = h.allowLocal, h.allowLocal
-		cfg.Prober = evidence.NewProber(pcfg)
 	}
-	tcfg := tracker.DefaultConfig()
-	tcfg.AllowPrivate = h.allowLocal
-	tcfg.UserAgent = "leakhunt/" + version
-	tcfg.Logger = log
-	hcfg := evidence.DefaultHarvestConfig()
-	hcfg.Version, hcfg.Clock, hcfg.Logger = version, cfg.Clock, log
-	cfg.Trackers = hunt.TrackerHarvest{Harvester: evidence.NewHarvester(hcfg), Client: tracker.New(tcfg), Store: s}
-	keys, err := h.keys(s, "")
-	if err != nil {
-		return cfg, err
+	if h.profile != "" {
+		if opt.Profiles, err = web.LoadProfiles(h.profile); err != nil {
+			return opt, usagef("profile: %v", err)
+		}
 	}
-	cfg.Keys = keys
-	return cfg, nil
+	if h.dht {
+		if h.listen == "" && h.listen6 == "" {
+			return opt, usagef("no DHT node to start: give --listen or --listen6")
+		}
+		stderr := h.stderr
+		if stderr == nil {
+			stderr = io.Discard
+		}
+		if opt.Bootstrap, err = bootstrapNodes(h, stderr); err != nil {
+			return opt, err
+		}
+	}
+	if opt.Keys, err = h.keys(s, ""); err != nil {
+		return opt, err
+	}
+	return opt, nil
 }
 
 func runHunt(ctx context.Context, e *env, args []string) error {
@@ -314,124 +224,65 @@ func huntWith(ctx context.Context, e *env, c *common, h *huntFlags, withDHT, wit
 	if err != nil {
 		return err
 	}
-	var comp components
-	defer comp.close()
-	if withDHT && h.dht {
-		h.stderr = e.stderr
-		n, err := startDHT(s, h, log)
-		if err != nil {
-			return err
-		}
-		comp.node = n
-		comp.sources = append(comp.sources, n.Sources()...)
-		if h.predict {
-			comp.sources = append(comp.sources, hunt.NewPredictSource(s, n, hunt.PredictConfig{Interval: h.probeInterval, Logger: log}))
-		}
-		comp.closers = append(comp.closers, func() {
-			if err := n.Save(); err != nil {
-				fmt.Fprintln(e.stderr, "leakhunt: save DHT nodes:", err)
-			}
-			n.Close()
-		})
+	h.stderr = e.stderr
+	h.dht = h.dht && withDHT
+	if !withWeb {
+		h.web, h.torznab = nil, ""
 	}
-	if withWeb {
-		srcs, closers, err := webSources(s, h, log)
-		if err != nil {
-			return err
-		}
-		comp.sources = append(comp.sources, srcs...)
-		comp.closers = append(comp.closers, closers...)
-	}
-	cfg, err := pipelineConfig(s, h, comp.node, log)
+	opt, err := h.options(s, log)
 	if err != nil {
 		return err
 	}
-	cfg.Sources = comp.sources
-	cfg.Watch = h.watch
-	p, err := hunt.New(s, rec, cfg)
+	hu, err := hunt.Assemble(s, rec, opt)
 	if err != nil {
 		return err
 	}
+	defer hu.Close()
 	ctx, cancel := h.bound(ctx)
 	defer cancel()
-	stop := liveView(ctx, e, c, 30*time.Second, func(el time.Duration) []string {
-		return statusLines(el, p.Stats(), comp.node)
-	})
-	if comp.node != nil {
-		// Save the node table now and then, not only at exit: after a
-		// crash the next run still starts from known nodes.
-		saveCtx, cancelSave := context.WithCancel(ctx)
-		defer cancelSave()
-		go func() {
-			t := time.NewTicker(5 * time.Minute)
-			defer t.Stop()
-			for {
-				select {
-				case <-saveCtx.Done():
-					return
-				case <-t.C:
-					if err := comp.node.Save(); err != nil {
-						log.Warn("save DHT nodes", "err", err)
-					}
-				}
-			}
-		}()
-	}
-	err = p.Run(ctx)
+	stop := liveView(ctx, e, c, 30*time.Second, hu.Status)
+	err = hu.Run(ctx)
 	stop()
 	return h.ended(err)
 }
 
-func statusLines(el time.Duration, st hunt.Stats, n *dht.Set) []string {
-	var lines []string
-	if n != nil {
-		ds := n.Stats()
-		rate := 0.0
-		if el > 0 {
-			rate = float64(ds.SamplesReceived) / el.Seconds()
-		}
-		lines = append(lines, fmt.Sprintf("dht      %d nodes, %d sampled (%.0f/s), %d get_peers / %d announces heard", ds.NodesInTable+ds.NodesTracked, ds.SamplesReceived, rate, ds.GetPeersHeard, ds.AnnouncesHeard))
+func runCrawlDHT(ctx context.Context, e *env, args []string) error {
+	fl, c, h, err := crawlFlags(e, "dht", "[flags]", args)
+	if err != nil {
+		return err
 	}
-	lines = append(lines,
-		fmt.Sprintf("pipeline %s: %d sightings, %d new infohashes, metadata %d ok / %d failed, %d dropped", el, st.Sightings, st.NewInfohashes, st.MetadataOK, st.MetadataFail, st.Dropped),
-		fmt.Sprintf("matches  %d (%d proven) in %d torrents", st.Matches, st.Proven, st.Torrents),
-		fmt.Sprintf("peers    L1 %d  L2 %d  L3 %d  L4 %d  L5 %d  (%d probes, %d observations)", st.PeersByLevel[1], st.PeersByLevel[2], st.PeersByLevel[3], st.PeersByLevel[4], st.PeersByLevel[5], st.Probes, st.Observations),
-	)
-	return lines
+	if fl.NArg() > 0 {
+		return usagef("crawl dht: unexpected argument %q", fl.Arg(0))
+	}
+	return huntWith(ctx, e, c, h, true, false)
 }
 
-func runCrawl(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || (args[0] != "dht" && args[0] != "web") {
-		return usagef("crawl: want 'crawl dht [flags]' or 'crawl web URL... [flags]'")
+func runCrawlWeb(ctx context.Context, e *env, args []string) error {
+	fl, c, h, err := crawlFlags(e, "web", "[flags] [URL...]", args)
+	if err != nil {
+		return err
 	}
-	kind := args[0]
-	fl, c := newFlags(e, "crawl "+kind, "[flags]")
+	h.web = append(h.web, fl.Args()...)
+	if len(h.web) == 0 && h.torznab == "" {
+		fl.Usage()
+		return usagef("crawl web: give at least one URL, or --torznab")
+	}
+	return huntWith(ctx, e, c, h, false, true)
+}
+
+// crawlFlags parses the flags of crawl dht and crawl web: those of hunt,
+// with probing and repeated web rounds off.
+func crawlFlags(e *env, kind, usage string, args []string) (*flag.FlagSet, *common, *huntFlags, error) {
+	fl, c := newFlags(e, "crawl "+kind, usage)
 	var h huntFlags
 	h.register(fl)
-	if err := parse(fl, args[1:]); err != nil {
-		return err
+	if err := parse(fl, args); err != nil {
+		return nil, nil, nil, err
 	}
 	if err := applyConfigFile(fl, h.config); err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	h.probe = false
 	h.webInterval = 0
-	if kind == "web" {
-		h.web = append(h.web, fl.Args()...)
-		if len(h.web) == 0 && h.torznab == "" {
-			return usagef("crawl web: give at least one URL, or --torznab")
-		}
-		return huntWith(ctx, e, c, &h, false, true)
-	}
-	return huntWith(ctx, e, c, &h, true, false)
-}
-
-// peerDialer is the dialer of metadata fetches and probes, under the
-// address policy of --allow-local, remembering our own local addresses.
-func peerDialer(allowLocal bool, self *hunt.SelfSet) *peerdial.Dialer {
-	d := &peerdial.Dialer{OnDial: self.AddNet}
-	if allowLocal {
-		d.Policy = netpolicy.Local()
-	}
-	return d
+	return fl, c, &h, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/internal/demo"
+	"github.com/leakhunt/leakhunt/internal/interop"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -71,13 +72,9 @@ func (c *child) count(s string) int {
 
 func (c *child) waitFor(t *testing.T, s string, n int, limit time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for c.count(s) < n {
-		if time.Now().After(deadline) {
-			c.mu.Lock()
-			t.Fatalf("no %d × %q within %s; stderr:\n%s", n, s, limit, strings.Join(c.lines, "\n"))
-		}
-		time.Sleep(100 * time.Millisecond)
+	if !interop.Within(limit, func() bool { return c.count(s) >= n }) {
+		c.mu.Lock()
+		t.Fatalf("no %d × %q within %s; stderr:\n%s", n, s, limit, strings.Join(c.lines, "\n"))
 	}
 }
 
@@ -180,8 +177,7 @@ func checkStore(t *testing.T, db string, leaks int) (seen int, logSize int64) {
 	if err != nil || len(problems) > 0 || n == 0 {
 		t.Fatalf("VerifyStore: %d records, %v, %v", n, problems, err)
 	}
-	seen, err = s.SeenCount()
-	if err != nil {
+	if err := s.ForEachSeen(func(fingerprint.InfoHash) { seen++ }); err != nil {
 		t.Fatal(err)
 	}
 	ms, _ := s.Matches()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/fingerprint"
+	"github.com/leakhunt/leakhunt/internal/interop"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -24,7 +25,7 @@ func signedFixture(t *testing.T) (db, bundle string) {
 	t.Helper()
 	db, _ = reportFixture(t)
 	bundle = filepath.Join(t.TempDir(), "first")
-	if _, stderr, code := runCLI(t, "report", "--db", db, "--out", bundle, "--no-rdap"); code != 0 {
+	if _, stderr, code := cli(t, "report", "--db", db, "--out", bundle, "--no-rdap"); code != 0 {
 		t.Fatalf("report: exit %d: %s", code, stderr)
 	}
 	return db, bundle
@@ -35,7 +36,7 @@ func signedFixture(t *testing.T) (db, bundle string) {
 // the same key name.
 func TestVerifyPinsTheSigner(t *testing.T) {
 	db, bundle := signedFixture(t)
-	out, _, code := runCLI(t, "key", "--db", db)
+	out, _, code := cli(t, "key", "--db", db)
 	fp, _, _ := strings.Cut(strings.TrimPrefix(out, "fingerprint: "), "\n")
 	if code != 0 || !strings.HasPrefix(fp, "SHA256:") {
 		t.Fatalf("key: exit %d: %q", code, out)
@@ -63,7 +64,7 @@ func TestVerifyPinsTheSigner(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			stdout, stderr, code := runCLI(t, tt.args...)
+			stdout, stderr, code := cli(t, tt.args...)
 			if code != tt.code || !strings.Contains(stdout+stderr, tt.want) {
 				t.Errorf("exit %d, want %d with %q:\n%s%s", code, tt.code, tt.want, stdout, stderr)
 			}
@@ -81,7 +82,7 @@ func TestKeyNameAndFirstKey(t *testing.T) {
 	db, _ := reportFixture(t)
 	cfg := filepath.Join(t.TempDir(), "c.json")
 	os.WriteFile(cfg, []byte(`{"contractor":{"name":"Example Investigations GK"}}`), 0o644)
-	out, stderr, code := runCLI(t, "key", "--db", db, "--config", cfg)
+	out, stderr, code := cli(t, "key", "--db", db, "--config", cfg)
 	if code != 0 || !strings.Contains(out, "name:        leakhunt-Example_Investigations_GK") || !strings.Contains(stderr, "leakhunt verify --key SHA256:") {
 		t.Fatalf("key: exit %d:\n%s%s", code, out, stderr)
 	}
@@ -95,7 +96,7 @@ func TestLostKeyRefused(t *testing.T) {
 	pub, _ := os.ReadFile(db + ".pub")
 	os.Remove(db + ".key")
 	out := filepath.Join(t.TempDir(), "r")
-	_, stderr, code := runCLI(t, "report", "--db", db, "--out", out, "--no-rdap")
+	_, stderr, code := cli(t, "report", "--db", db, "--out", out, "--no-rdap")
 	if code != 2 || !strings.Contains(stderr, "--new-key") {
 		t.Fatalf("report without the key: exit %d: %s", code, stderr)
 	}
@@ -105,10 +106,10 @@ func TestLostKeyRefused(t *testing.T) {
 	if _, err := os.Stat(db + ".key"); err == nil {
 		t.Fatal("the refused report made a key")
 	}
-	if _, stderr, code := runCLI(t, "report", "--db", db, "--out", out, "--no-rdap", "--new-key"); code != 0 {
+	if _, stderr, code := cli(t, "report", "--db", db, "--out", out, "--no-rdap", "--new-key"); code != 0 {
 		t.Fatalf("--new-key: exit %d: %s", code, stderr)
 	}
-	stdout, _, code := runCLI(t, "verify", db)
+	stdout, _, code := cli(t, "verify", db)
 	if code != 0 || !strings.Contains(stdout, "--new-key: the key file was missing; replaces") {
 		t.Errorf("verify after the key change: exit %d:\n%s", code, stdout)
 	}
@@ -116,7 +117,7 @@ func TestLostKeyRefused(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "previous-key.pub")); err != nil {
 		t.Errorf("the bundle lacks the previous checkpoint's key: %v", err)
 	}
-	if stdout, _, code := runCLI(t, "verify", out); code != 0 {
+	if stdout, _, code := cli(t, "verify", out); code != 0 {
 		t.Errorf("verify the bundle: exit %d\n%s", code, stdout)
 	}
 }
@@ -128,7 +129,7 @@ func TestReportRefusesTamperedStore(t *testing.T) {
 	tamperValue(t, db, "observations", 1, func(v []byte) []byte { return bytes.Replace(v, []byte("85.10.1."), []byte("85.10.9."), 1) })
 	before := checkpointCount(t, db)
 	out := filepath.Join(t.TempDir(), "r")
-	_, stderr, code := runCLI(t, "report", "--db", db, "--out", out, "--no-rdap")
+	_, stderr, code := cli(t, "report", "--db", db, "--out", out, "--no-rdap")
 	if code != 1 || !strings.Contains(stderr, "FAIL record 1") || !strings.Contains(stderr, "no checkpoint was signed") {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -145,17 +146,17 @@ func TestReportRefusesTamperedStore(t *testing.T) {
 func TestVerifyCatchesCatalogueChange(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "lh.db")
-	if _, stderr, code := runCLI(t, "catalog", "add", "--db", db, "--case", "acme", leaksDir(t)); code != 0 {
+	if _, stderr, code := cli(t, "catalog", "add", "--db", db, "--case", "acme", leaksDir(t)); code != 0 {
 		t.Fatalf("catalog add: %s", stderr)
 	}
-	if _, stderr, code := runCLI(t, "key", "--db", db); code != 0 {
+	if _, stderr, code := cli(t, "key", "--db", db); code != 0 {
 		t.Fatalf("key: %s", stderr)
 	}
-	if stdout, stderr, code := runCLI(t, "verify", db); code != 0 {
+	if stdout, stderr, code := cli(t, "verify", db); code != 0 {
 		t.Fatalf("intact: exit %d\n%s%s", code, stdout, stderr)
 	}
 	tamperValue(t, db, "documents", 2, func(v []byte) []byte { return bytes.Replace(v, []byte(`"case":"acme"`), []byte(`"case":"acne"`), 1) })
-	stdout, _, code := runCLI(t, "verify", db)
+	stdout, _, code := cli(t, "verify", db)
 	if code != 1 || !strings.Contains(stdout, "FAIL catalogue entry 2") {
 		t.Errorf("changed entry: exit %d\n%s", code, stdout)
 	}
@@ -192,7 +193,7 @@ func TestDamagedStore(t *testing.T) {
 	}
 	f.Close()
 	for _, args := range [][]string{{"verify", db}, {"report", "--db", db, "--out", filepath.Join(dir, "r"), "--no-rdap"}} {
-		stdout, stderr, code := runCLI(t, args...)
+		stdout, stderr, code := cli(t, args...)
 		if code != 2 || !strings.Contains(stdout+stderr, "store damaged") || strings.Contains(stderr, "goroutine") {
 			t.Errorf("%v: exit %d\n%s%s", args[0], code, stdout, stderr)
 		}
@@ -208,7 +209,7 @@ func TestDemoRefusesForeignDir(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "leakhunt.db"), []byte("a real case store"), 0o600)
 	os.WriteFile(filepath.Join(dir, "leakhunt.db.key"), []byte("a real key"), 0o600)
-	_, stderr, code := runCLI(t, "demo", "--out", dir)
+	_, stderr, code := cli(t, "demo", "--out", dir)
 	if code != 2 || !strings.Contains(stderr, "did not write") {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -218,7 +219,7 @@ func TestDemoRefusesForeignDir(t *testing.T) {
 	// A directory an earlier demo marked, holding one foreign file, is refused too.
 	os.WriteFile(filepath.Join(dir, demoMarker), nil, 0o600)
 	os.WriteFile(filepath.Join(dir, "case-notes.txt"), nil, 0o600)
-	if _, stderr, code := runCLI(t, "demo", "--out", dir); code != 2 || !strings.Contains(stderr, "did not write") {
+	if _, stderr, code := cli(t, "demo", "--out", dir); code != 2 || !strings.Contains(stderr, "did not write") {
 		t.Fatalf("marked directory with foreign files: exit %d: %s", code, stderr)
 	}
 	if err := claimDemoDir(filepath.Join(dir, "new")); err != nil {
@@ -233,12 +234,12 @@ func TestDemoRefusesForeignDir(t *testing.T) {
 // as "[… not configured]".
 func TestReportWarnsUnconfigured(t *testing.T) {
 	db, _ := reportFixture(t)
-	_, stderr, code := runCLI(t, "report", "--db", db, "--out", filepath.Join(t.TempDir(), "r"), "--no-rdap")
+	_, stderr, code := cli(t, "report", "--db", db, "--out", filepath.Join(t.TempDir(), "r"), "--no-rdap")
 	if code != 0 || !strings.Contains(stderr, "warning: the letters print \"[… not configured]\" for: ") ||
 		!strings.Contains(stderr, "contractor name") || !strings.Contains(stderr, "infringed right (right)") {
 		t.Errorf("exit %d: %s", code, stderr)
 	}
-	_, stderr, _ = runCLI(t, "report", "-h")
+	_, stderr, _ = cli(t, "report", "-h")
 	for _, k := range []string{"contractor.name", "case_reference", "right", "disclosure_reasons", "timezone"} {
 		if !strings.Contains(stderr, k) {
 			t.Errorf("report -h does not document %q", k)
@@ -249,7 +250,7 @@ func TestReportWarnsUnconfigured(t *testing.T) {
 // TestPeersPieceWording: peers lists pieces as "1 piece (#3)".
 func TestPeersPieceWording(t *testing.T) {
 	db, _ := reportFixture(t)
-	stdout, _, code := runCLI(t, "peers", "--db", db)
+	stdout, _, code := cli(t, "peers", "--db", db)
 	if code != 0 || !strings.Contains(stdout, "1 piece (#3)") {
 		t.Errorf("exit %d:\n%s", code, stdout)
 	}
@@ -303,9 +304,7 @@ func checkpointCount(t *testing.T, db string) int {
 // not exit 0. Each page-size limit is tried, so that some run fails at the
 // store after opening it.
 func TestMatchUnstoredExits2(t *testing.T) {
-	if _, err := exec.LookPath("mktorrent"); err != nil {
-		t.Skip("mktorrent not installed (apt-get install mktorrent)")
-	}
+	interop.Need(t, "mktorrent")
 	dir := t.TempDir()
 	db := filepath.Join(dir, "lh.db")
 	if _, stderr, code := cli(t, "catalog", "add", "--db", db, leaksDir(t)); code != 0 {

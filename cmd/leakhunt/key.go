@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/leakhunt/leakhunt/report"
@@ -45,22 +44,17 @@ func runKey(_ context.Context, e *env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		b, err := json.Marshal(struct {
+		return e.printJSON(struct {
 			Fingerprint string `json:"fingerprint"`
 			Name        string `json:"name"`
 			PublicKey   string `json:"public_key"`
 			History     any    `json:"history"`
 		}{keys.Fingerprint, keys.Verifier.Name(), keys.VerifierKey, hist})
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "%s\n", b)
-		return nil
 	}
 	fmt.Fprintf(e.stdout, "fingerprint: %s\nname:        %s\npublic key:  %s\n", keys.Fingerprint, keys.Verifier.Name(), keys.VerifierKey)
 	for _, k := range hist {
 		fmt.Fprintf(e.stdout, "registered:  %s at record %d (%s): %s\n", k.Fingerprint, k.Record, k.Time.Format("2006-01-02 15:04:05 UTC"), k.Reason)
 	}
-	fmt.Fprintf(e.stderr, "publish the fingerprint; others check your bundles with: leakhunt verify --key %s DIR\n", keys.Fingerprint)
+	e.printf("publish the fingerprint; others check your bundles with: leakhunt verify --key %s DIR", keys.Fingerprint)
 	return nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/hunt"
+	"github.com/leakhunt/leakhunt/internal/display"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -44,7 +44,7 @@ func runMatch(ctx context.Context, e *env, args []string) error {
 	failed := false
 	report := func(what string, ms []fingerprint.Match, err error) {
 		if err != nil {
-			fmt.Fprintf(e.stderr, "leakhunt: %s: %v\n", what, err)
+			e.printf("%s: %v", what, err)
 			failed = true
 		}
 		all = append(all, ms...)
@@ -106,7 +106,7 @@ func runMatch(ctx context.Context, e *env, args []string) error {
 		return errReported
 	}
 	if !*asJSON {
-		fmt.Fprintln(e.stderr, "no proven match")
+		e.printf("no proven match")
 	}
 	return errNothingFound
 }
@@ -157,8 +157,9 @@ func matchFile(rec *hunt.Recorder, path string) ([]fingerprint.Match, error) {
 func printMatches(e *env, ms []fingerprint.Match, asJSON bool) {
 	if asJSON {
 		for _, m := range ms {
-			b, _ := json.Marshal(m)
-			fmt.Fprintf(e.stdout, "%s\n", b)
+			if err := e.printJSON(m); err != nil {
+				e.printf("%v", err)
+			}
 		}
 		return
 	}
@@ -176,7 +177,7 @@ func printMatches(e *env, ms []fingerprint.Match, asJSON bool) {
 		if ih == "" {
 			ih = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Verdict, m.Method, pieces, ih, sanitizeCell(m.File), sanitizeCell(m.DocumentName))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Verdict, m.Method, pieces, ih, display.String(m.File, maxCell), display.String(m.DocumentName, maxCell))
 	}
 	tw.Flush()
 	for _, m := range ms {

@@ -2,15 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/netip"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/fingerprint"
+	"github.com/leakhunt/leakhunt/internal/display"
 	"github.com/leakhunt/leakhunt/report"
 )
 
@@ -101,13 +100,14 @@ func runPeers(_ context.Context, e *env, args []string) error {
 	}
 	if *asJSON {
 		for _, r := range rows {
-			b, _ := json.Marshal(r)
-			fmt.Fprintf(e.stdout, "%s\n", b)
+			if err := e.printJSON(r); err != nil {
+				return err
+			}
 		}
 		return nil
 	}
 	if len(rows) == 0 {
-		fmt.Fprintf(e.stderr, "no peers at L%d or above\n", lvl)
+		e.printf("no peers at L%d or above", lvl)
 		return nil
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
@@ -117,26 +117,13 @@ func runPeers(_ context.Context, e *env, args []string) error {
 		if why == "" {
 			why = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Level, r.IP, r.Port, r.InfoHash, sanitizeCell(r.Client),
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Level, r.IP, r.Port, r.InfoHash, display.String(r.Client, maxCell),
 			r.FirstSeen.Format(time.RFC3339), r.LastSeen.Format(time.RFC3339), report.PieceList("en", r.PiecesVerified, 8),
-			report.PieceList("en", r.PiecesFailed, 8), why, r.ASN, r.ISP)
+			report.PieceList("en", r.PiecesFailed, 8), why, r.ASN, display.String(r.ISP, maxCell))
 	}
 	return tw.Flush()
 }
 
-// sanitizeCell keeps network-supplied text on one terminal line, with no
-// control characters.
-func sanitizeCell(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
-			fmt.Fprintf(&b, "\\u%04x", r)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	if b.Len() > 64 {
-		return b.String()[:64] + "…"
-	}
-	return b.String()
-}
+// maxCell is the number of characters of a network-supplied string a
+// table shows (see display.String).
+const maxCell = 64

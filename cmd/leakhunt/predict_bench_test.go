@@ -91,10 +91,10 @@ func timeToL4(b *testing.B, predict bool, seed uint64) time.Duration {
 	if _, _, err := s.AddDocument(store.Document{Name: name, Fingerprint: fp}, p); err != nil {
 		b.Fatal(err)
 	}
-	h := huntFlags{listen: "127.0.0.1:0", bootstrap: sw.BootstrapAddrs(), allowLocal: true, rate: 2000,
-		fetches: 16, probes: 8, probe: true, chase: "L4", probeInterval: 2 * time.Second, watch: true, predict: predict}
+	opt := localOptions(sw.BootstrapAddrs())
+	opt.Predict = predict
 	start := time.Now()
-	pl, stop := startLocalHunt(b, ctx, s, &h)
+	pl, stop := startLocalHunt(b, ctx, s, opt)
 	defer stop()
 	ih := fingerprint.InfoHash(seeder.InfoHash)
 	tick := time.NewTicker(50 * time.Millisecond)
@@ -116,36 +116,37 @@ func timeToL4(b *testing.B, predict bool, seed uint64) time.Duration {
 	}
 }
 
-// startLocalHunt runs the hunt pipeline as `leakhunt hunt` wires it (our
-// DHT node, fetcher, prober; predicted infohashes with h.predict) over a
-// store, for a local swarm named by h; stop ends it and reports its error.
-func startLocalHunt(tb testing.TB, ctx context.Context, s *store.Store, h *huntFlags) (*hunt.Pipeline, func()) {
+// localOptions are the options of a hunt of a local swarm with the given
+// bootstrap nodes: our DHT node on loopback, probes to L4 every two
+// seconds.
+func localOptions(bootstrap []string) hunt.Options {
+	opt := hunt.DefaultOptions()
+	opt.Listen, opt.Bootstrap, opt.AllowLocal, opt.DHTRate, opt.Predict = "127.0.0.1:0", bootstrap, true, 2000, false
+	opt.Fetches, opt.Probes, opt.ProbeInterval = 16, 8, 2*time.Second
+	return opt
+}
+
+// startLocalHunt runs a hunt assembled as `leakhunt hunt` assembles it
+// (our DHT node, fetcher, prober; predicted infohashes with opt.Predict)
+// over a store, for a local swarm; stop ends it and reports its error.
+func startLocalHunt(tb testing.TB, ctx context.Context, s *store.Store, opt hunt.Options) (*hunt.Hunt, func()) {
 	tb.Helper()
 	rec, err := hunt.NewRecorder(s)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	node, err := startDHT(s, h, nil)
-	if err != nil {
-		tb.Fatal(err)
+	if opt.Keys == nil {
+		if opt.Keys, err = (&keyFlags{}).keys(s, ""); err != nil {
+			tb.Fatal(err)
+		}
 	}
-	cfg, err := pipelineConfig(s, h, node, nil)
+	h, err := hunt.Assemble(s, rec, opt)
 	if err != nil {
-		node.Close()
-		tb.Fatal(err)
-	}
-	cfg.Sources = append(cfg.Sources, node.Sources()...)
-	if h.predict {
-		cfg.Sources = append(cfg.Sources, hunt.NewPredictSource(s, node, hunt.PredictConfig{Interval: h.probeInterval}))
-	}
-	pl, err := hunt.New(s, rec, cfg)
-	if err != nil {
-		node.Close()
 		tb.Fatal(err)
 	}
 	hctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- pl.Run(hctx) }()
+	go func() { done <- h.Run(hctx) }()
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
@@ -153,9 +154,9 @@ func startLocalHunt(tb testing.TB, ctx context.Context, s *store.Store, h *huntF
 			if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
 				tb.Error(err)
 			}
-			node.Close()
+			h.Close()
 		})
 	}
 	tb.Cleanup(stop) // also when the caller fails first
-	return pl, stop
+	return h, stop
 }

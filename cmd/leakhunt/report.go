@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/internal/version"
 	"github.com/leakhunt/leakhunt/report"
 )
 
@@ -38,9 +38,9 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	usage := fl.Usage
 	fl.Usage = func() {
 		usage()
-		fmt.Fprintln(e.stderr, "\nconfiguration file (--config), a JSON object; letters print \"[… not configured]\" for a missing field:")
+		fmt.Fprintln(fl.Output(), "\nconfiguration file (--config), a JSON object; letters print \"[… not configured]\" for a missing field:")
 		for _, k := range report.ConfigKeys() {
-			fmt.Fprintf(e.stderr, "  %-20s %s\n", k.Key, k.Meaning)
+			fmt.Fprintf(fl.Output(), "  %-20s %s\n", k.Key, k.Meaning)
 		}
 	}
 	if err := parse(fl, args); err != nil {
@@ -73,7 +73,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	opt.OutDir, opt.Lang, opt.MinLevel, opt.Zip, opt.Kind = *out, *lang, lvl, *zip, *kind
 	opt.MaxClockError, opt.RequireClock = *maxClock, *requireClock
 	opt.Logger = c.logger(e)
-	opt.Version = reportSoftwareVersion()
+	opt.Version = version.String()
 	set := report.Settings{Config: *configPath, ASNDB: *asnDB, Templates: *templates, Contacts: *contacts, RDAPBase: *rdapBase, NoRDAP: *noRDAP}
 	closeSettings, err := set.Open(&opt)
 	if err != nil {
@@ -81,7 +81,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	}
 	defer closeSettings()
 	if opt.ASN == nil {
-		fmt.Fprintln(e.stderr, "leakhunt: no --asn-db: hosts are grouped by abuse contact only; get GeoLite2-ASN or DB-IP ASN Lite for ISP names")
+		e.printf("no --asn-db: hosts are grouped by abuse contact only; get GeoLite2-ASN or DB-IP ASN Lite for ISP names")
 	}
 	s, err := c.open(false)
 	if err != nil {
@@ -103,13 +103,13 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	var sp *report.StoreProblems
 	if errors.As(err, &sp) {
 		for _, p := range sp.Problems {
-			fmt.Fprintf(e.stderr, "leakhunt: FAIL %s\n", p)
+			e.printf("FAIL %s", p)
 		}
-		fmt.Fprintf(e.stderr, "leakhunt: %s: the store's evidence log fails verification (%d problem(s) above): no checkpoint was signed and no report written\n", c.db, len(sp.Problems))
+		e.printf("%s: the store's evidence log fails verification (%d problem(s) above): no checkpoint was signed and no report written", c.db, len(sp.Problems))
 		return errTampered
 	}
 	if errors.Is(err, report.ErrNoPeers) {
-		fmt.Fprintf(e.stderr, "leakhunt: no peer at L%d or above: the bundle in %s has no letters\n", lvl, *out)
+		e.printf("no peer at L%d or above: the bundle in %s has no letters", lvl, *out)
 		err = nil
 	}
 	if err != nil {
@@ -118,24 +118,16 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "wrote %s: %d letter(s), %d peer(s), %d communication(s) listed, %d record(s) with proofs; checkpoint covers %d record(s); key %s\n",
 		sum.Dir, sum.Letters, sum.Peers, sum.Rows, sum.BundledRecords, sum.Records, sum.KeyFingerprint)
 	if sum.ClockMarked > 0 {
-		fmt.Fprintf(e.stderr, "leakhunt: %d communication(s) are marked in the letters: their time's error bound is over %s or was never measured (--require-clock leaves them out)\n", sum.ClockMarked, opt.MaxClockError)
+		e.printf("%d communication(s) are marked in the letters: their time's error bound is over %s or was never measured (--require-clock leaves them out)", sum.ClockMarked, opt.MaxClockError)
 	}
 	if len(sum.Unconfigured) > 0 {
-		fmt.Fprintf(e.stderr, "leakhunt: warning: the letters print \"[… not configured]\" for: %s; set them in --config (see 'leakhunt report -h')\n", strings.Join(sum.Unconfigured, ", "))
+		e.warnf("the letters print \"[… not configured]\" for: %s; set them in --config (see 'leakhunt report -h')", strings.Join(sum.Unconfigured, ", "))
 	}
 	if sum.ContactsUnknown > 0 {
-		fmt.Fprintf(e.stderr, "leakhunt: %d letter(s) have no abuse contact: add them with --contacts\n", sum.ContactsUnknown)
+		e.warnf("%d letter(s) have no abuse contact: add them with --contacts", sum.ContactsUnknown)
 	}
 	if sum.Zip != "" {
 		fmt.Fprintf(e.stdout, "wrote %s\n", sum.Zip)
 	}
 	return nil
-}
-
-// reportSoftwareVersion is the module version written in method texts.
-func reportSoftwareVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "(development build)"
 }

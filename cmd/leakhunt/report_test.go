@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -23,18 +21,6 @@ import (
 )
 
 // runCLI runs leakhunt in-process with a bounded context.
-func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	var out, errb bytes.Buffer
-	err := run(ctx, args, &out, &errb)
-	if err != nil {
-		errb.WriteString("leakhunt: " + err.Error() + "\n")
-	}
-	return out.String(), errb.String(), exitCode(ctx, err)
-}
-
 // reportFixture writes a store with three peers (L1, L2, L4) and an ASN
 // database; it returns their paths.
 func reportFixture(t *testing.T) (db, mmdb string) {
@@ -97,7 +83,7 @@ func TestReportAndVerify(t *testing.T) {
 	contacts := filepath.Join(dir, "contacts.tsv")
 	os.WriteFile(contacts, []byte("AS64501\tabuse@examplenet.example\tExample Net abuse\n"), 0o644)
 	out := filepath.Join(dir, "report")
-	stdout, stderr, code := runCLI(t, "report", "--db", db, "--out", out, "--asn-db", mmdb, "--config", cfg,
+	stdout, stderr, code := cli(t, "report", "--db", db, "--out", out, "--asn-db", mmdb, "--config", cfg,
 		"--contacts", contacts, "--no-rdap", "--lang", "ja", "--zip")
 	if code != 0 {
 		t.Fatalf("report exit %d: %s", code, stderr)
@@ -123,13 +109,13 @@ func TestReportAndVerify(t *testing.T) {
 		t.Error(err)
 	}
 
-	stdout, stderr, code = runCLI(t, "verify", out)
+	stdout, stderr, code = cli(t, "verify", out)
 	if code != 0 || !strings.HasPrefix(stdout, "OK ") {
 		t.Fatalf("verify intact bundle: exit %d\n%s%s", code, stdout, stderr)
 	}
 	// The store itself, given by --db and by path.
 	for _, args := range [][]string{{"verify", "--db", db}, {"verify", db}} {
-		if stdout, stderr, code := runCLI(t, args...); code != 0 {
+		if stdout, stderr, code := cli(t, args...); code != 0 {
 			t.Errorf("%v: exit %d\n%s%s", args, code, stdout, stderr)
 		}
 	}
@@ -138,7 +124,7 @@ func TestReportAndVerify(t *testing.T) {
 	b, _ := os.ReadFile(p)
 	b[len(b)/2] ^= 0x20
 	os.WriteFile(p, b, 0o644)
-	stdout, _, code = runCLI(t, "verify", out)
+	stdout, _, code = cli(t, "verify", out)
 	if code != 1 || !strings.Contains(stdout, "FAIL letters/isp-001.txt: sha256 mismatch") {
 		t.Errorf("tampered bundle: exit %d\n%s", code, stdout)
 	}
@@ -166,7 +152,7 @@ func TestReportUsage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, stderr, code := runCLI(t, tt.args...)
+			_, stderr, code := cli(t, tt.args...)
 			if code != tt.code {
 				t.Errorf("exit %d, want %d: %s", code, tt.code, stderr)
 			}
@@ -188,7 +174,7 @@ func TestReportTemplatesAndRDAP(t *testing.T) {
 	tmpl := t.TempDir()
 	os.WriteFile(filepath.Join(tmpl, "letter.en.tmpl"), []byte("CUSTOM to {{.ISP.Email}}{{range .Hosts}} {{.IP}}:{{.Port}} {{.Level}}{{end}}\n"), 0o644)
 	out := filepath.Join(t.TempDir(), "r")
-	_, stderr, code := runCLI(t, "report", "--db", db, "--out", out, "--asn-db", mmdb, "--templates", tmpl,
+	_, stderr, code := cli(t, "report", "--db", db, "--out", out, "--asn-db", mmdb, "--templates", tmpl,
 		"--rdap-base", srv.URL, "--min-level", "L2")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -201,7 +187,7 @@ func TestReportTemplatesAndRDAP(t *testing.T) {
 	if n := hits.Load(); n != 1 {
 		t.Errorf("%d RDAP requests, want 1 (one network)", n)
 	}
-	if _, _, code := runCLI(t, "verify", out); code != 0 {
+	if _, _, code := cli(t, "verify", out); code != 0 {
 		t.Errorf("verify exit %d", code)
 	}
 }

@@ -68,7 +68,7 @@ func TestMetadataOverUTP(t *testing.T) {
 	self := hunt.NewSelfSet()
 	mcfg := metadata.DefaultConfig()
 	mcfg.AllowLoopback = true
-	mcfg.Dialer = peerDialer(true, self)
+	mcfg.Dialer = hunt.PeerDialer(true, self)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	got, err := metadata.New(mcfg).Fetch(ctx, fingerprint.InfoHash(mi.HashInfoBytes()), []netip.AddrPort{addr})

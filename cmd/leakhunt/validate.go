@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/leakhunt/leakhunt/internal/validation"
+	"github.com/leakhunt/leakhunt/internal/version"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -51,7 +52,7 @@ func runValidate(ctx context.Context, e *env, args []string) error {
 	if err := os.MkdirAll(work, 0o700); err != nil {
 		return err
 	}
-	fmt.Fprintln(e.stderr, "validate: starting hosts with known behaviours on 127.0.0.1")
+	e.printf("validate: starting hosts with known behaviours on 127.0.0.1")
 	sc, err := validation.Start(ctx, work)
 	if err != nil {
 		return err
@@ -77,7 +78,7 @@ func runValidate(ctx context.Context, e *env, args []string) error {
 	}
 	hostname, _ := os.Hostname()
 	pass, werr := validation.Write(*out, sc, hosts, torrents, links, validation.Meta{Time: start, Duration: time.Since(start),
-		Software: fmt.Sprintf("leakhunt %s (%s, %s/%s)", version, runtime.Version(), runtime.GOOS, runtime.GOARCH),
+		Software: fmt.Sprintf("leakhunt %s (%s, %s/%s)", version.String(), version.Go(), runtime.GOOS, runtime.GOARCH),
 		Host:     hostname, Signer: keys.VerifierKey}, keys.Signer, keys.VerifierKey)
 	if werr != nil {
 		return werr

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/internal/display"
 	"github.com/leakhunt/leakhunt/internal/validation"
 	"github.com/leakhunt/leakhunt/report"
 	"github.com/leakhunt/leakhunt/store"
@@ -51,16 +52,16 @@ func runVerify(_ context.Context, e *env, args []string) error {
 		return err
 	}
 	for _, p := range probs {
-		fmt.Fprintf(e.stdout, "FAIL %s: %s\n", p.Path, p.What)
+		fmt.Fprintf(e.stdout, "FAIL %s: %s\n", shown(p.Path), shown(p.What))
 	}
 	if len(probs) > 0 {
 		fmt.Fprintf(e.stdout, "%s: %d problem(s): the bundle was changed after it was written, or another key signed it\n", target, len(probs))
 		return errTampered
 	}
 	name, fp, _ := report.BundleKey(target)
-	fmt.Fprintf(e.stdout, "OK %s: every file matches MANIFEST, the checkpoint signature and every inclusion proof verify (key %s %s)\n", target, name, fp)
+	fmt.Fprintf(e.stdout, "OK %s: every file matches MANIFEST, the checkpoint signature and every inclusion proof verify (key %s %s)\n", target, shown(name), fp)
 	if want == "" {
-		fmt.Fprintf(e.stderr, "leakhunt: the bundle's own key signed it; check %s against the fingerprint its sender publishes, or pass it with --key\n", fp)
+		e.warnf("the bundle's own key signed it; check %s against the fingerprint its sender publishes, or pass it with --key", fp)
 	}
 	return nil
 }
@@ -160,7 +161,7 @@ func verifyStore(e *env, path, want string) error {
 func verifyValidation(e *env, dir, want string) error {
 	signer, pass, err := validation.Verify(dir, "")
 	if err != nil {
-		fmt.Fprintf(e.stdout, "FAIL %s: %v\n", dir, err)
+		fmt.Fprintf(e.stdout, "FAIL %s: %s\n", dir, shown(err.Error()))
 		return errTampered
 	}
 	key, err := os.ReadFile(filepath.Join(dir, validation.KeyName))
@@ -179,9 +180,13 @@ func verifyValidation(e *env, dir, want string) error {
 	if !pass {
 		result = "FAIL"
 	}
-	fmt.Fprintf(e.stdout, "OK %s: the validation report and its results are as signed (key %s %s); the report says %s\n", dir, signer, fp, result)
+	fmt.Fprintf(e.stdout, "OK %s: the validation report and its results are as signed (key %s %s); the report says %s\n", dir, shown(signer), fp, result)
 	if want == "" {
-		fmt.Fprintf(e.stderr, "leakhunt: the report's own key signed it; check %s against the fingerprint its sender publishes, or pass it with --key\n", fp)
+		e.warnf("the report's own key signed it; check %s against the fingerprint its sender publishes, or pass it with --key", fp)
 	}
 	return nil
 }
+
+// shown is how verify prints text read from a bundle, which may come from
+// anyone: as network text is shown (see display.String).
+func shown(s string) string { return display.String(s, display.NoLimit) }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/leakhunt/leakhunt/crawler/dht"
 	"github.com/leakhunt/leakhunt/hunt"
 	"github.com/leakhunt/leakhunt/store"
 )
@@ -45,22 +44,17 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
-	var n *dht.Set
-	if h.dht {
-		h.stderr = e.stderr
-		if n, err = startDHT(s, &h, log); err != nil {
-			return err
-		}
-		defer func() { n.Save(); n.Close() }()
-	}
-	cfg, err := pipelineConfig(s, &h, n, log)
+	h.stderr = e.stderr
+	opt, err := h.options(s, log)
 	if err != nil {
 		return err
 	}
-	p, err := hunt.New(s, rec, cfg)
+	opt.Predict = false
+	p, err := hunt.Assemble(s, rec, opt)
 	if err != nil {
 		return err
 	}
+	defer p.Close()
 	ctx, cancel := h.bound(ctx)
 	defer cancel()
 	ms, err := p.Resolve(ctx, ih, peers)
@@ -74,7 +68,7 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if proven == 0 {
-		fmt.Fprintf(e.stderr, "leakhunt: warning: %s carries no catalogued document proven by its v1 piece hashes; peers are recorded at L1 only\n", ih)
+		e.warnf("%s carries no catalogued document proven by its v1 piece hashes; peers are recorded at L1 only", ih)
 	}
 	if err := s.Watch(store.WatchEntry{InfoHash: ih, Reason: "user"}); err != nil {
 		return err

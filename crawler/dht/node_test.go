@@ -21,6 +21,7 @@ import (
 	"github.com/leakhunt/leakhunt/crawler/dht"
 	"github.com/leakhunt/leakhunt/crawler/metadata"
 	"github.com/leakhunt/leakhunt/fingerprint"
+	"github.com/leakhunt/leakhunt/internal/interop"
 	"github.com/leakhunt/leakhunt/internal/localswarm"
 )
 
@@ -127,14 +128,10 @@ func randomHash() (h [20]byte) {
 // waitGoroutines waits for the goroutine count to fall back to at most n.
 func waitGoroutines(t *testing.T, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > n {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			buf = buf[:runtime.Stack(buf, true)]
-			t.Fatalf("%d goroutines left, want at most %d:\n%s", runtime.NumGoroutine(), n, buf)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !interop.Within(10*time.Second, func() bool { return runtime.NumGoroutine() <= n }) {
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		t.Fatalf("%d goroutines left, want at most %d:\n%s", runtime.NumGoroutine(), n, buf)
 	}
 }
 
@@ -178,12 +175,8 @@ func TestCrawlLocalSwarm(t *testing.T) {
 	}
 	t.Logf("stats after discovery: %+v", n.Stats())
 	// The walk reaches every node, from three bootstrap nodes.
-	for n.Stats().Bep51Nodes < 30 {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("the walk reached %d of 30 nodes", n.Stats().Bep51Nodes)
-		case <-time.After(50 * time.Millisecond):
-		}
+	if !interop.Until(ctx, func() bool { return n.Stats().Bep51Nodes >= 30 }) {
+		t.Fatalf("the walk reached %d of 30 nodes", n.Stats().Bep51Nodes)
 	}
 
 	f := metadata.New(metadata.Config{PeerTimeout: 5 * time.Second, AllowLoopback: true})

@@ -1,6 +1,7 @@
 package dht
 
 import (
+	"fmt"
 	"net"
 	"testing"
 	"time"
@@ -32,16 +33,18 @@ func TestPeerStore(t *testing.T) {
 		{ih3, map[string]bool{}},
 	}
 	for _, tt := range tests {
-		got := s.GetPeers(tt.ih)
-		if len(got) != len(tt.want) {
-			t.Errorf("%x: got %v, want %v", tt.ih[:1], got, tt.want)
-			continue
-		}
-		for _, p := range got {
-			if !tt.want[p.String()] {
-				t.Errorf("%x: unexpected peer %v", tt.ih[:1], p)
+		t.Run(fmt.Sprintf("%x", tt.ih[:1]), func(t *testing.T) {
+			got := s.GetPeers(tt.ih)
+			if len(got) != len(tt.want) {
+				t.Errorf("%x: got %v, want %v", tt.ih[:1], got, tt.want)
+				return
 			}
-		}
+			for _, p := range got {
+				if !tt.want[p.String()] {
+					t.Errorf("%x: unexpected peer %v", tt.ih[:1], p)
+				}
+			}
+		})
 	}
 	// After the TTL, peers expire and make room.
 	now = now.Add(peerTTL + time.Second)

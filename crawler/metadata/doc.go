@@ -9,14 +9,17 @@
 // A [Fetcher] connects to peers of an infohash, a few in parallel, and for
 // each does the BitTorrent handshake, the extension handshake, and requests
 // the metadata in 16 KiB pieces. The assembled bytes are accepted only if
-// their SHA-1 equals the infohash and they pass
-// fingerprint.CheckBencode with fingerprint.MetadataLimits; nothing is
-// decoded before that. The first valid copy wins.
+// their SHA-1 equals the infohash and they pass the bencode pre-check
+// (internal/bscan, the rule of fingerprint.CheckBencode) with
+// fingerprint.MetadataLimits; nothing is decoded before that, and the
+// bencoded header of each ut_metadata message is checked the same way
+// before it is decoded. The first valid copy wins.
 //
 // Everything a peer controls is bounded: the advertised metadata_size
-// (at most 4 MiB, and every piece must agree with it), message lengths,
-// bytes read per peer, silence between messages, time per peer and per
-// infohash, connections overall and metadata bytes buffered overall.
+// (at most 4 MiB, and every piece must agree with it), message lengths
+// (framed by internal/peerwire, as the prober's), bytes read per peer,
+// silence between messages, time per peer and per infohash, connections
+// overall and metadata bytes buffered overall.
 //
 // The fetcher never serves anything: it sends no bitfield and no HAVE,
 // rejects metadata requests, and never uploads piece data.

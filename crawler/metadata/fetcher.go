@@ -1,7 +1,6 @@
 package metadata
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"crypto/sha1"
@@ -19,7 +18,9 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/leakhunt/leakhunt/fingerprint"
+	"github.com/leakhunt/leakhunt/internal/bscan"
 	"github.com/leakhunt/leakhunt/internal/peerdial"
+	"github.com/leakhunt/leakhunt/internal/peerwire"
 )
 
 // Fetcher fetches metadata from peers. It is safe for concurrent use; one
@@ -47,10 +48,10 @@ func New(cfg Config) *Fetcher {
 }
 
 // Fetch returns the raw info dictionary of ih from one of peers: its SHA-1
-// is ih and it passed fingerprint.CheckBencode with MetadataLimits, but it
-// has not been decoded. Up to PeersPerFetch peers are tried at a time; the
-// first valid copy wins and the other attempts are stopped. On failure the
-// error is a [*FetchError].
+// is ih and it passed the bencode pre-check (fingerprint.CheckBencode with
+// fingerprint.MetadataLimits), but it has not been decoded. Up to
+// PeersPerFetch peers are tried at a time; the first valid copy wins and
+// the other attempts are stopped. On failure the error is a [*FetchError].
 func (f *Fetcher) Fetch(ctx context.Context, ih fingerprint.InfoHash, peers []netip.AddrPort) ([]byte, error) {
 	peers = dedupe(peers, f.cfg.MaxPeers)
 	if len(peers) == 0 {
@@ -193,8 +194,7 @@ func (f *Fetcher) fetchAttempt(ctx context.Context, ih [20]byte, peer netip.Addr
 	stopAfter := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer stopAfter()
 
-	pc := &peerConn{f: f, conn: conn, ih: ih, deadline: deadline,
-		r: bufio.NewReaderSize(conn, 32<<10)}
+	pc := &peerConn{f: f, conn: conn, ih: ih, deadline: deadline, r: newMessageReader(conn)}
 	b, err := pc.run(ctx)
 	if err != nil {
 		if ctx.Err() != nil && !errors.Is(err, ErrHashMismatch) && !errors.Is(err, ErrBadBencode) {
@@ -223,69 +223,45 @@ func isNetErr(err error) bool {
 type peerConn struct {
 	f        *Fetcher
 	conn     net.Conn
-	r        *bufio.Reader
+	r        *peerwire.Reader
 	ih       [20]byte
 	deadline time.Time
-	buf      []byte
-	read     int // bytes of messages read, to bound a flood
+	read     int // bytes of extension messages read, to bound a flood
 }
 
-// next reads the next message with the idle timeout applied.
+// next reads the next message that is not a keep-alive, with the idle
+// timeout applied. Only extension messages come with a payload, valid until
+// the next read.
 func (pc *peerConn) next() (byte, []byte, error) {
 	d := time.Now().Add(pc.f.cfg.IdleTimeout)
 	if pc.deadline.Before(d) {
 		d = pc.deadline
 	}
 	_ = pc.conn.SetReadDeadline(d)
-	id, payload, err := readMessage(pc.r, pc.buf)
-	if payload != nil {
-		pc.buf = payload[:0]
-		pc.read += len(payload)
+	for {
+		m, err := pc.r.ReadMessage()
+		if errors.Is(err, peerwire.ErrProtocol) {
+			return 0, nil, fmt.Errorf("%w: %w", ErrProtocol, err)
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+		if m.KeepAlive() {
+			continue
+		}
+		pc.read += len(m.Payload())
+		if pc.read > 2*pc.f.cfg.MaxMetadataSize+(1<<20) {
+			return 0, nil, errorf(ErrProtocol, "peer sent more than %d bytes", pc.read)
+		}
+		return m.Type, m.Payload(), nil
 	}
-	if pc.read > 2*pc.f.cfg.MaxMetadataSize+(1<<20) {
-		return 0, nil, errorf(ErrProtocol, "peer sent more than %d bytes", pc.read)
-	}
-	return id, payload, err
 }
 
 func (pc *peerConn) run(ctx context.Context) ([]byte, error) {
 	f := pc.f
-	if _, err := pc.conn.Write(appendHandshake(nil, pc.ih, f.peerID)); err != nil {
-		return nil, fmt.Errorf("%w: send handshake: %w", ErrHandshake, err)
-	}
-	var hs [68]byte
-	if d := time.Now().Add(f.cfg.HandshakeTimeout); d.Before(pc.deadline) {
-		_ = pc.conn.SetReadDeadline(d)
-	}
-	if _, err := io.ReadFull(pc.r, hs[:]); err != nil {
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return nil, errorf(ErrTimeout, "waiting for handshake: %v", err)
-		}
-		return nil, fmt.Errorf("%w: read handshake: %w", ErrHandshake, err)
-	}
-	if err := parseHandshake(hs[:], pc.ih); err != nil {
+	theirID, size, err := pc.greet()
+	if err != nil {
 		return nil, err
-	}
-	ours := extHandshake{M: map[string]int64{"ut_metadata": ourMetadataID}, V: f.cfg.ClientVersion}
-	if _, err := pc.conn.Write(appendMessage(nil, msgExtended, []byte{0}, bencode.MustMarshal(ours))); err != nil {
-		return nil, errorf(ErrHandshake, "send extension handshake: %v", err)
-	}
-
-	// Wait for the peer's extension handshake, skipping anything else.
-	var theirID byte
-	var size int64
-	for {
-		id, p, err := pc.next()
-		if err != nil {
-			return nil, err
-		}
-		if id != msgExtended || p[0] != 0 {
-			continue
-		}
-		if theirID, size, err = parseExtHandshake(p[1:]); err != nil {
-			return nil, err
-		}
-		break
 	}
 	if size <= 0 || size > int64(f.cfg.MaxMetadataSize) {
 		return nil, errorf(ErrBadSize, "metadata_size %d (limit %d)", size, f.cfg.MaxMetadataSize)
@@ -294,12 +270,53 @@ func (pc *peerConn) run(ctx context.Context) ([]byte, error) {
 		return nil, ctxKind(err)
 	}
 	defer f.mem.Release(size)
+	return pc.download(theirID, size)
+}
 
+// greet exchanges handshakes and extension handshakes, and returns the
+// peer's ut_metadata message ID and metadata_size.
+func (pc *peerConn) greet() (theirID byte, size int64, err error) {
+	f := pc.f
+	if _, err := pc.conn.Write(ourHandshake(pc.ih, f.peerID).Append(nil)); err != nil {
+		return 0, 0, fmt.Errorf("%w: send handshake: %w", ErrHandshake, err)
+	}
+	if d := time.Now().Add(f.cfg.HandshakeTimeout); d.Before(pc.deadline) {
+		_ = pc.conn.SetReadDeadline(d)
+	}
+	hs, _, err := pc.r.ReadHandshake()
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return 0, 0, errorf(ErrTimeout, "waiting for handshake: %v", err)
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("%w: %w", ErrHandshake, err)
+	}
+	if err := checkHandshake(hs, pc.ih); err != nil {
+		return 0, 0, err
+	}
+	ours := extHandshake{M: map[string]int64{"ut_metadata": ourMetadataID}, V: f.cfg.ClientVersion}
+	if _, err := pc.conn.Write(peerwire.AppendMessage(nil, msgExtended, []byte{0}, bencode.MustMarshal(ours))); err != nil {
+		return 0, 0, errorf(ErrHandshake, "send extension handshake: %v", err)
+	}
+	// Wait for the peer's extension handshake, skipping anything else.
+	for {
+		id, p, err := pc.next()
+		if err != nil {
+			return 0, 0, err
+		}
+		if id == msgExtended && p[0] == 0 {
+			return parseExtHandshake(p[1:])
+		}
+	}
+}
+
+// download requests every piece of the metadata and returns it once it is
+// whole, hashes to the infohash and passes the bencode check.
+func (pc *peerConn) download(theirID byte, size int64) ([]byte, error) {
 	n := int((size + pieceSize - 1) / pieceSize)
 	var reqs []byte
 	for i := range n {
 		d := bencode.MustMarshal(metadataMsg{MsgType: mdRequest, Piece: int64(i)})
-		reqs = appendMessage(reqs, msgExtended, []byte{theirID}, d)
+		reqs = peerwire.AppendMessage(reqs, msgExtended, []byte{theirID}, d)
 	}
 	if _, err := pc.conn.Write(reqs); err != nil {
 		return nil, errorf(ErrProtocol, "send requests: %v", err)
@@ -323,7 +340,7 @@ func (pc *peerConn) run(ctx context.Context) ([]byte, error) {
 		case mdRequest:
 			// We never serve metadata.
 			rej := bencode.MustMarshal(metadataMsg{MsgType: mdReject, Piece: m.Piece})
-			if _, err := pc.conn.Write(appendMessage(nil, msgExtended, []byte{theirID}, rej)); err != nil {
+			if _, err := pc.conn.Write(peerwire.AppendMessage(nil, msgExtended, []byte{theirID}, rej)); err != nil {
 				return nil, errorf(ErrProtocol, "send reject: %v", err)
 			}
 			continue
@@ -354,7 +371,7 @@ func (pc *peerConn) run(ctx context.Context) ([]byte, error) {
 	if sha1.Sum(info) != pc.ih {
 		return nil, errorf(ErrHashMismatch, "%d bytes", size)
 	}
-	if err := fingerprint.CheckBencode(info, fingerprint.MetadataLimits()); err != nil {
+	if err := bscan.Check(info, bscan.MetadataLimits()); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadBencode, err)
 	}
 	return info, nil

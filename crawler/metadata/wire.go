@@ -1,16 +1,14 @@
 package metadata
 
 import (
-	"bufio"
-	"encoding/binary"
 	"fmt"
 	"io"
 
 	"github.com/anacrolix/torrent/bencode"
 	pp "github.com/anacrolix/torrent/peer_protocol"
 
-	"github.com/leakhunt/leakhunt/fingerprint"
-	"github.com/leakhunt/leakhunt/internal/peerdial"
+	"github.com/leakhunt/leakhunt/internal/bscan"
+	"github.com/leakhunt/leakhunt/internal/peerwire"
 )
 
 const (
@@ -28,86 +26,42 @@ const (
 )
 
 // smallLimits bound the bencoded dictionaries of extension messages.
-func smallLimits() fingerprint.Limits {
-	return fingerprint.Limits{MaxBytes: 16 << 10, MaxDepth: 4, MaxTokens: 2000, MaxIntLen: 18}
+func smallLimits() bscan.Limits {
+	return bscan.Limits{MaxBytes: 16 << 10, MaxDepth: 4, MaxTokens: 2000, MaxIntLen: 18}
 }
 
-func appendHandshake(b []byte, ih, peerID [20]byte) []byte {
-	b = append(b, pp.Protocol...)
-	var reserved [8]byte
-	reserved[5] |= 0x10 // BEP 10 extension protocol
-	b = append(b, reserved[:]...)
-	b = append(b, ih[:]...)
-	return append(b, peerID[:]...)
+// ourHandshake is the handshake we send: the extension protocol bit only.
+func ourHandshake(ih, peerID [20]byte) peerwire.Handshake {
+	return peerwire.Handshake{Reserved: pp.NewPeerExtensionBytes(pp.ExtensionBitLtep), InfoHash: ih, PeerID: peerID}
 }
 
-// parseHandshake checks a peer's 68-byte handshake.
-func parseHandshake(b []byte, ih [20]byte) error {
-	if len(b) != 68 || string(b[:20]) != pp.Protocol {
-		return fmt.Errorf("%w: %w", ErrHandshake, peerdial.ErrNotBitTorrent)
+// checkHandshake checks a peer's handshake.
+func checkHandshake(h peerwire.Handshake, ih [20]byte) error {
+	if err := h.CheckInfoHash(ih); err != nil {
+		return fmt.Errorf("%w: %w", ErrHandshake, err)
 	}
-	if [20]byte(b[28:48]) != ih {
-		return errorf(ErrHandshake, "peer answered for infohash %x", b[28:48])
-	}
-	if b[25]&0x10 == 0 {
+	if !h.Reserved.SupportsExtended() {
 		return errorf(ErrNoMetadataSupport, "no extension protocol bit")
 	}
 	return nil
 }
 
-func appendMessage(b []byte, id byte, parts ...[]byte) []byte {
-	n := 1
-	for _, p := range parts {
-		n += len(p)
-	}
-	b = binary.BigEndian.AppendUint32(b, uint32(n))
-	b = append(b, id)
-	for _, p := range parts {
-		b = append(b, p...)
-	}
-	return b
+// newMessageReader reads a peer's messages: extension messages up to
+// maxExtMessage are returned, others (up to maxOtherMessage) skipped
+// unread.
+func newMessageReader(r io.Reader) *peerwire.Reader {
+	return peerwire.NewReader(r, peerwire.Config{MaxLength: 1 + maxOtherMessage, Bounds: messageBounds, Discard: skipped})
 }
 
-// readMessage reads the next message that is not a keep-alive. Extension
-// messages up to maxExtMessage are returned in buf (reused); others are
-// skipped and returned with a nil payload.
-func readMessage(r *bufio.Reader, buf []byte) (id byte, payload []byte, err error) {
-	for {
-		var l [4]byte
-		if _, err = io.ReadFull(r, l[:]); err != nil {
-			return 0, nil, err
-		}
-		n := binary.BigEndian.Uint32(l[:])
-		if n == 0 {
-			continue
-		}
-		if id, err = r.ReadByte(); err != nil {
-			return 0, nil, err
-		}
-		n--
-		if id != msgExtended {
-			if n > maxOtherMessage {
-				return 0, nil, errorf(ErrProtocol, "message of type %d is %d bytes", id, n)
-			}
-			_, err = r.Discard(int(n))
-			return id, nil, err
-		}
-		if n > maxExtMessage {
-			return 0, nil, errorf(ErrProtocol, "extension message of %d bytes", n)
-		}
-		if n == 0 {
-			return 0, nil, errorf(ErrProtocol, "empty extension message")
-		}
-		if cap(buf) < int(n) {
-			buf = make([]byte, n)
-		}
-		buf = buf[:n]
-		if _, err = io.ReadFull(r, buf); err != nil {
-			return 0, nil, err
-		}
-		return id, buf, nil
+// messageBounds bounds message lengths, type byte included.
+func messageBounds(id byte) (lo, hi int) {
+	if id == msgExtended {
+		return 2, 1 + maxExtMessage
 	}
+	return 1, 1 + maxOtherMessage
 }
+
+func skipped(id byte) bool { return id != msgExtended }
 
 // extHandshake is the part of a BEP 10 handshake we read or send.
 type extHandshake struct {
@@ -121,7 +75,7 @@ type extHandshake struct {
 // payload after the extension ID) and returns its ut_metadata message ID
 // and metadata_size.
 func parseExtHandshake(b []byte) (utMetadata byte, size int64, err error) {
-	if err := fingerprint.CheckBencode(b, smallLimits()); err != nil {
+	if err := bscan.Check(b, smallLimits()); err != nil {
 		return 0, 0, fmt.Errorf("%w: extension handshake: %w", ErrProtocol, err)
 	}
 	var hs extHandshake
@@ -149,66 +103,17 @@ const (
 )
 
 // parseMetadataMsg splits a ut_metadata message into its dictionary and
-// the data after it.
+// the data after it; the dictionary is checked before it is decoded.
 func parseMetadataMsg(b []byte) (m metadataMsg, data []byte, err error) {
-	end, err := dictEnd(b, smallLimits().MaxDepth)
-	if err != nil {
-		return m, nil, err
+	if len(b) == 0 || b[0] != 'd' {
+		return m, nil, errorf(ErrProtocol, "ut_metadata message does not start with a dictionary")
 	}
-	if err := fingerprint.CheckBencode(b[:end], smallLimits()); err != nil {
+	end, err := bscan.ValueLen(b, smallLimits())
+	if err != nil {
 		return m, nil, fmt.Errorf("%w: ut_metadata message: %w", ErrProtocol, err)
 	}
 	if err := bencode.Unmarshal(b[:end], &m); err != nil {
 		return m, nil, errorf(ErrProtocol, "ut_metadata message: %v", err)
 	}
 	return m, b[end:], nil
-}
-
-// dictEnd returns the length of the bencoded dictionary at the start of b,
-// scanning iteratively with a nesting limit. Values are validated later by
-// fingerprint.CheckBencode.
-func dictEnd(b []byte, maxDepth int) (int, error) {
-	if len(b) == 0 || b[0] != 'd' {
-		return 0, errorf(ErrProtocol, "ut_metadata message does not start with a dictionary")
-	}
-	depth := 0
-	for i := 0; i < len(b); {
-		c := b[i]
-		switch {
-		case c == 'd' || c == 'l':
-			depth++
-			if depth > maxDepth {
-				return 0, errorf(ErrProtocol, "ut_metadata message nested too deep")
-			}
-			i++
-		case c == 'e':
-			depth--
-			i++
-			if depth == 0 {
-				return i, nil
-			}
-		case c == 'i':
-			j := i + 1
-			for j < len(b) && b[j] != 'e' && j-i < 24 {
-				j++
-			}
-			if j >= len(b) || b[j] != 'e' {
-				return 0, errorf(ErrProtocol, "bad integer in ut_metadata message")
-			}
-			i = j + 1
-		case c >= '0' && c <= '9':
-			n, j := 0, i
-			for j < len(b) && b[j] >= '0' && b[j] <= '9' && j-i < 8 {
-				n = n*10 + int(b[j]-'0')
-				j++
-			}
-			if j >= len(b) || b[j] != ':' || n > len(b)-j-1 {
-				return 0, errorf(ErrProtocol, "bad string in ut_metadata message")
-			}
-			i = j + 1 + n
-		default:
-			return 0, errorf(ErrProtocol, "unexpected byte %q in ut_metadata message", c)
-		}
-	}
-	return 0, errorf(ErrProtocol, "truncated ut_metadata message")
 }

@@ -1,7 +1,6 @@
 package metadata
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"testing"
@@ -95,15 +94,14 @@ func FuzzReadMessage(f *testing.F) {
 	f.Add([]byte("\x00\x00\x00\x03\x14\x00d"))
 	f.Add([]byte("\x7f\xff\xff\xff\x14"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r := bufio.NewReader(bytes.NewReader(b))
-		var buf []byte
+		r := newMessageReader(bytes.NewReader(b))
 		for range 100 {
-			_, p, err := readMessage(r, buf)
+			m, err := r.ReadMessage()
 			if err != nil {
 				return
 			}
-			if len(p) > maxExtMessage {
-				t.Fatalf("payload of %d bytes", len(p))
+			if p := m.Payload(); len(p) > maxExtMessage || len(p) > 0 && m.Type != msgExtended {
+				t.Fatalf("payload of %d bytes in a message of type %d", len(p), m.Type)
 			}
 		}
 	})

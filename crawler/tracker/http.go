@@ -14,6 +14,7 @@ import (
 	"github.com/anacrolix/torrent/bencode"
 
 	"github.com/leakhunt/leakhunt/fingerprint"
+	"github.com/leakhunt/leakhunt/internal/display"
 )
 
 // responseLimits bound a tracker response's bencode before decoding.
@@ -165,19 +166,9 @@ func failureOf(body []byte, maxBytes int64) string {
 	return clean(r.Failure)
 }
 
-// clean bounds and sanitizes a tracker-supplied message.
-func clean(s string) string {
-	if len(s) > 200 {
-		s = s[:200]
-	}
-	s = strings.ToValidUTF8(s, "?")
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
-}
+// clean bounds and sanitizes a tracker-supplied message (see
+// [display.String]).
+func clean(s string) string { return display.String(s, 200) }
 
 // parseHTTPAnnounce parses a BEP 3/23 announce response: compact or
 // dictionary peers, and BEP 7 peers6.

@@ -16,6 +16,7 @@ import (
 	"github.com/andybalholm/brotli"
 
 	"github.com/leakhunt/leakhunt/fingerprint"
+	"github.com/leakhunt/leakhunt/internal/interop"
 )
 
 // trackerServer serves the three-page tracker fixture with ETags, its
@@ -629,12 +630,8 @@ func TestDiscoverInterval(t *testing.T) {
 	done := make(chan error, 1)
 	ctx2, cancel := contextWithCancel(ctx)
 	go func() { done <- cr.Discover(ctx2, col.emit) }()
-	for log.count("/") < 3 {
-		select {
-		case <-ctx.Done():
-			t.Fatal("Discover did not repeat")
-		case <-time.After(time.Millisecond):
-		}
+	if !interop.Until(ctx, func() bool { return log.count("/") >= 3 }) {
+		t.Fatal("Discover did not repeat")
 	}
 	cancel()
 	if err := <-done; !errors.Is(err, errCanceled) {

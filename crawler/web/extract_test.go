@@ -288,10 +288,12 @@ func TestFindSize(t *testing.T) {
 		{"", 0, false},
 	}
 	for _, tt := range tests {
-		got, ok := FindSize(tt.in)
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("FindSize(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
-		}
+		t.Run(tt.in, func(t *testing.T) {
+			got, ok := FindSize(tt.in)
+			if got != tt.want || ok != tt.ok {
+				t.Errorf("FindSize(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
+			}
+		})
 	}
 }
 

@@ -57,8 +57,10 @@ func TestIsFeed(t *testing.T) {
 		{"application/json", `{"version":"https://jsonfeed.org/version/1","items":[]}`, false},
 	}
 	for _, tt := range tests {
-		if got := IsFeed(tt.ct, []byte(tt.body)); got != tt.want {
-			t.Errorf("IsFeed(%q, %.30q) = %v", tt.ct, tt.body, got)
-		}
+		t.Run(tt.ct, func(t *testing.T) {
+			if got := IsFeed(tt.ct, []byte(tt.body)); got != tt.want {
+				t.Errorf("IsFeed(%q, %.30q) = %v", tt.ct, tt.body, got)
+			}
+		})
 	}
 }

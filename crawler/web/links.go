@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/leakhunt/leakhunt/fingerprint"
+	"github.com/leakhunt/leakhunt/internal/display"
 )
 
 // LinkKind says what a [Link] points at.
@@ -169,17 +170,17 @@ func newLink(kind LinkKind, link string) Link {
 	return l
 }
 
-// cleanText collapses whitespace, drops control characters and caps the
-// length at maxNameRunes runes.
+// cleanText collapses whitespace (U+2028 and U+2029 included), drops the
+// runes [display.Unsafe] names and caps the length at maxNameRunes runes.
 func cleanText(s string) string {
 	var b strings.Builder
 	space, n := false, 0
 	for _, r := range s {
-		if r == '\uFFFD' || (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f {
+		if r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\u00a0' || r == '\u3000' || r == '\u2028' || r == '\u2029' {
+			space = true
 			continue
 		}
-		if r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\u00a0' || r == '\u3000' {
-			space = true
+		if display.Unsafe(r) {
 			continue
 		}
 		if space && b.Len() > 0 {

@@ -145,10 +145,12 @@ func TestTorznabURL(t *testing.T) {
 		{"https://idx.example/api?cat=8000&t=caps", "https://idx.example/api?apikey=k&cat=8000&q=a+b&t=search"},
 	}
 	for _, tt := range tests {
-		u, err := TorznabURL(tt.endpoint, "k", "a b")
-		if err != nil || u.String() != tt.want {
-			t.Errorf("TorznabURL(%q) = %v, %v; want %s", tt.endpoint, u, err, tt.want)
-		}
+		t.Run(tt.endpoint, func(t *testing.T) {
+			u, err := TorznabURL(tt.endpoint, "k", "a b")
+			if err != nil || u.String() != tt.want {
+				t.Errorf("TorznabURL(%q) = %v, %v; want %s", tt.endpoint, u, err, tt.want)
+			}
+		})
 	}
 	if _, err := TorznabURL("ftp://x/api", "k", "q"); !errors.Is(err, ErrScheme) {
 		t.Errorf("ftp endpoint: %v", err)
@@ -212,27 +214,29 @@ func TestTorznabPaging(t *testing.T) {
 		{20, "/2|2/2|4/2", 5},
 		{2, "/2|2/2", 4},
 	} {
-		ctx := testContext(t)
-		var mu sync.Mutex
-		var pages []string
-		base := pagingServer(t, 5, "yes", &pages, &mu)
-		cfg := testConfig()
-		cfg.MaxPages = tc.maxPages
-		src, err := NewTorznabSource(cfg, TorznabConfig{Endpoint: base + "/api", APIKey: testAPIKey, Queries: []string{"acme"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		col := &collector{}
-		if err := src.Discover(ctx, col.emit); err != nil {
-			t.Fatal(err)
-		}
-		src.Close()
-		if got := strings.Join(pages, "|"); got != tc.wantPages {
-			t.Errorf("MaxPages %d: pages asked %q, want %q", tc.maxPages, got, tc.wantPages)
-		}
-		if got := len(col.all()); got != tc.wantFound {
-			t.Errorf("MaxPages %d: %d sightings, want %d", tc.maxPages, got, tc.wantFound)
-		}
+		t.Run(fmt.Sprintf("MaxPages %d", tc.maxPages), func(t *testing.T) {
+			ctx := testContext(t)
+			var mu sync.Mutex
+			var pages []string
+			base := pagingServer(t, 5, "yes", &pages, &mu)
+			cfg := testConfig()
+			cfg.MaxPages = tc.maxPages
+			src, err := NewTorznabSource(cfg, TorznabConfig{Endpoint: base + "/api", APIKey: testAPIKey, Queries: []string{"acme"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			col := &collector{}
+			if err := src.Discover(ctx, col.emit); err != nil {
+				t.Fatal(err)
+			}
+			src.Close()
+			if got := strings.Join(pages, "|"); got != tc.wantPages {
+				t.Errorf("MaxPages %d: pages asked %q, want %q", tc.maxPages, got, tc.wantPages)
+			}
+			if got := len(col.all()); got != tc.wantFound {
+				t.Errorf("MaxPages %d: %d sightings, want %d", tc.maxPages, got, tc.wantFound)
+			}
+		})
 	}
 
 	// Caps that say the server does not search.

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/leakhunt/leakhunt/internal/display"
 	"github.com/leakhunt/leakhunt/internal/ed2kwire"
 	"github.com/leakhunt/leakhunt/internal/emulewire"
 )
@@ -105,13 +106,13 @@ func clientInfo(h ed2kwire.Hello, info *ed2kwire.EMuleInfo) ClientInfo {
 		v, isInt := t.Uint()
 		switch {
 		case id == ed2kwire.TagName && t.Type == emulewire.TypeString:
-			ci.Name = ed2kwire.Printable(t.Str)
+			ci.Name = display.String(t.Str, display.NoLimit) // bounded by the hello limits
 		case id == ed2kwire.TagPort && isInt:
 			ci.Port = uint16(v)
 		case id == ed2kwire.TagUDPPorts && isInt:
 			ci.KadPort, ci.UDPPort = uint16(v>>16), uint16(v)
 		case id == ed2kwire.TagModVersion && t.Type == emulewire.TypeString:
-			ci.Mod = ed2kwire.Printable(t.Str)
+			ci.Mod = display.String(t.Str, display.NoLimit)
 		case id == ed2kwire.TagMuleVersion && isInt:
 			compat := uint8(v >> 24)
 			if name, ok := softwareNames[compat]; ok {

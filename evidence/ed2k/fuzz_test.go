@@ -3,6 +3,7 @@ package ed2k
 import (
 	"testing"
 
+	"github.com/leakhunt/leakhunt/internal/display"
 	"github.com/leakhunt/leakhunt/internal/ed2kwire"
 )
 
@@ -22,7 +23,7 @@ func FuzzClientInfo(f *testing.F) {
 		}
 		ci := clientInfo(h, ip)
 		for _, s := range []string{ci.Name, ci.Software, ci.Version, ci.Mod} {
-			if s != ed2kwire.Printable(s) {
+			if !display.Safe(s) {
 				t.Fatalf("unprintable %q", s)
 			}
 		}

@@ -92,80 +92,98 @@ func Start(ctx context.Context) (sc *Scenario, err error) {
 		return s, nil
 	}
 
-	// 1. The tuition export re-shared under a new name, alone in its torrent.
-	if _, err := seed("single-file torrent of a leak, renamed", "tuition_fees_2026.csv", localswarm.SeederConfig{
-		Name: "2026年度_授業料_全学生.csv", PieceLength: 16 << 10,
-		Files: []localswarm.File{{Data: docs["tuition_fees_2026.csv"]}},
-	}); err != nil {
-		return nil, err
+	for _, d := range seeds(docs) {
+		s, err := seed(d.role, d.doc, d.cfg)
+		if err != nil {
+			return nil, err
+		}
+		if d.liars {
+			if err := sc.addLiars(ctx, s); err != nil {
+				return nil, err
+			}
+		}
 	}
-	// 2. The member database in a folder, after files of odd sizes, so it
-	// starts mid-piece; a lying peer and an empty address are listed too.
-	multi, err := seed("multi-file torrent, leak at an odd offset", "member_db_export.sql", localswarm.SeederConfig{
-		Name: "backup_2026-10", PieceLength: 64 << 10,
-		Files: []localswarm.File{
-			{Path: "readme.txt", Data: []byte("backup of the shared drive (synthetic demo data)\n")},
-			{Path: "photos/team.jpg", Data: randomBytes(1, 100_003)},
-			{Path: "db/member_db_export.sql", Data: docs["member_db_export.sql"]},
-			{Path: "db/notes.txt", Data: randomBytes(2, 777)},
-		},
-	})
-	if err != nil {
-		return nil, err
-	}
-	liar, stopLiar, err := localswarm.StartLiar(ctx, multi.InfoBytes, localswarm.LiarConfig{ClientName: "liar/1.0"})
-	if err != nil {
-		return nil, fmt.Errorf("start lying peer: %w", err)
-	}
-	sc.closers = append(sc.closers, stopLiar)
-	sw.AddInfohash(multi.InfoHash, liar)
-	empty, err := closedPort()
-	if err != nil {
-		return nil, err
-	}
-	sw.AnnounceFake(multi.InfoHash, empty)
-	t := &sc.Torrents[len(sc.Torrents)-1]
-	t.Peers[liar] = 3
-	t.Peers[empty] = 1
+	return sc, nil
+}
 
-	// 3. The memo, small enough to sit in one short piece.
-	if _, err := seed("small leak in a short final piece", "incident_memo.txt", localswarm.SeederConfig{
-		Name: "memo.txt", PieceLength: 16 << 10,
-		Files: []localswarm.File{{Data: docs["incident_memo.txt"]}},
-	}); err != nil {
-		return nil, err
-	}
-	// 4. Decoys: the roster's name and size with other bytes, and an
-	// unrelated torrent. Neither may match.
+// demoSeed is one torrent of the demo: what it shows (role), the
+// document it carries ("" for a decoy) and how it is seeded. With liars,
+// a lying peer and an empty address are listed beside its seeder.
+type demoSeed struct {
+	role, doc string
+	cfg       localswarm.SeederConfig
+	liars     bool
+}
+
+func seeds(docs map[string][]byte) []demoSeed {
+	// Decoy of the roster: its name and size, other bytes.
 	decoy := append([]byte(nil), docs["staff_roster.tsv"]...)
 	for i := 100; i < len(decoy); i += 97 {
 		decoy[i] ^= 0x20
 	}
-	if _, err := seed("decoy: same name and size, other bytes", "", localswarm.SeederConfig{
-		Name: "staff_roster.tsv", PieceLength: 16 << 10, Files: []localswarm.File{{Data: decoy}},
-	}); err != nil {
-		return nil, err
+	return []demoSeed{
+		// The tuition export re-shared under a new name, alone in its torrent.
+		{role: "single-file torrent of a leak, renamed", doc: "tuition_fees_2026.csv", cfg: localswarm.SeederConfig{
+			Name: "2026年度_授業料_全学生.csv", PieceLength: 16 << 10,
+			Files: []localswarm.File{{Data: docs["tuition_fees_2026.csv"]}},
+		}},
+		// The member database in a folder, after files of odd sizes, so it
+		// starts mid-piece; a lying peer and an empty address are listed too.
+		{role: "multi-file torrent, leak at an odd offset", doc: "member_db_export.sql", liars: true, cfg: localswarm.SeederConfig{
+			Name: "backup_2026-10", PieceLength: 64 << 10,
+			Files: []localswarm.File{
+				{Path: "readme.txt", Data: []byte("backup of the shared drive (synthetic demo data)\n")},
+				{Path: "photos/team.jpg", Data: randomBytes(1, 100_003)},
+				{Path: "db/member_db_export.sql", Data: docs["member_db_export.sql"]},
+				{Path: "db/notes.txt", Data: randomBytes(2, 777)},
+			},
+		}},
+		// The memo, small enough to sit in one short piece.
+		{role: "small leak in a short final piece", doc: "incident_memo.txt", cfg: localswarm.SeederConfig{
+			Name: "memo.txt", PieceLength: 16 << 10,
+			Files: []localswarm.File{{Data: docs["incident_memo.txt"]}},
+		}},
+		// Decoys: neither may match.
+		{role: "decoy: same name and size, other bytes", cfg: localswarm.SeederConfig{
+			Name: "staff_roster.tsv", PieceLength: 16 << 10, Files: []localswarm.File{{Data: decoy}},
+		}},
+		{role: "decoy: unrelated content", cfg: localswarm.SeederConfig{
+			Name: "holiday_photos", PieceLength: 32 << 10,
+			Files: []localswarm.File{{Path: "a.jpg", Data: randomBytes(3, 200_000)}, {Path: "b.jpg", Data: randomBytes(4, 150_001)}},
+		}},
+		// The real roster in a hybrid (BEP 52 v1+v2) torrent, after a short
+		// note padded to a piece boundary: its v2 pieces root proves it.
+		{role: "hybrid torrent (BEP 52), leak proven by its v2 root", doc: "staff_roster.tsv", cfg: localswarm.SeederConfig{
+			Name: "staff_share_hybrid", PieceLength: 32 << 10, Hybrid: true,
+			Files: []localswarm.File{
+				{Path: "notes.txt", Data: []byte("Shared folder of the staff office, exported for the audit.\n" +
+					"Contents: the staff roster (tab separated, one person per line) and this note.\n" +
+					"Please do not forward outside the office. (synthetic demo data)\n")},
+				{Path: "staff_roster.tsv", Data: docs["staff_roster.tsv"]},
+			},
+		}},
 	}
-	if _, err := seed("decoy: unrelated content", "", localswarm.SeederConfig{
-		Name: "holiday_photos", PieceLength: 32 << 10,
-		Files: []localswarm.File{{Path: "a.jpg", Data: randomBytes(3, 200_000)}, {Path: "b.jpg", Data: randomBytes(4, 150_001)}},
-	}); err != nil {
-		return nil, err
+}
+
+// addLiars lists, beside the last torrent's seeder s, a peer that lies
+// about the torrent's pieces (L3) and an address with nothing behind it
+// (L1).
+func (sc *Scenario) addLiars(ctx context.Context, s *localswarm.Seeder) error {
+	liar, stopLiar, err := localswarm.StartLiar(ctx, s.InfoBytes, localswarm.LiarConfig{ClientName: "liar/1.0"})
+	if err != nil {
+		return fmt.Errorf("start lying peer: %w", err)
 	}
-	// 5. The real roster in a hybrid (BEP 52 v1+v2) torrent, after a short
-	// note padded to a piece boundary: its v2 pieces root proves it.
-	if _, err := seed("hybrid torrent (BEP 52), leak proven by its v2 root", "staff_roster.tsv", localswarm.SeederConfig{
-		Name: "staff_share_hybrid", PieceLength: 32 << 10, Hybrid: true,
-		Files: []localswarm.File{
-			{Path: "notes.txt", Data: []byte("Shared folder of the staff office, exported for the audit.\n" +
-				"Contents: the staff roster (tab separated, one person per line) and this note.\n" +
-				"Please do not forward outside the office. (synthetic demo data)\n")},
-			{Path: "staff_roster.tsv", Data: docs["staff_roster.tsv"]},
-		},
-	}); err != nil {
-		return nil, err
+	sc.closers = append(sc.closers, stopLiar)
+	sc.Swarm.AddInfohash(s.InfoHash, liar)
+	empty, err := closedPort()
+	if err != nil {
+		return err
 	}
-	return sc, nil
+	sc.Swarm.AnnounceFake(s.InfoHash, empty)
+	t := &sc.Torrents[len(sc.Torrents)-1]
+	t.Peers[liar] = 3
+	t.Peers[empty] = 1
+	return nil
 }
 
 // closedPort returns a loopback address with nothing listening on it.

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"testing"
 
+	"github.com/leakhunt/leakhunt/internal/display"
 	"github.com/leakhunt/leakhunt/internal/emulewire"
 )
 
@@ -93,7 +94,7 @@ func parseAll(t *testing.T, p Packet) {
 			t.Fatalf("%d parts claimed of %d", len(fs.Claimed), PartCount(size))
 		}
 	}
-	if _, name, err := ParseFileName(p.Body); err == nil && len(name) > 4*MaxFileName {
+	if _, name, err := ParseFileName(p.Body); err == nil && (len(name) > 6*MaxFileName || !display.Safe(name)) {
 		t.Fatalf("name of %d bytes", len(name))
 	}
 	if d, err := ParseData(p); err == nil && !d.Packed && uint64(len(d.Data)) != d.End-d.Start {

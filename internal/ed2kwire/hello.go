@@ -4,8 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
 
+	"github.com/leakhunt/leakhunt/internal/display"
 	"github.com/leakhunt/leakhunt/internal/emulewire"
 )
 
@@ -150,20 +150,8 @@ func ParseEMuleInfo(b []byte) (EMuleInfo, error) {
 			v, _ := t.Uint()
 			e.Compatible = uint8(v)
 		case id == TagModVersion && t.Type == emulewire.TypeString:
-			e.ModVersion = Printable(t.Str)
+			e.ModVersion = display.String(t.Str, display.NoLimit) // bounded by helloLimits
 		}
 	}
 	return e, nil
-}
-
-// Printable returns s as valid UTF-8 without control characters: names and
-// versions are data from the network.
-func Printable(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7F {
-			return -1
-		}
-		return r
-	}, s)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/leakhunt/leakhunt/internal/display"
 	"github.com/leakhunt/leakhunt/internal/emulewire"
 )
 
@@ -73,7 +74,7 @@ func ParseFileName(b []byte) (hash [16]byte, name string, err error) {
 	if r.Err() == nil && n > MaxFileName {
 		return hash, "", fmt.Errorf("%w: file name of %d bytes (max %d)", ErrLimit, n, MaxFileName)
 	}
-	name = Printable(string(r.Bytes(n)))
+	name = display.String(string(r.Bytes(n)), MaxFileName)
 	if err := r.End("file name answer"); err != nil {
 		return hash, "", fmt.Errorf("%w: %w", ErrProtocol, err)
 	}

@@ -66,9 +66,6 @@ type AMule struct {
 // ED2KAddr returns amuled's ed2k TCP address.
 func (a *AMule) ED2KAddr() netip.AddrPort { return netip.AddrPortFrom(a.Opts.Address, a.Opts.TCPPort) }
 
-// KadAddr returns amuled's Kad UDP address.
-func (a *AMule) KadAddr() netip.AddrPort { return netip.AddrPortFrom(a.Opts.Address, a.Opts.UDPPort) }
-
 // AMuleAvailable reports whether amuled is installed, or why not.
 func AMuleAvailable() error {
 	if _, err := exec.LookPath("amuled"); err != nil {

@@ -29,7 +29,7 @@ func spawnAria2(t testing.TB, tor *Torrent, opt Options) (*Peer, func()) {
 	case Preferred:
 		args = append(args, "--bt-min-crypto-level=arc4")
 	}
-	p := start(t, st.dir, nil, nil, st.bin, append(args, st.torrentPath)...)
+	p := start(t, st.dir, false, st.bin, append(args, st.torrentPath)...)
 	rpcURL := fmt.Sprintf("http://127.0.0.1:%d/jsonrpc", rpcPort)
 	name := "aria2 " + opt.String()
 	ready := func() {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	mrand "math/rand/v2"
 	"net"
 	"net/netip"
@@ -13,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -73,25 +71,6 @@ func NewTorrent(t testing.TB, name string, size int, pieceLength int64, seed uin
 	}
 	tor.setInfo(ib, pieceLength)
 	tor.Trackers = trackers
-	return tor
-}
-
-// NewLibtorrentTorrent is NewTorrent with the torrent made by libtorrent
-// (create_torrent, v1 only): an independent implementation of the hashing.
-func NewLibtorrentTorrent(t testing.TB, name string, size int, pieceLength int64, seed uint64) *Torrent {
-	t.Helper()
-	NeedLibtorrent(t)
-	tor, path := newDocument(t, name, size, seed)
-	const script = `import os, sys, libtorrent as lt
-fs = lt.file_storage(); lt.add_files(fs, sys.argv[1])
-ct = lt.create_torrent(fs, int(sys.argv[2]), flags=lt.create_torrent.v1_only)
-lt.set_piece_hashes(ct, os.path.dirname(sys.argv[1]))
-sys.stdout.buffer.write(lt.bencode(ct.generate()[b"info"]))`
-	ib, err := exec.Command(Python, "-c", script, path, fmt.Sprint(pieceLength)).Output()
-	if err != nil {
-		t.Fatalf("libtorrent create_torrent: %v", err)
-	}
-	tor.setInfo(ib, pieceLength)
 	return tor
 }
 
@@ -164,7 +143,7 @@ type setup struct {
 
 func prepare(t testing.TB, program string, tor *Torrent, opt Options) setup {
 	t.Helper()
-	st := setup{bin: need(t, program), dir: t.TempDir(), host: newHost()}
+	st := setup{bin: Need(t, program), dir: t.TempDir(), host: newHost()}
 	st.torrentPath, st.dataDir = tor.writeFiles(t, st.dir, opt.Empty, !opt.NoTracker)
 	st.port, st.ctlPort = freePort(t, st.host), freePort(t, Loopback)
 	return st
@@ -228,20 +207,36 @@ type Peer struct {
 
 func unsupported(context.Context) (int64, error) { return 0, errors.ErrUnsupported }
 
-// need skips t unless program can be run.
-func need(t testing.TB, program string) string {
+// Need skips t, saying why and what to install, unless program can be
+// run; it returns the program's path.
+func Need(t testing.TB, program string) string {
 	t.Helper()
 	p, err := exec.LookPath(program)
 	if err != nil {
-		t.Skipf("skipping: %s is not installed (apt-get install %s): %v", program, debianPackage(program), err)
+		t.Skipf("skipping: %s", missing(program, err))
 	}
 	return p
+}
+
+// Missing says why program cannot be run ("" when it can), for tests that
+// leave out only the cases that need it.
+func Missing(program string) string {
+	if _, err := exec.LookPath(program); err != nil {
+		return missing(program, err)
+	}
+	return ""
+}
+
+func missing(program string, err error) string {
+	return fmt.Sprintf("%s is not installed (apt-get install %s): %v", program, debianPackage(program), err)
 }
 
 func debianPackage(program string) string {
 	switch program {
 	case "aria2c":
 		return "aria2"
+	case "transmission-create":
+		return "transmission-cli"
 	case Python:
 		return "python3-libtorrent"
 	}
@@ -267,83 +262,6 @@ func freePort(t testing.TB, host netip.Addr) int {
 	}
 	t.Fatalf("no port free for both TCP and UDP on %v", host)
 	return 0
-}
-
-// proc is a started program.
-type proc struct {
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	logPath string
-}
-
-// log returns the end of the program's output, for failure messages.
-func (p *proc) log() string {
-	b, _ := os.ReadFile(p.logPath)
-	if len(b) > 4096 {
-		b = b[len(b)-4096:]
-	}
-	return string(b)
-}
-
-// start runs a program in its own process group with its output (or only
-// its standard error, when stdout is not nil) in dir/log.txt; it is
-// stopped (SIGTERM, then SIGKILL) when the test ends.
-func start(t testing.TB, dir string, stdin io.Reader, stdout io.Writer, program string, args ...string) *proc {
-	t.Helper()
-	logPath := filepath.Join(dir, "log.txt")
-	f, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(program, args...)
-	cmd.Dir = dir
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, f, f
-	if stdout != nil {
-		cmd.Stdout = stdout
-	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "XDG_DATA_HOME="+filepath.Join(dir, "share"))
-	if err := cmd.Start(); err != nil {
-		f.Close()
-		t.Fatalf("start %s: %v", program, err)
-	}
-	p := &proc{cmd: cmd, exited: make(chan struct{}), logPath: logPath}
-	go func() { _ = cmd.Wait(); f.Close(); close(p.exited) }()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-p.exited:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-p.exited
-		}
-	})
-	return p
-}
-
-// waitFor asks cond every 50 ms (the clients offer no event to wait on)
-// until it is true, the process exits or StartTimeout passes.
-func (p *proc) waitFor(t testing.TB, what string, cond func() (bool, error)) {
-	t.Helper()
-	deadline := time.NewTimer(StartTimeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	var last error
-	for {
-		ok, err := cond()
-		if ok {
-			return
-		}
-		last = err
-		select {
-		case <-p.exited:
-			t.Fatalf("%s: the process exited; log:\n%s", what, p.log())
-		case <-deadline.C:
-			t.Fatalf("%s: not ready after %v (last error: %v); log:\n%s", what, StartTimeout, last, p.log())
-		case <-tick.C:
-		}
-	}
 }
 
 // Client names the clients [StartAll] starts.
@@ -407,12 +325,12 @@ func StartAll(t testing.TB, tor *Torrent, specs []Spec) []*Peer {
 // cannotRun says why a spec cannot run here, or "".
 func cannotRun(s Spec) string {
 	program := map[Client]string{Libtorrent: Python, Transmission: "transmission-daemon", Aria2: "aria2c", QBittorrent: "qbittorrent-nox"}[s.Client]
-	if _, err := exec.LookPath(program); err != nil {
-		return fmt.Sprintf("%s is not installed (apt-get install %s)", program, debianPackage(program))
+	if why := Missing(program); why != "" {
+		return why
 	}
 	switch {
-	case s.Client == Libtorrent && exec.Command(Python, "-c", "import libtorrent").Run() != nil:
-		return "python3-libtorrent is not installed"
+	case s.Client == Libtorrent && LibtorrentMissing() != "":
+		return LibtorrentMissing()
 	case s.Transport == "utp" && (s.Client == Transmission || s.Client == Aria2):
 		return "no uTP-only mode"
 	case s.Empty && s.Client != Libtorrent:

@@ -1,13 +1,16 @@
-"""A libtorrent peer on loopback for leakhunt's interop tests.
+"""A libtorrent peer on loopback for leakhunt's interop tests and for
+'leakhunt validate'.
 
 usage: python3 -c SCRIPT CONFIG_JSON
 
 CONFIG_JSON: {"torrent": path, "save_path": dir, "host": a loopback
-address, "port": n, "tcp": bool,
+address, "port": n (0: any), "tcp": bool,
 "utp": bool, "encryption": "tolerated"|"preferred"|"required",
-"upload_mode": bool, "seed": bool}
+"upload_mode": bool, "seed": bool, "create": optional {"file": path,
+"piece_length": n, "mode": "v1"|"hybrid"}}
 
-Adds the torrent (as a seed with "seed", else checking what save_path
+With "create", first makes a torrent of that file with libtorrent's own
+hashing and writes it to "torrent". Adds the torrent (as a seed with "seed", else checking what save_path
 holds), with DHT, LSD, UPnP and NAT-PMP off, listening on and connecting
 from host only.
 Prints one JSON line {"port": n} once the torrent is seeding (or, without
@@ -16,14 +19,28 @@ Prints one JSON line {"port": n} once the torrent is seeding (or, without
 closes.
 """
 import json
+import os
 import sys
 import time
 
 import libtorrent as lt
 
 
+def create(path, out, piece_length, mode):
+    fs = lt.file_storage()
+    lt.add_files(fs, path)
+    flags = lt.create_torrent.v1_only if mode == "v1" else 0
+    ct = lt.create_torrent(fs, piece_length, flags=flags)
+    lt.set_piece_hashes(ct, os.path.dirname(os.path.abspath(path)))
+    with open(out, "wb") as f:
+        f.write(lt.bencode(ct.generate()))
+
+
 def main():
     cfg = json.loads(sys.argv[1])
+    if cfg.get("create"):
+        c = cfg["create"]
+        create(c["file"], cfg["torrent"], c["piece_length"], c["mode"])
     enc = cfg["encryption"]
     settings = {
         "listen_interfaces": "%s:%d" % (cfg["host"], cfg["port"]),

@@ -29,7 +29,7 @@ type Tracker struct {
 // builds it with a whitelist: other torrents are refused).
 func StartOpentracker(t testing.TB, infohashes ...[20]byte) *Tracker {
 	t.Helper()
-	bin := need(t, "opentracker")
+	bin := Need(t, "opentracker")
 	dir := t.TempDir()
 	var wl strings.Builder
 	for _, ih := range infohashes {
@@ -42,7 +42,7 @@ func StartOpentracker(t testing.TB, infohashes ...[20]byte) *Tracker {
 	port := freePort(t, Loopback)
 	// It changes root to its working directory when it can (-d .) and
 	// reads the whitelist afterwards: name it relative to that directory.
-	p := start(t, dir, nil, nil, bin, "-i", "127.0.0.1", "-p", fmt.Sprint(port), "-P", fmt.Sprint(port),
+	p := start(t, dir, false, bin, "-i", "127.0.0.1", "-p", fmt.Sprint(port), "-P", fmt.Sprint(port),
 		"-w", filepath.Base(wlPath), "-d", ".", "-u", "nobody")
 	tr := &Tracker{HTTP: fmt.Sprintf("http://127.0.0.1:%d/announce", port), UDP: fmt.Sprintf("udp://127.0.0.1:%d", port), port: port}
 	p.waitFor(t, "opentracker", func() (bool, error) {

@@ -56,7 +56,7 @@ General\UseRandomPort=false
 	if err := os.WriteFile(filepath.Join(confDir, "qBittorrent.conf"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := start(t, dir, nil, nil, st.bin, "--profile="+filepath.Join(dir, "profile"))
+	p := start(t, dir, false, st.bin, "--profile="+filepath.Join(dir, "profile"))
 	api := fmt.Sprintf("http://127.0.0.1:%d/api/v2/", webPort)
 	name := "qBittorrent " + opt.String()
 	torrentFile, err := os.ReadFile(st.torrentPath)

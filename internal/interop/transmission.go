@@ -38,7 +38,7 @@ func spawnTransmission(t testing.TB, tor *Torrent, opt Options) (*Peer, func()) 
 	if err := os.WriteFile(filepath.Join(cfgDir, "settings.json"), settings, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := start(t, dir, nil, nil, st.bin, "-f", "-g", cfgDir)
+	p := start(t, dir, false, st.bin, "-f", "-g", cfgDir)
 	rpc := &transmissionRPC{url: fmt.Sprintf("http://127.0.0.1:%d/transmission/rpc", rpcPort)}
 	name := "Transmission " + opt.String()
 	torrentFile, err := os.ReadFile(st.torrentPath)

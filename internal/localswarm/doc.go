@@ -26,6 +26,9 @@
 // [StartHostile] starts a peer that speaks the BitTorrent and extension
 // handshakes and then misbehaves in one of the ways listed in [HostileKind]
 // (deep nesting, huge integers, lying sizes, wrong bytes, slow drip).
+// These peers, the metadata server and [StartLiar]'s crafted seeders frame
+// the peer wire protocol with internal/peerwire, the rule the fetcher and
+// the prober read it by, and check bencode with internal/bscan.
 //
 // Nothing here listens on or sends to any address other than loopback.
 // Anacrolix logging is silenced for every client and server created here.

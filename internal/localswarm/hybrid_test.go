@@ -8,9 +8,7 @@ import (
 	"encoding/hex"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +16,7 @@ import (
 	"github.com/anacrolix/torrent/bencode"
 	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/fingerprint"
+	"github.com/leakhunt/leakhunt/internal/interop"
 )
 
 func randData(seed uint64, n int) []byte {
@@ -187,19 +186,7 @@ func TestBuildHybridRejects(t *testing.T) {
 // TestHybridLibtorrent has libtorrent load every built torrent and agree on
 // both infohashes and the file layout.
 func TestHybridLibtorrent(t *testing.T) {
-	const py = "/usr/bin/python3"
-	if out, err := exec.Command(py, "-c", "import libtorrent").CombinedOutput(); err != nil {
-		t.Skipf("libtorrent python bindings unavailable (%v): %s", err, bytes.TrimSpace(out))
-	}
-	const script = `
-import sys, libtorrent as lt
-ti = lt.torrent_info(sys.argv[1])
-ih = ti.info_hashes()
-print(ih.v1, ih.v2)
-fs = ti.files()
-for i in range(fs.num_files()):
-    print(fs.file_offset(i), fs.file_size(i), 1 if fs.file_flags(i) & lt.file_storage.flag_pad_file else 0, fs.file_path(i))
-`
+	interop.NeedLibtorrent(t)
 	for _, tc := range hybridCases {
 		t.Run(tc.name, func(t *testing.T) {
 			ht, err := BuildHybrid("tor", tc.files, tc.pieceLength)
@@ -214,33 +201,20 @@ for i in range(fs.num_files()):
 			if err := os.WriteFile(p, raw, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			out, err := exec.CommandContext(ctx, py, "-c", script, p).CombinedOutput()
-			if err != nil {
-				t.Fatalf("libtorrent refused the torrent: %v: %s", err, out)
-			}
-			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-			want := hex.EncodeToString(ht.InfoHash[:]) + " " + hex.EncodeToString(ht.InfoHashV2[:])
-			if lines[0] != want {
-				t.Errorf("libtorrent infohashes %q, want %q", lines[0], want)
+			lt := interop.ReadTorrent(t, p)
+			if lt.V1 != hex.EncodeToString(ht.InfoHash[:]) || lt.V2 != hex.EncodeToString(ht.InfoHashV2[:]) {
+				t.Errorf("libtorrent infohashes %s %s, want %x %x", lt.V1, lt.V2, ht.InfoHash, ht.InfoHashV2)
 			}
 			tor, err := fingerprint.ParseTorrentFile(raw)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(lines)-1 != len(tor.Files) {
-				t.Fatalf("libtorrent lists %d files, we %d:\n%s", len(lines)-1, len(tor.Files), out)
+			if len(lt.Files) != len(tor.Files) {
+				t.Fatalf("libtorrent lists %d files, we %d: %+v", len(lt.Files), len(tor.Files), lt.Files)
 			}
 			for i, f := range tor.Files {
-				fields := strings.SplitN(lines[i+1], " ", 4)
-				pad := "0"
-				if f.Pad {
-					pad = "1"
-				}
-				got := strings.Join(fields[:3], " ")
-				if w := strings.Join([]string{strconv.FormatInt(f.Offset, 10), strconv.FormatInt(f.Length, 10), pad}, " "); got != w {
-					t.Errorf("file %d (%s): libtorrent says offset/size/pad %q, we %q", i, fields[3], got, w)
+				if l := lt.Files[i]; l.Offset != f.Offset || l.Size != f.Length || l.Pad != f.Pad {
+					t.Errorf("file %d (%s): libtorrent says offset/size/pad %d/%d/%v, we %d/%d/%v", i, l.Path, l.Offset, l.Size, l.Pad, f.Offset, f.Length, f.Pad)
 				}
 			}
 		})

@@ -2,12 +2,11 @@ package localswarm
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha1"
+	"encoding/binary"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"sync"
@@ -17,7 +16,8 @@ import (
 	"github.com/anacrolix/torrent/metainfo"
 	pp "github.com/anacrolix/torrent/peer_protocol"
 
-	"github.com/leakhunt/leakhunt/fingerprint"
+	"github.com/leakhunt/leakhunt/internal/bscan"
+	"github.com/leakhunt/leakhunt/internal/peerwire"
 )
 
 // LiarConfig configures [StartLiar]. The zero value is usable.
@@ -70,7 +70,7 @@ const (
 // the wrong piece, one switching content). It serves until ctx is done or
 // close is called; close waits for its goroutines to end.
 func StartLiar(ctx context.Context, info []byte, cfg LiarConfig) (addr netip.AddrPort, shutdown func(), err error) {
-	if err := fingerprint.CheckBencode(info, fingerprint.MetadataLimits()); err != nil {
+	if err := bscan.Check(info, bscan.MetadataLimits()); err != nil {
 		return addr, nil, fmt.Errorf("liar: info: %w", err)
 	}
 	var mi metainfo.Info
@@ -178,21 +178,18 @@ func (l *liar) serve() {
 
 func (l *liar) handle(c net.Conn) error {
 	_ = c.SetDeadline(time.Now().Add(2 * time.Minute))
-	var hs [68]byte
-	if _, err := io.ReadFull(c, hs[:]); err != nil {
+	r := peerwire.NewReader(bufio.NewReader(c), peerwire.Config{})
+	hs, _, err := r.ReadHandshake()
+	if err != nil {
 		return err
 	}
-	if string(hs[:20]) != pp.Protocol || !bytes.Equal(hs[28:48], l.ih[:]) {
-		return fmt.Errorf("bad handshake")
+	if err := hs.CheckInfoHash(l.ih); err != nil {
+		return err
 	}
-	var theirs pp.PeerExtensionBits
-	copy(theirs[:], hs[20:28])
-	ours := pp.NewPeerExtensionBytes(pp.ExtensionBitLtep, pp.ExtensionBitFast)
-	out := append([]byte(pp.Protocol), ours[:]...)
-	out = append(out, l.ih[:]...)
-	out = append(out, l.cfg.PeerID[:]...)
+	theirs := hs.Reserved
+	ours := peerwire.Handshake{Reserved: pp.NewPeerExtensionBytes(pp.ExtensionBitLtep, pp.ExtensionBitFast), InfoHash: l.ih, PeerID: l.cfg.PeerID}
 	bw := bufio.NewWriter(c)
-	bw.Write(out)
+	bw.Write(ours.Append(nil))
 	send := func(m pp.Message) { _ = m.WriteTo(bw) }
 	if theirs.SupportsExtended() {
 		payload, err := bencode.Marshal(map[string]any{"m": map[string]int{}, "v": l.cfg.ClientName})
@@ -223,19 +220,25 @@ func (l *liar) handle(c net.Conn) error {
 	if err := bw.Flush(); err != nil {
 		return err
 	}
-	dec := pp.Decoder{R: bufio.NewReader(c), MaxLength: 1 << 20}
 	for n := 0; ; n++ {
-		var m pp.Message
-		if err := dec.Decode(&m); err != nil {
+		m, err := r.ReadMessage()
+		if err != nil {
 			return err
 		}
-		if m.Type != pp.Request || m.Keepalive {
+		if pp.MessageType(m.Type) != pp.Request || m.KeepAlive() {
 			continue
 		}
-		if m.Length == 0 || m.Length > 128<<10 || int(m.Index) >= l.numPieces {
+		p := m.Payload()
+		if len(p) != 12 {
+			return fmt.Errorf("request of %d bytes", len(p))
+		}
+		index := pp.Integer(binary.BigEndian.Uint32(p))
+		begin := pp.Integer(binary.BigEndian.Uint32(p[4:]))
+		length := pp.Integer(binary.BigEndian.Uint32(p[8:]))
+		if length == 0 || length > 128<<10 || int(index) >= l.numPieces {
 			continue
 		}
-		send(pp.Message{Type: pp.Piece, Index: m.Index, Begin: m.Begin, Piece: l.block(m.Index, m.Begin, m.Length, n)})
+		send(pp.Message{Type: pp.Piece, Index: index, Begin: begin, Piece: l.block(index, begin, length, n)})
 		if err := bw.Flush(); err != nil {
 			return err
 		}

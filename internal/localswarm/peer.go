@@ -10,10 +10,12 @@ import (
 	"net"
 	"net/netip"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/anacrolix/torrent/bencode"
+	pp "github.com/anacrolix/torrent/peer_protocol"
+
+	"github.com/leakhunt/leakhunt/internal/peerwire"
 )
 
 // policy says how a peer serves one infohash; hostile peers bend it.
@@ -40,7 +42,6 @@ type peerServer struct {
 	lookup func([20]byte) (*policy, bool)
 	done   chan struct{}
 	wg     sync.WaitGroup
-	served atomic.Int64
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -131,43 +132,50 @@ func (d dripWriter) Write(p []byte) (int, error) {
 
 func (s *peerServer) serve(c net.Conn) error {
 	_ = c.SetDeadline(time.Now().Add(2 * time.Minute))
-	r := bufio.NewReader(c)
-	ih, _, err := readHandshake(r)
+	r := peerwire.NewReader(bufio.NewReader(c), peerwire.Config{})
+	theirs, _, err := r.ReadHandshake()
 	if err != nil {
 		return err
 	}
-	pol, ok := s.lookup(ih)
+	pol, ok := s.lookup(theirs.InfoHash)
 	if !ok {
-		return fmt.Errorf("unknown infohash %x", ih)
+		return fmt.Errorf("unknown infohash %x", theirs.InfoHash)
 	}
 	var w io.Writer = c
-	if err := writeHandshake(w, ih, s.peerID); err != nil {
+	ours := peerwire.Handshake{Reserved: pp.NewPeerExtensionBytes(pp.ExtensionBitLtep), InfoHash: theirs.InfoHash, PeerID: s.peerID}
+	if _, err := w.Write(ours.Append(nil)); err != nil {
 		return err
 	}
 	if pol.drip > 0 {
 		w = dripWriter{w: c, delay: pol.drip, done: s.done}
 	}
 	if pol.hugeLength {
-		if _, err := w.Write([]byte{0x7f, 0xff, 0xff, 0xff, 20, 0}); err != nil {
+		if _, err := w.Write([]byte{0x7f, 0xff, 0xff, 0xff, msgExtended, 0}); err != nil {
 			return err
 		}
-		_, err := io.Copy(io.Discard, r)
+		_, err := io.Copy(io.Discard, c)
+		return err
+	}
+	// send writes one extension message in one Write.
+	send := func(parts ...[]byte) error {
+		_, err := w.Write(peerwire.AppendMessage(nil, msgExtended, parts...))
 		return err
 	}
 	hs := extHandshake{M: map[string]int64{}, MetadataSize: pol.advertised, V: "localswarm"}
 	if !pol.noMetadata {
 		hs.M["ut_metadata"] = ourMetadataID
 	}
-	if err := writeMessage(w, 20, []byte{0}, bencode.MustMarshal(hs)); err != nil {
+	if err := send([]byte{0}, bencode.MustMarshal(hs)); err != nil {
 		return err
 	}
 	theirID := int64(-1)
 	for {
-		id, payload, err := readMessage(r)
+		m, err := r.ReadMessage()
 		if err != nil {
 			return err
 		}
-		if id != 20 || len(payload) == 0 {
+		payload := m.Payload()
+		if m.Type != msgExtended || len(payload) == 0 {
 			continue
 		}
 		switch payload[0] {
@@ -190,18 +198,15 @@ func (s *peerServer) serve(c net.Conn) error {
 			start := req.Piece * metadataPieceSize
 			if pol.reject || req.Piece < 0 || start >= int64(len(pol.info)) {
 				rej := bencode.MustMarshal(metadataMsg{MsgType: 2, Piece: req.Piece})
-				if err := writeMessage(w, 20, []byte{byte(theirID)}, rej); err != nil {
+				if err := send([]byte{byte(theirID)}, rej); err != nil {
 					return err
 				}
 				continue
 			}
 			end := min(start+metadataPieceSize, int64(len(pol.info)))
 			hdr := bencode.MustMarshal(metadataMsg{MsgType: 1, Piece: req.Piece, TotalSize: pol.totalSize})
-			if err := writeMessage(w, 20, []byte{byte(theirID)}, hdr, pol.info[start:end]); err != nil {
+			if err := send([]byte{byte(theirID)}, hdr, pol.info[start:end]); err != nil {
 				return err
-			}
-			if end == int64(len(pol.info)) {
-				s.served.Add(1)
 			}
 		}
 	}
@@ -245,9 +250,6 @@ func (m *MetadataServer) Add(infoBytes []byte) [20]byte {
 
 // Addr returns the TCP address peers connect to.
 func (m *MetadataServer) Addr() netip.AddrPort { return m.srv.addr() }
-
-// Served returns how many complete metadata copies were sent.
-func (m *MetadataServer) Served() int64 { return m.srv.served.Load() }
 
 // Close stops the server and waits for its connections to end.
 func (m *MetadataServer) Close() { m.srv.close() }

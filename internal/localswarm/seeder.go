@@ -92,102 +92,14 @@ func (sw *Swarm) AddSeeder(ctx context.Context, cfg SeederConfig) (*Seeder, erro
 	if cfg.Hybrid && cfg.Path != "" {
 		return nil, errors.New("a hybrid seeder needs Name and Files, not Path")
 	}
-	var hybrid *HybridTorrent
-	if cfg.Hybrid {
-		pl := cfg.PieceLength
-		if pl == 0 {
-			pl = merkle.BlockSize
-		}
-		var err error
-		if hybrid, err = BuildHybrid(cfg.Name, cfg.Files, pl); err != nil {
-			return nil, err
-		}
-	}
-	path := cfg.Path
-	if path == "" {
-		var err error
-		if path, err = sw.writeFiles(cfg); err != nil {
-			return nil, err
-		}
-	}
-	var mi *metainfo.MetaInfo
-	if hybrid != nil {
-		mi = hybrid.MetaInfo
-	} else {
-		info := metainfo.Info{PieceLength: cfg.PieceLength}
-		if info.PieceLength == 0 {
-			info.PieceLength = -1 // let BuildFromFilePath choose
-		}
-		if err := buildInfo(&info, path); err != nil {
-			return nil, err
-		}
-		infoBytes, err := bencode.Marshal(info)
-		if err != nil {
-			return nil, fmt.Errorf("marshal info: %w", err)
-		}
-		mi = &metainfo.MetaInfo{InfoBytes: infoBytes}
+	mi, path, hybrid, err := sw.seederTorrent(cfg)
+	if err != nil {
+		return nil, err
 	}
 	infoBytes := []byte(mi.InfoBytes)
-
-	ccfg := torrent.NewDefaultClientConfig()
-	ccfg.ListenHost = func(string) string { return "127.0.0.1" }
-	ccfg.ListenPort = 0
-	ccfg.DisableIPv6 = true
-	ccfg.DisableUTP = !cfg.UTP
-	ccfg.DisableTrackers = true
-	ccfg.DisableWebtorrent = true
-	ccfg.DisableWebseeds = true
-	ccfg.NoDefaultPortForwarding = true
-	ccfg.DisableAcceptRateLimiting = true
-	ccfg.Seed = true
-	// Name the seeder for what it is; anacrolix's default is the main
-	// module's name, which would make a test seeder look like leakhunt.
-	ccfg.ExtendedHandshakeClientVersion = "localswarm-seeder (anacrolix/torrent v1.61.0)"
-	ccfg.Bep20 = "-LS0001-"
-	if cfg.RequireEncryption {
-		ccfg.HeaderObfuscationPolicy = torrent.HeaderObfuscationPolicy{Preferred: true, RequirePreferred: true}
-	}
-	ccfg.Slogger = slog.New(slog.DiscardHandler)
-	ccfg.Logger = alog.Default.WithFilterLevel(alog.Disabled)
-	ccfg.DataDir = filepath.Dir(path)
-	fileOpts := storage.NewFileClientOpts{
-		ClientBaseDir:   filepath.Dir(path),
-		PieceCompletion: storage.NewMapPieceCompletion(),
-		UsePartFiles:    g.Some(false),
-		Logger:          slog.New(slog.DiscardHandler),
-	}
-	if hybrid != nil {
-		// anacrolix lays out a hybrid torrent by its v2 file tree, which
-		// names a single file again inside the torrent's name; keep the
-		// v1 layout that writeFiles used.
-		fileOpts.FilePathMaker = func(o storage.FilePathMakerOpts) string {
-			if len(o.Info.Files) == 0 {
-				return o.Info.BestName()
-			}
-			return filepath.Join(append([]string{o.Info.BestName()}, o.File.BestPath()...)...)
-		}
-	}
-	ccfg.DefaultStorage = storage.NewFileOpts(fileOpts)
-	ccfg.NoDHT = len(cfg.AnnounceDHT) == 0
-	ccfg.PeriodicallyAnnounceTorrentsToDht = !ccfg.NoDHT
-	if !ccfg.NoDHT {
-		var addrs []dht.Addr
-		for _, s := range cfg.AnnounceDHT {
-			ap, err := netip.ParseAddrPort(s)
-			if err != nil || !ap.Addr().IsLoopback() {
-				return nil, fmt.Errorf("DHT node %q: not a loopback ip:port", s)
-			}
-			addrs = append(addrs, dht.NewAddr(net.UDPAddrFromAddrPort(ap)))
-		}
-		ccfg.DhtStartingNodes = func(string) dht.StartingNodesGetter {
-			return func() ([]dht.Addr, error) { return addrs, nil }
-		}
-		ccfg.ConfigureAnacrolixDhtServer = func(c *dht.ServerConfig) {
-			c.NoSecurity = true
-			c.SendLimiter = rate.NewLimiter(rate.Inf, 0)
-			c.QueryResendDelay = func() time.Duration { return 500 * time.Millisecond }
-			c.Logger = alog.Default.WithFilterLevel(alog.Disabled)
-		}
+	ccfg, err := seederClientConfig(cfg, path, hybrid != nil)
+	if err != nil {
+		return nil, err
 	}
 	cl, err := torrent.NewClient(ccfg)
 	if err != nil {
@@ -228,6 +140,113 @@ func (sw *Swarm) AddSeeder(ctx context.Context, cfg SeederConfig) (*Seeder, erro
 	sw.mu.Unlock()
 	sw.AddInfohash(s.InfoHash, s.Addr)
 	return s, nil
+}
+
+// seederTorrent writes the seeder's files (unless cfg.Path names them)
+// and builds its torrent: v1, or hybrid when asked.
+func (sw *Swarm) seederTorrent(cfg SeederConfig) (*metainfo.MetaInfo, string, *HybridTorrent, error) {
+	var hybrid *HybridTorrent
+	if cfg.Hybrid {
+		pl := cfg.PieceLength
+		if pl == 0 {
+			pl = merkle.BlockSize
+		}
+		var err error
+		if hybrid, err = BuildHybrid(cfg.Name, cfg.Files, pl); err != nil {
+			return nil, "", nil, err
+		}
+	}
+	path := cfg.Path
+	if path == "" {
+		var err error
+		if path, err = sw.writeFiles(cfg); err != nil {
+			return nil, "", nil, err
+		}
+	}
+	var mi *metainfo.MetaInfo
+	if hybrid != nil {
+		mi = hybrid.MetaInfo
+	} else {
+		info := metainfo.Info{PieceLength: cfg.PieceLength}
+		if info.PieceLength == 0 {
+			info.PieceLength = -1 // let BuildFromFilePath choose
+		}
+		if err := buildInfo(&info, path); err != nil {
+			return nil, "", nil, err
+		}
+		infoBytes, err := bencode.Marshal(info)
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("marshal info: %w", err)
+		}
+		mi = &metainfo.MetaInfo{InfoBytes: infoBytes}
+	}
+	return mi, path, hybrid, nil
+}
+
+// seederClientConfig configures an anacrolix client seeding the data at
+// path on loopback, announcing to cfg.AnnounceDHT when given.
+func seederClientConfig(cfg SeederConfig, path string, hybrid bool) (*torrent.ClientConfig, error) {
+	ccfg := torrent.NewDefaultClientConfig()
+	ccfg.ListenHost = func(string) string { return "127.0.0.1" }
+	ccfg.ListenPort = 0
+	ccfg.DisableIPv6 = true
+	ccfg.DisableUTP = !cfg.UTP
+	ccfg.DisableTrackers = true
+	ccfg.DisableWebtorrent = true
+	ccfg.DisableWebseeds = true
+	ccfg.NoDefaultPortForwarding = true
+	ccfg.DisableAcceptRateLimiting = true
+	ccfg.Seed = true
+	// Name the seeder for what it is; anacrolix's default is the main
+	// module's name, which would make a test seeder look like leakhunt.
+	ccfg.ExtendedHandshakeClientVersion = "localswarm-seeder (anacrolix/torrent v1.61.0)"
+	ccfg.Bep20 = "-LS0001-"
+	if cfg.RequireEncryption {
+		ccfg.HeaderObfuscationPolicy = torrent.HeaderObfuscationPolicy{Preferred: true, RequirePreferred: true}
+	}
+	ccfg.Slogger = slog.New(slog.DiscardHandler)
+	ccfg.Logger = alog.Default.WithFilterLevel(alog.Disabled)
+	ccfg.DataDir = filepath.Dir(path)
+	fileOpts := storage.NewFileClientOpts{
+		ClientBaseDir:   filepath.Dir(path),
+		PieceCompletion: storage.NewMapPieceCompletion(),
+		UsePartFiles:    g.Some(false),
+		Logger:          slog.New(slog.DiscardHandler),
+	}
+	if hybrid {
+		// anacrolix lays out a hybrid torrent by its v2 file tree, which
+		// names a single file again inside the torrent's name; keep the
+		// v1 layout that writeFiles used.
+		fileOpts.FilePathMaker = func(o storage.FilePathMakerOpts) string {
+			if len(o.Info.Files) == 0 {
+				return o.Info.BestName()
+			}
+			return filepath.Join(append([]string{o.Info.BestName()}, o.File.BestPath()...)...)
+		}
+	}
+	ccfg.DefaultStorage = storage.NewFileOpts(fileOpts)
+	ccfg.NoDHT = len(cfg.AnnounceDHT) == 0
+	ccfg.PeriodicallyAnnounceTorrentsToDht = !ccfg.NoDHT
+	if !ccfg.NoDHT {
+		var addrs []dht.Addr
+		for _, s := range cfg.AnnounceDHT {
+			ap, err := netip.ParseAddrPort(s)
+			if err != nil || !ap.Addr().IsLoopback() {
+				return nil, fmt.Errorf("DHT node %q: not a loopback ip:port", s)
+			}
+			addrs = append(addrs, dht.NewAddr(net.UDPAddrFromAddrPort(ap)))
+		}
+		ccfg.DhtStartingNodes = func(string) dht.StartingNodesGetter {
+			return func() ([]dht.Addr, error) { return addrs, nil }
+		}
+		ccfg.ConfigureAnacrolixDhtServer = func(c *dht.ServerConfig) {
+			c.NoSecurity = true
+			c.SendLimiter = rate.NewLimiter(rate.Inf, 0)
+			c.QueryResendDelay = func() time.Duration { return 500 * time.Millisecond }
+			c.Logger = alog.Default.WithFilterLevel(alog.Disabled)
+		}
+	}
+	return ccfg, nil
 }
 
 func buildInfo(info *metainfo.Info, path string) error {

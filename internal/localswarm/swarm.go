@@ -167,15 +167,6 @@ func (sw *Swarm) BootstrapAddrs() []string {
 	return out
 }
 
-// NodeAddrs returns the UDP addresses of all nodes.
-func (sw *Swarm) NodeAddrs() []netip.AddrPort {
-	out := make([]netip.AddrPort, len(sw.nodes))
-	for i, n := range sw.nodes {
-		out[i] = n.addr
-	}
-	return out
-}
-
 // AddInfohash stores ih, with the given peers (possibly none), in the
 // Replicas nodes whose IDs are closest to it.
 func (sw *Swarm) AddInfohash(ih [20]byte, peers ...netip.AddrPort) {

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/leakhunt/leakhunt/internal/interop"
 )
 
 func TestStoreSamples(t *testing.T) {
@@ -66,11 +68,8 @@ func TestStartClose(t *testing.T) {
 	}
 	h.Close()
 	sw.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > base+1 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > base+1 {
+	if !interop.Within(10*time.Second, func() bool { return runtime.NumGoroutine() <= base+1 }) {
+		n := runtime.NumGoroutine()
 		t.Errorf("%d goroutines after Close, %d before", n, base)
 	}
 }

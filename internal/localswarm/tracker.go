@@ -12,15 +12,14 @@ import (
 
 // Tracker is a minimal HTTP BitTorrent tracker on 127.0.0.1 whose peer
 // lists are set by the test: it answers every announce (whatever its
-// event) for a known infohash with those peers, compact, and records the
-// announces it received. Safe for concurrent use.
+// event) for a known infohash with those peers, compact. Safe for
+// concurrent use.
 type Tracker struct {
 	srv *http.Server
 	ln  net.Listener
 
-	mu        sync.Mutex
-	peers     map[[20]byte][]netip.AddrPort
-	announces []string
+	mu    sync.Mutex
+	peers map[[20]byte][]netip.AddrPort
 }
 
 // StartTracker starts a tracker on 127.0.0.1.
@@ -45,13 +44,6 @@ func (t *Tracker) Add(ih [20]byte, peers ...netip.AddrPort) {
 	t.peers[ih] = append(t.peers[ih], peers...)
 }
 
-// Announces returns the query strings of the announces received.
-func (t *Tracker) Announces() []string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return append([]string(nil), t.announces...)
-}
-
 // Close stops the tracker.
 func (t *Tracker) Close() { t.srv.Close() }
 
@@ -64,7 +56,6 @@ func (t *Tracker) announce(w http.ResponseWriter, r *http.Request) {
 	}
 	copy(ih[:], q.Get("info_hash"))
 	t.mu.Lock()
-	t.announces = append(t.announces, r.URL.RawQuery)
 	peers := t.peers[ih]
 	t.mu.Unlock()
 	var v4, v6 []byte

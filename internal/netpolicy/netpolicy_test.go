@@ -55,19 +55,21 @@ func TestPolicy(t *testing.T) {
 		{"2001:0:4136:e378:8000:63bf:f7f7:f7f7", Public, false, false, true},    // Teredo client 8.8.8.8
 	}
 	for _, tt := range tests {
-		a := netip.MustParseAddr(tt.addr)
-		if got := Classify(a); got != tt.label {
-			t.Errorf("Classify(%s) = %q, want %q", tt.addr, got, tt.label)
-		}
-		p := Policy{AllowLoopback: tt.loopback, AllowPrivate: tt.private}
-		err := p.Check(a)
-		if (err == nil) != tt.allow {
-			t.Errorf("%s (loopback %v, private %v): err %v, want allowed %v", tt.addr, tt.loopback, tt.private, err, tt.allow)
-		}
-		var ae *AddressError
-		if err != nil && (!errors.Is(err, ErrForbidden) || !errors.As(err, &ae) || ae.Reason != tt.label) {
-			t.Errorf("%s: error %v is not an AddressError for %q wrapping ErrForbidden", tt.addr, err, tt.label)
-		}
+		t.Run(tt.addr, func(t *testing.T) {
+			a := netip.MustParseAddr(tt.addr)
+			if got := Classify(a); got != tt.label {
+				t.Errorf("Classify(%s) = %q, want %q", tt.addr, got, tt.label)
+			}
+			p := Policy{AllowLoopback: tt.loopback, AllowPrivate: tt.private}
+			err := p.Check(a)
+			if (err == nil) != tt.allow {
+				t.Errorf("%s (loopback %v, private %v): err %v, want allowed %v", tt.addr, tt.loopback, tt.private, err, tt.allow)
+			}
+			var ae *AddressError
+			if err != nil && (!errors.Is(err, ErrForbidden) || !errors.As(err, &ae) || ae.Reason != tt.label) {
+				t.Errorf("%s: error %v is not an AddressError for %q wrapping ErrForbidden", tt.addr, err, tt.label)
+			}
+		})
 	}
 	p := Policy{Allow: []netip.Prefix{netip.MustParsePrefix("10.9.0.0/16")}}
 	if p.Check(netip.MustParseAddr("10.9.1.1")) != nil || p.Check(netip.MustParseAddr("10.8.1.1")) == nil {

@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"github.com/anacrolix/torrent/mse"
+
+	"github.com/leakhunt/leakhunt/internal/peerwire"
 )
 
 // Encryption says when connections speak MSE/PE (BEP 8 message stream
@@ -88,20 +90,15 @@ func (e Encryption) Attempts(transport string) []Attempt {
 // Retry reports whether an attempt that failed with err is worth making
 // again with the other encryption setting: the connection was up and the
 // peer ended it at the handshake, answered with something other than a
-// BitTorrent handshake (a client that requires encryption may answer a
-// plaintext handshake with its MSE key), or refused our encryption. A
-// refused or timed-out connection is not.
+// BitTorrent handshake (peerwire.ErrNotBitTorrent: a client that requires
+// encryption may answer a plaintext handshake with its MSE key), or refused
+// our encryption. A refused or timed-out connection is not.
 func Retry(err error) bool {
-	return errors.Is(err, ErrEncryption) || errors.Is(err, ErrNotBitTorrent) || Closed(err)
+	return errors.Is(err, ErrEncryption) || errors.Is(err, peerwire.ErrNotBitTorrent) || Closed(err)
 }
 
-var (
-	// ErrEncryption is wrapped by every failure of the MSE/PE handshake.
-	ErrEncryption = errors.New("encryption handshake failed")
-	// ErrNotBitTorrent is what callers wrap when the peer's first bytes
-	// are not a BitTorrent handshake.
-	ErrNotBitTorrent = errors.New("not a BitTorrent handshake")
-)
+// ErrEncryption is wrapped by every failure of the MSE/PE handshake.
+var ErrEncryption = errors.New("encryption handshake failed")
 
 // Encrypt runs the MSE/PE handshake as the initiator over c for the
 // torrent ih (its infohash is the shared secret), offering RC4 and

@@ -88,9 +88,11 @@ func TestHoldKey(t *testing.T) {
 		{"203.0.113.7:6881", "203.0.113.7:51413"},
 		{"[2001:db8::1]:1", "[2001:db8::1]:2"},
 	} {
-		if holdKey(netip.MustParseAddrPort(tc.a)) != holdKey(netip.MustParseAddrPort(tc.b)) {
-			t.Errorf("%s and %s are held separately; one IP is one host", tc.a, tc.b)
-		}
+		t.Run(tc.a, func(t *testing.T) {
+			if holdKey(netip.MustParseAddrPort(tc.a)) != holdKey(netip.MustParseAddrPort(tc.b)) {
+				t.Errorf("%s and %s are held separately; one IP is one host", tc.a, tc.b)
+			}
+		})
 	}
 	if holdKey(netip.MustParseAddrPort("127.0.0.1:1")) == holdKey(netip.MustParseAddrPort("127.0.0.1:2")) {
 		t.Error("loopback peers on different ports share a hold")

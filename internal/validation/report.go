@@ -134,6 +134,19 @@ func reportText(sc *Scenario, hosts []Result, torrents []TorrentResult, links []
 	if !pass {
 		verdict = "FAIL: at least one result disagrees with the known truth (marked DISAGREES below)."
 	}
+	writeIntro(p, m, verdict)
+	writeDocuments(p, sc.Documents)
+	writeTorrents(p, torrents, links)
+	writeHosts(p, sc, hosts, len(torrents), len(links), verdict)
+	writeScope(p, m, jsonSum)
+	return b.String()
+}
+
+// printer writes one line of the validation report.
+type printer func(format string, a ...any)
+
+// writeIntro writes the heading, the purpose and the evidence levels.
+func writeIntro(p printer, m Meta, verdict string) {
 	p("VALIDATION OF THE LEAKHUNT METHOD")
 	p("")
 	p("Date and time of the test (UTC): %s", m.Time.UTC().Format("2006-01-02 15:04:05"))
@@ -160,20 +173,28 @@ func reportText(sc *Scenario, hosts []Result, torrents []TorrentResult, links []
 		p("%s", l)
 	}
 	p("")
+}
+
+// writeDocuments lists the catalogued documents with their SHA-256.
+func writeDocuments(p printer, documents map[string][]byte) {
 	p("3. Documents")
 	p("")
 	p("The catalogued documents are synthetic: every name, account and address in them is")
 	p("invented. SHA-256 of each:")
-	names := make([]string, 0, len(sc.Documents))
-	for n := range sc.Documents {
+	names := make([]string, 0, len(documents))
+	for n := range documents {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		s := sha256.Sum256(sc.Documents[n])
-		p("  %-24s %9d bytes  %x", n, len(sc.Documents[n]), s)
+		s := sha256.Sum256(documents[n])
+		p("  %-24s %9d bytes  %x", n, len(documents[n]), s)
 	}
 	p("")
+}
+
+// writeTorrents lists the torrents and links with what matching concluded.
+func writeTorrents(p printer, torrents []TorrentResult, links []LinkResult) {
 	p("4. Torrents and what matching concluded")
 	p("")
 	p("A torrent is proven to carry a document only by its own metadata: the SHA-1 piece hashes")
@@ -203,6 +224,10 @@ func reportText(sc *Scenario, hosts []Result, torrents []TorrentResult, links []
 				l.Document, yesNo(l.Proven), ih, agree(l.Pass()))
 		}
 	}
+}
+
+// writeHosts lists the hosts, expected against obtained, and sums up.
+func writeHosts(p printer, sc *Scenario, hosts []Result, nTorrents, nLinks int, verdict string) {
 	p("")
 	p("6. Hosts")
 	p("")
@@ -222,7 +247,7 @@ func reportText(sc *Scenario, hosts []Result, torrents []TorrentResult, links []
 			ok++
 		}
 	}
-	p("%d of %d hosts, and %d torrents and %d links, were checked; %d hosts agree.", ok, nh, len(torrents), len(links), ok)
+	p("%d of %d hosts, and %d torrents and %d links, were checked; %d hosts agree.", ok, nh, nTorrents, nLinks, ok)
 	p("%s", verdict)
 	if len(sc.Skipped) > 0 {
 		p("")
@@ -231,6 +256,10 @@ func reportText(sc *Scenario, hosts []Result, torrents []TorrentResult, links []
 			p("  - %s", s)
 		}
 	}
+}
+
+// writeScope says what the test does not show and how to check it.
+func writeScope(p printer, m Meta, jsonSum string) {
 	p("")
 	p("8. Scope")
 	p("")
@@ -242,7 +271,6 @@ func reportText(sc *Scenario, hosts []Result, torrents []TorrentResult, links []
 	p("Machine-readable results: %s, SHA-256 %s.", ResultsName, jsonSum)
 	p("The signature below is made with the key in %s (golang.org/x/mod/sumdb/note format);", KeyName)
 	p("'leakhunt verify DIR' checks it, and the SHA-256 of %s.", ResultsName)
-	return b.String()
 }
 
 func verdictName(v string) string {

@@ -29,8 +29,8 @@ import (
 	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/internal/demodata"
+	"github.com/leakhunt/leakhunt/internal/interop"
 	"github.com/leakhunt/leakhunt/internal/localswarm"
-	"github.com/leakhunt/leakhunt/internal/lttest"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -109,104 +109,142 @@ func Start(ctx context.Context, dir string) (sc *Scenario, err error) {
 			sc.Close()
 		}
 	}()
-	boot := sw.BootstrapAddrs()
 	meta, err := localswarm.StartMetadataServer(ctx)
 	if err != nil {
 		return nil, err
 	}
 	sc.closers = append(sc.closers, meta.Close)
-	host := func(addr netip.AddrPort, ih fingerprint.InfoHash, torrent, behaviour string, expected evidence.Level) {
-		sc.Hosts = append(sc.Hosts, Host{Addr: addr, InfoHash: ih, Torrent: torrent, Behaviour: behaviour, Expected: expected})
-	}
-	torrent := func(ih fingerprint.InfoHash, description, verdict string) {
-		sc.Torrents = append(sc.Torrents, Torrent{InfoHash: ih, Description: description, Verdict: verdict})
-	}
-	crafted := func(info []byte, cfg localswarm.LiarConfig) (netip.AddrPort, error) {
-		addr, stop, err := localswarm.StartLiar(ctx, info, cfg)
-		if err != nil {
-			return addr, err
+	b := &builder{Scenario: sc, ctx: ctx, sw: sw, meta: meta, boot: sw.BootstrapAddrs(), docs: docs}
+	for _, add := range []func() error{b.honestV1, b.hybrid, func() error { return b.libtorrent(dir) },
+		b.sharedPiece, b.alikeNames, b.changedEnd, b.craftedHybrid, b.magnetDecoy} {
+		if err := add(); err != nil {
+			return nil, err
 		}
-		sc.closers = append(sc.closers, stop)
-		return addr, nil
 	}
+	return sc, nil
+}
 
-	// 1. An honest anacrolix/torrent seeder of a v1 torrent; a liar and an
+// builder adds the hosts and torrents of a scenario.
+type builder struct {
+	*Scenario
+	ctx  context.Context
+	sw   *localswarm.Swarm
+	meta *localswarm.MetadataServer
+	boot []string
+	docs map[string][]byte
+}
+
+func (b *builder) host(addr netip.AddrPort, ih fingerprint.InfoHash, torrent, behaviour string, expected evidence.Level) {
+	b.Hosts = append(b.Hosts, Host{Addr: addr, InfoHash: ih, Torrent: torrent, Behaviour: behaviour, Expected: expected})
+}
+
+func (b *builder) torrent(ih fingerprint.InfoHash, description, verdict string) {
+	b.Torrents = append(b.Torrents, Torrent{InfoHash: ih, Description: description, Verdict: verdict})
+}
+
+// crafted starts a crafted peer of the torrent info.
+func (b *builder) crafted(info []byte, cfg localswarm.LiarConfig) (netip.AddrPort, error) {
+	addr, stop, err := localswarm.StartLiar(b.ctx, info, cfg)
+	if err != nil {
+		return addr, err
+	}
+	b.closers = append(b.closers, stop)
+	return addr, nil
+}
+
+// honestV1 adds an honest seeder of a v1 torrent, with a liar and an
+// empty address listed beside it.
+func (b *builder) honestV1() error {
+	// An honest anacrolix/torrent seeder of a v1 torrent; a liar and an
 	// address with nothing behind it are listed for the same torrent.
 	const v1Desc = "v1 torrent of tuition_fees_2026.csv (16 KiB pieces)"
-	v1, err := sw.AddSeeder(ctx, localswarm.SeederConfig{Name: "tuition_fees_2026.csv", PieceLength: 16 << 10,
-		Files: []localswarm.File{{Data: docs["tuition_fees_2026.csv"]}}, AnnounceDHT: boot})
+	v1, err := b.sw.AddSeeder(b.ctx, localswarm.SeederConfig{Name: "tuition_fees_2026.csv", PieceLength: 16 << 10,
+		Files: []localswarm.File{{Data: b.docs["tuition_fees_2026.csv"]}}, AnnounceDHT: b.boot})
 	if err != nil {
-		return nil, fmt.Errorf("v1 seeder: %w", err)
+		return fmt.Errorf("v1 seeder: %w", err)
 	}
-	sc.closers = append(sc.closers, v1.Close)
-	torrent(v1.InfoHash, v1Desc, fingerprint.VerdictProven)
-	host(v1.Addr, v1.InfoHash, v1Desc, "honest seeder (anacrolix/torrent): holds and serves the whole document", 4)
-	liar, err := crafted(v1.InfoBytes, localswarm.LiarConfig{ClientName: "liar/1.0"})
+	b.closers = append(b.closers, v1.Close)
+	b.torrent(v1.InfoHash, v1Desc, fingerprint.VerdictProven)
+	b.host(v1.Addr, v1.InfoHash, v1Desc, "honest seeder (anacrolix/torrent): holds and serves the whole document", 4)
+	liar, err := b.crafted(v1.InfoBytes, localswarm.LiarConfig{ClientName: "liar/1.0"})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	sw.AddInfohash(v1.InfoHash, liar)
-	host(liar, v1.InfoHash, v1Desc, "liar: claims every piece, serves bytes that are not the torrent's", 3)
+	b.sw.AddInfohash(v1.InfoHash, liar)
+	b.host(liar, v1.InfoHash, v1Desc, "liar: claims every piece, serves bytes that are not the torrent's", 3)
 	ghost, err := closedPort()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	sw.AnnounceFake(v1.InfoHash, ghost)
-	host(ghost, v1.InfoHash, v1Desc, "address announced in the DHT with nothing listening behind it", 1)
+	b.sw.AnnounceFake(v1.InfoHash, ghost)
+	b.host(ghost, v1.InfoHash, v1Desc, "address announced in the DHT with nothing listening behind it", 1)
+	return nil
+}
 
-	// 2. An honest seeder of a hybrid (BEP 52) torrent.
+// hybrid adds an honest seeder of a hybrid (BEP 52) torrent.
+func (b *builder) hybrid() error {
+	// An honest seeder of a hybrid (BEP 52) torrent.
 	const hyDesc = "hybrid (v1+v2) torrent holding a note and staff_roster.tsv (32 KiB pieces)"
-	hy, err := sw.AddSeeder(ctx, localswarm.SeederConfig{Name: "staff_share", PieceLength: 32 << 10, Hybrid: true,
+	hy, err := b.sw.AddSeeder(b.ctx, localswarm.SeederConfig{Name: "staff_share", PieceLength: 32 << 10, Hybrid: true,
 		Files: []localswarm.File{{Path: "notes.txt", Data: []byte("Staff office share (synthetic validation data).\n")},
-			{Path: "staff_roster.tsv", Data: docs["staff_roster.tsv"]}}, AnnounceDHT: boot})
+			{Path: "staff_roster.tsv", Data: b.docs["staff_roster.tsv"]}}, AnnounceDHT: b.boot})
 	if err != nil {
-		return nil, fmt.Errorf("hybrid seeder: %w", err)
+		return fmt.Errorf("hybrid seeder: %w", err)
 	}
-	sc.closers = append(sc.closers, hy.Close)
-	torrent(hy.InfoHash, hyDesc, fingerprint.VerdictProven)
-	host(hy.Addr, hy.InfoHash, hyDesc, "honest seeder (anacrolix/torrent) of a hybrid torrent", 4)
+	b.closers = append(b.closers, hy.Close)
+	b.torrent(hy.InfoHash, hyDesc, fingerprint.VerdictProven)
+	b.host(hy.Addr, hy.InfoHash, hyDesc, "honest seeder (anacrolix/torrent) of a hybrid torrent", 4)
+	return nil
+}
 
-	// 3. libtorrent seeders, v1 and hybrid, of the member database.
-	if why := lttest.Available(); why != "" {
-		sc.Skipped = append(sc.Skipped, "libtorrent seeders (an independent implementation): "+why)
+// libtorrent adds libtorrent seeders of v1 and hybrid torrents, or notes
+// why it cannot.
+func (b *builder) libtorrent(dir string) error {
+	// Libtorrent seeders, v1 and hybrid, of the member database.
+	if why := interop.LibtorrentMissing(); why != "" {
+		b.Skipped = append(b.Skipped, "libtorrent seeders (an independent implementation): "+why)
 	} else {
 		src := filepath.Join(dir, "member_db_export.sql")
-		if err := os.WriteFile(src, docs["member_db_export.sql"], 0o600); err != nil {
-			return nil, err
+		if err := os.WriteFile(src, b.docs["member_db_export.sql"], 0o600); err != nil {
+			return err
 		}
 		for _, mode := range []string{"v1", "hybrid"} {
 			out := filepath.Join(dir, "lt-"+mode+".torrent")
-			port, stop, err := lttest.Start(ctx, src, out, 256<<10, mode, "127.0.0.1")
+			port, stop, err := interop.StartLibtorrentSeeder(b.ctx, src, out, 256<<10, mode, "127.0.0.1")
 			if err != nil {
-				return nil, err
+				return err
 			}
-			sc.closers = append(sc.closers, stop)
+			b.closers = append(b.closers, stop)
 			mi, err := metainfo.LoadFromFile(out)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			ih := fingerprint.InfoHash(mi.HashInfoBytes())
 			addr := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port)
-			sw.AddInfohash(ih, addr)
+			b.sw.AddInfohash(ih, addr)
 			desc := fmt.Sprintf("%s torrent of member_db_export.sql made by libtorrent (256 KiB pieces)", mode)
-			torrent(ih, desc, fingerprint.VerdictProven)
-			host(addr, ih, desc, "honest seeder (libtorrent, an independent implementation)", 4)
+			b.torrent(ih, desc, fingerprint.VerdictProven)
+			b.host(addr, ih, desc, "honest seeder (libtorrent, an independent implementation)", 4)
 		}
 	}
+	return nil
+}
 
-	// 4. A torrent where the member database starts 10 bytes before the
+// sharedPiece adds crafted peers of a torrent where documents share pieces.
+func (b *builder) sharedPiece() error {
+	// A torrent where the member database starts 10 bytes before the
 	// end of the first piece and the memo follows it inside a shared
 	// piece; crafted peers each hold or serve one thing.
 	const P = 64 << 10
-	memo, dump := docs["incident_memo.txt"], docs["member_db_export.sql"]
+	memo, dump := b.docs["incident_memo.txt"], b.docs["member_db_export.sql"]
 	edgeInfo, edgeStream, err := localswarm.BuildV1("backup", P, [][]string{{"a.bin"}, {"db", "member_db_export.sql"}, {"db", "incident_memo.txt"}, {"z.bin"}},
 		[][]byte{random(1, P-10), dump, memo, random(2, 5000)})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	edgeIH := meta.Add(edgeInfo)
+	edgeIH := b.meta.Add(edgeInfo)
 	const edgeDesc = "v1 torrent: a 65,526-byte file, member_db_export.sql, incident_memo.txt, another file (64 KiB pieces)"
-	torrent(edgeIH, edgeDesc, fingerprint.VerdictProven)
+	b.torrent(edgeIH, edgeDesc, fingerprint.VerdictProven)
 	dumpEnd := int64(P-10) + int64(len(dump)) // the piece holding it holds the memo's start too
 	shared := int(dumpEnd / P)
 	for _, c := range []struct {
@@ -225,42 +263,51 @@ func Start(ctx context.Context, dir string) (sc *Scenario, err error) {
 		{localswarm.LiarConfig{Serve: localswarm.ServeHonest}, "holds and serves every piece honestly", 4},
 	} {
 		c.cfg.Data = edgeStream
-		addr, err := crafted(edgeInfo, c.cfg)
+		addr, err := b.crafted(edgeInfo, c.cfg)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		sw.AddInfohash(edgeIH, addr)
-		host(addr, edgeIH, edgeDesc, c.behaviour, c.level)
+		b.sw.AddInfohash(edgeIH, addr)
+		b.host(addr, edgeIH, edgeDesc, c.behaviour, c.level)
 	}
-	sw.AddInfohash(edgeIH, meta.Addr())
-	host(meta.Addr(), edgeIH, edgeDesc, "serves the torrent's metadata only and claims no piece", 2)
+	b.sw.AddInfohash(edgeIH, b.meta.Addr())
+	b.host(b.meta.Addr(), edgeIH, edgeDesc, "serves the torrent's metadata only and claims no piece", 2)
+	return nil
+}
 
-	// 5. Two files that display alike ("a/b" inside one path component
+// alikeNames adds a torrent of two files that display alike.
+func (b *builder) alikeNames() error {
+	// Two files that display alike ("a/b" inside one path component
 	// shows as "a_b"): a decoy of the roster's size first, the roster
 	// second. A peer holds only the decoy.
-	roster := docs["staff_roster.tsv"]
+	roster := b.docs["staff_roster.tsv"]
 	decoy := random(3, len(roster))
 	alikeInfo, alikeStream, err := localswarm.BuildV1("share", 16<<10, [][]string{{"a/b", "staff_roster.tsv"}, {"a_b", "staff_roster.tsv"}},
 		[][]byte{decoy, roster})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	alikeIH := meta.Add(alikeInfo)
+	alikeIH := b.meta.Add(alikeInfo)
 	const alikeDesc = "v1 torrent of two files that display as a_b/staff_roster.tsv: a decoy, then the roster"
-	torrent(alikeIH, alikeDesc, fingerprint.VerdictProven)
+	b.torrent(alikeIH, alikeDesc, fingerprint.VerdictProven)
 	var decoyPieces []int
 	for i := 0; i < len(decoy)/(16<<10); i++ {
 		decoyPieces = append(decoyPieces, i)
 	}
-	decoyPeer, err := crafted(alikeInfo, localswarm.LiarConfig{Claims: decoyPieces, Serve: localswarm.ServeHonest, Data: alikeStream})
+	decoyPeer, err := b.crafted(alikeInfo, localswarm.LiarConfig{Claims: decoyPieces, Serve: localswarm.ServeHonest, Data: alikeStream})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	sw.AddInfohash(alikeIH, decoyPeer, meta.Addr())
-	host(decoyPeer, alikeIH, alikeDesc, "holds only the decoy file's pieces (none of the document); serves them honestly", 2)
-	host(meta.Addr(), alikeIH, alikeDesc, "serves the torrent's metadata only and claims no piece", 2)
+	b.sw.AddInfohash(alikeIH, decoyPeer, b.meta.Addr())
+	b.host(decoyPeer, alikeIH, alikeDesc, "holds only the decoy file's pieces (none of the document); serves them honestly", 2)
+	b.host(b.meta.Addr(), alikeIH, alikeDesc, "serves the torrent's metadata only and claims no piece", 2)
+	return nil
+}
 
-	// 6. A torrent equal to the roster in every piece the matcher can
+// changedEnd adds a torrent equal to a document but for its last bytes.
+func (b *builder) changedEnd() error {
+	roster := b.docs["staff_roster.tsv"]
+	// A torrent equal to the roster in every piece the matcher can
 	// check, but with other bytes at its end, in a piece shared with the
 	// next file. A peer holds only that piece.
 	changed := bytes.Clone(roster)
@@ -268,63 +315,73 @@ func Start(ctx context.Context, dir string) (sc *Scenario, err error) {
 	diffInfo, diffStream, err := localswarm.BuildV1("roster_copy", 16<<10, [][]string{{"staff_roster.tsv"}, {"readme.txt"}},
 		[][]byte{changed, []byte("copied from the staff share\n")})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	diffIH := meta.Add(diffInfo)
+	diffIH := b.meta.Add(diffInfo)
 	const diffDesc = "v1 torrent of staff_roster.tsv whose last 5 bytes differ, followed by a readme (16 KiB pieces)"
-	torrent(diffIH, diffDesc, fingerprint.VerdictProven)
+	b.torrent(diffIH, diffDesc, fingerprint.VerdictProven)
 	lastPiece := (len(changed) - 1) / (16 << 10)
-	diffPeer, err := crafted(diffInfo, localswarm.LiarConfig{Claims: []int{lastPiece}, Serve: localswarm.ServeHonest, Data: diffStream})
+	diffPeer, err := b.crafted(diffInfo, localswarm.LiarConfig{Claims: []int{lastPiece}, Serve: localswarm.ServeHonest, Data: diffStream})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	sw.AddInfohash(diffIH, diffPeer, meta.Addr())
-	host(diffPeer, diffIH, diffDesc, fmt.Sprintf("holds only piece %d, whose bytes match the torrent's hash but differ from the roster; serves it honestly", lastPiece), 3)
-	host(meta.Addr(), diffIH, diffDesc, "serves the torrent's metadata only and claims no piece", 2)
+	b.sw.AddInfohash(diffIH, diffPeer, b.meta.Addr())
+	b.host(diffPeer, diffIH, diffDesc, fmt.Sprintf("holds only piece %d, whose bytes match the torrent's hash but differ from the roster; serves it honestly", lastPiece), 3)
+	b.host(b.meta.Addr(), diffIH, diffDesc, "serves the torrent's metadata only and claims no piece", 2)
+	return nil
+}
 
-	// 7. A crafted hybrid: its v2 pieces root is the roster's, its v1
+// craftedHybrid adds a hybrid torrent whose v1 and v2 halves disagree.
+func (b *builder) craftedHybrid() error {
+	roster := b.docs["staff_roster.tsv"]
+	// A crafted hybrid: its v2 pieces root is the roster's, its v1
 	// pieces describe other bytes, which a peer serves honestly.
 	other := random(4, len(roster))
 	ht, err := localswarm.BuildHybrid("staff_roster", []localswarm.File{{Path: "staff_roster.tsv", Data: other, V2Data: roster},
 		{Path: "z.txt", Data: []byte("padding note\n")}}, 16<<10)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	htIH := meta.Add(ht.InfoBytes)
+	htIH := b.meta.Add(ht.InfoBytes)
 	const htDesc = "crafted hybrid torrent: v2 root of staff_roster.tsv, v1 pieces of other bytes"
-	torrent(htIH, htDesc, fingerprint.VerdictInconsistent)
+	b.torrent(htIH, htDesc, fingerprint.VerdictInconsistent)
 	pad := (16<<10 - len(other)%(16<<10)) % (16 << 10) // v1 order: the roster, a pad file, the note
 	htStream := append(append(bytes.Clone(other), make([]byte, pad)...), "padding note\n"...)
-	htPeer, err := crafted(ht.InfoBytes, localswarm.LiarConfig{Serve: localswarm.ServeHonest, Data: htStream})
+	htPeer, err := b.crafted(ht.InfoBytes, localswarm.LiarConfig{Serve: localswarm.ServeHonest, Data: htStream})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	sw.AddInfohash(htIH, htPeer, meta.Addr())
-	host(htPeer, htIH, htDesc, "serves the v1 bytes (not the document) honestly", None)
+	b.sw.AddInfohash(htIH, htPeer, b.meta.Addr())
+	b.host(htPeer, htIH, htDesc, "serves the v1 bytes (not the document) honestly", None)
+	return nil
+}
 
-	// 8. A web page with a magnet whose sha1 is the tuition file's, beside
+// magnetDecoy adds a page whose magnet pairs a document's sha1 with the
+// infohash of other bytes.
+func (b *builder) magnetDecoy() error {
+	// A web page with a magnet whose sha1 is the tuition file's, beside
 	// the infohash of a torrent of other bytes under the same name, which
 	// an honest seeder serves.
-	x, err := sw.AddSeeder(ctx, localswarm.SeederConfig{Name: "tuition_fees_2026.csv", PieceLength: 16 << 10,
-		Files: []localswarm.File{{Data: random(5, len(docs["tuition_fees_2026.csv"]))}}, AnnounceDHT: boot})
+	x, err := b.sw.AddSeeder(b.ctx, localswarm.SeederConfig{Name: "tuition_fees_2026.csv", PieceLength: 16 << 10,
+		Files: []localswarm.File{{Data: random(5, len(b.docs["tuition_fees_2026.csv"]))}}, AnnounceDHT: b.boot})
 	if err != nil {
-		return nil, fmt.Errorf("seeder of other bytes: %w", err)
+		return fmt.Errorf("seeder of other bytes: %w", err)
 	}
-	sc.closers = append(sc.closers, x.Close)
-	tSHA1 := sha1.Sum(docs["tuition_fees_2026.csv"])
+	b.closers = append(b.closers, x.Close)
+	tSHA1 := sha1.Sum(b.docs["tuition_fees_2026.csv"])
 	magnet := fmt.Sprintf("magnet:?xt=urn:btih:%x&xt=urn:sha1:%s&dn=tuition_fees_2026.csv", x.InfoHash,
 		base32.StdEncoding.EncodeToString(tSHA1[:]))
-	sc.Links[magnet] = "tuition_fees_2026.csv"
+	b.Links[magnet] = "tuition_fees_2026.csv"
 	const xDesc = "v1 torrent named tuition_fees_2026.csv holding other bytes, whose infohash a web page's magnet carries beside the real file's sha1"
-	torrent(x.InfoHash, xDesc, "")
-	host(x.Addr, x.InfoHash, xDesc, "honest seeder of the other bytes", None)
+	b.torrent(x.InfoHash, xDesc, "")
+	b.host(x.Addr, x.InfoHash, xDesc, "honest seeder of the other bytes", None)
 	page, closePage, err := servePage(magnet)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	sc.closers = append(sc.closers, closePage)
-	sc.Page = page
-	return sc, nil
+	b.closers = append(b.closers, closePage)
+	b.Page = page
+	return nil
 }
 
 // servePage serves an index page listing link on 127.0.0.1.

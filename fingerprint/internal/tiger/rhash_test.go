@@ -13,16 +13,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/leakhunt/leakhunt/internal/interop"
 )
 
 // rhashSums runs rhash once over files and returns, per path, the Tiger
 // (hex) and the TTH (base32) digests decoded to bytes.
 func rhashSums(t *testing.T, files []string) (tiger, tth map[string][]byte) {
 	t.Helper()
-	bin, err := exec.LookPath("rhash")
-	if err != nil {
-		t.Skip("rhash not installed: cannot compare Tiger and TTH with an independent implementation (apt-get install rhash)")
-	}
+	bin := interop.Need(t, "rhash") // Tiger and TTH against an independent implementation
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	args := append([]string{"--printf", "%{tiger} %{tth} %p\\n"}, files...)

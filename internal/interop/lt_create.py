@@ -1,4 +1,5 @@
-"""Create torrents with libtorrent for the fingerprint package's tests.
+"""Create torrents with libtorrent (an independent implementation of the
+hashing) for tests.
 
 Reads a JSON list of jobs on stdin: {"path": file or directory,
 "out": torrent file to write, "piece_size": bytes, "mode": "v1"|"v2"|"hybrid"}.

@@ -1,6 +1,6 @@
 """A small libtorrent DHT swarm on 127.0.0.1 for interoperability tests.
 
-Usage: /usr/bin/python3 lt_swarm.py DIR [SESSIONS]
+Usage: /usr/bin/python3 -c SCRIPT DIR [SESSIONS]
 
 Starts SESSIONS (default 5) libtorrent sessions with the DHT on 127.0.0.1,
 bootstrapped to each other only, the first one seeding a file written in

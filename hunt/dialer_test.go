@@ -1,8 +1,9 @@
-package main
+package hunt
 
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net"
 	"net/netip"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/internal/localswarm"
+	"github.com/leakhunt/leakhunt/internal/peerdial"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -41,7 +43,7 @@ func TestOneConnectionPerPeer(t *testing.T) {
 			wg.Add(1)
 			go func() { // hold it a while, say nothing, hang up
 				defer wg.Done()
-				time.Sleep(200 * time.Millisecond)
+				time.Sleep(200 * time.Millisecond) // a slow peer: the behaviour under test, not a wait
 				open.Add(-1)
 				c.Close()
 			}()
@@ -54,11 +56,9 @@ func TestOneConnectionPerPeer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	h := huntFlags{allowLocal: true, probe: true, chase: "L4", fetches: 4, probes: 4, encryption: "off"}
-	cfg, err := pipelineConfig(s, &h, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	opt := DefaultOptions()
+	opt.AllowLocal, opt.Fetches, opt.Probes, opt.Encryption = true, 4, 4, peerdial.EncryptNever
+	cfg := pipelineConfig(s, opt, slog.New(slog.DiscardHandler))
 	info := localswarm.SampleInfo("doc.bin", 64<<10)
 	tor, err := fingerprint.ParseInfo(info)
 	if err != nil {

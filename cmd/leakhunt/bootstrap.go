@@ -2,37 +2,12 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"io"
-	"log/slog"
 	"net/netip"
 	"strings"
 
-	"github.com/leakhunt/leakhunt/crawler/dht"
 	"github.com/leakhunt/leakhunt/internal/netpolicy"
-	"github.com/leakhunt/leakhunt/store"
 )
-
-// startDHT starts the DHT nodes the flags ask for, their ID and tables
-// kept in the store. Bootstrap nodes the address policy refuses are named
-// on stderr; when all of them are, that is a usage error, since the node
-// could find nobody.
-func startDHT(s *store.Store, h *huntFlags, log *slog.Logger) (*dht.Set, error) {
-	stderr := h.stderr
-	if stderr == nil {
-		stderr = io.Discard
-	}
-	bootstrap, err := bootstrapNodes(h, stderr)
-	if err != nil {
-		return nil, err
-	}
-	set, err := dht.NewSet(dht.SetConfig{Listen: h.listen, Listen6: h.listen6, Bootstrap: bootstrap, AllowLocal: h.allowLocal,
-		RateLimit: h.rate, Logger: log, State: s.KV("dht.")})
-	if errors.Is(err, dht.ErrNoNode) {
-		return nil, usagef("no DHT node to start: give --listen or --listen6")
-	}
-	return set, err
-}
 
 // bootstrapNodes returns the DHT bootstrap nodes to use (nil: the
 // package's public routers). With --allow-local and no --bootstrap it is
@@ -41,7 +16,7 @@ func startDHT(s *store.Store, h *huntFlags, log *slog.Logger) (*dht.Set, error) 
 func bootstrapNodes(h *huntFlags, stderr io.Writer) ([]string, error) {
 	if len(h.bootstrap) == 0 {
 		if h.allowLocal {
-			fmt.Fprintln(stderr, "leakhunt: --allow-local without --bootstrap: no public DHT router is contacted; the DHT node knows only the nodes saved from earlier runs")
+			say(stderr, "--allow-local without --bootstrap: no public DHT router is contacted; the DHT node knows only the nodes saved from earlier runs")
 			return []string{}, nil
 		}
 		return nil, nil
@@ -68,7 +43,7 @@ func bootstrapNodes(h *huntFlags, stderr io.Writer) ([]string, error) {
 			if !h.allowLocal && (ae == nil || ae.Reason == netpolicy.Loopback || ae.Reason == netpolicy.Private) {
 				hint = " (--allow-local allows loopback and private addresses)"
 			}
-			fmt.Fprintf(stderr, "leakhunt: --bootstrap %s refused: %s%s\n", b, why, hint)
+			say(stderr, "--bootstrap %s refused: %s%s", b, why, hint)
 			continue
 		}
 		kept = append(kept, b)
