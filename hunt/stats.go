@@ -80,3 +80,13 @@ func (p *Pipeline) countSighting(source string) {
 	}
 	p.st.bySource[source]++
 }
+
+// SourceNames names the pipeline's sources, in the order they were
+// configured. Safe for concurrent use.
+func (p *Pipeline) SourceNames() []string {
+	names := make([]string, len(p.cfg.Sources))
+	for i, s := range p.cfg.Sources {
+		names[i] = s.Name()
+	}
+	return names
+}

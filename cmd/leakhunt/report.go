@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/internal/dashboard"
 	"github.com/leakhunt/leakhunt/internal/version"
 	"github.com/leakhunt/leakhunt/report"
 )
@@ -75,6 +76,18 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	opt.Logger = c.logger(e)
 	opt.Version = version.String()
 	set := report.Settings{Config: *configPath, ASNDB: *asnDB, Templates: *templates, Contacts: *contacts, RDAPBase: *rdapBase, NoRDAP: *noRDAP}
+	if cl, err := holder(ctx, c.db); err != nil || cl != nil {
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		if kf.newKey {
+			return usagef("report: --new-key: leakhunt %s (pid %d) holds %s with its key; stop it to change keys", cl.Hello.Mode, cl.Hello.PID, c.db)
+		}
+		req := dashboard.ReportRequest{Out: opt.OutDir, Lang: opt.Lang, Kind: opt.Kind, MinLevel: lvl,
+			MaxClockError: opt.MaxClockError, RequireClock: opt.RequireClock, Zip: opt.Zip, Settings: set}
+		return reportThrough(ctx, e, cl, req)
+	}
 	closeSettings, err := set.Open(&opt)
 	if err != nil {
 		return usagef("report: %v", err)
@@ -115,10 +128,17 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	printReportSummary(e, sum, opt.MaxClockError)
+	return nil
+}
+
+// printReportSummary says what a report wrote: results on stdout, what
+// the user may want to fix on stderr.
+func printReportSummary(e *env, sum *report.Summary, maxClock time.Duration) {
 	fmt.Fprintf(e.stdout, "wrote %s: %d letter(s), %d peer(s), %d communication(s) listed, %d record(s) with proofs; checkpoint covers %d record(s); key %s\n",
 		sum.Dir, sum.Letters, sum.Peers, sum.Rows, sum.BundledRecords, sum.Records, sum.KeyFingerprint)
 	if sum.ClockMarked > 0 {
-		e.printf("%d communication(s) are marked in the letters: their time's error bound is over %s or was never measured (--require-clock leaves them out)", sum.ClockMarked, opt.MaxClockError)
+		e.printf("%d communication(s) are marked in the letters: their time's error bound is over %s or was never measured (--require-clock leaves them out)", sum.ClockMarked, maxClock)
 	}
 	if len(sum.Unconfigured) > 0 {
 		e.warnf("the letters print \"[… not configured]\" for: %s; set them in --config (see 'leakhunt report -h')", strings.Join(sum.Unconfigured, ", "))
@@ -129,5 +149,4 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if sum.Zip != "" {
 		fmt.Fprintf(e.stdout, "wrote %s\n", sum.Zip)
 	}
-	return nil
 }
