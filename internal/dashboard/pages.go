@@ -46,6 +46,7 @@ var funcs = template.FuncMap{
 	"text":         report.Text,
 	"levelName":    func(l any) string { return report.LevelName("en", asLevel(l)) },
 	"levelMeaning": func(l any) string { return report.LevelMeaning("en", asLevel(l)) },
+	"lvnum":        func(l any) int { return int(asLevel(l)) },
 	"clock": func(t time.Time) string {
 		if t.IsZero() {
 			return "–"

@@ -150,7 +150,7 @@ type reportJob struct {
 	Result  *ReportResult
 }
 
-func (j *reportJob) Running() bool { return j.Ended.IsZero() }
+func (j reportJob) Running() bool { return j.Ended.IsZero() }
 
 // reportID names a bundle of the reports directory.
 var reportID = regexp.MustCompile(`^report-[0-9]{8}-[0-9]{6}-[0-9]{1,6}$`)

@@ -47,7 +47,16 @@ func TestPagesEscapeAndHeaders(t *testing.T) {
 	if i, j := strings.Index(matches, "Leads — not evidence"), strings.Index(matches, "name-size"); i < 0 || j < i {
 		t.Errorf("the lead is not in the leads section (%d, %d)", i, j)
 	}
+	for _, p := range []string{"/peers", "/reports"} {
+		_, page := sv.get(t, p)
+		if !strings.Contains(page, `<option value="L4"`) || strings.Contains(page, `"LL`) {
+			t.Errorf("%s: the level choices do not read back as levels", p)
+		}
+	}
 	_, peers := sv.get(t, "/peers?min_level=L4")
+	if !strings.Contains(peers, `<tr class="lv4">`) {
+		t.Errorf("/peers?min_level=L4: no row of class lv4")
+	}
 	if !strings.Contains(peers, "L4 served") || !strings.Contains(peers, "L5 full copy") || strings.Contains(peers, "L3 claims</td>") {
 		t.Errorf("/peers?min_level=L4 lists the wrong levels:\n%s", peers)
 	}
@@ -126,6 +135,7 @@ func TestChangesNeedCSRFAndSameOrigin(t *testing.T) {
 		return strings.NewReader(url.Values{"csrf": {csrf}, "min_level": {"L4"}, "lang": {"en"}, "kind": {"takedown"}}.Encode())
 	}
 	ct := "application/x-www-form-urlencoded"
+	location := "" // where the accepted form's answer leads
 	tests := []struct {
 		name   string
 		csrf   string
@@ -145,7 +155,17 @@ func TestChangesNeedCSRFAndSameOrigin(t *testing.T) {
 			if resp.StatusCode != tc.status {
 				t.Fatalf("%s, want %d\n%s", resp.Status, tc.status, body)
 			}
+			if resp.StatusCode == http.StatusSeeOther {
+				location = resp.Header.Get("Location")
+			}
 		})
+	}
+	// The report asked for above is listed, made or being made, and the
+	// page the form's answer leads to shows it.
+	for _, p := range []string{"/reports", location} {
+		if resp, body := sv.get(t, p); resp.StatusCode != http.StatusOK || !strings.Contains(body, `<tr data-report="report-`) {
+			t.Fatalf("%s after a report was asked for: %s\n%s", p, resp.Status, body)
+		}
 	}
 	big := strings.NewReader("csrf=" + sv.srv.csrf + "&x=" + strings.Repeat("a", maxBody))
 	if resp, _ := sv.do(t, http.MethodPost, "/reports", big, "Content-Type", ct); resp.StatusCode < 400 {
