@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -192,5 +193,75 @@ func checkDashboardAnswers(t *testing.T, c *child) {
 		if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(b), tc.want) {
 			t.Errorf("GET %s: %s %v, want %q in\n%.2000s", tc.path, resp.Status, err, tc.want, b)
 		}
+	}
+}
+
+// syncBuffer is a buffer written by one goroutine and read by another.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestServe: `leakhunt serve` serves a store with no hunt: the dashboard
+// on loopback without a token, the API saying so, and the other commands
+// going through it; interrupted, it exits 130 and removes its socket.
+func TestServe(t *testing.T) {
+	db, _ := reportFixture(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var stderr syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve", "--db", db, "--http", "127.0.0.1:0"}, io.Discard, &stderr) }()
+	var base string
+	if !interop.Within(20*time.Second, func() bool {
+		_, u, ok := strings.Cut(stderr.String(), "dashboard at ")
+		base, _, _ = strings.Cut(u, "\n")
+		return ok && strings.HasSuffix(base, "/")
+	}) {
+		t.Fatalf("serve printed no address:\n%s", stderr.String())
+	}
+	if strings.Contains(base, "token") {
+		t.Errorf("a loopback dashboard asks for a token: %s", base)
+	}
+	resp, err := http.Get(base + "api/hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hello dashboard.Hello
+	err = json.NewDecoder(resp.Body).Decode(&hello)
+	resp.Body.Close()
+	if err != nil || hello.Mode != "serve" {
+		t.Fatalf("/api/hello: %+v %v", hello, err)
+	}
+	if !interop.Within(20*time.Second, func() bool {
+		_, err := os.Stat(dashboard.ControlPath(db))
+		return err == nil
+	}) {
+		t.Fatal("no control socket")
+	}
+	if out, errOut, code := cli(t, "peers", "--db", db); code != 0 || !strings.Contains(out, "L4") {
+		t.Fatalf("peers through serve: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if _, errOut, code := cli(t, "serve", "--db", db, "--http", "127.0.0.1:0"); code != 2 || !strings.Contains(errOut, "serves it already") {
+		t.Fatalf("a second serve: exit %d: %s", code, errOut)
+	}
+	cancel()
+	if err := <-done; exitCode(err) != exitInterrupted {
+		t.Fatalf("serve ended with %v, want an interruption", err)
+	}
+	if _, err := os.Stat(dashboard.ControlPath(db)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("control socket left behind: %v", err)
 	}
 }

@@ -59,7 +59,15 @@ type peerIndex struct {
 	docs    map[string]string // document sha256 → name
 
 	snap atomic.Pointer[peerSnapshot]
+	// cost is how long the last refresh took (ns): refreshes are spaced
+	// so that they take at most 1/refreshShare of the time.
+	cost atomic.Int64
 }
+
+// refreshShare bounds the time spent refreshing the peers: at most one
+// part in refreshShare, so that a hunt writing fast into a large store
+// does not lose its throughput to the dashboard.
+const refreshShare = 40
 
 func newPeerIndex(s *store.Store, asn *report.ASNDB) *peerIndex {
 	return &peerIndex{s: s, asn: asn}
@@ -70,10 +78,15 @@ func newPeerIndex(s *store.Store, asn *report.ASNDB) *peerIndex {
 // to be read.
 func (x *peerIndex) warm() { x.current(0) }
 
-// current returns a snapshot at most maxAge old: the one there is when it
-// is fresh enough or another request is refreshing it, else a refreshed
-// one. Only calls made before the first snapshot exists wait for one.
+// current returns a snapshot at most maxAge old (0: refreshed now), or
+// at most refreshShare times the last refresh's duration old when that is
+// longer: the one there is when it is fresh enough or another request is
+// refreshing it, else a refreshed one. Only calls made before the first
+// snapshot exists wait for one.
 func (x *peerIndex) current(maxAge time.Duration) (*peerSnapshot, error) {
+	if maxAge > 0 {
+		maxAge = max(maxAge, refreshShare*time.Duration(x.cost.Load()))
+	}
 	if sn := x.snap.Load(); sn != nil {
 		if time.Since(sn.built) < maxAge || !x.mu.TryLock() {
 			return sn, nil
@@ -85,10 +98,10 @@ func (x *peerIndex) current(maxAge time.Duration) (*peerSnapshot, error) {
 	if sn := x.snap.Load(); sn != nil && time.Since(sn.built) < maxAge {
 		return sn, nil // refreshed while this call waited
 	}
-	if err := x.refresh(); err != nil {
-		return x.snap.Load(), err
-	}
-	return x.snap.Load(), nil
+	start := time.Now()
+	err := x.refresh()
+	x.cost.Store(int64(time.Since(start)))
+	return x.snap.Load(), err
 }
 
 // refresh folds what the log holds beyond the last snapshot and builds a
