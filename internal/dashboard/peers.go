@@ -150,14 +150,21 @@ func (x *peerIndex) refresh() error {
 	return nil
 }
 
-// fold folds log records [x.through, size) into the rows (at least; the
-// walk may read records appended meanwhile) and returns how many named a
-// peer.
+// foldBudget bounds the time one refresh spends folding log records. A
+// hunt that appends records faster than refreshes fold them within their
+// budget (tens of thousands a second) gets ahead of the peers view, which
+// then lags behind the log (its snapshot says how far it reflects) rather
+// than taking the hunt's CPU; it catches up when the hunt slows down.
+const foldBudget = 50 * time.Millisecond
+
+// fold folds log records [x.through, size) into the rows, or as many as
+// it can within foldBudget, and returns how many named a peer.
 func (x *peerIndex) fold(size int64) (int, error) {
 	changed := map[peerKey]*PeerRow{}
 	n := 0
+	start := time.Now()
 	err := x.s.ForEachLeaf(x.through, func(i int64, leaf []byte) error {
-		if i >= size {
+		if i >= size || i%256 == 0 && time.Since(start) > foldBudget {
 			return errStopFold
 		}
 		var o evidence.Observation
