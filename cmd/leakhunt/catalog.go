@@ -71,12 +71,7 @@ func runCatalogList(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		for _, d := range docs {
-			if err := e.printJSON(d); err != nil {
-				return err
-			}
-		}
-		return nil
+		return printJSONLines(e, docs)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tCASE\tNAME\tSIZE\tSHA256")

@@ -55,12 +55,7 @@ func runMatches(ctx context.Context, e *env, args []string) error {
 		rows = kept
 	}
 	if *asJSON {
-		for _, r := range rows {
-			if err := e.printJSON(r); err != nil {
-				return err
-			}
-		}
-		return nil
+		return printJSONLines(e, rows)
 	}
 	if len(rows) == 0 {
 		e.printf("no matches in %s", c.db)

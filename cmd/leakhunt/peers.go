@@ -95,12 +95,7 @@ func runPeers(ctx context.Context, e *env, args []string) error {
 		rows = append(rows, r)
 	}
 	if *asJSON {
-		for _, r := range rows {
-			if err := e.printJSON(r); err != nil {
-				return err
-			}
-		}
-		return nil
+		return printJSONLines(e, rows)
 	}
 	if len(rows) == 0 {
 		e.printf("no peers at L%d or above", lvl)
