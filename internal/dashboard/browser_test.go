@@ -141,6 +141,7 @@ func addHostileMatches(t *testing.T, s *store.Store) {
 		{InfoHash: ihProven, TorrentName: japaneseName, File: japaneseName},
 	} {
 		m.Document, m.DocumentName, m.Method, m.PiecesChecked, m.PiecesMatched, m.Verdict = d.SHA256, d.Name, fingerprint.MethodV1Pieces, 2, 2, fingerprint.VerdictProven
+		m.FileLength = d.Size
 		if _, err := s.PutMatch(store.Match{Match: m, Source: "web:http://index.example/list", Time: t0}); err != nil {
 			t.Fatal(err)
 		}
@@ -283,6 +284,13 @@ func (b *browser) peersAtL4(t *testing.T, sc *demo.Scenario) {
 		t.Errorf("the L4 filter lists lower levels:\n%s", rows)
 	}
 	b.screenshot("/peers")
+	// The first host's own page: its timeline, each observation with its
+	// log record, the L4 one among them.
+	href := b.text(t, `document.querySelector('tbody[data-live-peers] a').href`)
+	b.do(chromedp.Navigate(href))
+	b.poll(t, "the peer's timeline lists its L4 observation with its log record",
+		`Array.from(document.querySelectorAll('table.timeline tr.lv4 td.n')).some(function(td){return /^\d+$/.test(td.textContent);})`, 10*time.Second)
+	b.screenshot("/peer")
 }
 
 // hostileNames: the hostile torrent name and page title show as text on
