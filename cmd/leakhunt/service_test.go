@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -192,6 +193,12 @@ func checkDashboardAnswers(t *testing.T, c *child) {
 		resp.Body.Close()
 		if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(b), tc.want) {
 			t.Errorf("GET %s: %s %v, want %q in\n%.2000s", tc.path, resp.Status, err, tc.want, b)
+		}
+		if tc.path == "metrics" {
+			// The hunt's DHT node sampled the swarm: its queries count.
+			if m := regexp.MustCompile(`(?m)^leakhunt_dht_queries_sent_total ([0-9.e+]+)$`).FindStringSubmatch(string(b)); m == nil || m[1] == "0" {
+				t.Errorf("leakhunt_dht_queries_sent_total: %v", m)
+			}
 		}
 	}
 }
