@@ -67,9 +67,11 @@ func TestCommandsThroughRunningHunt(t *testing.T) {
 	// The missing document: the running hunt matches it against the
 	// torrent it fetched before.
 	lateFile := filepath.Join(dir, late)
-	if out, errOut, code := cli(t, "catalog", "add", "--db", db, lateFile); code != 0 || !strings.Contains(out, lateFile) {
-		t.Fatalf("catalog add through the hunt: exit %d\n%s\n%s", code, out, errOut)
+	added, errOut, code := cli(t, "catalog", "add", "--db", db, lateFile)
+	if code != 0 || !strings.Contains(added, lateFile) {
+		t.Fatalf("catalog add through the hunt: exit %d\n%s\n%s", code, added, errOut)
 	}
+	lateID, _, _ := strings.Cut(added, "\t")
 	c.waitFor(t, "document matched against recorded torrents", 1, 30*time.Second)
 	c.waitFor(t, "proven match", leaks, 60*time.Second)
 	out, errOut, code := cli(t, "catalog", "list", "--db", db, "--json")
@@ -78,6 +80,14 @@ func TestCommandsThroughRunningHunt(t *testing.T) {
 	}
 	if out, errOut, code := cli(t, "matches", "--db", db, "--leads=false"); code != 0 || !strings.Contains(out, late) {
 		t.Fatalf("matches through the hunt: exit %d, want %s listed\n%s\n%s", code, late, out, errOut)
+	}
+
+	if out, errOut, code := cli(t, "catalog", "rm", "--db", db, lateID); code != 0 || !strings.Contains(out, "removed "+lateID) {
+		t.Fatalf("catalog rm through the hunt: exit %d\n%s\n%s", code, out, errOut)
+	}
+	c.waitFor(t, "catalogue changed", 2, 30*time.Second)
+	if out, _, _ := cli(t, "catalog", "list", "--db", db, "--json"); strings.Count(out, "\n") != len(sc.Documents)-1 {
+		t.Fatalf("catalog list after rm:\n%s", out)
 	}
 
 	bundle := filepath.Join(dir, "report")
