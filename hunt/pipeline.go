@@ -114,23 +114,6 @@ func DefaultConfig() Config {
 	}
 }
 
-// Stats are the pipeline's live counters.
-type Stats struct {
-	Sightings     int64
-	NewInfohashes int64
-	MetadataOK    int64
-	MetadataFail  int64
-	Dropped       int64
-	Torrents      int64
-	Matches       int64
-	Proven        int64
-	Probes        int64
-	Observations  int64
-	// PeersByLevel counts distinct peers by their best level so far in
-	// this run.
-	PeersByLevel [evidence.NumLevels]int64
-}
-
 // Pipeline runs sources → dedupe → metadata → match → watch → harvest →
 // probe → store. Create it with [New]; Run it once.
 type Pipeline struct {
@@ -157,10 +140,22 @@ type Pipeline struct {
 	clockMu   sync.Mutex
 	lastClock time.Time // when the last clock measurement logged was made
 
+	queues    atomic.Pointer[queues] // set by Run
+	catalogCh chan struct{}          // CatalogChanged → catalogLoop
+
 	st struct {
 		sightings, newIH, metaOK, metaFail, dropped, torrents, matches, proven, probes, observations atomic.Int64
-		byLevel                                                                                      [evidence.NumLevels]atomic.Int64
+		byLevel, obsByLevel, probesByLevel                                                           [evidence.NumLevels]atomic.Int64
+		rematched                                                                                    atomic.Int64
+		sourceMu                                                                                     sync.Mutex
+		bySource                                                                                     map[string]int64
 	}
+}
+
+// queues are a running pipeline's queues, for [Pipeline.Stats].
+type queues struct {
+	sightings chan crawler.Sighting
+	fetches   chan fetchJob
 }
 
 // New makes a pipeline over a store and its catalog. It loads the seen set
@@ -196,24 +191,12 @@ func New(s *store.Store, rec *Recorder, cfg Config) (*Pipeline, error) {
 	}
 	p := &Pipeline{cfg: cfg, s: s, rec: rec, log: cfg.Logger,
 		seen: map[fingerprint.InfoHash]struct{}{}, failed: map[fingerprint.InfoHash]time.Time{}, busy: map[fingerprint.InfoHash]struct{}{},
-		obs: make(chan pendingObs, 1024), writeFailed: make(chan struct{}), peerLevel: map[string]evidence.Level{}}
+		obs: make(chan pendingObs, ObservationQueue), writeFailed: make(chan struct{}), peerLevel: map[string]evidence.Level{},
+		catalogCh: make(chan struct{}, 1)}
 	if err := s.ForEachSeen(func(ih fingerprint.InfoHash) { p.seen[ih] = struct{}{} }); err != nil {
 		return nil, fmt.Errorf("load seen set: %w", err)
 	}
 	return p, nil
-}
-
-// Stats returns a snapshot of the counters. Safe for concurrent use.
-func (p *Pipeline) Stats() Stats {
-	var s Stats
-	s.Sightings, s.NewInfohashes = p.st.sightings.Load(), p.st.newIH.Load()
-	s.MetadataOK, s.MetadataFail, s.Dropped = p.st.metaOK.Load(), p.st.metaFail.Load(), p.st.dropped.Load()
-	s.Torrents, s.Matches, s.Proven = p.st.torrents.Load(), p.st.matches.Load(), p.st.proven.Load()
-	s.Probes, s.Observations = p.st.probes.Load(), p.st.observations.Load()
-	for i := range s.PeersByLevel {
-		s.PeersByLevel[i] = p.st.byLevel[i].Load()
-	}
-	return s
 }
 
 // Run runs until ctx is done (or every source is exhausted and watch is
@@ -243,13 +226,26 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		go func() { sources.Wait(); close(sightings) }()
 
 		fetches := make(chan fetchJob, p.cfg.QueueSize)
+		p.queues.Store(&queues{sightings: sightings, fetches: fetches})
+		// Two senders of fetches: the sightings, and catalogue changes
+		// (which end with the sightings); the last one out closes it.
+		var senders sync.WaitGroup
+		sightingsDone := make(chan struct{})
+		senders.Add(2)
 		g.Go(func() error {
-			defer close(fetches)
+			defer senders.Done()
+			defer close(sightingsDone)
 			for s := range sightings {
 				p.handleSighting(gctx, s, fetches)
 			}
 			return nil
 		})
+		g.Go(func() error {
+			defer senders.Done()
+			p.catalogLoop(gctx, sightingsDone, fetches)
+			return nil
+		})
+		go func() { senders.Wait(); close(fetches) }()
 		g.Go(func() error { return p.fetchLoop(gctx, fetches) })
 		g.Go(func() error { return p.watchLoop(gctx) })
 		// Checkpoints are signed while the stages run; when every stage has
@@ -332,6 +328,7 @@ type fetchJob struct {
 // for a metadata fetch.
 func (p *Pipeline) handleSighting(ctx context.Context, s crawler.Sighting, fetches chan<- fetchJob) {
 	p.st.sightings.Add(1)
+	p.countSighting(s.Source)
 	source := s.Source
 	if s.URL != "" {
 		source += ":" + s.URL
@@ -545,6 +542,11 @@ func (p *Pipeline) writer() error {
 			return fmt.Errorf("store %d observations: %w: the hunt stopped so that no more evidence is lost", len(batch), err)
 		}
 		p.st.observations.Add(int64(len(batch)))
+		for i := range batch {
+			if l := batch[i].Level; l.Valid() {
+				p.st.obsByLevel[l].Add(1)
+			}
+		}
 		batch, blobs = batch[:0], blobs[:0]
 	}
 	return nil

@@ -255,9 +255,13 @@ func (s *Store) PeerObservations(infohash fingerprint.InfoHash, ip string, port 
 	return out, err
 }
 
-// PutCheckpoint stores a signed checkpoint (a note) for a tree size.
+// PutCheckpoint stores a signed checkpoint (a note) for a tree size, and
+// when it was stored ([Store.LastCheckpoint]).
 func (s *Store) PutCheckpoint(size int64, signed []byte) error {
 	return s.update(func(tx *bolt.Tx) error {
+		if err := putLastCheckpoint(tx, size); err != nil {
+			return err
+		}
 		return tx.Bucket(bucketCheckpoints).Put(u64(uint64(size)), bytes.Clone(signed))
 	})
 }

@@ -3,7 +3,9 @@
 //
 //	leakhunt catalog add --case NAME FILE...   catalogue the leaked files
 //	leakhunt match INPUT...                    prove torrents or links carry them
-//	leakhunt hunt                              crawl, match, probe, store evidence
+//	leakhunt hunt [--http 127.0.0.1:8080]      crawl, match, probe, store evidence
+//	leakhunt serve                             the dashboard over a store, no hunt
+//	leakhunt matches                           proven matches and leads, where seen
 //	leakhunt peers --min-level L2              who serves what, graded
 //	leakhunt report --out DIR                  letters, exports, evidence bundle
 //	leakhunt key                               the signing key's fingerprint, to publish
@@ -14,6 +16,9 @@
 // 'leakhunt help COMMAND' (or 'leakhunt COMMAND -h') describes a command's
 // flags; flags go before arguments. Only catalog add, hunt, crawl and watch
 // create a store; the other commands refuse a missing one.
+//
+// A hunt (or serve) listens on a control socket beside the store; peers,
+// matches, report, catalog and verify go through it while it runs.
 //
 // Results go to stdout; every message for people goes to stderr through
 // one printer, prefixed "leakhunt:" (and "leakhunt: warning:" for

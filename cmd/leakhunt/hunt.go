@@ -15,6 +15,7 @@ import (
 	"github.com/leakhunt/leakhunt/crawler/web"
 	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/hunt"
+	"github.com/leakhunt/leakhunt/internal/dashboard"
 	"github.com/leakhunt/leakhunt/internal/peerdial"
 	"github.com/leakhunt/leakhunt/store"
 )
@@ -60,8 +61,12 @@ type huntFlags struct {
 	dht           bool
 	predict       bool
 	keyFlags
-	watch  bool      // not a flag: crawl turns the watch stage off
-	stderr io.Writer // not a flag: where warnings about the flags go
+	dash dashFlags // registered by hunt only
+	// findings (not a flag) prints on stdout, at the end, what the run
+	// found: crawl web.
+	findings bool
+	watch    bool      // not a flag: crawl turns the watch stage off
+	stderr   io.Writer // not a flag: where warnings about the flags go
 }
 
 func (h *huntFlags) register(fl *flag.FlagSet) {
@@ -203,6 +208,7 @@ func runHunt(ctx context.Context, e *env, args []string) error {
 	fl, c := newFlags(e, "hunt", "[flags]\n\nCrawls the DHT and the web sources, matches everything seen against the catalog,\nand harvests and probes the peers of every match, storing graded evidence.")
 	h := huntFlags{watch: true}
 	h.register(fl)
+	h.dash.register(fl, "")
 	if err := parse(fl, args); err != nil {
 		return err
 	}
@@ -240,10 +246,25 @@ func huntWith(ctx context.Context, e *env, c *common, h *huntFlags, withDHT, wit
 	defer hu.Close()
 	ctx, cancel := h.bound(ctx)
 	defer cancel()
+	dcfg := dashboard.Config{Store: s, Hunt: hu.Pipeline, Sources: hu.SourceNames(), Keys: func() (*evidence.Keys, error) { return opt.Keys, nil }}
+	if hu.DHT != nil {
+		dcfg.DHT = hu.DHT
+	}
+	dash, err := startDashboard(ctx, e, c, h.dash, dcfg)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
 	stop := liveView(ctx, e, c, 30*time.Second, hu.Status)
 	err = hu.Run(ctx)
 	stop()
-	return h.ended(err)
+	if derr := dash.stop(); err == nil && ctx.Err() == nil {
+		err = derr
+	}
+	if err = h.ended(err); err == nil && h.findings {
+		err = printCrawlFindings(e, s, hu.Stats(), start)
+	}
+	return err
 }
 
 func runCrawlDHT(ctx context.Context, e *env, args []string) error {
@@ -267,6 +288,7 @@ func runCrawlWeb(ctx context.Context, e *env, args []string) error {
 		fl.Usage()
 		return usagef("crawl web: give at least one URL, or --torznab")
 	}
+	h.findings = true
 	return huntWith(ctx, e, c, h, false, true)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"text/tabwriter"
 	"time"
 
@@ -44,7 +45,7 @@ type peerRow struct {
 	Country        string               `json:"country"`
 }
 
-func runPeers(_ context.Context, e *env, args []string) error {
+func runPeers(ctx context.Context, e *env, args []string) error {
 	fl, c := newFlags(e, "peers", "[--json] [--min-level L2]")
 	asJSON := fl.Bool("json", false, "print one JSON object per peer")
 	minLevel := fl.String("min-level", "L2", "lowest evidence `level` to list (L0–L5)")
@@ -56,12 +57,7 @@ func runPeers(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := c.open(false)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	peers, err := s.Peers(lvl)
+	peers, err := storedPeers(ctx, c, lvl)
 	if err != nil {
 		return err
 	}
@@ -99,12 +95,7 @@ func runPeers(_ context.Context, e *env, args []string) error {
 		rows = append(rows, r)
 	}
 	if *asJSON {
-		for _, r := range rows {
-			if err := e.printJSON(r); err != nil {
-				return err
-			}
-		}
-		return nil
+		return printJSONLines(e, rows)
 	}
 	if len(rows) == 0 {
 		e.printf("no peers at L%d or above", lvl)
@@ -127,3 +118,25 @@ func runPeers(_ context.Context, e *env, args []string) error {
 // maxCell is the number of characters of a network-supplied string a
 // table shows (see display.String).
 const maxCell = 64
+
+// storedPeers returns the peers at lvl or above: from the running
+// leakhunt that holds the store, or from the store.
+func storedPeers(ctx context.Context, c *common, lvl evidence.Level) ([]evidence.Peer, error) {
+	h, err := c.openOrDial(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close()
+	if h.s != nil {
+		return h.s.Peers(lvl)
+	}
+	page, err := h.cl.Peers(ctx, url.Values{"min_level": {lvl.String()}})
+	if err != nil {
+		return nil, remoteErr("peers", err)
+	}
+	peers := make([]evidence.Peer, len(page.Peers))
+	for i, r := range page.Peers {
+		peers[i] = r.Peer
+	}
+	return peers, nil
+}

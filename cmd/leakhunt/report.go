@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/internal/dashboard"
 	"github.com/leakhunt/leakhunt/internal/version"
 	"github.com/leakhunt/leakhunt/report"
 )
@@ -75,45 +75,33 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	opt.MaxClockError, opt.RequireClock = *maxClock, *requireClock
 	opt.Logger = c.logger(e)
 	opt.Version = version.String()
-	if *configPath != "" {
-		if opt.Config, err = report.LoadConfig(*configPath); err != nil {
-			return usagef("report: %v", err)
+	set := report.Settings{Config: *configPath, ASNDB: *asnDB, Templates: *templates, Contacts: *contacts, RDAPBase: *rdapBase, NoRDAP: *noRDAP}
+	if cl, err := holder(ctx, c.db); err != nil || cl != nil {
+		if err != nil {
+			return err
 		}
+		defer cl.Close()
+		if kf.newKey {
+			return usagef("report: --new-key: leakhunt %s (pid %d) holds %s with its key; stop it to change keys", cl.Hello.Mode, cl.Hello.PID, c.db)
+		}
+		req := dashboard.ReportRequest{Out: opt.OutDir, Lang: opt.Lang, Kind: opt.Kind, MinLevel: lvl,
+			MaxClockError: opt.MaxClockError, RequireClock: opt.RequireClock, Zip: opt.Zip, Settings: set}
+		return reportThrough(ctx, e, cl, req)
 	}
-	if *templates != "" {
-		st, err := os.Stat(*templates)
-		if err != nil || !st.IsDir() {
-			return usagef("report: --templates %q is not a directory", *templates)
-		}
-		opt.Templates = os.DirFS(*templates)
+	closeSettings, err := set.Open(&opt)
+	if err != nil {
+		return usagef("report: %v", err)
 	}
-	dbs := []string{firstNonEmpty(*asnDB, opt.Config.ASNDB), opt.Config.CountryDB}
-	if dbs[0] != "" || dbs[1] != "" {
-		if opt.ASN, err = report.OpenASNDB(dbs...); err != nil {
-			return usagef("report: %v", err)
-		}
-		defer opt.ASN.Close()
-	} else {
+	defer closeSettings()
+	if opt.ASN == nil {
 		e.printf("no --asn-db: hosts are grouped by abuse contact only; get GeoLite2-ASN or DB-IP ASN Lite for ISP names")
-	}
-	resolver := &report.ContactResolver{}
-	if p := firstNonEmpty(*contacts, opt.Config.Contacts); p != "" {
-		if resolver.Overrides, err = report.LoadContacts(p); err != nil {
-			return usagef("report: %v", err)
-		}
 	}
 	s, err := c.open(false)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if !*noRDAP {
-		rc := report.DefaultRDAPConfig()
-		rc.Base = firstNonEmpty(*rdapBase, opt.Config.RDAPBase)
-		rc.Logger = opt.Logger
-		resolver.RDAP = report.NewRDAP(rc, s.KV("rdap:"))
-	}
-	opt.Contacts = resolver
+	set.UseRDAP(&opt, s.KV("rdap:"), opt.Logger)
 	keys, err := kf.keys(s, opt.Config.Contractor.Name)
 	if err != nil {
 		return err
@@ -140,10 +128,17 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	printReportSummary(e, sum, opt.MaxClockError)
+	return nil
+}
+
+// printReportSummary says what a report wrote: results on stdout, what
+// the user may want to fix on stderr.
+func printReportSummary(e *env, sum *report.Summary, maxClock time.Duration) {
 	fmt.Fprintf(e.stdout, "wrote %s: %d letter(s), %d peer(s), %d communication(s) listed, %d record(s) with proofs; checkpoint covers %d record(s); key %s\n",
 		sum.Dir, sum.Letters, sum.Peers, sum.Rows, sum.BundledRecords, sum.Records, sum.KeyFingerprint)
 	if sum.ClockMarked > 0 {
-		e.printf("%d communication(s) are marked in the letters: their time's error bound is over %s or was never measured (--require-clock leaves them out)", sum.ClockMarked, opt.MaxClockError)
+		e.printf("%d communication(s) are marked in the letters: their time's error bound is over %s or was never measured (--require-clock leaves them out)", sum.ClockMarked, maxClock)
 	}
 	if len(sum.Unconfigured) > 0 {
 		e.warnf("the letters print \"[… not configured]\" for: %s; set them in --config (see 'leakhunt report -h')", strings.Join(sum.Unconfigured, ", "))
@@ -154,12 +149,4 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if sum.Zip != "" {
 		fmt.Fprintf(e.stdout, "wrote %s\n", sum.Zip)
 	}
-	return nil
-}
-
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

@@ -9,14 +9,17 @@ import (
 	"strings"
 
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/internal/dashboard"
 	"github.com/leakhunt/leakhunt/internal/display"
 	"github.com/leakhunt/leakhunt/internal/validation"
 	"github.com/leakhunt/leakhunt/report"
 	"github.com/leakhunt/leakhunt/store"
 )
 
-func runVerify(_ context.Context, e *env, args []string) error {
-	fl, c := newFlags(e, "verify", "[--key FILE|FINGERPRINT] [--documents DIR] [BUNDLE-DIR | STORE]  (default: the store given by --db)\n\n"+
+func runVerify(ctx context.Context, e *env, args []string) error {
+	fl, c := newFlags(e, "verify", "[--key FILE|FINGERPRINT] [--documents DIR] [BUNDLE-DIR | STORE]  (default: the store given by --db)
+
+"+
 		"Checks a report bundle or a store offline. Exit 0 intact, 1 tampered (each failure is named),\n"+
 		"2 when the store file itself is damaged or missing.\n\n"+
 		"With --documents, a bundle is also checked against copies of the leaked documents (the files\n"+
@@ -44,7 +47,7 @@ func runVerify(_ context.Context, e *env, args []string) error {
 		return usagef("verify: %v", err)
 	}
 	if !st.IsDir() {
-		return verifyStore(e, target, want)
+		return verifyStore(ctx, e, target, want)
 	}
 	if _, err := os.Stat(filepath.Join(target, validation.ReportName)); err == nil {
 		return verifyValidation(e, target, want)
@@ -118,72 +121,60 @@ func pinnedKey(arg string) (string, error) {
 
 // verifyStore checks a store: the database file's own consistency (a
 // damaged file is exit 2), the catalogue, and the evidence log with its
-// key history and checkpoints.
-func verifyStore(e *env, path, want string) error {
-	s, err := store.Open(path, &store.Options{ReadOnly: true})
+// key history and checkpoints. A store that a running leakhunt holds is
+// checked by that process, up to the log size it had when asked.
+func verifyStore(ctx context.Context, e *env, path, want string) error {
+	sc, err := storeCheck(ctx, e, path, want)
+	if errors.Is(err, dashboard.ErrPublicKey) {
+		return usagef("verify: %v", err)
+	}
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	damage, err := s.Check()
-	if err != nil {
-		return err
-	}
-	for _, d := range damage {
+	for _, d := range sc.Damaged {
 		fmt.Fprintf(e.stdout, "DAMAGED %s\n", d)
 	}
-	if len(damage) > 0 {
-		return fmt.Errorf("%s: %w: the database's own structure is broken (%d problem(s) above): restore it from a backup", path, store.ErrCorrupt, len(damage))
+	if len(sc.Damaged) > 0 {
+		return fmt.Errorf("%s: %w: the database's own structure is broken (%d problem(s) above): restore it from a backup", path, store.ErrCorrupt, len(sc.Damaged))
 	}
-	keys, err := s.SigningKeys()
-	if err != nil {
-		return err
-	}
-	pub, err := os.ReadFile(path + ".pub")
-	current := strings.TrimSpace(string(pub))
-	switch {
-	case err == nil:
-	case len(keys) > 0 && errors.Is(err, os.ErrNotExist):
-		current = keys[len(keys)-1].VerifierKey
-	default:
-		return usagef("verify: public key %s.pub: %v (it is written beside the store with its signing key)", path, err)
-	}
-	fp, err := evidence.KeyFingerprint(current)
-	if err != nil {
-		return usagef("verify: public key %s.pub: %v", path, err)
-	}
-	var fails []string
-	if want != "" && fp != want {
-		fails = append(fails, fmt.Sprintf("signing key: the store is signed by %s, not by the expected key %s", fp, want))
-	}
-	catalog, err := s.CheckCatalog()
-	if err != nil {
-		return err
-	}
-	for _, p := range catalog {
-		fails = append(fails, p)
-	}
-	probs, n, err := evidence.VerifyStore(s, current)
-	if err != nil {
-		return err
-	}
-	for _, p := range probs {
-		fails = append(fails, p.String())
-	}
-	for _, f := range fails {
+	for _, f := range sc.Fails {
 		fmt.Fprintf(e.stdout, "FAIL %s\n", f)
 	}
-	if len(fails) > 0 {
-		fmt.Fprintf(e.stdout, "%s: %d problem(s) in %d record(s) and the catalogue\n", path, len(fails), n)
+	if len(sc.Fails) > 0 {
+		fmt.Fprintf(e.stdout, "%s: %d problem(s) in %d record(s) and the catalogue\n", path, len(sc.Fails), sc.Records)
 		return errTampered
 	}
-	fmt.Fprintf(e.stdout, "OK %s: database consistent, catalogue intact, %d record(s): every hash and checkpoint signature verifies (key %s)\n", path, n, fp)
-	if len(keys) > 1 {
-		for _, k := range keys {
+	fmt.Fprintf(e.stdout, "OK %s: database consistent, catalogue intact, %d record(s): every hash and checkpoint signature verifies (key %s)\n", path, sc.Records, sc.Fingerprint)
+	if len(sc.Keys) > 1 {
+		for _, k := range sc.Keys {
 			fmt.Fprintf(e.stdout, "  key %s from record %d (%s): %s\n", k.Fingerprint, k.Record, k.Time.Format("2006-01-02 15:04:05 UTC"), k.Reason)
 		}
 	}
 	return nil
+}
+
+// storeCheck checks the store at path: through the running leakhunt that
+// holds it, or opened read-only here.
+func storeCheck(ctx context.Context, e *env, path, want string) (*dashboard.StoreCheck, error) {
+	cl, err := holder(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	if cl != nil {
+		defer cl.Close()
+		e.printf("leakhunt %s (pid %d) holds the store: it checks the log as far as it had written when asked", cl.Hello.Mode, cl.Hello.PID)
+		sc, err := cl.VerifyStore(ctx, want)
+		if err != nil {
+			return nil, remoteErr("verify", err)
+		}
+		return sc, nil
+	}
+	s, err := store.Open(path, &store.Options{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	return dashboard.CheckStore(s, want)
 }
 
 // verifyValidation checks a validation report's signature and results,
