@@ -17,9 +17,7 @@ import (
 )
 
 func runVerify(ctx context.Context, e *env, args []string) error {
-	fl, c := newFlags(e, "verify", "[--key FILE|FINGERPRINT] [--documents DIR] [BUNDLE-DIR | STORE]  (default: the store given by --db)
-
-"+
+	fl, c := newFlags(e, "verify", "[--key FILE|FINGERPRINT] [--documents DIR] [BUNDLE-DIR | STORE]  (default: the store given by --db)\n\n"+
 		"Checks a report bundle or a store offline. Exit 0 intact, 1 tampered (each failure is named),\n"+
 		"2 when the store file itself is damaged or missing.\n\n"+
 		"With --documents, a bundle is also checked against copies of the leaked documents (the files\n"+
