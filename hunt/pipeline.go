@@ -562,7 +562,7 @@ func (p *Pipeline) record(ctx context.Context, o evidence.Observation, blobs ...
 		p.send(ctx, o, blobs)
 		return
 	}
-	key := o.InfoHash.String() + "/" + o.IP + "/" + strconv.Itoa(o.Port)
+	key := o.Subject() + "/" + o.IP + "/" + strconv.Itoa(o.Port)
 	p.peerMu.Lock()
 	old, ok := p.peerLevel[key]
 	if !ok || o.Level > old {
