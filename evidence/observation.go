@@ -259,6 +259,8 @@ type Peer struct {
 	// and zero on BitTorrent.
 	Network string               `json:"network,omitempty"`
 	ED2K    fingerprint.ED2KHash `json:"ed2k,omitzero"`
+	// BlockVerified is the latest ed2k block verified from this peer.
+	BlockVerified *ByteRange `json:"block_verified,omitempty"`
 }
 
 // Net names the peer's network ([Observation.Net]).
@@ -303,6 +305,10 @@ func (p *Peer) Add(o *Observation) {
 	}
 	if o.Transport != "" {
 		p.Transport = o.Transport
+	}
+	if o.BlockVerified != nil {
+		b := *o.BlockVerified
+		p.BlockVerified = &b
 	}
 	p.PiecesVerified = MergePieces(p.PiecesVerified, o.PiecesVerified)
 	p.PiecesFailed = MergePieces(p.PiecesFailed, o.PiecesFailed)
