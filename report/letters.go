@@ -10,6 +10,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	"github.com/leakhunt/leakhunt/evidence"
 )
 
 //go:embed templates/*.tmpl
@@ -93,6 +95,9 @@ type LetterData struct {
 	ShowLocal bool
 	LetterID  string
 	HostCount int
+	// Networks names the file-sharing networks of the hosts listed, as
+	// the letter's text says it ("the BitTorrent file-sharing network").
+	Networks string
 	// RowCount counts the communications listed; ClockMarked those marked
 	// for their clock; MaxClockError is the limit ("1s").
 	RowCount, ClockMarked int
@@ -127,6 +132,9 @@ type LetterHost struct {
 	LastUTC, LastLocal       string
 	InfoHash                 string
 	TorrentName              string
+	// ED2K is, for a host of the eMule network, the ed2k hash of the file
+	// (empty on BitTorrent); BlockVerified the latest block verified.
+	ED2K, BlockVerified string
 	Files                    []string
 	DocumentName, DocumentID string
 	// Level is the highest level among the communications listed.
@@ -256,6 +264,7 @@ func (r *run) letterData(g *group) LetterData {
 	}
 	d.ISP = isp
 	var first, last time.Time
+	nets := map[string]bool{}
 	for _, p := range g.peers {
 		a := p.agg
 		if p.rowCount == 0 || a.rowLevel < r.opt.MinLevel || a.rowLevel < 2 { // never below L2, whatever the caller did
@@ -274,6 +283,13 @@ func (r *run) letterData(g *group) LetterData {
 		for _, f := range p.files {
 			h.Files = append(h.Files, letterField(f))
 		}
+		if a.key.Network == evidence.NetworkED2K {
+			h.ED2K, h.BlockVerified = a.key.ED2K.String(), BlockText(lang, a.BlockVerified)
+			h.LevelMeaning = levelMeaningNet(lang, a.key.Network, a.rowLevel)
+			nets[evidence.NetworkED2K] = true
+		} else {
+			nets[evidence.NetworkBitTorrent] = true
+		}
 		d.Hosts = append(d.Hosts, h)
 		d.RowCount += p.rowCount
 		d.ClockMarked += a.rowsClockOver
@@ -288,6 +304,7 @@ func (r *run) letterData(g *group) LetterData {
 		d.Law = lawsJA(first, last, r.opt.Kind == KindDisclosure)
 	}
 	d.HostCount = len(d.Hosts)
+	d.Networks = networksPhrase(lang, nets)
 	return d
 }
 
