@@ -128,13 +128,13 @@ type LetterHost struct {
 	Port int
 	// FirstUTC … LastLocal are the times of the first and last
 	// communication listed (not of other observations).
-	FirstUTC, FirstLocal     string
-	LastUTC, LastLocal       string
-	InfoHash                 string
-	TorrentName              string
+	FirstUTC, FirstLocal string
+	LastUTC, LastLocal   string
+	InfoHash             string
+	TorrentName          string
 	// ED2K is, for a host of the eMule network, the ed2k hash of the file
 	// (empty on BitTorrent); BlockVerified the latest block verified.
-	ED2K, BlockVerified string
+	ED2K, BlockVerified      string
 	Files                    []string
 	DocumentName, DocumentID string
 	// Level is the highest level among the communications listed.

@@ -32,22 +32,22 @@ type peerRow struct {
 	ED2K fingerprint.ED2KHash `json:"ed2k,omitzero"`
 	// BlockVerified is, on the eMule network, the byte range of the block
 	// verified from the peer.
-	BlockVerified *evidence.ByteRange `json:"block_verified,omitempty"`
-	Document       string               `json:"document"`
-	Level          string               `json:"level"`
-	FirstSeen      time.Time            `json:"first_seen"`
-	LastSeen       time.Time            `json:"last_seen"`
-	PeerID         string               `json:"peer_id"`
-	Client         string               `json:"client"`
-	Transport      string               `json:"transport,omitempty"`
-	Tried          []string             `json:"transports_tried,omitempty"`
-	Reason         string               `json:"reason,omitempty"`
-	PiecesVerified []int                `json:"pieces_verified"`
-	PiecesFailed   []int                `json:"pieces_failed,omitempty"`
-	Observations   int                  `json:"observations"`
-	ASN            string               `json:"asn"`
-	ISP            string               `json:"isp"`
-	Country        string               `json:"country"`
+	BlockVerified  *evidence.ByteRange `json:"block_verified,omitempty"`
+	Document       string              `json:"document"`
+	Level          string              `json:"level"`
+	FirstSeen      time.Time           `json:"first_seen"`
+	LastSeen       time.Time           `json:"last_seen"`
+	PeerID         string              `json:"peer_id"`
+	Client         string              `json:"client"`
+	Transport      string              `json:"transport,omitempty"`
+	Tried          []string            `json:"transports_tried,omitempty"`
+	Reason         string              `json:"reason,omitempty"`
+	PiecesVerified []int               `json:"pieces_verified"`
+	PiecesFailed   []int               `json:"pieces_failed,omitempty"`
+	Observations   int                 `json:"observations"`
+	ASN            string              `json:"asn"`
+	ISP            string              `json:"isp"`
+	Country        string              `json:"country"`
 }
 
 func runPeers(_ context.Context, e *env, args []string) error {
