@@ -90,6 +90,8 @@ const (
 	SourceDHT     = "dht"     // listed by a DHT node (get_peers) or announced to ours
 	SourceTracker = "tracker" // listed by a tracker
 	SourcePEX     = "pex"     // listed by a peer (BEP 11)
+	SourceLink    = "link"    // an ed2k link's source list named the address
+	SourceKad     = "kad"     // a Kad node answered a source search with the address
 	SourceProbe   = "probe"   // observed by [Prober.Probe]
 	// SourceKey records register a signing key: the first one of a store
 	// and every later change.

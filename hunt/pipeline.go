@@ -58,6 +58,9 @@ type Config struct {
 	Prober Prober
 	// Trackers harvests peers from the trackers a torrent names.
 	Trackers TrackerHarvester
+	// ED2K probes the sources of ed2k files; nil means no ed2k probing
+	// (sources are still recorded at L1).
+	ED2K ED2KProber
 	// Clock measures our clock offset for L1 observations; nil records
 	// "unsynchronized".
 	Clock *evidence.Clock

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/leakhunt/leakhunt/hunt"
@@ -11,7 +12,7 @@ import (
 )
 
 func runWatch(ctx context.Context, e *env, args []string) error {
-	fl, c := newFlags(e, "watch", "[flags] INFOHASH|MAGNET|TORRENT\n\nHarvests the peers of one torrent (DHT, trackers, PEX) and probes each, every\n--probe-interval, until --duration or Ctrl-C (--rounds N stops after N rounds).")
+	fl, c := newFlags(e, "watch", "[flags] INFOHASH|MAGNET|TORRENT|ED2K-LINK\n\nHarvests the peers of one torrent (DHT, trackers, PEX) and probes each, every\n--probe-interval, until --duration or Ctrl-C (--rounds N stops after N rounds).\nAn ed2k link (ed2k://|file|NAME|SIZE|HASH|/, with |sources,IP:PORT,...|/ for\nits sources) has its sources probed over ed2k when a catalogued document has\nits hash; a link whose hash is not catalogued is a lead and is never probed.")
 	h := huntFlags{watch: true}
 	h.register(fl)
 	rounds := fl.Int("rounds", 0, "stop after this many rounds (0: until --duration or interrupted)")
@@ -34,6 +35,9 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 	rec, err := hunt.NewRecorder(s)
 	if err != nil {
 		return err
+	}
+	if strings.HasPrefix(strings.ToLower(fl.Arg(0)), "ed2k:") {
+		return watchED2K(ctx, e, s, rec, &h, fl.Arg(0), *rounds, log)
 	}
 
 	ih, peers, err := hunt.WatchInput(rec, fl.Arg(0))

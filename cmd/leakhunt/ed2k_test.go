@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leakhunt/leakhunt/fingerprint"
+	"github.com/leakhunt/leakhunt/internal/emulefixture"
+)
+
+// startAMule starts an amuled on 127.0.0.1 sharing files (name → path), or
+// skips the test with the reason it cannot. This binary asks it for one
+// upload per test run (aMule bans a client asking more than three times
+// in about ten minutes).
+func startAMule(t *testing.T, files map[string]string) *emulefixture.AMule {
+	t.Helper()
+	if err := emulefixture.AMuleAvailable(); err != nil {
+		t.Skipf("no aMule: %v", err)
+	}
+	dir, err := os.MkdirTemp("", "leakhunt-amule-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a, err := emulefixture.StartAMule(ctx, emulefixture.AMuleOptions{Dir: dir, Address: netip.MustParseAddr("127.0.0.1"), Share: files})
+	if err != nil {
+		t.Skipf("amuled did not start: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("amuled log:\n%s", a.Log())
+		}
+		a.Stop()
+	})
+	return a
+}
+
+// TestWatchED2K runs `watch ed2k://...|sources,...|/` against a real aMule
+// sharing a catalogued leak and an in-process liar claiming it: aMule
+// reaches L4, the liar stays at L3, the records are in a report bundle
+// that verifies; without --allow-local no source is contacted, and a link
+// whose hash is not catalogued is a lead, never probed.
+func TestWatchED2K(t *testing.T) {
+	leak := filepath.Join(leaksDir(t), "tuition_fees_2026.csv")
+	data, err := os.ReadFile(leak)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, err := fingerprint.File(leak, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := hex.DecodeString(fp.ED2K)
+	liar, err := emulefixture.StartPeer(emulefixture.PeerOptions{Hash: [16]byte(h), Size: int64(len(data)),
+		Data: bytes.NewReader(data), Name: "tuition_fees_2026.csv", Behaviour: emulefixture.PeerLiar})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer liar.Close()
+	amule := startAMule(t, map[string]string{"tuition_fees_2026.csv": leak})
+
+	db := filepath.Join(t.TempDir(), "leakhunt.db")
+	if _, stderr, code := cli(t, "catalog", "add", "--db", db, leak); code != 0 {
+		t.Fatalf("catalog add: %s", stderr)
+	}
+	link := fmt.Sprintf("ed2k://|file|tuition_fees_2026.csv|%d|%s|/|sources,%s,%s|/", len(data), fp.ED2K, amule.ED2KAddr(), liar.Addr())
+
+	t.Run("refused without --allow-local", func(t *testing.T) {
+		stdout, stderr, code := cli(t, "watch", "--db", db, "--rounds", "1", "--ntp", "127.0.0.1:1", link)
+		if code != 0 || !strings.Contains(stdout, "0 sources (2 more refused") || liar.Stats().Connections != 0 {
+			t.Fatalf("exit %d, %d liar connections\n%s%s", code, liar.Stats().Connections, stdout, stderr)
+		}
+	})
+	t.Run("lead", func(t *testing.T) {
+		lead := strings.Replace(link, fp.ED2K, strings.Repeat("0f", 16), 1)
+		stdout, stderr, code := cli(t, "watch", "--db", db, "--allow-local", "--rounds", "1", lead)
+		if code != 1 || !strings.Contains(stderr, "lead") || liar.Stats().Connections != 0 {
+			t.Fatalf("exit %d, %d liar connections\n%s%s", code, liar.Stats().Connections, stdout, stderr)
+		}
+	})
+
+	stdout, stderr, code := cli(t, "watch", "--db", db, "--allow-local", "--rounds", "1", link)
+	if code != 0 || !strings.Contains(stdout, "2 probed: L1 0, L2 0, L3 1, L4 1") {
+		t.Fatalf("watch: exit %d\n%s%s", code, stdout, stderr)
+	}
+	stdout, _, _ = cli(t, "peers", "--db", db, "--json", "--min-level", "L1")
+	levels := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var r peerRow
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("%v: %s", err, line)
+		}
+		if r.Network != "ed2k" || r.ED2K.String() != fp.ED2K || !r.InfoHash.IsZero() {
+			t.Errorf("row %+v", r)
+		}
+		levels[fmt.Sprintf("%s:%d", r.IP, r.Port)] = r.Level
+	}
+	if levels[amule.ED2KAddr().String()] != "L4" || levels[liar.Addr().String()] != "L3" {
+		t.Fatalf("levels %v (aMule %s, liar %s)", levels, amule.ED2KAddr(), liar.Addr())
+	}
+	if out, _, _ := cli(t, "peers", "--db", db); !strings.Contains(out, "ed2k") || !strings.Contains(out, "bytes 0–") {
+		t.Errorf("peers table:\n%s", out)
+	}
+	out := filepath.Join(t.TempDir(), "report")
+	if _, stderr, code := cli(t, "report", "--db", db, "--out", out); code != 0 {
+		t.Fatalf("report: %s", stderr)
+	}
+	if stdout, stderr, code := cli(t, "verify", out); code != 0 {
+		t.Fatalf("verify: exit %d\n%s%s", code, stdout, stderr)
+	}
+	csv, _ := os.ReadFile(filepath.Join(out, "peers.csv"))
+	if !strings.Contains(string(csv), amule.ED2KAddr().Addr().String()) || strings.Contains(string(csv), fmt.Sprint(liar.Addr().Port())) {
+		t.Errorf("peers.csv at L4 should name aMule alone:\n%s", csv)
+	}
+	if liar.Stats().UploadRequests != 1 {
+		t.Errorf("the liar was asked for %d uploads, want 1", liar.Stats().UploadRequests)
+	}
+}
