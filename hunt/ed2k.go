@@ -60,7 +60,7 @@ func (p *Pipeline) ed2kTarget(h fingerprint.ED2KHash) (ed2k.Target, *os.File, er
 // are recorded and probed. It then finishes writes and signs a
 // checkpoint. A hash that no catalogued document has returns
 // [ErrED2KLead] before anything is contacted.
-func (p *Pipeline) WatchED2K(ctx context.Context, h fingerprint.ED2KHash, sources []netip.AddrPort, rounds int, onRound func(Round)) error {
+func (p *Pipeline) WatchED2K(ctx context.Context, h fingerprint.ED2KHash, sources []ED2KSource, rounds int, onRound func(Round)) error {
 	_, f, err := p.ed2kTarget(h)
 	if err != nil {
 		return err
@@ -68,7 +68,7 @@ func (p *Pipeline) WatchED2K(ctx context.Context, h fingerprint.ED2KHash, source
 	f.Close()
 	return p.withWriter(ctx, func(ctx context.Context) error {
 		for i := 0; rounds <= 0 || i < rounds; i++ {
-			r, err := p.WatchED2KOnce(ctx, h, sources, evidence.SourceLink)
+			r, err := p.WatchED2KOnce(ctx, h, sources)
 			if err != nil {
 				return err
 			}
@@ -88,13 +88,21 @@ func (p *Pipeline) WatchED2K(ctx context.Context, h fingerprint.ED2KHash, source
 	})
 }
 
+// ED2KSource is an address said to share an ed2k file, and who said so.
+type ED2KSource struct {
+	Addr netip.AddrPort
+	// Source is [evidence.SourceLink] or [evidence.SourceKad]; Detail
+	// says more (the page of the link, the Kad node that answered).
+	Source, Detail string
+}
+
 // WatchED2KOnce records each source as an L1 observation of the ed2k file
-// h (how it was learnt: source, [evidence.SourceLink] or
-// [evidence.SourceKad]), adds the peers of h recorded before, and probes
-// each once (one block request per peer per round), recording what each
-// probe proved with its redacted transcript. It runs inside the writer
-// ([Pipeline.WatchED2K], or a hunt's Run).
-func (p *Pipeline) WatchED2KOnce(ctx context.Context, h fingerprint.ED2KHash, sources []netip.AddrPort, source string) (Round, error) {
+// h, adds the peers of h recorded before, and probes each once (one block
+// request per peer per round; a peer probed less than ProbeInterval ago is
+// not probed again), recording what each probe proved with its redacted
+// transcript. It runs inside the writer ([Pipeline.WatchED2K], or a
+// hunt's Run).
+func (p *Pipeline) WatchED2KOnce(ctx context.Context, h fingerprint.ED2KHash, sources []ED2KSource) (Round, error) {
 	target, f, err := p.ed2kTarget(h)
 	if err != nil {
 		return Round{}, err
@@ -104,8 +112,8 @@ func (p *Pipeline) WatchED2KOnce(ctx context.Context, h fingerprint.ED2KHash, so
 	defer p.measureClock(ctx)
 	var r Round
 	addrs := map[netip.AddrPort]bool{}
-	for _, ap := range sources {
-		ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	for _, src := range sources {
+		ap := netip.AddrPortFrom(src.Addr.Addr().Unmap(), src.Addr.Port())
 		if !ap.IsValid() || ap.Port() == 0 || p.cfg.Self.Contains(ap) {
 			continue
 		}
@@ -116,7 +124,7 @@ func (p *Pipeline) WatchED2KOnce(ctx context.Context, h fingerprint.ED2KHash, so
 		r.Harvested++
 		addrs[ap] = true
 		p.record(ctx, evidence.Observation{Time: time.Now().UTC(), ClockOffset: offset, Level: evidence.L1Announced,
-			Source: source, IP: ap.Addr().String(), Port: int(ap.Port()), Document: target.Document,
+			Source: src.Source, Detail: src.Detail, IP: ap.Addr().String(), Port: int(ap.Port()), Document: target.Document,
 			Network: evidence.NetworkED2K, ED2K: h, Version: p.cfg.Version})
 	}
 	known, err := p.s.PeersOfSubject("ed2k:" + h.String())
@@ -137,6 +145,9 @@ func (p *Pipeline) WatchED2KOnce(ctx context.Context, h fingerprint.ED2KHash, so
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(p.cfg.MaxProbes)
 	for ap := range addrs {
+		if !p.ed2kDue(ap) {
+			continue
+		}
 		g.Go(func() error {
 			lvl, ok := p.probeED2K(gctx, target, ap, offset)
 			mu.Lock()
@@ -220,4 +231,137 @@ func ed2kProber(s *store.Store, opt Options, log *slog.Logger) (*ed2k.Prober, er
 		cfg.MaxLevel = ed2k.Level(opt.Chase)
 	}
 	return ed2k.NewProber(cfg)
+}
+
+// ed2kState is the pipeline's ed2k bookkeeping: sources waiting for their
+// file's next round, and when each peer was last probed.
+type ed2kState struct {
+	mu      sync.Mutex
+	pending map[fingerprint.ED2KHash][]ED2KSource
+	probed  map[netip.AddrPort]time.Time
+}
+
+// maxPendingSources bounds the sources waiting per file.
+const maxPendingSources = 256
+
+// ed2kDue reports whether ap may be probed now (not probed within
+// ProbeInterval: aMule bans a client asking for uploads more than three
+// times in about ten minutes), and if so marks it probed.
+func (p *Pipeline) ed2kDue(ap netip.AddrPort) bool {
+	st := &p.ed2k
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if last, ok := st.probed[ap]; ok && time.Since(last) < p.cfg.ProbeInterval {
+		return false
+	}
+	if st.probed == nil || len(st.probed) >= 100_000 {
+		st.probed = map[netip.AddrPort]time.Time{}
+	}
+	st.probed[ap] = time.Now()
+	return true
+}
+
+// addED2KSources queues sources of the ed2k file h for its next round.
+func (p *Pipeline) addED2KSources(h fingerprint.ED2KHash, srcs ...ED2KSource) {
+	st := &p.ed2k
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.pending == nil {
+		st.pending = map[fingerprint.ED2KHash][]ED2KSource{}
+	}
+	for _, s := range srcs {
+		if len(st.pending[h]) < maxPendingSources {
+			st.pending[h] = append(st.pending[h], s)
+		}
+	}
+}
+
+func (p *Pipeline) takeED2KSources(h fingerprint.ED2KHash) []ED2KSource {
+	st := &p.ed2k
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	out := st.pending[h]
+	delete(st.pending, h)
+	return out
+}
+
+// ED2KSourceFinder finds the sources of an ed2k file on the eMule
+// network: a Kad source search ([KadDiscovery]). Safe for concurrent use.
+type ED2KSourceFinder interface {
+	FindED2KSources(ctx context.Context, h fingerprint.ED2KHash, size int64) ([]ED2KSource, error)
+}
+
+// ed2kLoop gives every catalogued document's ed2k file a round each
+// ProbeInterval (sources found by Kad, and the peers seen before), and a
+// round within watchTick when links found by the sources named new
+// sources of it.
+func (p *Pipeline) ed2kLoop(ctx context.Context) error {
+	if !p.cfg.Watch || (p.cfg.ED2K == nil && p.cfg.ED2KSources == nil) {
+		return nil
+	}
+	last := map[fingerprint.ED2KHash]time.Time{}
+	t := time.NewTicker(watchTick)
+	defer t.Stop()
+	for {
+		docs, err := p.s.Documents()
+		if err != nil {
+			return fmt.Errorf("catalogue: %w", err)
+		}
+		for _, d := range docs {
+			h, err := fingerprint.ParseED2KHash(d.ED2K)
+			if err != nil || ctx.Err() != nil {
+				continue
+			}
+			srcs := p.takeED2KSources(h)
+			due := time.Since(last[h]) >= p.cfg.ProbeInterval
+			if !due && len(srcs) == 0 {
+				continue
+			}
+			if due {
+				last[h] = time.Now()
+				if p.cfg.ED2KSources != nil {
+					found, err := p.cfg.ED2KSources.FindED2KSources(ctx, h, d.Size)
+					if err != nil && ctx.Err() == nil {
+						p.log.Debug("ed2k sources", "ed2k", h.String(), "err", err)
+					}
+					srcs = append(srcs, found...)
+				}
+			}
+			if _, err := p.WatchED2KOnce(ctx, h, srcs); err != nil && ctx.Err() == nil {
+				p.log.Warn("ed2k watch", "ed2k", h.String(), "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// linkED2KSources queues the sources an ed2k link names when the link's
+// hash is a catalogued document's (a proven ed2k match); the sources of a
+// lead are never contacted.
+func (p *Pipeline) linkED2KSources(l fingerprint.Link, ms []fingerprint.Match, source string) {
+	if l.Kind != fingerprint.KindED2K || len(l.Peers) == 0 {
+		return
+	}
+	h, err := fingerprint.ParseED2KHash(l.ED2K)
+	if err != nil {
+		return
+	}
+	proven := false
+	for _, m := range ms {
+		proven = proven || (m.Method == fingerprint.MethodED2K && m.Verdict == fingerprint.VerdictProven)
+	}
+	if !proven {
+		return
+	}
+	var srcs []ED2KSource
+	for _, a := range l.Peers {
+		if ap, err := netip.ParseAddrPort(a); err == nil {
+			srcs = append(srcs, ED2KSource{Addr: ap, Source: evidence.SourceLink, Detail: source})
+		}
+	}
+	p.addED2KSources(h, srcs...)
 }

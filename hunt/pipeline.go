@@ -61,6 +61,9 @@ type Config struct {
 	// ED2K probes the sources of ed2k files; nil means no ed2k probing
 	// (sources are still recorded at L1).
 	ED2K ED2KProber
+	// ED2KSources finds sources of the catalogued documents' ed2k files
+	// (Kad source searches); nil means only ed2k links name sources.
+	ED2KSources ED2KSourceFinder
 	// Clock measures our clock offset for L1 observations; nil records
 	// "unsynchronized".
 	Clock *evidence.Clock
@@ -160,6 +163,8 @@ type Pipeline struct {
 	clockMu   sync.Mutex
 	lastClock time.Time // when the last clock measurement logged was made
 
+	ed2k ed2kState
+
 	st struct {
 		sightings, newIH, metaOK, metaFail, dropped, torrents, matches, proven, probes, observations atomic.Int64
 		byLevel                                                                                      [evidence.NumLevels]atomic.Int64
@@ -255,6 +260,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		})
 		g.Go(func() error { return p.fetchLoop(gctx, fetches) })
 		g.Go(func() error { return p.watchLoop(gctx) })
+		g.Go(func() error { return p.ed2kLoop(gctx) })
 		// Checkpoints are signed while the stages run; when every stage has
 		// ended (sources exhausted and watching off) the run is over.
 		cpCtx, cpCancel := context.WithCancel(gctx)
@@ -357,6 +363,7 @@ func (p *Pipeline) handleSighting(ctx context.Context, s crawler.Sighting, fetch
 			if ih.IsZero() {
 				ih = l.BTIH
 			}
+			p.linkED2KSources(l, ms, source)
 			for _, a := range l.Peers {
 				if ap, err := netip.ParseAddrPort(a); err == nil && p.allowed(ap) {
 					linkPeers = append(linkPeers, ap)

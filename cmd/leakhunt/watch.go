@@ -53,7 +53,7 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opt.Predict = false
+	opt.Predict, opt.Kad = false, false
 	p, err := hunt.Assemble(s, rec, opt)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/hunt"
 	"github.com/leakhunt/leakhunt/store"
@@ -28,10 +29,10 @@ func watchED2K(ctx context.Context, e *env, s *store.Store, rec *hunt.Recorder, 
 	if _, err := rec.Link(link, "user"); err != nil {
 		return err
 	}
-	var sources []netip.AddrPort
+	var sources []hunt.ED2KSource
 	for _, a := range link.Peers {
-		if ap, err := netip.ParseAddrPort(a); err == nil {
-			sources = append(sources, ap) // host names are not resolved
+		if ap, err := netip.ParseAddrPort(a); err == nil { // host names are not resolved
+			sources = append(sources, hunt.ED2KSource{Addr: ap, Source: evidence.SourceLink, Detail: "watch"})
 		}
 	}
 	h.stderr = e.stderr
@@ -40,7 +41,7 @@ func watchED2K(ctx context.Context, e *env, s *store.Store, rec *hunt.Recorder, 
 	if err != nil {
 		return err
 	}
-	opt.Predict, opt.ED2K = false, true
+	opt.Predict, opt.ED2K, opt.Kad = false, true, false
 	p, err := hunt.Assemble(s, rec, opt)
 	if err != nil {
 		return err
