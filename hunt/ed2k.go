@@ -66,26 +66,7 @@ func (p *Pipeline) WatchED2K(ctx context.Context, h fingerprint.ED2KHash, source
 		return err
 	}
 	f.Close()
-	return p.withWriter(ctx, func(ctx context.Context) error {
-		for i := 0; rounds <= 0 || i < rounds; i++ {
-			r, err := p.WatchED2KOnce(ctx, h, sources)
-			if err != nil {
-				return err
-			}
-			if onRound != nil {
-				onRound(r)
-			}
-			if rounds > 0 && i == rounds-1 {
-				return nil
-			}
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(p.cfg.ProbeInterval):
-			}
-		}
-		return nil
-	})
+	return p.rounds(ctx, rounds, onRound, func(ctx context.Context) (Round, error) { return p.WatchED2KOnce(ctx, h, sources) })
 }
 
 // ED2KSource is an address said to share an ed2k file, and who said so.

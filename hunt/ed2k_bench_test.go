@@ -3,8 +3,6 @@ package hunt
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -29,24 +27,8 @@ type ed2kBench struct {
 
 func newED2KBench(b *testing.B, n int) *ed2kBench {
 	b.Helper()
-	leak, _ := filepath.Abs("../testdata/leaks/tuition_fees_2026.csv")
-	data, err := os.ReadFile(leak)
-	if err != nil {
-		b.Fatal(err)
-	}
-	fp, err := fingerprint.File(leak, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	e := &ed2kBench{size: int64(len(data))}
-	e.h, _ = fingerprint.ParseED2KHash(fp.ED2K)
-	if e.s, err = store.Open(filepath.Join(b.TempDir(), "bench.db"), nil); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { e.s.Close() })
-	if _, _, err := e.s.AddDocument(store.Document{Name: "tuition_fees_2026.csv", Fingerprint: fp}, leak); err != nil {
-		b.Fatal(err)
-	}
+	s, data, _, h := catalogLeak(b, "tuition_fees_2026.csv")
+	e := &ed2kBench{s: s, h: h, size: int64(len(data))}
 	net, err := emulefixture.StartKad(emulefixture.KadOptions{Nodes: 20, Seed: 5, Near: []kad.ID{kad.ID(e.h)}})
 	if err != nil {
 		b.Skipf("fixture Kad network: %v", err)

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,7 +13,6 @@ import (
 	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/internal/emulefixture"
 	"github.com/leakhunt/leakhunt/internal/interop"
-	"github.com/leakhunt/leakhunt/store"
 )
 
 // TestWebED2KLinks: ed2k links found by a web source feed the ed2k probes.
@@ -23,24 +20,7 @@ import (
 // recorded (L1, "link", with the page) and probed; those of a link whose
 // hash is not catalogued (a lead) are never contacted.
 func TestWebED2KLinks(t *testing.T) {
-	leak, _ := filepath.Abs("../testdata/leaks/staff_roster.tsv")
-	data, err := os.ReadFile(leak)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fp, err := fingerprint.File(leak, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, _ := fingerprint.ParseED2KHash(fp.ED2K)
-	s, err := store.Open(filepath.Join(t.TempDir(), "web.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, _, err := s.AddDocument(store.Document{Name: "staff_roster.tsv", Fingerprint: fp}, leak); err != nil {
-		t.Fatal(err)
-	}
+	s, data, _, h := catalogLeak(t, "staff_roster.tsv")
 	start := func(hash [16]byte) *emulefixture.Peer {
 		p, err := emulefixture.StartPeer(emulefixture.PeerOptions{Hash: hash, Size: int64(len(data)), Data: bytes.NewReader(data), Name: "x.tsv"})
 		if err != nil {

@@ -3,8 +3,6 @@ package hunt
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,7 +12,6 @@ import (
 	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/internal/emulefixture"
 	"github.com/leakhunt/leakhunt/internal/interop"
-	"github.com/leakhunt/leakhunt/store"
 )
 
 // TestHuntKad runs a hunt on the eMule network alone against an in-process
@@ -25,27 +22,7 @@ import (
 // (Kad) and probes them: the honest peer reaches L4, the liar stays at L3;
 // the Kad routing table and ID are kept in the store.
 func TestHuntKad(t *testing.T) {
-	leak, err := filepath.Abs("../testdata/leaks/tuition_fees_2026.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(leak)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fp, err := fingerprint.File(leak, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, _ := fingerprint.ParseED2KHash(fp.ED2K)
-	s, err := store.Open(filepath.Join(t.TempDir(), "kad.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, _, err := s.AddDocument(store.Document{Name: "tuition_fees_2026.csv", Fingerprint: fp}, leak); err != nil {
-		t.Fatal(err)
-	}
+	s, data, fp, h := catalogLeak(t, "tuition_fees_2026.csv")
 	peers := map[emulefixture.PeerBehaviour]*emulefixture.Peer{}
 	for _, b := range []emulefixture.PeerBehaviour{emulefixture.PeerHonest, emulefixture.PeerLiar} {
 		p, err := emulefixture.StartPeer(emulefixture.PeerOptions{Hash: h, Size: int64(len(data)), Data: bytes.NewReader(data),

@@ -277,9 +277,15 @@ func (p *Pipeline) Run(ctx context.Context) error {
 // until ctx is done, or rounds rounds when rounds > 0, calling onRound
 // after each. It then finishes writes and signs a checkpoint.
 func (p *Pipeline) Watch(ctx context.Context, ih fingerprint.InfoHash, rounds int, onRound func(Round)) error {
+	return p.rounds(ctx, rounds, onRound, func(ctx context.Context) (Round, error) { return p.WatchOnce(ctx, ih) })
+}
+
+// rounds runs once every ProbeInterval inside the writer until ctx is
+// done, or rounds times when rounds > 0, calling onRound after each.
+func (p *Pipeline) rounds(ctx context.Context, rounds int, onRound func(Round), once func(context.Context) (Round, error)) error {
 	return p.withWriter(ctx, func(ctx context.Context) error {
 		for i := 0; rounds <= 0 || i < rounds; i++ {
-			r, err := p.WatchOnce(ctx, ih)
+			r, err := once(ctx)
 			if err != nil {
 				return err
 			}

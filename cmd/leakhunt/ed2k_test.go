@@ -127,3 +127,31 @@ func TestWatchED2K(t *testing.T) {
 		t.Errorf("the liar was asked for %d uploads, want 1", liar.Stats().UploadRequests)
 	}
 }
+
+// TestNetworksFlag: --networks names known networks only, at least one;
+// an ed2k link's hash must be one; both are usage errors (exit 2).
+func TestNetworksFlag(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "leakhunt.db")
+	if _, stderr, code := cli(t, "catalog", "add", "--db", db, filepath.Join(leaksDir(t), "staff_roster.tsv")); code != 0 {
+		t.Fatalf("catalog add: %s", stderr)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown network", []string{"hunt", "--networks", "bittorrent,winny"}, `unknown network "winny"`},
+		{"no network", []string{"hunt", "--networks", ","}, "name at least one"},
+		{"bad Kad node", []string{"hunt", "--networks", "ed2k", "--allow-local", "--kad-node", "[::1]:4672"}, "want IPv4:UDP-port"},
+		{"missing nodes.dat", []string{"hunt", "--networks", "ed2k", "--nodes-dat", "/nonexistent/nodes.dat"}, "--nodes-dat"},
+		{"not a file link", []string{"watch", "ed2k://|server|127.0.0.1|4661|/"}, "ed2k"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{tc.args[0], "--db", db}, tc.args[1:]...)
+			_, stderr, code := cli(t, args...)
+			if code != 2 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, tc.want)
+			}
+		})
+	}
+}

@@ -80,12 +80,17 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 	round := 0
 	err = p.Watch(ctx, ih, *rounds, func(r hunt.Round) {
 		round++
-		refused := ""
-		if r.Refused > 0 {
-			refused = fmt.Sprintf(" (%d more refused: loopback, private or reserved; --allow-local allows the first two)", r.Refused)
-		}
 		fmt.Fprintf(e.stdout, "%s round %d: %d addresses harvested%s, %d probed: L1 %d, L2 %d, L3 %d, L4 %d, L5 %d\n",
-			time.Now().UTC().Format(time.RFC3339), round, r.Harvested, refused, r.Probed, r.Levels[1], r.Levels[2], r.Levels[3], r.Levels[4], r.Levels[5])
+			time.Now().UTC().Format(time.RFC3339), round, r.Harvested, refusedNote(r), r.Probed, r.Levels[1], r.Levels[2], r.Levels[3], r.Levels[4], r.Levels[5])
 	})
 	return h.ended(err)
+}
+
+// refusedNote says, after a round's count of addresses, how many more the
+// address policy refused.
+func refusedNote(r hunt.Round) string {
+	if r.Refused == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d more refused: loopback, private or reserved; --allow-local allows the first two)", r.Refused)
 }

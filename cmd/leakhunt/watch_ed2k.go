@@ -52,12 +52,8 @@ func watchED2K(ctx context.Context, e *env, s *store.Store, rec *hunt.Recorder, 
 	round := 0
 	err = p.WatchED2K(ctx, hash, sources, rounds, func(r hunt.Round) {
 		round++
-		refused := ""
-		if r.Refused > 0 {
-			refused = fmt.Sprintf(" (%d more refused: loopback, private or reserved; --allow-local allows the first two)", r.Refused)
-		}
 		fmt.Fprintf(e.stdout, "%s round %d: ed2k %s: %d sources%s, %d probed: L1 %d, L2 %d, L3 %d, L4 %d\n",
-			time.Now().UTC().Format(time.RFC3339), round, hash, r.Harvested, refused, r.Probed, r.Levels[1], r.Levels[2], r.Levels[3], r.Levels[4])
+			time.Now().UTC().Format(time.RFC3339), round, hash, r.Harvested, refusedNote(r), r.Probed, r.Levels[1], r.Levels[2], r.Levels[3], r.Levels[4])
 	})
 	if errors.Is(err, hunt.ErrED2KLead) {
 		e.warnf("ed2k hash %s: %v", hash, err)
