@@ -125,11 +125,11 @@ type Observation struct {
 	// Level is the evidence level this observation proves.
 	Level Level `json:"level"`
 	// Source says how the peer was learnt or observed: "dht", "tracker",
-	// "pex", "probe".
+	// "pex", "probe", and on the eMule network "link" and "kad".
 	Source    string               `json:"source"`
 	IP        string               `json:"ip"`
 	Port      int                  `json:"port"`
-	PeerID    string               `json:"peer_id,omitempty"` // hex of the 20 bytes
+	PeerID    string               `json:"peer_id,omitempty"` // hex of the 20 bytes (ed2k: of the 16-byte user hash)
 	Client    string               `json:"client,omitempty"`  // extended handshake "v", or decoded from the peer id
 	Transport string               `json:"transport,omitempty"`
 	InfoHash  fingerprint.InfoHash `json:"infohash"`

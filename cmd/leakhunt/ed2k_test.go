@@ -33,7 +33,7 @@ func startAMule(t *testing.T, files map[string]string) *emulefixture.AMule {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	a, err := emulefixture.StartAMule(ctx, emulefixture.AMuleOptions{Dir: dir, Address: netip.MustParseAddr("127.0.0.1"), Share: files})
+	a, err := emulefixture.StartAMule(ctx, emulefixture.AMuleOptions{Dir: dir, Address: netip.MustParseAddr("127.0.0.1"), Share: files, Debug: true})
 	if err != nil {
 		t.Skipf("amuled did not start: %v", err)
 	}
@@ -92,7 +92,8 @@ func TestWatchED2K(t *testing.T) {
 
 	stdout, stderr, code := cli(t, "watch", "--db", db, "--allow-local", "--rounds", "1", link)
 	if code != 0 || !strings.Contains(stdout, "2 probed: L1 0, L2 0, L3 1, L4 1") {
-		t.Fatalf("watch: exit %d\n%s%s", code, stdout, stderr)
+		peers, _, _ := cli(t, "peers", "--db", db, "--json", "--min-level", "L1")
+		t.Fatalf("watch: exit %d\n%s%s\npeers:\n%s", code, stdout, stderr, peers)
 	}
 	stdout, _, _ = cli(t, "peers", "--db", db, "--json", "--min-level", "L1")
 	levels := map[string]string{}
