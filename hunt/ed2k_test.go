@@ -80,3 +80,40 @@ func TestWebED2KLinks(t *testing.T) {
 		t.Errorf("the source of a lead was recorded: %+v", ps)
 	}
 }
+
+// TestED2KProberPolicy: the hunt's ed2k prober checks the address policy
+// when it dials, whatever named the address, and keeps one user hash per
+// store.
+func TestED2KProberPolicy(t *testing.T) {
+	s, data, _, h := catalogLeak(t, "staff_roster.tsv")
+	p, err := emulefixture.StartPeer(emulefixture.PeerOptions{Hash: h, Size: int64(len(data)), Data: bytes.NewReader(data), Name: "x.tsv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	target := ed2k.Target{Hash: h, Size: int64(len(data)), Doc: bytes.NewReader(data)}
+	for _, tc := range []struct {
+		allowLocal bool
+		level      ed2k.Level
+		conns      int64
+	}{{false, ed2k.L1Announced, 0}, {true, ed2k.L4Served, 1}} {
+		t.Run(fmt.Sprintf("allow-local=%v", tc.allowLocal), func(t *testing.T) {
+			pr, err := ed2kProber(s, Options{AllowLocal: tc.allowLocal, Chase: evidence.L4Served}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := p.Stats().Connections
+			res, _ := pr.Probe(context.Background(), target, p.Addr())
+			if res.Level != tc.level || p.Stats().Connections-before != tc.conns {
+				t.Errorf("level %v after %d connections (%s)", res.Level, p.Stats().Connections-before, res.Reason)
+			}
+		})
+	}
+	a, err := ED2KUserHash(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := ED2KUserHash(s); a != b || a == ([16]byte{}) {
+		t.Errorf("user hashes %x then %x", a, b)
+	}
+}
