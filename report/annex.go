@@ -648,7 +648,7 @@ func (r *run) readme() string {
 検証方法
 %s`, r.cp.Size, r.cp.Size, r.rootHash(), r.keys.Verifier.Name(), r.keys.Fingerprint, r.opt.MinLevel, len(r.peers), len(r.groups),
 			map[string]string{KindTakedown: "送信防止措置依頼書", KindDisclosure: "発信者情報開示請求書"}[r.opt.Kind],
-			methodText(lang, r.opt.Version, r.opt.MaxClockError), checkingText(lang))
+			r.bundleMethod(lang), r.bundleChecking(lang))
 	}
 	return fmt.Sprintf(`leakhunt evidence bundle
 ========================
@@ -673,7 +673,7 @@ Method
 Checking
 %s`, r.cp.Size, r.cp.Size, r.rootHash(), r.keys.Verifier.Name(), r.keys.Fingerprint, len(r.peers), r.opt.MinLevel, len(r.groups),
 		map[string]string{KindTakedown: "takedown notice", KindDisclosure: "disclosure request"}[r.opt.Kind],
-		methodText(lang, r.opt.Version, r.opt.MaxClockError), checkingText(lang))
+		r.bundleMethod(lang), r.bundleChecking(lang))
 }
 
 // quoteIf is quoteField, or "" (the line is left out) for an empty value.

@@ -263,3 +263,34 @@ func ed2kMatchedBy(lang string) string {
 	}
 	return "ed2k: the file's ed2k hash equals the one computed from the catalogued copy of the document"
 }
+
+// hasNetwork reports whether the report names a peer of the network.
+func (r *run) hasNetwork(network string) bool {
+	for _, p := range r.peers {
+		if p.agg.Net() == network {
+			return true
+		}
+	}
+	return false
+}
+
+// bundleMethod is the METHOD of the bundle's README: that of each network
+// its peers are on (BitTorrent's when none).
+func (r *run) bundleMethod(lang string) string {
+	bt := methodText(lang, r.opt.Version, r.opt.MaxClockError)
+	switch {
+	case !r.hasNetwork(evidence.NetworkED2K):
+		return bt
+	case r.hasNetwork(evidence.NetworkBitTorrent):
+		return ed2kMethodText(lang, r.opt.Version) + bt
+	}
+	return methodTextNet(lang, evidence.NetworkED2K, r.opt.Version, r.opt.MaxClockError)
+}
+
+// bundleChecking is the CHECKING of the bundle's README.
+func (r *run) bundleChecking(lang string) string {
+	if r.hasNetwork(evidence.NetworkED2K) {
+		return checkingText(lang) + ed2kCheckingText(lang)
+	}
+	return checkingText(lang)
+}

@@ -101,6 +101,13 @@ func TestED2KReport(t *testing.T) {
 			if strings.Contains(annex, "Torrent infohash") || strings.Contains(annex, "bitfield") {
 				t.Error("the ed2k annex speaks of torrents")
 			}
+			readme := read("README.txt")
+			for _, w := range map[string][]string{"en": {"one REQUESTPARTS for one block", "7. Records of the eMule network", "L1 announced: a DHT node"},
+				"ja": {"1回のREQUESTPARTSで", "7. eMuleネットワークの記録", "L1 告知：DHTノード"}}[lang] {
+				if !strings.Contains(readme, w) {
+					t.Errorf("the bundle's README lacks %q", w)
+				}
+			}
 			if csv := read("peers.csv"); !strings.Contains(csv, ",ed2k,"+h.String()+",") || !strings.Contains(csv, ",bittorrent,,") {
 				t.Errorf("peers.csv does not name the networks:\n%s", csv)
 			}
