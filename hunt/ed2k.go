@@ -308,6 +308,11 @@ func (p *Pipeline) ed2kLoop(ctx context.Context) error {
 					srcs = append(srcs, found...)
 				}
 			}
+			if len(srcs) == 0 {
+				if known, err := p.s.PeersOfSubject("ed2k:" + h.String()); err != nil || len(known) == 0 {
+					continue // nobody to probe: no round, no clock measurement
+				}
+			}
 			if _, err := p.WatchED2KOnce(ctx, h, srcs); err != nil && ctx.Err() == nil {
 				p.log.Warn("ed2k watch", "ed2k", h.String(), "err", err)
 			}
