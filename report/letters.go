@@ -270,27 +270,8 @@ func (r *run) letterData(g *group) LetterData {
 		if p.rowCount == 0 || a.rowLevel < r.opt.MinLevel || a.rowLevel < 2 { // never below L2, whatever the caller did
 			continue
 		}
-		fu, fl := r.fmtTime(a.rowFirst)
-		lu, ll := r.fmtTime(a.rowLast)
-		h := LetterHost{
-			N: p.n, IP: field(a.key.IP), Port: a.key.Port, FirstUTC: fu, FirstLocal: fl, LastUTC: lu, LastLocal: ll,
-			InfoHash: letterField(a.key.InfoHash.String()), TorrentName: letterField(orUnknown(p.torrent, lang)),
-			DocumentName: letterField(orUnknown(p.docName, lang)), DocumentID: letterField(a.Document),
-			Level: levelName(lang, a.rowLevel), LevelMeaning: levelMeaning(lang, a.rowLevel), LevelNote: legacyNote(lang, a.rowsLegacy, true),
-			PiecesVerified: PieceList(lang, a.PiecesVerified, 32), PiecesFailed: PieceList(lang, a.PiecesFailed, 32), Observations: a.Observations,
-			Rows: r.spooledRows(p), RowCount: p.rowCount, Annex: p.annexPath(), Client: letterField(a.Client), PeerID: letterField(a.PeerID),
-		}
-		for _, f := range p.files {
-			h.Files = append(h.Files, letterField(f))
-		}
-		if a.key.Network == evidence.NetworkED2K {
-			h.ED2K, h.BlockVerified = a.key.ED2K.String(), BlockText(lang, a.BlockVerified)
-			h.LevelMeaning = levelMeaningNet(lang, a.key.Network, a.rowLevel)
-			nets[evidence.NetworkED2K] = true
-		} else {
-			nets[evidence.NetworkBitTorrent] = true
-		}
-		d.Hosts = append(d.Hosts, h)
+		nets[a.Net()] = true
+		d.Hosts = append(d.Hosts, r.letterHost(p, lang))
 		d.RowCount += p.rowCount
 		d.ClockMarked += a.rowsClockOver
 		if first.IsZero() || a.rowFirst.Before(first) {
@@ -378,4 +359,26 @@ func (r *run) spooledRows(p *peerOut) iter.Seq[LetterRow] {
 			}
 		}
 	}
+}
+
+// letterHost is a peer as a host of a letter.
+func (r *run) letterHost(p *peerOut, lang string) LetterHost {
+	a := p.agg
+	fu, fl := r.fmtTime(a.rowFirst)
+	lu, ll := r.fmtTime(a.rowLast)
+	h := LetterHost{
+		N: p.n, IP: field(a.key.IP), Port: a.key.Port, FirstUTC: fu, FirstLocal: fl, LastUTC: lu, LastLocal: ll,
+		InfoHash: letterField(a.key.InfoHash.String()), TorrentName: letterField(orUnknown(p.torrent, lang)),
+		DocumentName: letterField(orUnknown(p.docName, lang)), DocumentID: letterField(a.Document),
+		Level: levelName(lang, a.rowLevel), LevelMeaning: levelMeaningNet(lang, a.key.Network, a.rowLevel), LevelNote: legacyNote(lang, a.rowsLegacy, true),
+		PiecesVerified: PieceList(lang, a.PiecesVerified, 32), PiecesFailed: PieceList(lang, a.PiecesFailed, 32), Observations: a.Observations,
+		Rows: r.spooledRows(p), RowCount: p.rowCount, Annex: p.annexPath(), Client: letterField(a.Client), PeerID: letterField(a.PeerID),
+	}
+	for _, f := range p.files {
+		h.Files = append(h.Files, letterField(f))
+	}
+	if a.key.Network == evidence.NetworkED2K {
+		h.ED2K, h.BlockVerified = a.key.ED2K.String(), BlockText(lang, a.BlockVerified)
+	}
+	return h
 }
