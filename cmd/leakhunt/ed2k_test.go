@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakhunt/leakhunt/crawler/kad"
 	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/internal/emulefixture"
 )
@@ -154,5 +155,82 @@ func TestNetworksFlag(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, tc.want)
 			}
 		})
+	}
+}
+
+// TestHuntKad runs `leakhunt hunt --networks ed2k` as a real process
+// against an in-process Kad network indexing a catalogued leak, with an
+// honest ed2k peer and a liar published as its sources: the hunt joins Kad
+// from --kad-node, probes the honest peer to L4 and the liar to L3, stops
+// on Ctrl-C (exit 130), and its records (sources from Kad, probes) verify
+// in a report bundle.
+func TestHuntKad(t *testing.T) {
+	leak := filepath.Join(leaksDir(t), "member_db_export.sql")
+	data, err := os.ReadFile(leak)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, err := fingerprint.File(leak, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := fingerprint.ParseED2KHash(fp.ED2K)
+	n, err := emulefixture.StartKad(emulefixture.KadOptions{Nodes: 16, Seed: 9, Near: []kad.ID{kad.ID(h)}})
+	if err != nil {
+		t.Skipf("fixture Kad network on 127.0.0.x: %v", err)
+	}
+	defer n.Close()
+	addrs := map[emulefixture.PeerBehaviour]string{}
+	for _, b := range []emulefixture.PeerBehaviour{emulefixture.PeerHonest, emulefixture.PeerLiar} {
+		p, err := emulefixture.StartPeer(emulefixture.PeerOptions{Hash: h, Size: int64(len(data)), Data: bytes.NewReader(data), Name: "m.sql", Behaviour: b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		n.PublishSource(kad.ID(h), kad.Source{IP: p.Addr().Addr(), TCPPort: p.Addr().Port(), Type: kad.SourceOpen, Size: uint64(len(data))})
+		addrs[b] = p.Addr().String()
+	}
+	db := filepath.Join(t.TempDir(), "leakhunt.db")
+	if _, stderr, code := cli(t, "catalog", "add", "--db", db, leak); code != 0 {
+		t.Fatalf("catalog add: %s", stderr)
+	}
+	c := startChild(t, "hunt", "--db", db, "-v", "--allow-local", "--networks", "ed2k", "--kad-listen", "127.0.0.1:0",
+		"--kad-node", n.Contacts()[0].Addr.String(), "--kad-node", n.Contacts()[1].Addr.String())
+	c.waitFor(t, "ed2k probe done", 2, 90*time.Second)
+	if err := c.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	<-c.done
+	if err := c.cmd.Wait(); c.cmd.ProcessState.ExitCode() != exitInterrupted {
+		t.Fatalf("hunt ended with %v", err)
+	}
+	stdout, _, _ := cli(t, "peers", "--db", db, "--json", "--min-level", "L1")
+	levels := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var r peerRow
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("%v: %s", err, line)
+		}
+		levels[fmt.Sprintf("%s:%d", r.IP, r.Port)] = r.Level
+	}
+	if levels[addrs[emulefixture.PeerHonest]] != "L4" || levels[addrs[emulefixture.PeerLiar]] != "L3" {
+		t.Fatalf("levels %v, honest %s, liar %s", levels, addrs[emulefixture.PeerHonest], addrs[emulefixture.PeerLiar])
+	}
+	out := filepath.Join(t.TempDir(), "report")
+	if _, stderr, code := cli(t, "report", "--db", db, "--out", out, "--min-level", "L3"); code != 0 {
+		t.Fatalf("report: %s", stderr)
+	}
+	if stdout, stderr, code := cli(t, "verify", out); code != 0 {
+		t.Fatalf("verify: exit %d\n%s%s", code, stdout, stderr)
+	}
+	annexes, _ := filepath.Glob(filepath.Join(out, "annex", "*.txt"))
+	fromKad := 0
+	for _, a := range annexes {
+		if b, _ := os.ReadFile(a); bytes.Contains(b, []byte("  source: kad\n")) && bytes.Contains(b, []byte("P2P network: eMule (ed2k)")) {
+			fromKad++
+		}
+	}
+	if fromKad != 2 {
+		t.Errorf("%d of %d annexes show the peer listed by Kad on the eMule network, want 2", fromKad, len(annexes))
 	}
 }
