@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -53,17 +52,8 @@ func startAMule(t *testing.T, files map[string]string) *emulefixture.AMule {
 // that verifies; without --allow-local no source is contacted, and a link
 // whose hash is not catalogued is a lead, never probed.
 func TestWatchED2K(t *testing.T) {
-	leak := filepath.Join(leaksDir(t), "tuition_fees_2026.csv")
-	data, err := os.ReadFile(leak)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fp, err := fingerprint.File(leak, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, _ := hex.DecodeString(fp.ED2K)
-	liar, err := emulefixture.StartPeer(emulefixture.PeerOptions{Hash: [16]byte(h), Size: int64(len(data)),
+	leak, data, fp, h := testLeak(t, "tuition_fees_2026.csv")
+	liar, err := emulefixture.StartPeer(emulefixture.PeerOptions{Hash: h, Size: int64(len(data)),
 		Data: bytes.NewReader(data), Name: "tuition_fees_2026.csv", Behaviour: emulefixture.PeerLiar})
 	if err != nil {
 		t.Fatal(err)
@@ -165,16 +155,7 @@ func TestNetworksFlag(t *testing.T) {
 // on Ctrl-C (exit 130), and its records (sources from Kad, probes) verify
 // in a report bundle.
 func TestHuntKad(t *testing.T) {
-	leak := filepath.Join(leaksDir(t), "member_db_export.sql")
-	data, err := os.ReadFile(leak)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fp, err := fingerprint.File(leak, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, _ := fingerprint.ParseED2KHash(fp.ED2K)
+	leak, data, _, h := testLeak(t, "member_db_export.sql")
 	n, err := emulefixture.StartKad(emulefixture.KadOptions{Nodes: 16, Seed: 9, Near: []kad.ID{kad.ID(h)}})
 	if err != nil {
 		t.Skipf("fixture Kad network on 127.0.0.x: %v", err)
@@ -233,4 +214,24 @@ func TestHuntKad(t *testing.T) {
 	if fromKad != 2 {
 		t.Errorf("%d of %d annexes show the peer listed by Kad on the eMule network, want 2", fromKad, len(annexes))
 	}
+}
+
+// testLeak returns the path, bytes, fingerprint and ed2k hash of one of
+// testdata/leaks.
+func testLeak(t *testing.T, name string) (string, []byte, fingerprint.Fingerprint, fingerprint.ED2KHash) {
+	t.Helper()
+	leak := filepath.Join(leaksDir(t), name)
+	data, err := os.ReadFile(leak)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, err := fingerprint.File(leak, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := fingerprint.ParseED2KHash(fp.ED2K)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return leak, data, fp, h
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/leakhunt/leakhunt/crawler/kad"
 	"github.com/leakhunt/leakhunt/evidence/ed2k"
-	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/internal/emulefixture"
 )
 
@@ -33,12 +32,6 @@ type huntKadSetup struct {
 	Name, DB, Nodes string
 }
 
-func nearID(target kad.ID) kad.ID {
-	id := kad.RandomID()
-	copy(id[:4], target[:4])
-	return id
-}
-
 // TestHuntAMuleKad runs `leakhunt hunt --networks ed2k` against two real
 // aMule 2.3.3 daemons in a network namespace (aMule refuses loopback and
 // LAN contacts for Kad): the hunt joins Kad from a nodes.dat, finds the
@@ -55,16 +48,11 @@ func TestHuntAMuleKad(t *testing.T) {
 	if err := emulefixture.NetNSAvailable(); err != nil {
 		t.Skip(err)
 	}
-	leak := filepath.Join(leaksDir(t), "tuition_fees_2026.csv")
-	fp, err := fingerprint.File(leak, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, _ := fingerprint.ParseED2KHash(fp.ED2K)
+	leak, _, fp, h := testLeak(t, "tuition_fees_2026.csv")
 	dir := t.TempDir()
 	s := huntKadSetup{
-		Sharer:     kad.Contact{ID: nearID(kad.ID(h)), Addr: netip.MustParseAddrPort("100.64.1.2:4672"), TCPPort: 4662, Version: 8},
-		Indexer:    kad.Contact{ID: nearID(kad.KeywordID("tuition")), Addr: netip.MustParseAddrPort("100.64.2.2:4672"), TCPPort: 4662, Version: 8},
+		Sharer:     kad.Contact{ID: emulefixture.NearID(kad.ID(h)), Addr: netip.MustParseAddrPort("100.64.1.2:4672"), TCPPort: 4662, Version: 8},
+		Indexer:    kad.Contact{ID: emulefixture.NearID(kad.KeywordID("tuition")), Addr: netip.MustParseAddrPort("100.64.2.2:4672"), TCPPort: 4662, Version: 8},
 		SharerHash: ed2k.NewUserHash(), Client: netip.MustParseAddr("100.64.3.2"),
 		Hash: h, Size: fp.Size, Name: "tuition_fees_2026.csv", DB: filepath.Join(dir, "leakhunt.db"), Nodes: filepath.Join(dir, "nodes.dat"),
 	}

@@ -36,3 +36,11 @@ func PublishKad(from netip.Addr, to netip.AddrPort, m kad.Message) (*kad.Publish
 		// aMule's own requests (ping, firewall check) come first at times.
 	}
 }
+
+// NearID returns a Kad ID sharing the first four bytes of target (random
+// after): a node with it is among those that index target.
+func NearID(target kad.ID) kad.ID {
+	id := kad.RandomID()
+	copy(id[:4], target[:4])
+	return id
+}
