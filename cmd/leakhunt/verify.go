@@ -16,10 +16,15 @@ import (
 )
 
 func runVerify(_ context.Context, e *env, args []string) error {
-	fl, c := newFlags(e, "verify", "[--key FILE|FINGERPRINT] [BUNDLE-DIR | STORE]  (default: the store given by --db)\n\n"+
+	fl, c := newFlags(e, "verify", "[--key FILE|FINGERPRINT] [--documents DIR] [BUNDLE-DIR | STORE]  (default: the store given by --db)\n\n"+
 		"Checks a report bundle or a store offline. Exit 0 intact, 1 tampered (each failure is named),\n"+
-		"2 when the store file itself is damaged or missing.")
+		"2 when the store file itself is damaged or missing.\n\n"+
+		"With --documents, a bundle is also checked against copies of the leaked documents (the files\n"+
+		"in DIR, found by SHA-256): the torrents' piece hashes are computed again from the copies, and\n"+
+		"every received block of a verified piece that lies inside a document must have the SHA-256\n"+
+		"of the copy's bytes at that place.")
 	pin := fl.String("key", "", "the signer you expect: a public key `file` or its fingerprint (SHA256:…); another signer fails")
+	docs := fl.String("documents", "", "a `folder` with copies of the leaked documents to compare a bundle's verified pieces with")
 	if err := parse(fl, args); err != nil {
 		return err
 	}
@@ -62,6 +67,31 @@ func runVerify(_ context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "OK %s: every file matches MANIFEST, the checkpoint signature and every inclusion proof verify (key %s %s)\n", target, shown(name), fp)
 	if want == "" {
 		e.warnf("the bundle's own key signed it; check %s against the fingerprint its sender publishes, or pass it with --key", fp)
+	}
+	if *docs != "" {
+		return verifyDocuments(e, target, *docs)
+	}
+	return nil
+}
+
+// verifyDocuments checks a verified bundle against copies of the
+// documents and says what was compared.
+func verifyDocuments(e *env, bundle, docs string) error {
+	c, probs, err := report.VerifyDocuments(bundle, docs)
+	if err != nil {
+		return err
+	}
+	for _, p := range probs {
+		fmt.Fprintf(e.stdout, "FAIL %s: %s\n", shown(p.Path), shown(p.What))
+	}
+	fmt.Fprintf(e.stdout, "documents: %d of the %d documents the bundle names found in %s; %d piece hash(es) computed again from them; "+
+		"%d received block(s) of verified pieces (%d bytes) compared with them", c.Given, c.Documents, shown(docs), c.Pieces, c.Blocks, c.BlockBytes)
+	if c.Outside > 0 {
+		fmt.Fprintf(e.stdout, " (%d more lie partly outside a document and were not compared)", c.Outside)
+	}
+	fmt.Fprintln(e.stdout)
+	if len(probs) > 0 {
+		return fmt.Errorf("%s: %d problem(s) against the documents in %s: %w", bundle, len(probs), docs, errTampered)
 	}
 	return nil
 }
