@@ -79,7 +79,7 @@ func (h *huntFlags) register(fl *flag.FlagSet) {
 	fl.Var(&h.web, "web", "index page or feed `URL` to crawl (repeatable)")
 	fl.StringVar(&h.torznab, "torznab", "", "Torznab endpoint `URL` (Jackett, Prowlarr)")
 	fl.StringVar(&h.torznabKey, "torznab-key", "", "Torznab API `key`")
-	fl.Var(&h.keywords, "keyword", "extra Torznab search `words` besides the catalog's document names (repeatable)")
+	fl.Var(&h.keywords, "keyword", "extra Torznab and Kad search `words` besides the catalog's document names (repeatable)")
 	fl.StringVar(&h.profile, "profile", "", "site profiles `file` (JSON CSS selectors) for index pages")
 	fl.IntVar(&h.maxPages, "max-pages", 20, "most pages followed from one start URL")
 	fl.IntVar(&h.fetches, "fetches", 64, "concurrent metadata fetches")
