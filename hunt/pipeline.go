@@ -58,6 +58,12 @@ type Config struct {
 	Prober Prober
 	// Trackers harvests peers from the trackers a torrent names.
 	Trackers TrackerHarvester
+	// ED2K probes the sources of ed2k files; nil means no ed2k probing
+	// (sources are still recorded at L1).
+	ED2K ED2KProber
+	// ED2KSources finds sources of the catalogued documents' ed2k files
+	// (Kad source searches); nil means only ed2k links name sources.
+	ED2KSources ED2KSourceFinder
 	// Clock measures our clock offset for L1 observations; nil records
 	// "unsynchronized".
 	Clock *evidence.Clock
@@ -142,6 +148,7 @@ type Pipeline struct {
 
 	queues    atomic.Pointer[queues] // set by Run
 	catalogCh chan struct{}          // CatalogChanged → catalogLoop
+	ed2k      ed2kState
 
 	st struct {
 		sightings, newIH, metaOK, metaFail, dropped, torrents, matches, proven, probes, observations atomic.Int64
@@ -248,6 +255,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		go func() { senders.Wait(); close(fetches) }()
 		g.Go(func() error { return p.fetchLoop(gctx, fetches) })
 		g.Go(func() error { return p.watchLoop(gctx) })
+		g.Go(func() error { return p.ed2kLoop(gctx) })
 		// Checkpoints are signed while the stages run; when every stage has
 		// ended (sources exhausted and watching off) the run is over.
 		cpCtx, cpCancel := context.WithCancel(gctx)
@@ -264,9 +272,15 @@ func (p *Pipeline) Run(ctx context.Context) error {
 // until ctx is done, or rounds rounds when rounds > 0, calling onRound
 // after each. It then finishes writes and signs a checkpoint.
 func (p *Pipeline) Watch(ctx context.Context, ih fingerprint.InfoHash, rounds int, onRound func(Round)) error {
+	return p.rounds(ctx, rounds, onRound, func(ctx context.Context) (Round, error) { return p.WatchOnce(ctx, ih) })
+}
+
+// rounds runs once every ProbeInterval inside the writer until ctx is
+// done, or rounds times when rounds > 0, calling onRound after each.
+func (p *Pipeline) rounds(ctx context.Context, rounds int, onRound func(Round), once func(context.Context) (Round, error)) error {
 	return p.withWriter(ctx, func(ctx context.Context) error {
 		for i := 0; rounds <= 0 || i < rounds; i++ {
-			r, err := p.WatchOnce(ctx, ih)
+			r, err := once(ctx)
 			if err != nil {
 				return err
 			}
@@ -351,6 +365,7 @@ func (p *Pipeline) handleSighting(ctx context.Context, s crawler.Sighting, fetch
 			if ih.IsZero() {
 				ih = l.BTIH
 			}
+			p.linkED2KSources(l, ms, source)
 			for _, a := range l.Peers {
 				if ap, err := netip.ParseAddrPort(a); err == nil && p.allowed(ap) {
 					linkPeers = append(linkPeers, ap)
@@ -564,7 +579,7 @@ func (p *Pipeline) record(ctx context.Context, o evidence.Observation, blobs ...
 		p.send(ctx, o, blobs)
 		return
 	}
-	key := o.InfoHash.String() + "/" + o.IP + "/" + strconv.Itoa(o.Port)
+	key := o.Subject() + "/" + o.IP + "/" + strconv.Itoa(o.Port)
 	p.peerMu.Lock()
 	old, ok := p.peerLevel[key]
 	if !ok || o.Level > old {

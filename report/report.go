@@ -552,6 +552,13 @@ func (r *run) describeTorrents() error {
 	}
 	cache := map[fingerprint.InfoHash]*info{}
 	for _, p := range r.peers {
+		if p.agg.key.Network == evidence.NetworkED2K {
+			if d, err := r.s.DocumentBySHA256(p.agg.Document); err == nil {
+				p.docName = d.Name
+			}
+			p.methods = []string{ed2kMatchedBy(r.opt.Lang)}
+			continue
+		}
 		ih := p.agg.key.InfoHash
 		in := cache[ih]
 		if in == nil {

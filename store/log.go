@@ -14,9 +14,10 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// peerKey orders peers by torrent, then address.
-func peerKey(ih fingerprint.InfoHash, ip string, port int) []byte {
-	return []byte(ih.String() + "\x00" + ip + "\x00" + strconv.Itoa(port))
+// peerKey orders peers by subject (a torrent's infohash, or "ed2k:" and
+// an ed2k hash: [evidence.Observation.Subject]), then address.
+func peerKey(subject string, ip string, port int) []byte {
+	return []byte(subject + "\x00" + ip + "\x00" + strconv.Itoa(port))
 }
 
 // AppendObservations appends observations to the evidence log in one
@@ -235,11 +236,18 @@ func (s *Store) Peers(minLevel evidence.Level) ([]evidence.Peer, error) {
 
 // PeerObservations lists the log indexes of one peer's observations.
 func (s *Store) PeerObservations(infohash fingerprint.InfoHash, ip string, port int) ([]int64, error) {
+	return s.SubjectObservations(infohash.String(), ip, port)
+}
+
+// SubjectObservations lists the log indexes of the observations of one
+// peer of one subject ([evidence.Peer.Subject]): a torrent, or an ed2k
+// file.
+func (s *Store) SubjectObservations(subject string, ip string, port int) ([]int64, error) {
 	if err := s.flushForRead(); err != nil {
 		return nil, err
 	}
 	var out []int64
-	prefix := append(peerKey(infohash, ip, port), 0)
+	prefix := append(peerKey(subject, ip, port), 0)
 	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketPeerObs).Cursor()
 		for k, v := c.Seek(prefix); k != nil && len(k) == len(prefix)+8 && string(k[:len(prefix)]) == string(prefix); k, v = c.Next() {
@@ -290,11 +298,17 @@ func (s *Store) Checkpoints(fn func(size int64, signed []byte) error) error {
 
 // PeersOf lists the peer summaries of one torrent.
 func (s *Store) PeersOf(infohash fingerprint.InfoHash) ([]evidence.Peer, error) {
+	return s.PeersOfSubject(infohash.String())
+}
+
+// PeersOfSubject lists the peer summaries of one subject
+// ([evidence.Peer.Subject]): a torrent, or an ed2k file.
+func (s *Store) PeersOfSubject(subject string) ([]evidence.Peer, error) {
 	if err := s.flushForRead(); err != nil {
 		return nil, err
 	}
 	var out []evidence.Peer
-	prefix := []byte(infohash.String() + "\x00")
+	prefix := []byte(subject + "\x00")
 	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketPeers).Cursor()
 		for k, v := c.Seek(prefix); k != nil && len(k) > len(prefix) && string(k[:len(prefix)]) == string(prefix); k, v = c.Next() {

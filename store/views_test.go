@@ -72,14 +72,14 @@ func foldedSummaries(t *testing.T, s *Store) []evidence.Peer {
 	}
 	byKey := map[string]*evidence.Peer{}
 	for i := range peers {
-		byKey[string(peerKey(peers[i].InfoHash, peers[i].IP, peers[i].Port))] = &peers[i]
+		byKey[string(peerKey(peers[i].Subject(), peers[i].IP, peers[i].Port))] = &peers[i]
 	}
 	err = s.ForEachLeaf(through, func(_ int64, leaf []byte) error {
 		var o evidence.Observation
 		if err := evidence.DecodeLeaf(leaf, &o); err != nil {
 			return err
 		}
-		k := string(peerKey(o.InfoHash, o.IP, o.Port))
+		k := string(peerKey(o.Subject(), o.IP, o.Port))
 		if byKey[k] == nil {
 			byKey[k] = &evidence.Peer{}
 		}

@@ -25,24 +25,30 @@ func parseLevel(s string) (evidence.Level, error) {
 
 // peerRow is one line of `leakhunt peers`, with the CLI contract's fields.
 type peerRow struct {
-	IP             string               `json:"ip"`
-	Port           int                  `json:"port"`
-	InfoHash       fingerprint.InfoHash `json:"infohash"`
-	Document       string               `json:"document"`
-	Level          string               `json:"level"`
-	FirstSeen      time.Time            `json:"first_seen"`
-	LastSeen       time.Time            `json:"last_seen"`
-	PeerID         string               `json:"peer_id"`
-	Client         string               `json:"client"`
-	Transport      string               `json:"transport,omitempty"`
-	Tried          []string             `json:"transports_tried,omitempty"`
-	Reason         string               `json:"reason,omitempty"`
-	PiecesVerified []int                `json:"pieces_verified"`
-	PiecesFailed   []int                `json:"pieces_failed,omitempty"`
-	Observations   int                  `json:"observations"`
-	ASN            string               `json:"asn"`
-	ISP            string               `json:"isp"`
-	Country        string               `json:"country"`
+	IP       string               `json:"ip"`
+	Port     int                  `json:"port"`
+	Network  string               `json:"network"`
+	InfoHash fingerprint.InfoHash `json:"infohash"`
+	// ED2K is the ed2k hash of the file an eMule-network peer shares.
+	ED2K fingerprint.ED2KHash `json:"ed2k,omitzero"`
+	// BlockVerified is, on the eMule network, the byte range of the block
+	// verified from the peer.
+	BlockVerified  *evidence.ByteRange `json:"block_verified,omitempty"`
+	Document       string              `json:"document"`
+	Level          string              `json:"level"`
+	FirstSeen      time.Time           `json:"first_seen"`
+	LastSeen       time.Time           `json:"last_seen"`
+	PeerID         string              `json:"peer_id"`
+	Client         string              `json:"client"`
+	Transport      string              `json:"transport,omitempty"`
+	Tried          []string            `json:"transports_tried,omitempty"`
+	Reason         string              `json:"reason,omitempty"`
+	PiecesVerified []int               `json:"pieces_verified"`
+	PiecesFailed   []int               `json:"pieces_failed,omitempty"`
+	Observations   int                 `json:"observations"`
+	ASN            string              `json:"asn"`
+	ISP            string              `json:"isp"`
+	Country        string              `json:"country"`
 }
 
 func runPeers(ctx context.Context, e *env, args []string) error {
@@ -70,7 +76,7 @@ func runPeers(ctx context.Context, e *env, args []string) error {
 	}
 	rows := make([]peerRow, 0, len(peers))
 	for _, p := range peers {
-		r := peerRow{IP: p.IP, Port: p.Port, InfoHash: p.InfoHash, Document: p.Document, Level: fmt.Sprintf("L%d", p.Level),
+		r := peerRow{IP: p.IP, Port: p.Port, Network: p.Net(), InfoHash: p.InfoHash, ED2K: p.ED2K, BlockVerified: p.BlockVerified, Document: p.Document, Level: fmt.Sprintf("L%d", p.Level),
 			FirstSeen: p.FirstSeen, LastSeen: p.LastSeen, PeerID: p.PeerID, Client: p.Client, Transport: p.Transport,
 			Tried: p.Tried, Reason: p.Reason,
 			PiecesVerified: p.PiecesVerified, PiecesFailed: p.PiecesFailed, Observations: p.Observations}
@@ -102,14 +108,18 @@ func runPeers(ctx context.Context, e *env, args []string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "LEVEL\tIP\tPORT\tINFOHASH\tCLIENT\tFIRST SEEN\tLAST SEEN\tVERIFIED\tFAILED\tWHY NOT HIGHER\tASN\tISP")
+	fmt.Fprintln(tw, "LEVEL\tNETWORK\tIP\tPORT\tINFOHASH / ED2K HASH\tCLIENT\tFIRST SEEN\tLAST SEEN\tVERIFIED\tFAILED\tWHY NOT HIGHER\tASN\tISP")
 	for _, r := range rows {
 		why := r.Reason
 		if why == "" {
 			why = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Level, r.IP, r.Port, r.InfoHash, display.String(r.Client, maxCell),
-			r.FirstSeen.Format(time.RFC3339), r.LastSeen.Format(time.RFC3339), report.PieceList("en", r.PiecesVerified, 8),
+		hash, verified := r.InfoHash.String(), report.PieceList("en", r.PiecesVerified, 8)
+		if r.Network == evidence.NetworkED2K {
+			hash, verified = r.ED2K.String(), report.BlockText("en", r.BlockVerified)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Level, r.Network, r.IP, r.Port, hash, display.String(r.Client, maxCell),
+			r.FirstSeen.Format(time.RFC3339), r.LastSeen.Format(time.RFC3339), verified,
 			report.PieceList("en", r.PiecesFailed, 8), why, r.ASN, display.String(r.ISP, maxCell))
 	}
 	return tw.Flush()
