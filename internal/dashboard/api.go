@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -147,15 +148,34 @@ type TimelineEntry struct {
 	evidence.Observation
 }
 
+// peerSubject reads what a peer was observed sharing from a query: ed2k=
+// (an ed2k file) or infohash= (a torrent), as [evidence.Peer.Subject]
+// names it.
+func peerSubject(q url.Values) (string, error) {
+	if q.Has("ed2k") {
+		h, err := fingerprint.ParseED2KHash(q.Get("ed2k"))
+		if err != nil {
+			return "", fmt.Errorf("ed2k=: %v", err)
+		}
+		p := evidence.Peer{Network: evidence.NetworkED2K, ED2K: h}
+		return p.Subject(), nil
+	}
+	ih, err := fingerprint.ParseInfoHash(q.Get("infohash"))
+	if err != nil {
+		return "", fmt.Errorf("infohash=: %v", err)
+	}
+	return ih.String(), nil
+}
+
 // maxTimeline bounds the observations a timeline lists.
 const maxTimeline = 2000
 
 // timeline reads one peer's observations.
 func (s *Server) timeline(r *http.Request) (*Timeline, int, error) {
 	q := r.URL.Query()
-	ih, err := fingerprint.ParseInfoHash(q.Get("infohash"))
+	subject, err := peerSubject(q)
 	if err != nil {
-		return nil, http.StatusBadRequest, fmt.Errorf("infohash=: %v", err)
+		return nil, http.StatusBadRequest, err
 	}
 	port, err := parseInt(q.Get("port"), 1, 65535)
 	if err != nil {
@@ -169,11 +189,11 @@ func (s *Server) timeline(r *http.Request) (*Timeline, int, error) {
 	if err != nil {
 		return nil, http.StatusInternalServerError, err
 	}
-	row := sn.find(peerKey{ih, f.IP.String(), port})
+	row := sn.find(peerKey{subject, f.IP.String(), port})
 	if row == nil {
 		return nil, http.StatusNotFound, errors.New("no such peer")
 	}
-	idx, err := s.cfg.Store.PeerObservations(ih, row.IP, port)
+	idx, err := s.cfg.Store.SubjectObservations(subject, row.IP, port)
 	if err != nil {
 		return nil, http.StatusInternalServerError, err
 	}

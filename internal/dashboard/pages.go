@@ -137,6 +137,9 @@ func verdictText(v string) string {
 
 func peerLink(r PeerRow) string {
 	q := url.Values{"infohash": {r.InfoHash.String()}, "ip": {r.IP}, "port": {strconv.Itoa(r.Port)}}
+	if r.Network == evidence.NetworkED2K {
+		q = url.Values{"ed2k": {r.ED2K.String()}, "ip": {r.IP}, "port": {strconv.Itoa(r.Port)}}
+	}
 	return "/peer?" + q.Encode()
 }
 

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/leakhunt/leakhunt/evidence"
-	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/report"
 	"github.com/leakhunt/leakhunt/store"
 )
@@ -28,13 +27,16 @@ type PeerRow struct {
 	Country string `json:"country,omitempty"`
 }
 
+// peerKey is a peer as the store summarizes it: what it was observed
+// sharing ([evidence.Peer.Subject]: a torrent, or an ed2k file) and its
+// address.
 type peerKey struct {
-	ih   fingerprint.InfoHash
-	ip   string
-	port int
+	subject string
+	ip      string
+	port    int
 }
 
-func keyOf(p *evidence.Peer) peerKey { return peerKey{p.InfoHash, p.IP, p.Port} }
+func keyOf(p *evidence.Peer) peerKey { return peerKey{p.Subject(), p.IP, p.Port} }
 
 // peerSnapshot is the peers at one log size, sorted for display: highest
 // level first, then most recently seen. It is never changed once built.
@@ -175,7 +177,7 @@ func (x *peerIndex) fold(size int64) (int, error) {
 		if !o.NamesPeer() {
 			return nil
 		}
-		k := peerKey{o.InfoHash, o.IP, o.Port}
+		k := peerKey{o.Subject(), o.IP, o.Port}
 		r := changed[k]
 		if r == nil {
 			// Copy on the first change in this walk: snapshots keep
@@ -237,7 +239,8 @@ func (x *peerIndex) build() *peerSnapshot {
 // seen, then by torrent and address so that the order is total.
 func comparePeers(a, b *PeerRow) int {
 	return cmp.Or(cmp.Compare(b.Level, a.Level), b.LastSeen.Compare(a.LastSeen),
-		slices.Compare(a.InfoHash[:], b.InfoHash[:]), cmp.Compare(a.IP, b.IP), cmp.Compare(a.Port, b.Port))
+		cmp.Compare(a.Network, b.Network), slices.Compare(a.InfoHash[:], b.InfoHash[:]), slices.Compare(a.ED2K[:], b.ED2K[:]),
+		cmp.Compare(a.IP, b.IP), cmp.Compare(a.Port, b.Port))
 }
 
 // find returns the row of one peer, or nil.
