@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"strings"
 	"time"
@@ -21,21 +22,7 @@ const reportUsage = "--out DIR [--kind takedown|disclosure] [--lang en|ja] [--mi
 
 func runReport(ctx context.Context, e *env, args []string) error {
 	fl, c := newFlags(e, "report", reportUsage)
-	out := fl.String("out", "", "write the report bundle to this new `dir`")
-	asnDB := fl.String("asn-db", "", "MaxMind-format ASN database `file` (GeoLite2-ASN, DB-IP ASN Lite, IPinfo ASN)")
-	lang := fl.String("lang", "en", "letter and annex language: en or ja")
-	kind := fl.String("kind", report.KindTakedown, "letter `kind`: takedown (ask the ISP to stop the distribution) or disclosure (ask for the subscriber's identity)")
-	minLevel := fl.String("min-level", "L4", "lowest evidence `level` named in letters (L2–L5)")
-	maxClock := fl.Duration("max-clock-error", time.Second, "largest error bound of a communication's `time` (|offset| + round trip/2 + root distance); rows beyond it, or never measured, are marked")
-	requireClock := fl.Bool("require-clock", false, "leave the rows beyond --max-clock-error out of letters (and hosts left without a row)")
-	zip := fl.Bool("zip", false, "also write DIR.zip")
-	configPath := fl.String("config", "", "JSON `file` with the keys listed below")
-	templates := fl.String("templates", "", "`dir` with letter.LANG.tmpl (takedown) / disclosure.LANG.tmpl replacing the built-in letters")
-	contacts := fl.String("contacts", "", "abuse-contact override `file` (JSON or KEY<TAB>EMAIL<TAB>NAME lines)")
-	rdapBase := fl.String("rdap-base", "", "send every RDAP look-up to this `url` instead of the server IANA's bootstrap names")
-	noRDAP := fl.Bool("no-rdap", false, "no RDAP look-ups (abuse contacts only from --contacts)")
-	var kf keyFlags
-	fl.BoolVar(&kf.newKey, "new-key", false, "start a new signing key when the store's key file is lost, or switch to the key file now beside it (recorded in the log)")
+	rf := newReportFlags(fl)
 	usage := fl.Usage
 	fl.Usage = func() {
 		usage()
@@ -47,47 +34,88 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err := parse(fl, args); err != nil {
 		return err
 	}
-	if fl.NArg() > 0 {
-		return usagef("report: unexpected argument %q", fl.Arg(0))
-	}
-	if *out == "" {
-		fl.Usage()
-		return usagef("report: give the output directory with --out DIR")
-	}
-	if *lang != "en" && *lang != "ja" {
-		return usagef("report: --lang %q: want en or ja", *lang)
-	}
-	if *kind != report.KindTakedown && *kind != report.KindDisclosure {
-		return usagef("report: --kind %q: want takedown or disclosure", *kind)
-	}
-	if *maxClock <= 0 {
-		return usagef("report: --max-clock-error %v: want a positive duration", *maxClock)
-	}
-	lvl, err := parseLevel(*minLevel)
+	opt, set, err := rf.options(fl)
 	if err != nil {
 		return err
 	}
-	if lvl < evidence.L2Connected {
-		return usagef("report: --min-level L%d: L0 and L1 never go in a letter; use L2 or above (L4 recommended)", lvl)
-	}
-	opt := report.DefaultOptions()
-	opt.OutDir, opt.Lang, opt.MinLevel, opt.Zip, opt.Kind = *out, *lang, lvl, *zip, *kind
-	opt.MaxClockError, opt.RequireClock = *maxClock, *requireClock
 	opt.Logger = c.logger(e)
-	opt.Version = version.String()
-	set := report.Settings{Config: *configPath, ASNDB: *asnDB, Templates: *templates, Contacts: *contacts, RDAPBase: *rdapBase, NoRDAP: *noRDAP}
 	if cl, err := holder(ctx, c.db); err != nil || cl != nil {
 		if err != nil {
 			return err
 		}
 		defer cl.Close()
-		if kf.newKey {
+		if rf.kf.newKey {
 			return usagef("report: --new-key: leakhunt %s (pid %d) holds %s with its key; stop it to change keys", cl.Hello.Mode, cl.Hello.PID, c.db)
 		}
-		req := dashboard.ReportRequest{Out: opt.OutDir, Lang: opt.Lang, Kind: opt.Kind, MinLevel: lvl,
+		req := dashboard.ReportRequest{Out: opt.OutDir, Lang: opt.Lang, Kind: opt.Kind, MinLevel: opt.MinLevel,
 			MaxClockError: opt.MaxClockError, RequireClock: opt.RequireClock, Zip: opt.Zip, Settings: set}
 		return reportThrough(ctx, e, cl, req)
 	}
+	return reportLocal(ctx, e, c, rf.kf, opt, set)
+}
+
+// reportFlags are report's own flags.
+type reportFlags struct {
+	out, asnDB, lang, kind, minLevel, configPath, templates, contacts, rdapBase *string
+	maxClock                                                                    *time.Duration
+	requireClock, zip, noRDAP                                                   *bool
+	kf                                                                          keyFlags
+}
+
+func newReportFlags(fl *flag.FlagSet) *reportFlags {
+	f := &reportFlags{
+		out:          fl.String("out", "", "write the report bundle to this new `dir`"),
+		asnDB:        fl.String("asn-db", "", "MaxMind-format ASN database `file` (GeoLite2-ASN, DB-IP ASN Lite, IPinfo ASN)"),
+		lang:         fl.String("lang", "en", "letter and annex language: en or ja"),
+		kind:         fl.String("kind", report.KindTakedown, "letter `kind`: takedown (ask the ISP to stop the distribution) or disclosure (ask for the subscriber's identity)"),
+		minLevel:     fl.String("min-level", "L4", "lowest evidence `level` named in letters (L2–L5)"),
+		maxClock:     fl.Duration("max-clock-error", time.Second, "largest error bound of a communication's `time` (|offset| + round trip/2 + root distance); rows beyond it, or never measured, are marked"),
+		requireClock: fl.Bool("require-clock", false, "leave the rows beyond --max-clock-error out of letters (and hosts left without a row)"),
+		zip:          fl.Bool("zip", false, "also write DIR.zip"),
+		configPath:   fl.String("config", "", "JSON `file` with the keys listed below"),
+		templates:    fl.String("templates", "", "`dir` with letter.LANG.tmpl (takedown) / disclosure.LANG.tmpl replacing the built-in letters"),
+		contacts:     fl.String("contacts", "", "abuse-contact override `file` (JSON or KEY<TAB>EMAIL<TAB>NAME lines)"),
+		rdapBase:     fl.String("rdap-base", "", "send every RDAP look-up to this `url` instead of the server IANA's bootstrap names"),
+		noRDAP:       fl.Bool("no-rdap", false, "no RDAP look-ups (abuse contacts only from --contacts)"),
+	}
+	fl.BoolVar(&f.kf.newKey, "new-key", false, "start a new signing key when the store's key file is lost, or switch to the key file now beside it (recorded in the log)")
+	return f
+}
+
+// options checks the parsed flags and turns them into report options and
+// the files a report is made with.
+func (f *reportFlags) options(fl *flag.FlagSet) (report.Options, report.Settings, error) {
+	opt := report.DefaultOptions()
+	switch {
+	case fl.NArg() > 0:
+		return opt, report.Settings{}, usagef("report: unexpected argument %q", fl.Arg(0))
+	case *f.out == "":
+		fl.Usage()
+		return opt, report.Settings{}, usagef("report: give the output directory with --out DIR")
+	case *f.lang != "en" && *f.lang != "ja":
+		return opt, report.Settings{}, usagef("report: --lang %q: want en or ja", *f.lang)
+	case *f.kind != report.KindTakedown && *f.kind != report.KindDisclosure:
+		return opt, report.Settings{}, usagef("report: --kind %q: want takedown or disclosure", *f.kind)
+	case *f.maxClock <= 0:
+		return opt, report.Settings{}, usagef("report: --max-clock-error %v: want a positive duration", *f.maxClock)
+	}
+	lvl, err := parseLevel(*f.minLevel)
+	if err != nil {
+		return opt, report.Settings{}, err
+	}
+	if lvl < evidence.L2Connected {
+		return opt, report.Settings{}, usagef("report: --min-level L%d: L0 and L1 never go in a letter; use L2 or above (L4 recommended)", lvl)
+	}
+	opt.OutDir, opt.Lang, opt.MinLevel, opt.Zip, opt.Kind = *f.out, *f.lang, lvl, *f.zip, *f.kind
+	opt.MaxClockError, opt.RequireClock = *f.maxClock, *f.requireClock
+	opt.Version = version.String()
+	set := report.Settings{Config: *f.configPath, ASNDB: *f.asnDB, Templates: *f.templates, Contacts: *f.contacts, RDAPBase: *f.rdapBase, NoRDAP: *f.noRDAP}
+	return opt, set, nil
+}
+
+// reportLocal makes a report from the store itself, when no running
+// leakhunt holds it.
+func reportLocal(ctx context.Context, e *env, c *common, kf keyFlags, opt report.Options, set report.Settings) error {
 	closeSettings, err := set.Open(&opt)
 	if err != nil {
 		return usagef("report: %v", err)
@@ -122,7 +150,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		return errTampered
 	}
 	if errors.Is(err, report.ErrNoPeers) {
-		e.printf("no peer at L%d or above: the bundle in %s has no letters", lvl, *out)
+		e.printf("no peer at L%d or above: the bundle in %s has no letters", opt.MinLevel, opt.OutDir)
 		err = nil
 	}
 	if err != nil {
