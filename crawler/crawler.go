@@ -21,6 +21,7 @@ const (
 	SourceWeb          = "web"           // an index page
 	SourceRSS          = "rss"           // an RSS or Atom feed
 	SourceTorznab      = "torznab"       // a Torznab search result
+	SourceKad          = "kad"           // a Kad keyword search hit (eMule network)
 )
 
 // Sighting is something a source saw: an infohash, a link, or both. The

@@ -44,4 +44,13 @@
 // the tree from the leaves in one pass and constant memory and checks
 // every stored hash, key record and signed checkpoint, naming the record
 // that was changed.
+//
+// # Networks
+//
+// An [Observation] names its network ([Observation.Net]): BitTorrent
+// records name none, so their leaves are as they always were; records of
+// the eMule network, made by package evidence/ed2k, carry
+// [NetworkED2K], the file's ed2k hash instead of an infohash, the parts
+// claimed and the block requested and verified. Peers are summarized per
+// [Observation.Subject]: a torrent, or an ed2k file.
 package evidence

@@ -363,10 +363,22 @@ func (p *leafParser) observation(o *Observation) bool {
 			return at(25, p.str(&o.Version))
 		case "transcript_sha256":
 			return at(26, p.str(&o.TranscriptSHA256))
+		case "network":
+			return at(27, p.str(&o.Network))
+		case "ed2k":
+			return at(28, p.text(&o.ED2K))
+		case "parts_claimed":
+			return at(29, p.ints(&o.PartsClaimed))
+		case "block_requested":
+			o.BlockRequested = &ByteRange{}
+			return at(30, p.byteRange(o.BlockRequested))
+		case "block_verified":
+			o.BlockVerified = &ByteRange{}
+			return at(31, p.byteRange(o.BlockVerified))
 		case "sensor":
-			return at(27, p.str(&o.Sensor))
+			return at(32, p.str(&o.Sensor))
 		case "sensor_addr":
-			return at(28, p.str(&o.SensorAddr))
+			return at(33, p.str(&o.SensorAddr))
 		}
 		return -1 // a field this parser does not know: encoding/json decides
 	})
@@ -397,5 +409,17 @@ func (p *leafParser) clock(m *ClockMeasurement) bool {
 			return at(9, p.str(&m.Error))
 		}
 		return -1 // a field this parser does not know: encoding/json decides
+	})
+}
+
+func (p *leafParser) byteRange(r *ByteRange) bool {
+	return p.object(func(k string) int {
+		switch k {
+		case "start":
+			return at(0, p.int(&r.Start))
+		case "end":
+			return at(1, p.int(&r.End))
+		}
+		return -1
 	})
 }

@@ -22,6 +22,15 @@ func fullObservation() Observation {
 		Detail: "d\t", ListenAddr: "10.0.0.2:40000", YourIP: "203.0.113.5", Version: "v", TranscriptSHA256: "t"}
 }
 
+// ed2kObservation is an L4 record of the eMule network.
+func ed2kObservation() Observation {
+	return Observation{Time: time.Date(2026, 2, 10, 14, 30, 0, 0, time.UTC), ClockOffset: "unsynchronized", Level: L4Served,
+		Source: SourceProbe, IP: "192.0.2.7", Port: 4662, PeerID: strings.Repeat("0e", 16), Client: "aMule 2.3.3",
+		Transport: TransportED2K, Document: strings.Repeat("2", 64), DocBytesVerified: 184320, Version: "v",
+		Network: NetworkED2K, ED2K: fingerprint.ED2KHash{0x36, 0x19}, PartsClaimed: []int{0},
+		BlockRequested: &ByteRange{0, 184320}, BlockVerified: &ByteRange{0, 184320}}
+}
+
 // everyField sets every exported field of the struct v points to (and of
 // the structs it points to) to a value that is not its zero value.
 func everyField(t *testing.T, v reflect.Value) {
@@ -45,10 +54,14 @@ func everyField(t *testing.T, v reflect.Value) {
 			}
 			f.Set(s)
 		case reflect.Array:
-			if f.Type() != reflect.TypeOf(fingerprint.InfoHash{}) {
+			switch f.Type() {
+			case reflect.TypeOf(fingerprint.InfoHash{}):
+				f.Set(reflect.ValueOf(fingerprint.InfoHash{0xab, 7}))
+			case reflect.TypeOf(fingerprint.ED2KHash{}):
+				f.Set(reflect.ValueOf(fingerprint.ED2KHash{0xcd, 7}))
+			default:
 				t.Fatalf("field %s of type %s: teach this test and the leaf parser", v.Type().Field(i).Name, f.Type())
 			}
-			f.Set(reflect.ValueOf(fingerprint.InfoHash{0xab, 7}))
 		case reflect.Pointer:
 			p := reflect.New(f.Type().Elem())
 			everyField(t, p.Elem())
@@ -71,7 +84,7 @@ func everyField(t *testing.T, v reflect.Value) {
 func TestDecodeLeafFastPath(t *testing.T) {
 	var every Observation
 	everyField(t, reflect.ValueOf(&every).Elem())
-	for _, o := range []Observation{every, fullObservation(), {}, {Level: -1, Port: 0, PiecesVerified: []int{}}} {
+	for _, o := range []Observation{every, fullObservation(), ed2kObservation(), {}, {Level: -1, Port: 0, PiecesVerified: []int{}}} {
 		leaf, err := o.Leaf()
 		if err != nil {
 			t.Fatal(err)
@@ -96,6 +109,11 @@ func FuzzDecodeLeaf(f *testing.F) {
 	full := fullObservation()
 	leaf, _ := full.Leaf()
 	f.Add(leaf)
+	ed := ed2kObservation()
+	edLeaf, _ := ed.Leaf()
+	f.Add(edLeaf)
+	f.Add([]byte(`{"block_verified":{"end":1,"start":0}}`))
+	f.Add([]byte(`{"block_requested":null,"ed2k":"zz"}`))
 	f.Add([]byte(`{"level":01}`))
 	f.Add([]byte(`{"level":1,"level":2}`))
 	f.Add([]byte(`{"LEVEL":3}`))

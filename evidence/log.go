@@ -310,6 +310,13 @@ func SignCheckpoint(s Log, k *Keys) ([]byte, Checkpoint, error) {
 	if err != nil {
 		return nil, Checkpoint{}, err
 	}
+	return SignCheckpointAt(s, k, n)
+}
+
+// SignCheckpointAt is [SignCheckpoint] for the tree of the first n
+// records, which may be smaller than the log: a report signs the tree it
+// verified while a running hunt goes on appending.
+func SignCheckpointAt(s Log, k *Keys, n int64) ([]byte, Checkpoint, error) {
 	h, err := tlog.TreeHash(n, s)
 	if err != nil {
 		return nil, Checkpoint{}, fmt.Errorf("log root at size %d: %w", n, err)
@@ -365,7 +372,18 @@ func VerifyStore(s Log, verifierKey string) (problems []VerifyProblem, records i
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := s.ForEachRecord(0, v.Add); err != nil {
+	// Records appended after the verifier read the size (a running hunt)
+	// end the walk; a record beyond the size the store records now is a
+	// problem, as [LogVerifier.Add] says.
+	err = s.ForEachRecord(0, func(n int64, leaf []byte, hashes []tlog.Hash) error {
+		if n == v.size && n == v.next {
+			if now, err := s.LogSize(); err == nil && n < now {
+				return errStopVerify
+			}
+		}
+		return v.Add(n, leaf, hashes)
+	})
+	if err != nil && !errors.Is(err, errStopVerify) {
 		return nil, 0, err
 	}
 	if v.checkpoints == 0 && v.size > 0 && len(v.keys) == 0 {
@@ -407,11 +425,20 @@ type storedCheckpoint struct {
 // [VerifyStore].
 func NewLogVerifier(s Log, verifierKey string) (*LogVerifier, error) {
 	v := &LogVerifier{current: strings.TrimSpace(verifierKey), keyAt: map[int64]int{}}
-	var err error
-	if v.size, err = s.LogSize(); err != nil {
+	// Checkpoints and keys are read before the size: a store a running
+	// hunt appends to and signs meanwhile has grown, never shrunk, so the
+	// size read last covers every checkpoint read before it.
+	err := s.Checkpoints(func(size int64, signed []byte) error {
+		v.cps = append(v.cps, storedCheckpoint{size, signed})
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	if v.keys, err = s.SigningKeys(); err != nil {
+		return nil, err
+	}
+	if v.size, err = s.LogSize(); err != nil {
 		return nil, err
 	}
 	for i, k := range v.keys {
@@ -420,13 +447,6 @@ func NewLogVerifier(s Log, verifierKey string) (*LogVerifier, error) {
 	if len(v.keys) > 0 && v.current != "" && v.keys[len(v.keys)-1].VerifierKey != v.current {
 		fp, _ := KeyFingerprint(v.current)
 		v.problem("signing key", fmt.Sprintf("the public key beside the store (%s) is not the key its log registers last (%s)", fp, v.keys[len(v.keys)-1].Fingerprint))
-	}
-	err = s.Checkpoints(func(size int64, signed []byte) error {
-		v.cps = append(v.cps, storedCheckpoint{size, signed})
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	for v.cpi < len(v.cps) && v.cps[v.cpi].size == 0 {
 		v.checkCheckpoint(v.cps[v.cpi])

@@ -90,6 +90,8 @@ const (
 	SourceDHT     = "dht"     // listed by a DHT node (get_peers) or announced to ours
 	SourceTracker = "tracker" // listed by a tracker
 	SourcePEX     = "pex"     // listed by a peer (BEP 11)
+	SourceLink    = "link"    // an ed2k link's source list named the address
+	SourceKad     = "kad"     // a Kad node answered a source search with the address
 	SourceProbe   = "probe"   // observed by [Prober.Probe]
 	// SourceKey records register a signing key: the first one of a store
 	// and every later change.
@@ -123,11 +125,11 @@ type Observation struct {
 	// Level is the evidence level this observation proves.
 	Level Level `json:"level"`
 	// Source says how the peer was learnt or observed: "dht", "tracker",
-	// "pex", "probe".
+	// "pex", "probe", and on the eMule network "link" and "kad".
 	Source    string               `json:"source"`
 	IP        string               `json:"ip"`
 	Port      int                  `json:"port"`
-	PeerID    string               `json:"peer_id,omitempty"` // hex of the 20 bytes
+	PeerID    string               `json:"peer_id,omitempty"` // hex of the 20 bytes (ed2k: of the 16-byte user hash)
 	Client    string               `json:"client,omitempty"`  // extended handshake "v", or decoded from the peer id
 	Transport string               `json:"transport,omitempty"`
 	InfoHash  fingerprint.InfoHash `json:"infohash"`
@@ -173,12 +175,72 @@ type Observation struct {
 	// TranscriptSHA256 is the SHA-256 (hex) of the probe's redacted wire
 	// transcript ([TranscriptFormat]), kept beside the log by the store.
 	TranscriptSHA256 string `json:"transcript_sha256,omitempty"`
+
+	// Network is the network of the observation: empty for BitTorrent
+	// (every record made before other networks were probed has none, so
+	// their leaves are unchanged), [NetworkED2K] for the eMule network.
+	// [Observation.Net] names it.
+	Network string `json:"network,omitempty"`
+	// ED2K is, on the eMule network, the ed2k hash of the file, which is
+	// the whole catalogued document; InfoHash is then zero.
+	ED2K fingerprint.ED2KHash `json:"ed2k,omitzero"`
+	// PartsClaimed are, on the eMule network, the parts (of
+	// [ED2KPartSize] bytes) the peer's file status claimed (capped;
+	// ClaimedCount is the full count).
+	PartsClaimed []int `json:"parts_claimed,omitempty"`
+	// BlockRequested is, on the eMule network, the byte range of the file
+	// asked for in one block request; BlockVerified is the same range once
+	// every byte received from this peer equalled the catalogued copy.
+	BlockRequested *ByteRange `json:"block_requested,omitempty"`
+	BlockVerified  *ByteRange `json:"block_verified,omitempty"`
 	// Sensor names the hunter that made the observation, in a store that
 	// several share (PostgreSQL); empty in a single hunter's store.
 	Sensor string `json:"sensor,omitempty"`
 	// SensorAddr is that hunter's public address as its operator gave it
 	// (--sensor-addr), if given.
 	SensorAddr string `json:"sensor_addr,omitempty"`
+}
+
+// Networks an observation can name ([Observation.Net]).
+const (
+	NetworkBitTorrent = "bittorrent"
+	NetworkED2K       = "ed2k"
+)
+
+// TransportED2K is the transport of ed2k probes: one plain TCP
+// connection speaking the ed2k client protocol.
+const TransportED2K = "ed2k-tcp"
+
+// ED2KPartSize is the size of an ed2k part, the unit of a file status.
+const ED2KPartSize = 9_728_000
+
+// ByteRange is a byte range [Start, End) of a file.
+type ByteRange struct {
+	Start int64 `json:"start"`
+	End   int64 `json:"end"`
+}
+
+// Net names the observation's network: [NetworkBitTorrent] when the
+// record names none.
+func (o *Observation) Net() string { return netName(o.Network) }
+
+func netName(n string) string {
+	if n == "" {
+		return NetworkBitTorrent
+	}
+	return n
+}
+
+// Subject names what the peer was observed sharing: the infohash (hex)
+// on BitTorrent, "ed2k:" and the ed2k hash on the eMule network. Peers
+// are summarized per subject and address.
+func (o *Observation) Subject() string { return subject(o.Network, o.InfoHash, o.ED2K) }
+
+func subject(network string, ih fingerprint.InfoHash, h fingerprint.ED2KHash) string {
+	if network == NetworkED2K {
+		return "ed2k:" + h.String()
+	}
+	return ih.String()
 }
 
 // Peer is the summary of all observations of one IP:port for one torrent.
@@ -201,7 +263,19 @@ type Peer struct {
 	Tried  []string `json:"transports_tried,omitempty"`
 	// Observations counts this peer's observations in the evidence log.
 	Observations int `json:"observations"`
+	// Network and ED2K are the observations' (see [Observation]): empty
+	// and zero on BitTorrent.
+	Network string               `json:"network,omitempty"`
+	ED2K    fingerprint.ED2KHash `json:"ed2k,omitzero"`
+	// BlockVerified is the latest ed2k block verified from this peer.
+	BlockVerified *ByteRange `json:"block_verified,omitempty"`
 }
+
+// Net names the peer's network ([Observation.Net]).
+func (p *Peer) Net() string { return netName(p.Network) }
+
+// Subject is the peer's [Observation.Subject].
+func (p *Peer) Subject() string { return subject(p.Network, p.InfoHash, p.ED2K) }
 
 // Add folds one observation of the peer into its summary. It is the one
 // rule by which stores and reports summarize a peer: first and last seen
@@ -211,6 +285,7 @@ type Peer struct {
 func (p *Peer) Add(o *Observation) {
 	if p.Observations == 0 && p.IP == "" {
 		p.IP, p.Port, p.InfoHash, p.Level = o.IP, o.Port, o.InfoHash, -1
+		p.Network, p.ED2K = o.Network, o.ED2K
 	}
 	if p.FirstSeen.IsZero() || o.Time.Before(p.FirstSeen) {
 		p.FirstSeen = o.Time
@@ -238,6 +313,10 @@ func (p *Peer) Add(o *Observation) {
 	}
 	if o.Transport != "" {
 		p.Transport = o.Transport
+	}
+	if o.BlockVerified != nil {
+		b := *o.BlockVerified
+		p.BlockVerified = &b
 	}
 	p.PiecesVerified = MergePieces(p.PiecesVerified, o.PiecesVerified)
 	p.PiecesFailed = MergePieces(p.PiecesFailed, o.PiecesFailed)

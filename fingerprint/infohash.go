@@ -97,3 +97,50 @@ func (h *InfoHashV2) UnmarshalText(b []byte) error {
 	*h = v
 	return nil
 }
+
+// ED2KHash is an eDonkey2000 file hash: the MD4 root that names a file on
+// the eMule network (ed2k links, Kad source searches, ed2k peers), as
+// [Fingerprint.ED2K] computes it. Its text form is 32 lower-case hex
+// digits; the zero ED2KHash (none) has the empty text form.
+type ED2KHash [16]byte
+
+// ParseED2KHash reads an ed2k hash written as 32 hex digits, in either
+// case. It is the one parser of ed2k hashes ([Link.ED2K] and
+// [Fingerprint.ED2K] hold its text form).
+func ParseED2KHash(s string) (ED2KHash, error) {
+	s = strings.TrimSpace(s)
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != 16 {
+		return ED2KHash{}, fmt.Errorf("ed2k hash %.64q: want 32 hex digits", s)
+	}
+	return ED2KHash(b), nil
+}
+
+// String returns the 32 lower-case hex digits, or "" for the zero value.
+func (h ED2KHash) String() string {
+	if h.IsZero() {
+		return ""
+	}
+	return hex.EncodeToString(h[:])
+}
+
+// IsZero reports whether h is all zeros (no ed2k hash).
+func (h ED2KHash) IsZero() bool { return h == ED2KHash{} }
+
+// MarshalText returns [ED2KHash.String].
+func (h ED2KHash) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
+
+// UnmarshalText accepts what [ParseED2KHash] accepts, and "" (the zero
+// value).
+func (h *ED2KHash) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*h = ED2KHash{}
+		return nil
+	}
+	v, err := ParseED2KHash(string(b))
+	if err != nil {
+		return err
+	}
+	*h = v
+	return nil
+}

@@ -2,6 +2,7 @@ package fingerprint
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -29,5 +30,33 @@ func TestInfoHash(t *testing.T) {
 	}
 	if !(InfoHash{}).IsZero() || v.IH.IsZero() {
 		t.Error("IsZero")
+	}
+}
+
+func TestED2KHash(t *testing.T) {
+	const hexs = "3619cf2a6ded2b9f2827ca11e32d81ec"
+	h, err := ParseED2KHash(strings.ToUpper(hexs))
+	if err != nil || h.String() != hexs || h.IsZero() {
+		t.Fatalf("ParseED2KHash = %v, %v", h, err)
+	}
+	b, _ := json.Marshal(struct {
+		H ED2KHash `json:"h"`
+		Z ED2KHash `json:"z,omitzero"`
+	}{H: h})
+	if string(b) != `{"h":"`+hexs+`"}` {
+		t.Errorf("JSON %s", b)
+	}
+	var back struct{ H, Z ED2KHash }
+	if err := json.Unmarshal([]byte(`{"H":"`+hexs+`","Z":""}`), &back); err != nil || back.H != h || !back.Z.IsZero() {
+		t.Errorf("round trip %v %v", back, err)
+	}
+	for _, bad := range []string{"", "3619", hexs + "00", "zz19cf2a6ded2b9f2827ca11e32d81ec"} {
+		if _, err := ParseED2KHash(bad); err == nil {
+			t.Errorf("ParseED2KHash(%q) accepted", bad)
+		}
+	}
+	l, err := ParseLink("ed2k://|file|a.csv|346590|" + strings.ToUpper(hexs) + "|/")
+	if err != nil || l.ED2K != hexs {
+		t.Errorf("link %+v %v", l, err)
 	}
 }

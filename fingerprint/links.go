@@ -178,8 +178,8 @@ func (l *Link) addXT(v string) {
 			l.BTMH = InfoHashV2(h[2:])
 		}
 	case "ed2k", "ed2khash":
-		if h, err := hex.DecodeString(val); err == nil && len(h) == 16 {
-			set(&l.ED2K, hex.EncodeToString(h))
+		if h, err := ParseED2KHash(val); err == nil && len(val) == 32 {
+			set(&l.ED2K, h.String())
 		}
 	case "sha1":
 		if h, ok := decodeHash(val, 20); ok {
@@ -260,11 +260,11 @@ func parseED2K(s string) (Link, error) {
 		return Link{}, fmt.Errorf("%w: ed2k size %q", ErrLink, parts[3])
 	}
 	l.Size = size
-	h, err := hex.DecodeString(parts[4])
-	if err != nil || len(h) != 16 {
+	h, err := ParseED2KHash(parts[4])
+	if err != nil || len(parts[4]) != 32 {
 		return Link{}, fmt.Errorf("%w: ed2k hash %q", ErrLink, parts[4])
 	}
-	l.ED2K = hex.EncodeToString(h)
+	l.ED2K = h.String()
 	for _, p := range parts[5:] {
 		switch {
 		case hasPrefixFold(p, "h="):

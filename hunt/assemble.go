@@ -75,6 +75,17 @@ type Options struct {
 	AllowLocal bool
 	// Keys sign the evidence log's checkpoints.
 	Keys *evidence.Keys
+	// ED2K probes, with Probe, the sources of catalogued documents on the
+	// eMule network (ed2k links' sources), up to Chase (L2 to L4).
+	ED2K bool
+	// Kad (with ED2K) joins Kad from NodesDat (nodes.dat file contents),
+	// KadNodes ("ip:udp-port") and the routing table kept in the store,
+	// listening on KadListen (UDP, IPv4), and searches it for the
+	// catalogued documents' sources and names, and Keywords.
+	Kad       bool
+	KadListen string
+	KadNodes  []string
+	NodesDat  [][]byte
 	// Logger receives logs (default: discard).
 	Logger *slog.Logger
 }
@@ -85,7 +96,7 @@ func DefaultOptions() Options {
 		DHT: true, Listen: "0.0.0.0:0", DHTRate: 500, Predict: true,
 		MaxPages: 20, WebInterval: time.Hour,
 		Fetches: 64, Probes: 16, Probe: true, Chase: evidence.L4Served,
-		ProbeInterval: 10 * time.Minute, ClaimWait: 10 * time.Second, Watch: true,
+		ProbeInterval: 10 * time.Minute, ClaimWait: 10 * time.Second, Watch: true, ED2K: true,
 	}
 }
 
@@ -138,7 +149,22 @@ func Assemble(s *store.Store, rec *Recorder, opt Options) (_ *Hunt, err error) {
 		return nil, err
 	}
 	sources = append(sources, ws...)
+	var disc *KadDiscovery
+	if opt.ED2K && opt.Kad {
+		if disc, err = h.startKad(s, opt, log); err != nil {
+			return nil, err
+		}
+		sources = append(sources, disc)
+	}
 	cfg := pipelineConfig(s, opt, log)
+	if disc != nil {
+		cfg.ED2KSources = disc
+	}
+	if opt.Probe && opt.ED2K {
+		if cfg.ED2K, err = ed2kProber(s, opt, log); err != nil {
+			return nil, err
+		}
+	}
 	cfg.Sources = sources
 	if h.DHT != nil {
 		cfg.Peers = h.DHT

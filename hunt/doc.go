@@ -19,4 +19,15 @@
 // serves nothing (port 0) and withdraws at once; [Pipeline.WatchOnce]
 // records every address listed (L1) and probes each peer, trying TCP then
 // uTP, each in plaintext then encrypted as the peer needs.
+//
+// # The eMule network
+//
+// [KadDiscovery] joins Kad and searches it by each catalogued document's
+// name and ed2k hash: keyword hits are sightings, matched like any ed2k
+// link; sources ([ED2KSource]) are leads. Every [Pipeline] round of an
+// ed2k file ([Pipeline.WatchED2KOnce]) records the sources from Kad and
+// from ed2k links (L1) and probes each over ed2k ([ED2KProber]) at most
+// once per ProbeInterval, with the store's one user hash
+// ([ED2KUserHash]). A link whose hash is not catalogued is a lead: its
+// sources are never contacted ([ErrED2KLead]).
 package hunt

@@ -58,6 +58,12 @@ type Config struct {
 	Prober Prober
 	// Trackers harvests peers from the trackers a torrent names.
 	Trackers TrackerHarvester
+	// ED2K probes the sources of ed2k files; nil means no ed2k probing
+	// (sources are still recorded at L1).
+	ED2K ED2KProber
+	// ED2KSources finds sources of the catalogued documents' ed2k files
+	// (Kad source searches); nil means only ed2k links name sources.
+	ED2KSources ED2KSourceFinder
 	// Clock measures our clock offset for L1 observations; nil records
 	// "unsynchronized".
 	Clock *evidence.Clock
@@ -119,23 +125,6 @@ func DefaultConfig() Config {
 	}
 }
 
-// Stats are the pipeline's live counters.
-type Stats struct {
-	Sightings     int64
-	NewInfohashes int64
-	MetadataOK    int64
-	MetadataFail  int64
-	Dropped       int64
-	Torrents      int64
-	Matches       int64
-	Proven        int64
-	Probes        int64
-	Observations  int64
-	// PeersByLevel counts distinct peers by their best level so far in
-	// this run.
-	PeersByLevel [evidence.NumLevels]int64
-}
-
 // Pipeline runs sources → dedupe → metadata → match → watch → harvest →
 // probe → store. Create it with [New]; Run it once.
 type Pipeline struct {
@@ -162,10 +151,23 @@ type Pipeline struct {
 	clockMu   sync.Mutex
 	lastClock time.Time // when the last clock measurement logged was made
 
+	queues    atomic.Pointer[queues] // set by Run
+	catalogCh chan struct{}          // CatalogChanged → catalogLoop
+	ed2k      ed2kState
+
 	st struct {
 		sightings, newIH, metaOK, metaFail, dropped, torrents, matches, proven, probes, observations atomic.Int64
-		byLevel                                                                                      [evidence.NumLevels]atomic.Int64
+		byLevel, obsByLevel, probesByLevel                                                           [evidence.NumLevels]atomic.Int64
+		rematched                                                                                    atomic.Int64
+		sourceMu                                                                                     sync.Mutex
+		bySource                                                                                     map[string]int64
 	}
+}
+
+// queues are a running pipeline's queues, for [Pipeline.Stats].
+type queues struct {
+	sightings chan crawler.Sighting
+	fetches   chan fetchJob
 }
 
 // New makes a pipeline over a store and its catalog. It loads the seen set
@@ -204,24 +206,12 @@ func New(s *store.Store, rec *Recorder, cfg Config) (*Pipeline, error) {
 	}
 	p := &Pipeline{cfg: cfg, s: s, rec: rec, log: cfg.Logger,
 		seen: map[fingerprint.InfoHash]struct{}{}, failed: map[fingerprint.InfoHash]time.Time{}, busy: map[fingerprint.InfoHash]struct{}{},
-		obs: make(chan pendingObs, 1024), writeFailed: make(chan struct{}), peerLevel: map[string]evidence.Level{}}
+		obs: make(chan pendingObs, ObservationQueue), writeFailed: make(chan struct{}), peerLevel: map[string]evidence.Level{},
+		catalogCh: make(chan struct{}, 1)}
 	if err := s.ForEachSeen(func(ih fingerprint.InfoHash) { p.seen[ih] = struct{}{} }); err != nil {
 		return nil, fmt.Errorf("load seen set: %w", err)
 	}
 	return p, nil
-}
-
-// Stats returns a snapshot of the counters. Safe for concurrent use.
-func (p *Pipeline) Stats() Stats {
-	var s Stats
-	s.Sightings, s.NewInfohashes = p.st.sightings.Load(), p.st.newIH.Load()
-	s.MetadataOK, s.MetadataFail, s.Dropped = p.st.metaOK.Load(), p.st.metaFail.Load(), p.st.dropped.Load()
-	s.Torrents, s.Matches, s.Proven = p.st.torrents.Load(), p.st.matches.Load(), p.st.proven.Load()
-	s.Probes, s.Observations = p.st.probes.Load(), p.st.observations.Load()
-	for i := range s.PeersByLevel {
-		s.PeersByLevel[i] = p.st.byLevel[i].Load()
-	}
-	return s
 }
 
 // Run runs until ctx is done (or every source is exhausted and watch is
@@ -251,15 +241,29 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		go func() { sources.Wait(); close(sightings) }()
 
 		fetches := make(chan fetchJob, p.cfg.QueueSize)
+		p.queues.Store(&queues{sightings: sightings, fetches: fetches})
+		// Two senders of fetches: the sightings, and catalogue changes
+		// (which end with the sightings); the last one out closes it.
+		var senders sync.WaitGroup
+		sightingsDone := make(chan struct{})
+		senders.Add(2)
 		g.Go(func() error {
-			defer close(fetches)
+			defer senders.Done()
+			defer close(sightingsDone)
 			for s := range sightings {
 				p.handleSighting(gctx, s, fetches)
 			}
 			return nil
 		})
+		g.Go(func() error {
+			defer senders.Done()
+			p.catalogLoop(gctx, sightingsDone, fetches)
+			return nil
+		})
+		go func() { senders.Wait(); close(fetches) }()
 		g.Go(func() error { return p.fetchLoop(gctx, fetches) })
 		g.Go(func() error { return p.watchLoop(gctx) })
+		g.Go(func() error { return p.ed2kLoop(gctx) })
 		// Checkpoints are signed while the stages run; when every stage has
 		// ended (sources exhausted and watching off) the run is over.
 		cpCtx, cpCancel := context.WithCancel(gctx)
@@ -276,9 +280,15 @@ func (p *Pipeline) Run(ctx context.Context) error {
 // until ctx is done, or rounds rounds when rounds > 0, calling onRound
 // after each. It then finishes writes and signs a checkpoint.
 func (p *Pipeline) Watch(ctx context.Context, ih fingerprint.InfoHash, rounds int, onRound func(Round)) error {
+	return p.rounds(ctx, rounds, onRound, func(ctx context.Context) (Round, error) { return p.WatchOnce(ctx, ih) })
+}
+
+// rounds runs once every ProbeInterval inside the writer until ctx is
+// done, or rounds times when rounds > 0, calling onRound after each.
+func (p *Pipeline) rounds(ctx context.Context, rounds int, onRound func(Round), once func(context.Context) (Round, error)) error {
 	return p.withWriter(ctx, func(ctx context.Context) error {
 		for i := 0; rounds <= 0 || i < rounds; i++ {
-			r, err := p.WatchOnce(ctx, ih)
+			r, err := once(ctx)
 			if err != nil {
 				return err
 			}
@@ -340,6 +350,7 @@ type fetchJob struct {
 // for a metadata fetch.
 func (p *Pipeline) handleSighting(ctx context.Context, s crawler.Sighting, fetches chan<- fetchJob) {
 	p.st.sightings.Add(1)
+	p.countSighting(s.Source)
 	source := s.Source
 	if s.URL != "" {
 		source += ":" + s.URL
@@ -362,6 +373,7 @@ func (p *Pipeline) handleSighting(ctx context.Context, s crawler.Sighting, fetch
 			if ih.IsZero() {
 				ih = l.BTIH
 			}
+			p.linkED2KSources(l, ms, source)
 			for _, a := range l.Peers {
 				if ap, err := netip.ParseAddrPort(a); err == nil && p.allowed(ap) {
 					linkPeers = append(linkPeers, ap)
@@ -576,6 +588,11 @@ func (p *Pipeline) writer() error {
 			return fmt.Errorf("store %d observations: %w: the hunt stopped so that no more evidence is lost", len(batch), err)
 		}
 		p.st.observations.Add(int64(len(batch)))
+		for i := range batch {
+			if l := batch[i].Level; l.Valid() {
+				p.st.obsByLevel[l].Add(1)
+			}
+		}
 		batch, blobs = batch[:0], blobs[:0]
 	}
 	return nil
@@ -593,7 +610,7 @@ func (p *Pipeline) record(ctx context.Context, o evidence.Observation, blobs ...
 		p.send(ctx, o, blobs)
 		return
 	}
-	key := o.InfoHash.String() + "/" + o.IP + "/" + strconv.Itoa(o.Port)
+	key := o.Subject() + "/" + o.IP + "/" + strconv.Itoa(o.Port)
 	p.peerMu.Lock()
 	old, ok := p.peerLevel[key]
 	if !ok || o.Level > old {

@@ -3,7 +3,9 @@ package hunt
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/leakhunt/leakhunt/fingerprint"
@@ -17,8 +19,8 @@ import (
 // A Recorder is safe for concurrent use.
 type Recorder struct {
 	s  *store.Store
-	ix *fingerprint.Index
-	mu sync.Mutex // serializes watchlist updates with AddProven
+	ix atomic.Pointer[fingerprint.Index] // replaced whole by Reload
+	mu sync.Mutex                        // serializes watchlist updates with AddProven
 }
 
 // ErrEmptyCatalog is returned when there is nothing to hunt for.
@@ -28,29 +30,53 @@ var ErrEmptyCatalog = errors.New("no documents in catalog: add some with 'leakhu
 // catalogued copy opened on demand for v1 verification) and every proven
 // match already stored, so magnets of known torrents match by infohash.
 func NewRecorder(s *store.Store) (*Recorder, error) {
-	docs, err := s.Documents()
+	r := &Recorder{s: s}
+	n, err := r.Reload()
 	if err != nil {
-		return nil, fmt.Errorf("load catalog: %w", err)
+		return nil, err
 	}
-	if len(docs) == 0 {
+	if n == 0 {
 		return nil, ErrEmptyCatalog
 	}
+	return r, nil
+}
+
+// Reload builds the catalog index again from the store, after documents
+// were added or removed, and returns how many documents it holds. Matches
+// already stored are remembered only for documents still catalogued.
+// Safe for concurrent use with matching: a match in progress finishes
+// with the index it started with.
+func (r *Recorder) Reload() (int, error) {
+	docs, err := r.s.Documents()
+	if err != nil {
+		return 0, fmt.Errorf("load catalog: %w", err)
+	}
 	entries := make([]fingerprint.Entry, len(docs))
+	current := make(map[string]bool, len(docs))
 	for i, d := range docs {
 		entries[i] = fingerprint.Entry{Fingerprint: d.Fingerprint, Name: d.Name}
+		current[d.SHA256] = true
 	}
 	ix := fingerprint.NewIndex(entries, func(sha string) (fingerprint.ReadAtCloser, error) {
-		return s.OpenDocument(sha)
+		return r.s.OpenDocument(sha)
 	})
-	ms, err := s.Matches()
+	ms, err := r.s.Matches()
 	if err != nil {
-		return nil, fmt.Errorf("load matches: %w", err)
+		return 0, fmt.Errorf("load matches: %w", err)
 	}
 	for _, m := range ms {
-		ix.AddProven(m.Match) // only torrent proofs are kept
+		if current[m.Document] {
+			ix.AddProven(m.Match) // only torrent proofs are kept
+		}
 	}
-	return &Recorder{s: s, ix: ix}, nil
+	r.mu.Lock()
+	r.ix.Store(ix)
+	r.mu.Unlock()
+	return len(docs), nil
 }
+
+// index is the catalog index in use.
+func (r *Recorder) index() *fingerprint.Index { return r.ix.Load() }
 
 // Torrent matches a parsed torrent, records it, and returns its matches.
 // source says where it came from ("file:PATH", "dht", "web:URL"). The info
@@ -66,9 +92,9 @@ func (r *Recorder) Watched(t *fingerprint.Torrent, source string) ([]fingerprint
 }
 
 func (r *Recorder) torrent(t *fingerprint.Torrent, source string, keepInfo bool) ([]fingerprint.Match, error) {
-	ms, matchErr := r.ix.MatchTorrent(t)
+	ms, matchErr := r.index().MatchTorrent(t)
 	rec := store.Torrent{InfoHash: t.InfoHash, InfoHashV2: t.InfoHashV2, Name: t.Name, Size: t.TotalLength,
-		Files: len(t.Files), Source: source, Trackers: t.Trackers}
+		Files: len(t.Files), Source: source, Trackers: t.Trackers, FileSizes: fileSizes(t)}
 	if keepInfo || len(ms) > 0 {
 		// Keep the info dictionary of anything that matched, so that the
 		// match can be re-checked and the peers probed later.
@@ -85,7 +111,7 @@ func (r *Recorder) torrent(t *fingerprint.Torrent, source string, keepInfo bool)
 
 // Link matches a magnet or ed2k link and records its matches.
 func (r *Recorder) Link(l fingerprint.Link, source string) ([]fingerprint.Match, error) {
-	ms := r.ix.MatchLink(l)
+	ms := r.index().MatchLink(l)
 	return ms, r.record(ms, source)
 }
 
@@ -102,11 +128,24 @@ func (r *Recorder) record(ms []fingerprint.Match, source string) error {
 		}
 		r.mu.Lock()
 		err := r.s.Watch(store.WatchEntry{InfoHash: m.InfoHash, Reason: "match:" + m.Method})
-		r.ix.AddProven(m)
+		r.index().AddProven(m)
 		r.mu.Unlock()
 		if err != nil {
 			return fmt.Errorf("watch %s: %w", m.InfoHash, err)
 		}
 	}
 	return nil
+}
+
+// fileSizes are the lengths of a torrent's files that a document could
+// be (pad files and links are not), each once.
+func fileSizes(t *fingerprint.Torrent) []int64 {
+	var out []int64
+	for _, f := range t.Files {
+		if !f.Pad && !f.Symlink && f.Length > 0 {
+			out = append(out, f.Length)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }

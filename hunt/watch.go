@@ -243,6 +243,9 @@ func (p *Pipeline) probe(ctx context.Context, target target, ap netip.AddrPort) 
 		o.Version = p.cfg.Version
 	}
 	p.log.Debug("probe done", "peer", ap.String(), "level", o.Level, "transport", o.Transport)
+	if o.Level.Valid() {
+		p.st.probesByLevel[o.Level].Add(1)
+	}
 	p.record(ctx, o, blobs...)
 	return o.Level, last.PEX
 }
@@ -284,7 +287,7 @@ func (p *Pipeline) targets(ih fingerprint.InfoHash) (ts []target, doc string, tr
 	if tor.InfoHash != ih {
 		return nil, "", t.Trackers, done, fmt.Errorf("stored info of %s hashes to %s", ih, tor.InfoHash)
 	}
-	ms, err := p.rec.ix.MatchTorrent(tor)
+	ms, err := p.rec.index().MatchTorrent(tor)
 	if err != nil {
 		p.log.Warn("match stored torrent", "infohash", ih, "err", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/evidence/ed2k"
 	"github.com/leakhunt/leakhunt/internal/display"
 	"github.com/leakhunt/leakhunt/store"
 )
@@ -127,7 +128,7 @@ func (c *countingWriter) Write(b []byte) (int, error) {
 // to rows; it returns how many rows.
 func (r *run) writeAnnex(rows io.Writer, p *peerOut) (int, error) {
 	k := p.agg.key
-	all, err := r.s.PeerObservations(k.InfoHash, k.IP, k.Port)
+	all, err := r.s.SubjectObservations(k.subject(), k.IP, k.Port)
 	if err != nil {
 		return 0, err
 	}
@@ -162,13 +163,13 @@ func (r *run) writeAnnex(rows io.Writer, p *peerOut) (int, error) {
 		for i, n := range batch {
 			o := &obs[i]
 			*o = evidence.Observation{}
-			if err := evidence.DecodeLeaf(leaves[i], o); err != nil || o.InfoHash != k.InfoHash || o.IP != k.IP || o.Port != k.Port {
+			if err := evidence.DecodeLeaf(leaves[i], o); err != nil || o.Subject() != k.subject() || o.IP != k.IP || o.Port != k.Port {
 				return nrows, fmt.Errorf("log record %d does not belong to this peer: %w", n, store.ErrCorrupt)
 			}
 			if r.isRow(o) && o.TranscriptSHA256 != "" {
 				sums = append(sums, o.TranscriptSHA256)
 			}
-			if o.Basis != "" {
+			if o.Basis != "" && o.Net() == evidence.NetworkBitTorrent {
 				r.addBasis(o.Basis, o.InfoHash)
 			}
 		}
@@ -183,7 +184,7 @@ func (r *run) writeAnnex(rows io.Writer, p *peerOut) (int, error) {
 				continue
 			}
 			if tr, ok := transcripts[o.TranscriptSHA256]; ok {
-				r.annexTranscript(aw, tr)
+				r.annexTranscript(aw, tr, o.Net())
 				if err := tw.writeLine(appendTranscriptLine(line[:0], n, tr)); err != nil {
 					return nrows, err
 				}
@@ -217,13 +218,21 @@ func (r *run) isRow(o *evidence.Observation) bool {
 const maxRenderedTranscript = 200
 
 // annexTranscript writes a record's redacted transcript, rendered.
-func (r *run) annexTranscript(w io.Writer, tr []byte) {
+func (r *run) annexTranscript(w io.Writer, tr []byte, network string) {
 	title := "Wire transcript (redacted: piece data replaced by its SHA-256; the bytes are in " + transcriptsDir + ")"
 	if r.opt.Lang == "ja" {
 		title = "通信記録（ピースのデータはSHA-256に置換。バイト列は" + transcriptsDir + "に収録）"
 	}
+	render := evidence.RenderTranscript
+	if network == evidence.NetworkED2K {
+		title = "Wire transcript (redacted: file data replaced by its SHA-256; the bytes are in " + transcriptsDir + ")"
+		if r.opt.Lang == "ja" {
+			title = "通信記録（ファイルのデータはSHA-256に置換。バイト列は" + transcriptsDir + "に収録）"
+		}
+		render = ed2k.RenderTranscript
+	}
 	fmt.Fprintf(w, "  %s:\n", title)
-	lines, err := evidence.RenderTranscript(tr, maxRenderedTranscript)
+	lines, err := render(tr, maxRenderedTranscript)
 	for _, l := range lines {
 		fmt.Fprintf(w, "    %s\n", l)
 	}
@@ -252,9 +261,12 @@ func (r *run) letterRow(i int, n int64, o *evidence.Observation, bound time.Dura
 	lang := r.opt.Lang
 	u, l := r.fmtTime(o.Time)
 	row := LetterRow{N: i, Record: n, TimeUTC: u, TimeLocal: l, IP: field(o.IP), Port: o.Port, Local: field(o.ListenAddr),
-		Transport: field(o.Transport), InfoHash: field(o.InfoHash.String()), Level: levelName(lang, o.Level),
+		Transport: field(o.Transport) + netSuffix(lang, o.Net()), InfoHash: field(o.InfoHash.String()), Level: levelName(lang, o.Level),
 		Pieces: PieceList(lang, o.PiecesVerified, 32), Failed: PieceList(lang, o.PiecesFailed, 32),
 		DocBytes: docBytes(lang, o), ClockOK: ok, ClockLimit: r.opt.MaxClockError.String()}
+	if o.Net() == evidence.NetworkED2K {
+		row.InfoHash, row.Pieces = "ed2k:"+o.ED2K.String(), BlockText(lang, o.BlockVerified)
+	}
 	switch {
 	case o.YourIP != "":
 		row.SeenAs = field(o.YourIP)
@@ -289,6 +301,7 @@ type annexLabels struct {
 	peer, network, infohash, torrent, file, matched, doc, highest, proves    string
 	observations, rows, first, last, verified, failed, peerID, client, clock string
 	log, treeSize, root, signer, fingerprint, port, unknownNet, noISP        string
+	p2p, ed2k, block                                                         string
 }
 
 var annexText = map[string]annexLabels{
@@ -305,6 +318,7 @@ var annexText = map[string]annexLabels{
 		verified: "Pieces verified", failed: "Pieces failed", peerID: "Peer id (hex)", client: "Client", clock: "Clock",
 		log: "Log", treeSize: "Tree size", root: "Root hash (base64)", signer: "Signer", fingerprint: "Key fingerprint",
 		port: "port", unknownNet: "not attributed (no ASN database, or the address is not in it)", noISP: ": no ISP; not looked up",
+		p2p: "P2P network", ed2k: "ed2k hash of the file", block: "Block verified",
 	},
 	"ja": {
 		title:      "開示資料（別紙）",
@@ -319,6 +333,7 @@ var annexText = map[string]annexLabels{
 		verified: "検証済みピース", failed: "不一致ピース", peerID: "ピアID（16進）", client: "クライアント", clock: "時計",
 		log: "ログ", treeSize: "ツリーの大きさ", root: "ルートハッシュ（base64）", signer: "署名者", fingerprint: "鍵指紋",
 		port: "ポート", unknownNet: "特定なし（ASNデータベースなし、または該当なし）", noISP: "：ISPなし、照会していません",
+		p2p: "P2Pネットワーク", ed2k: "ファイルのed2kハッシュ値", block: "検証済みブロック",
 	},
 }
 
@@ -332,8 +347,13 @@ func (r *run) annexHeader(w io.Writer, p *peerOut) {
 	kv := func(k, v string) { fmt.Fprintf(w, "%s: %s\n", k, v) }
 	kv(t.peer, fmt.Sprintf("%s %s %d", field(a.key.IP), t.port, a.key.Port))
 	kv(t.network, r.networkLine(p))
-	kv(t.infohash, field(a.key.InfoHash.String()))
-	kv(t.torrent, quoteField(p.torrent))
+	kv(t.p2p, networkName(a.key.Network))
+	if a.key.Network == evidence.NetworkED2K {
+		kv(t.ed2k, field(a.key.ED2K.String()))
+	} else {
+		kv(t.infohash, field(a.key.InfoHash.String()))
+		kv(t.torrent, quoteField(p.torrent))
+	}
 	for _, f := range p.files {
 		kv(t.file, quoteField(f))
 	}
@@ -342,7 +362,7 @@ func (r *run) annexHeader(w io.Writer, p *peerOut) {
 	}
 	kv(t.doc, quoteField(p.docName)+docHash(a.Document))
 	kv(t.highest, levelName(lang, a.Level))
-	kv(t.proves, levelMeaning(lang, a.Level))
+	kv(t.proves, levelMeaningNet(lang, a.key.Network, a.Level))
 	if note := legacyNote(lang, a.legacy, false); note != "" {
 		kv(t.proves, note)
 	}
@@ -362,7 +382,11 @@ func (r *run) annexHeader(w io.Writer, p *peerOut) {
 	lu, ll := r.fmtTime(a.LastSeen)
 	kv(t.first, fu+" = "+fl)
 	kv(t.last, lu+" = "+ll)
-	kv(t.verified, PieceList(lang, a.PiecesVerified, 64))
+	if a.key.Network == evidence.NetworkED2K {
+		kv(t.block, BlockText(lang, a.BlockVerified))
+	} else {
+		kv(t.verified, PieceList(lang, a.PiecesVerified, 64))
+	}
 	kv(t.failed, PieceList(lang, a.PiecesFailed, 64))
 	kv(t.peerID, field(a.PeerID))
 	kv(t.client, quoteField(a.Client))
@@ -373,8 +397,13 @@ func (r *run) annexHeader(w io.Writer, p *peerOut) {
 	kv(t.root, r.rootHash())
 	kv(t.signer, r.keys.Verifier.Name()+" (key.pub, checkpoint)")
 	kv(t.fingerprint, r.keys.Fingerprint)
-	fmt.Fprintf(w, "\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n", t.method, strings.Repeat("-", len(t.method)), methodText(lang, r.opt.Version, r.opt.MaxClockError),
-		t.checking, strings.Repeat("-", len(t.checking)), checkingText(lang), t.records, strings.Repeat("-", len(t.records)))
+	checking := checkingText(lang)
+	if a.key.Network == evidence.NetworkED2K {
+		checking += ed2kCheckingText(lang)
+	}
+	fmt.Fprintf(w, "\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n", t.method, strings.Repeat("-", len(t.method)),
+		methodTextNet(lang, a.key.Network, r.opt.Version, r.opt.MaxClockError),
+		t.checking, strings.Repeat("-", len(t.checking)), checking, t.records, strings.Repeat("-", len(t.records)))
 }
 
 func (r *run) networkLine(p *peerOut) string {
@@ -410,6 +439,7 @@ var recordLabels = map[string][]string{
 		"leaf hash (base64, SHA-256 of 0x00 and the leaf)", "leaf (%d bytes as recorded; characters that could hide text are shown as \\u escapes)",
 		"inclusion proof: the line of record %d in " + ProofsName,
 		"transports tried", "stopped because", "ended (UTC)", "match basis sha256 (" + basisDir + ")",
+		"P2P network", "ed2k hash", "parts claimed", "block requested", "block verified",
 		"sensor (the hunter that made it, and its public address as its operator gave it)"},
 	"ja": {"時刻（UTC）", "時刻（現地）", "時計", "証拠レベル", "情報源", "ピア", "通信方式", "ピアID（16進）", "クライアント", "infohash",
 		"文書のSHA-256", "保有通知ピース", "検証済みピース", "検証した文書のバイト数", "不一致ピース", "エラー", "詳細",
@@ -417,6 +447,7 @@ var recordLabels = map[string][]string{
 		"葉ハッシュ（base64、0x00と葉のSHA-256）", "葉（記録どおりの%dバイト。文字を隠しうる文字は\\uエスケープで表示）",
 		"包含証明：" + ProofsName + "の記録%dの行",
 		"試した通信方式", "停止の理由", "終了時刻（UTC）", "照合の根拠のSHA-256（" + basisDir + "）",
+		"P2Pネットワーク", "ed2kハッシュ値", "保有通知パート", "要求したブロック", "検証済みブロック",
 		"センサー（観測した探索機と、その運用者が示した公開アドレス）"},
 }
 
@@ -464,9 +495,24 @@ func (r *run) annexRecord(w io.Writer, n int64, leaf []byte, o *evidence.Observa
 	}
 	kv(7, field(o.PeerID))
 	kv(8, quoteIf(o.Client))
-	kv(9, field(o.InfoHash.String()))
+	kv(28, networkName(o.Network))
+	if o.Net() == evidence.NetworkED2K {
+		kv(29, field(o.ED2K.String()))
+	} else {
+		kv(9, field(o.InfoHash.String()))
+	}
 	kv(10, field(o.Document))
-	if o.ClaimedCount > 0 || len(o.PiecesClaimed) > 0 {
+	if len(o.PartsClaimed) > 0 {
+		kv(30, partList(lang, o.PartsClaimed, max(o.ClaimedCount, len(o.PartsClaimed))))
+	}
+	if o.BlockRequested != nil {
+		kv(31, BlockText(lang, o.BlockRequested))
+	}
+	if o.BlockVerified != nil {
+		kv(32, BlockText(lang, o.BlockVerified))
+		kv(13, docBytes(lang, o))
+	}
+	if len(o.PiecesClaimed) > 0 || (o.ClaimedCount > 0 && len(o.PartsClaimed) == 0) {
 		kv(11, fmt.Sprintf("%d: %s", max(o.ClaimedCount, len(o.PiecesClaimed)), PieceList(lang, o.PiecesClaimed, 32)))
 	}
 	if len(o.PiecesVerified) > 0 {
@@ -486,7 +532,7 @@ func (r *run) annexRecord(w io.Writer, n int64, leaf []byte, o *evidence.Observa
 	kv(17, field(o.ListenAddr))
 	kv(18, field(o.YourIP))
 	kv(19, field(o.Version))
-	kv(28, sensorText(o))
+	kv(33, sensorText(o))
 	kv(27, field(o.Basis))
 	kv(20, field(o.TranscriptSHA256))
 	rh := tlog.RecordHash(leaf)
@@ -618,7 +664,7 @@ func (r *run) readme() string {
 検証方法
 %s`, r.cp.Size, r.cp.Size, r.rootHash(), r.keys.Verifier.Name(), r.keys.Fingerprint, r.opt.MinLevel, len(r.peers), len(r.groups),
 			map[string]string{KindTakedown: "送信防止措置依頼書", KindDisclosure: "発信者情報開示請求書"}[r.opt.Kind],
-			methodText(lang, r.opt.Version, r.opt.MaxClockError), checkingText(lang))
+			r.bundleMethod(lang), r.bundleChecking(lang))
 	}
 	return fmt.Sprintf(`leakhunt evidence bundle
 ========================
@@ -643,7 +689,7 @@ Method
 Checking
 %s`, r.cp.Size, r.cp.Size, r.rootHash(), r.keys.Verifier.Name(), r.keys.Fingerprint, len(r.peers), r.opt.MinLevel, len(r.groups),
 		map[string]string{KindTakedown: "takedown notice", KindDisclosure: "disclosure request"}[r.opt.Kind],
-		methodText(lang, r.opt.Version, r.opt.MaxClockError), checkingText(lang))
+		r.bundleMethod(lang), r.bundleChecking(lang))
 }
 
 // quoteIf is quoteField, or "" (the line is left out) for an empty value.

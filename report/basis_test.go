@@ -17,12 +17,24 @@ import (
 	"github.com/leakhunt/leakhunt/store"
 )
 
-// TestBundleMatchBasis: a bundle carries the match basis, the info
-// dictionary and the redacted transcripts its records name; verify checks
-// that verified pieces lie in the document's byte range and hold the
-// document bytes a record counts, whoever signed it.
-func TestBundleMatchBasis(t *testing.T) {
-	const P = 16 << 10
+// basisCase is a matched torrent of three files, the document second
+// (48,000 bytes at offset 5,000 of 56,000, pieces of 16 KiB), recorded in
+// a new store with its match basis.
+type basisCase struct {
+	docData    []byte
+	docSHA     string
+	tor        *fingerprint.Torrent
+	tg         evidence.Target
+	basisBytes []byte
+	s          *store.Store
+	dir        string
+}
+
+const basisPiece = 16 << 10
+
+func newBasisCase(t *testing.T) *basisCase {
+	t.Helper()
+	const P = basisPiece
 	docData := bytes.Repeat([]byte("synthetic leaked record;"), 2000) // 48,000 bytes at offset 5,000
 	info, _, err := localswarm.BuildV1("leak", P, [][]string{{"a.bin"}, {"doc.csv"}, {"z.bin"}},
 		[][]byte{bytes.Repeat([]byte{1}, 5000), docData, bytes.Repeat([]byte{2}, 3000)})
@@ -47,10 +59,21 @@ func TestBundleMatchBasis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
 	if _, err := s.PutTorrent(store.Torrent{InfoHash: tor.InfoHash, Name: tor.Name, InfoBytes: info}); err != nil {
 		t.Fatal(err)
 	}
+	return &basisCase{docData, docSHA, tor, tg, basisBytes, s, dir}
+}
+
+// TestBundleMatchBasis: a bundle carries the match basis, the info
+// dictionary and the redacted transcripts its records name; verify checks
+// that verified pieces lie in the document's byte range and hold the
+// document bytes a record counts, whoever signed it.
+func TestBundleMatchBasis(t *testing.T) {
+	const P = basisPiece
+	bc := newBasisCase(t)
+	s, tor, tg, docSHA, dir, basisBytes := bc.s, bc.tor, bc.tg, bc.docSHA, bc.dir, bc.basisBytes
 	transcript := []byte("W\x00\x00\x00\x04\x00\x00\x00\x00R\x00\x00\x00\x05\x00\x00\x00\x01\x01")
 	ts := sha256.Sum256(transcript)
 	t0 := time.Date(2026, 5, 1, 1, 2, 3, 0, time.UTC)

@@ -16,6 +16,16 @@ type peerKey struct {
 	InfoHash fingerprint.InfoHash
 	IP       string
 	Port     int
+	// Network and ED2K are the records' (empty and zero on BitTorrent).
+	Network string
+	ED2K    fingerprint.ED2KHash
+}
+
+// subject is the store's name for what the peer shares
+// ([evidence.Peer.Subject]).
+func (k peerKey) subject() string {
+	o := evidence.Observation{InfoHash: k.InfoHash, Network: k.Network, ED2K: k.ED2K}
+	return o.Subject()
 }
 
 // maxProving is how many log indexes evidence.json cites per peer; the
@@ -172,7 +182,7 @@ func (c *collection) add(n int64, o *evidence.Observation) {
 		c.recPeer = append(c.recPeer, noPeer)
 		return
 	}
-	k := peerKey{o.InfoHash, o.IP, o.Port}
+	k := peerKey{InfoHash: o.InfoHash, IP: o.IP, Port: o.Port, Network: o.Network, ED2K: o.ED2K}
 	p := c.peers[k]
 	if p == nil {
 		p = &peerAgg{key: k, rowLevel: -1, ord: uint32(len(c.order))}

@@ -52,7 +52,7 @@ func asnText(a uint32) string {
 
 var csvHeader = []string{"peer", "ip", "port", "infohash", "torrent_name", "document", "document_name", "level",
 	"first_seen", "last_seen", "observations", "communications_listed", "pieces_verified", "pieces_failed", "peer_id", "client",
-	"asn", "isp", "country", "abuse_contact", "letter", "annex", "proofs"}
+	"asn", "isp", "country", "abuse_contact", "letter", "annex", "proofs", "network", "ed2k", "block_verified"}
 
 func (r *run) writeCSV() error {
 	w, err := r.b.create("peers.csv")
@@ -74,7 +74,10 @@ func (r *run) writeCSV() error {
 			a.Level.String(), a.FirstSeen.Format(time.RFC3339Nano), a.LastSeen.Format(time.RFC3339Nano),
 			strconv.Itoa(a.Observations), strconv.Itoa(p.rowCount), PieceList("en", a.PiecesVerified, 1024), PieceList("en", a.PiecesFailed, 1024),
 			a.PeerID, a.Client, asnText(p.attr.ASN), org,
-			p.attr.Country, p.contact.Email, p.group.letterPath(), p.annexPath(), p.proofPath()}
+			p.attr.Country, p.contact.Email, p.group.letterPath(), p.annexPath(), p.proofPath(), a.Net(), a.ED2K.String(), ""}
+		if a.key.Network == evidence.NetworkED2K {
+			row[3], row[len(row)-1] = "", BlockText("en", a.BlockVerified)
+		}
 		for i := range row {
 			row[i] = display.CSV(row[i])
 		}
@@ -94,7 +97,10 @@ type jsonPeer struct {
 	Peer           string                  `json:"peer"`
 	IP             string                  `json:"ip"`
 	Port           int                     `json:"port"`
+	Network        string                  `json:"network"`
 	InfoHash       fingerprint.InfoHash    `json:"infohash"`
+	ED2K           fingerprint.ED2KHash    `json:"ed2k,omitzero"`
+	BlockVerified  *evidence.ByteRange     `json:"block_verified,omitempty"`
 	TorrentName    string                  `json:"torrent_name"`
 	Files          []string                `json:"files,omitempty"`
 	Document       string                  `json:"document,omitempty"`
@@ -174,7 +180,8 @@ func (r *run) writeJSON() error {
 		}
 		w.WriteString("\n")
 		a := p.agg
-		jp := jsonPeer{Peer: p.id(), IP: a.key.IP, Port: a.key.Port, InfoHash: a.key.InfoHash, TorrentName: p.torrent,
+		jp := jsonPeer{Peer: p.id(), IP: a.key.IP, Port: a.key.Port, Network: a.Net(), InfoHash: a.key.InfoHash, ED2K: a.key.ED2K,
+			BlockVerified: a.BlockVerified, TorrentName: p.torrent,
 			Files: p.files, Document: a.Document, DocumentName: p.docName, Level: a.Level, FirstSeen: a.FirstSeen,
 			LastSeen: a.LastSeen, Observations: a.Observations, LevelCounts: a.levelCount, ProvingRecords: a.proving,
 			Communications: p.rowCount, PiecesVerified: a.PiecesVerified, PiecesFailed: a.PiecesFailed, PeerID: a.PeerID, Client: a.Client, Attribution: p.attr, Contact: p.contact,
@@ -246,7 +253,7 @@ func (r *run) writeHTML() error {
 	for _, p := range r.peers {
 		a := p.agg
 		d.Peers = append(d.Peers, htmlPeer{ID: p.id(), Annex: p.annexPath(), Addr: field(a.key.IP) + " port " + strconv.Itoa(a.key.Port),
-			Level: levelName("en", a.Level), Torrent: field(p.torrent), InfoHash: field(a.key.InfoHash.String()), Document: field(p.docName),
+			Level: levelName("en", a.Level), Torrent: field(p.torrent), InfoHash: field(subjectText(a.key)), Document: field(p.docName),
 			First: a.FirstSeen.Format("2006-01-02 15:04:05"), Last: a.LastSeen.Format("2006-01-02 15:04:05"), Obs: a.Observations,
 			Client: field(a.Client), ISP: field(p.group.ispName())})
 	}

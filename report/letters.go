@@ -10,6 +10,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	"github.com/leakhunt/leakhunt/evidence"
 )
 
 //go:embed templates/*.tmpl
@@ -93,6 +95,9 @@ type LetterData struct {
 	ShowLocal bool
 	LetterID  string
 	HostCount int
+	// Networks names the file-sharing networks of the hosts listed, as
+	// the letter's text says it ("the BitTorrent file-sharing network").
+	Networks string
 	// RowCount counts the communications listed; ClockMarked those marked
 	// for their clock; MaxClockError is the limit ("1s").
 	RowCount, ClockMarked int
@@ -123,10 +128,13 @@ type LetterHost struct {
 	Port int
 	// FirstUTC … LastLocal are the times of the first and last
 	// communication listed (not of other observations).
-	FirstUTC, FirstLocal     string
-	LastUTC, LastLocal       string
-	InfoHash                 string
-	TorrentName              string
+	FirstUTC, FirstLocal string
+	LastUTC, LastLocal   string
+	InfoHash             string
+	TorrentName          string
+	// ED2K is, for a host of the eMule network, the ed2k hash of the file
+	// (empty on BitTorrent); BlockVerified the latest block verified.
+	ED2K, BlockVerified      string
 	Files                    []string
 	DocumentName, DocumentID string
 	// Level is the highest level among the communications listed.
@@ -260,25 +268,14 @@ func (r *run) letterData(g *group) LetterData {
 	}
 	d.ISP = isp
 	var first, last time.Time
+	nets := map[string]bool{}
 	for _, p := range g.peers {
 		a := p.agg
 		if p.rowCount == 0 || a.rowLevel < r.opt.MinLevel || a.rowLevel < 2 { // never below L2, whatever the caller did
 			continue
 		}
-		fu, fl := r.fmtTime(a.rowFirst)
-		lu, ll := r.fmtTime(a.rowLast)
-		h := LetterHost{
-			N: p.n, IP: field(a.key.IP), Port: a.key.Port, FirstUTC: fu, FirstLocal: fl, LastUTC: lu, LastLocal: ll,
-			InfoHash: letterField(a.key.InfoHash.String()), TorrentName: letterField(orUnknown(p.torrent, lang)),
-			DocumentName: letterField(orUnknown(p.docName, lang)), DocumentID: letterField(a.Document),
-			Level: levelName(lang, a.rowLevel), LevelMeaning: levelMeaning(lang, a.rowLevel), LevelNote: legacyNote(lang, a.rowsLegacy, true),
-			PiecesVerified: PieceList(lang, a.PiecesVerified, 32), PiecesFailed: PieceList(lang, a.PiecesFailed, 32), Observations: a.Observations,
-			Rows: r.spooledRows(p), RowCount: p.rowCount, Annex: p.annexPath(), Client: letterField(a.Client), PeerID: letterField(a.PeerID),
-		}
-		for _, f := range p.files {
-			h.Files = append(h.Files, letterField(f))
-		}
-		d.Hosts = append(d.Hosts, h)
+		nets[a.Net()] = true
+		d.Hosts = append(d.Hosts, r.letterHost(p, lang))
 		d.RowCount += p.rowCount
 		d.ClockMarked += a.rowsClockOver
 		if first.IsZero() || a.rowFirst.Before(first) {
@@ -292,6 +289,7 @@ func (r *run) letterData(g *group) LetterData {
 		d.Law = lawsJA(first, last, r.opt.Kind == KindDisclosure)
 	}
 	d.HostCount = len(d.Hosts)
+	d.Networks = networksPhrase(lang, nets)
 	return d
 }
 
@@ -365,4 +363,26 @@ func (r *run) spooledRows(p *peerOut) iter.Seq[LetterRow] {
 			}
 		}
 	}
+}
+
+// letterHost is a peer as a host of a letter.
+func (r *run) letterHost(p *peerOut, lang string) LetterHost {
+	a := p.agg
+	fu, fl := r.fmtTime(a.rowFirst)
+	lu, ll := r.fmtTime(a.rowLast)
+	h := LetterHost{
+		N: p.n, IP: field(a.key.IP), Port: a.key.Port, FirstUTC: fu, FirstLocal: fl, LastUTC: lu, LastLocal: ll,
+		InfoHash: letterField(a.key.InfoHash.String()), TorrentName: letterField(orUnknown(p.torrent, lang)),
+		DocumentName: letterField(orUnknown(p.docName, lang)), DocumentID: letterField(a.Document),
+		Level: levelName(lang, a.rowLevel), LevelMeaning: levelMeaningNet(lang, a.key.Network, a.rowLevel), LevelNote: legacyNote(lang, a.rowsLegacy, true),
+		PiecesVerified: PieceList(lang, a.PiecesVerified, 32), PiecesFailed: PieceList(lang, a.PiecesFailed, 32), Observations: a.Observations,
+		Rows: r.spooledRows(p), RowCount: p.rowCount, Annex: p.annexPath(), Client: letterField(a.Client), PeerID: letterField(a.PeerID),
+	}
+	for _, f := range p.files {
+		h.Files = append(h.Files, letterField(f))
+	}
+	if a.key.Network == evidence.NetworkED2K {
+		h.ED2K, h.BlockVerified = a.key.ED2K.String(), BlockText(lang, a.BlockVerified)
+	}
+	return h
 }

@@ -347,14 +347,13 @@ func (r *run) seal(sum *Summary) error {
 // verifyAndCollect walks the log once: it verifies every record, stored
 // hash, key record and checkpoint, and builds the per-peer aggregates.
 func (r *run) verifyAndCollect() error {
-	size, err := r.s.LogSize()
-	if err != nil {
-		return err
-	}
+	// The verifier's size: a running hunt may append meanwhile, and the
+	// report covers (and signs) the tree it verified.
 	v, err := evidence.NewLogVerifier(r.s, r.keys.VerifierKey)
 	if err != nil {
 		return err
 	}
+	size := v.Size()
 	if r.coll, err = collect(r.s, size, &r.opt, v, r.opt.OnProgress); err != nil {
 		return err
 	}
@@ -380,12 +379,12 @@ func (r *run) signCheckpoint() error {
 	if err != nil {
 		return err
 	}
-	signed, cp, err := evidence.SignCheckpoint(r.s, r.keys)
+	signed, cp, err := evidence.SignCheckpointAt(r.s, r.keys, r.cp.Size)
 	if err != nil {
 		return fmt.Errorf("sign checkpoint: %w", err)
 	}
 	if cp != r.cp {
-		return fmt.Errorf("sign checkpoint: the log changed while it was verified (%d records, then %d): %w", r.cp.Size, cp.Size, store.ErrCorrupt)
+		return fmt.Errorf("sign checkpoint: the first %d records changed while they were verified: %w", r.cp.Size, store.ErrCorrupt)
 	}
 	r.signed = signed
 	if prev != nil {
@@ -559,6 +558,13 @@ func (r *run) describeTorrents() error {
 	}
 	cache := map[fingerprint.InfoHash]*info{}
 	for _, p := range r.peers {
+		if p.agg.key.Network == evidence.NetworkED2K {
+			if d, err := r.s.DocumentBySHA256(p.agg.Document); err == nil {
+				p.docName = d.Name
+			}
+			p.methods = []string{ed2kMatchedBy(r.opt.Lang)}
+			continue
+		}
 		ih := p.agg.key.InfoHash
 		in := cache[ih]
 		if in == nil {

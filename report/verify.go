@@ -23,6 +23,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/evidence/ed2k"
 	"github.com/leakhunt/leakhunt/fingerprint"
 )
 
@@ -120,7 +121,7 @@ func VerifyBundle(dir string, opt VerifyOptions) ([]Problem, error) {
 		return nil, err
 	}
 	// The checkpoint, every record's proof and the previous checkpoint.
-	recs := &bundleRecords{levels: map[string]evidence.Level{}, ours: map[string]bool{}, transcripts: map[int64]string{},
+	recs := &bundleRecords{levels: map[string]evidence.Level{}, ours: map[string]bool{}, transcripts: map[int64]string{}, ed2k: map[int64]bool{},
 		bases: map[string]basisCheck{}, read: func(rel string) ([]byte, error) {
 			if _, ok := manifest[rel]; !ok {
 				return nil, fs.ErrNotExist
@@ -287,6 +288,9 @@ type leafKey struct {
 	Port             int                  `json:"port"`
 	InfoHash         fingerprint.InfoHash `json:"infohash"`
 	Level            evidence.Level       `json:"level"`
+	Network          string               `json:"network"`
+	ED2K             fingerprint.ED2KHash `json:"ed2k"`
+	BlockVerified    *evidence.ByteRange  `json:"block_verified"`
 	ListenAddr       string               `json:"listen_addr"`
 	YourIP           string               `json:"your_ip"`
 	Document         string               `json:"document"`
@@ -303,6 +307,7 @@ type bundleRecords struct {
 	levels      map[string]evidence.Level // "ih ip port" and "ip" → highest proven level
 	ours        map[string]bool           // our own addresses, named in letters as ours
 	transcripts map[int64]string          // record → the transcript SHA-256 its leaf names
+	ed2k        map[int64]bool            // records of the eMule network (ed2k transcripts)
 	bases       map[string]basisCheck
 	read        func(rel string) ([]byte, error)
 }
@@ -418,7 +423,8 @@ func checkProofLine(b []byte, cp evidence.Checkpoint, recs *bundleRecords) error
 		return fmt.Errorf("record %d: leaf is not an observation: %v", pl.Index, err)
 	}
 	ip := normIP(k.IP)
-	pk := k.InfoHash.String() + " " + ip + " " + strconv.Itoa(k.Port)
+	o := evidence.Observation{InfoHash: k.InfoHash, Network: k.Network, ED2K: k.ED2K}
+	pk := o.Subject() + " " + ip + " " + strconv.Itoa(k.Port)
 	if old, ok := levels[pk]; !ok || k.Level > old {
 		levels[pk] = k.Level
 	}
@@ -439,6 +445,12 @@ func checkProofLine(b []byte, cp evidence.Checkpoint, recs *bundleRecords) error
 	}
 	if k.TranscriptSHA256 != "" {
 		recs.transcripts[pl.Index] = k.TranscriptSHA256
+		if o.Net() == evidence.NetworkED2K {
+			recs.ed2k[pl.Index] = true
+		}
+	}
+	if o.Net() == evidence.NetworkED2K {
+		return checkED2KRecord(pl.Index, &k)
 	}
 	if k.Basis != "" {
 		bc, ok := recs.bases[k.Basis]
@@ -496,7 +508,11 @@ func checkTranscripts(dir, rel string, recs *bundleRecords, add func(string, str
 		case hex.EncodeToString(sum[:]) != want:
 			fail("the transcript of record %d does not hash to the SHA-256 the record names", tl.Index)
 		default:
-			if _, err := evidence.ParseTranscript(tr); err != nil {
+			parse := func(b []byte) error { _, err := evidence.ParseTranscript(b); return err }
+			if recs.ed2k[tl.Index] {
+				parse = func(b []byte) error { _, err := ed2k.ParseTranscript(b); return err }
+			}
+			if err := parse(tr); err != nil {
 				fail("record %d: %v", tl.Index, err)
 			}
 		}
@@ -577,6 +593,11 @@ func checkCSV(dir, rel string, levels map[string]evidence.Level, add func(string
 			return
 		}
 		ip, port, ih := normIP(unq(row[col["ip"]])), unq(row[col["port"]]), unq(row[col["infohash"]])
+		if c, ok := col["network"]; ok && c < len(row) && row[c] == evidence.NetworkED2K {
+			if e, ok := col["ed2k"]; ok && e < len(row) {
+				ih = "ed2k:" + unq(row[e])
+			}
+		}
 		lvl, ok := levels[ih+" "+ip+" "+port]
 		claimed, cerr := evidence.ParseLevel(row[col["level"]])
 		switch {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -69,8 +70,11 @@ type backend interface {
 	Checkpoints(fn func(size int64, signed []byte) error) error
 	Blobs(sums []string) (map[string][]byte, error)
 	Peers(minLevel evidence.Level) ([]evidence.Peer, error)
-	PeersOf(infohash fingerprint.InfoHash) ([]evidence.Peer, error)
-	PeerObservations(infohash fingerprint.InfoHash, ip string, port int) ([]int64, error)
+	PeersOfSubject(subject string) ([]evidence.Peer, error)
+	SubjectObservations(subject string, ip string, port int) ([]int64, error)
+	PeerSummaries() ([]evidence.Peer, int64, error)
+	TorrentsWithFileSize(size int64) ([]fingerprint.InfoHash, error)
+	LastCheckpoint() (int64, time.Time, error)
 
 	sensorsBackend
 	copyBackend
@@ -347,11 +351,58 @@ func (s *Store) Peers(minLevel evidence.Level) ([]evidence.Peer, error) { return
 
 // PeersOf lists the peer summaries of one torrent.
 func (s *Store) PeersOf(infohash fingerprint.InfoHash) ([]evidence.Peer, error) {
-	return s.b.PeersOf(infohash)
+	return s.b.PeersOfSubject(infohash.String())
+}
+
+// PeersOfSubject lists the peer summaries of one subject
+// ([evidence.Peer.Subject]): a torrent, or an ed2k file.
+func (s *Store) PeersOfSubject(subject string) ([]evidence.Peer, error) {
+	return s.b.PeersOfSubject(subject)
 }
 
 // PeerObservations lists the log indexes of one peer's observations in
-// this sensor's log (see [Store.PeerRecords] for every sensor's).
+// this sensor's log (another sensor's through [Store.ForSensor]).
 func (s *Store) PeerObservations(infohash fingerprint.InfoHash, ip string, port int) ([]int64, error) {
-	return s.b.PeerObservations(infohash, ip, port)
+	return s.b.SubjectObservations(infohash.String(), ip, port)
+}
+
+// SubjectObservations lists the log indexes of the observations of one
+// peer of one subject ([evidence.Peer.Subject]): a torrent, or an ed2k
+// file, in this sensor's log.
+func (s *Store) SubjectObservations(subject string, ip string, port int) ([]int64, error) {
+	return s.b.SubjectObservations(subject, ip, port)
+}
+
+// PeerSummaries returns every peer summary as last written, and the log
+// size they cover: the summaries are exactly the fold of log records
+// [0, through) by [evidence.Peer.Add]. A reader brings them up to date by
+// folding the records from through on ([Store.ForEachLeaf]) the same way.
+// On bbolt it does not make the store write its pending summaries, so it
+// costs a running hunt nothing. In a shared store the summaries also fold
+// every other sensor's records, up to when they were read, and through is
+// this sensor's log size they cover.
+func (s *Store) PeerSummaries() (peers []evidence.Peer, through int64, err error) {
+	return s.b.PeerSummaries()
+}
+
+// TorrentsWithFileSize lists the torrents recorded with a file of exactly
+// size bytes (see [Torrent.FileSizes]): the only ones a document of that
+// size can be proven to be in. Torrents recorded before the index existed
+// (or copied by [CopyStore]) are not listed.
+func (s *Store) TorrentsWithFileSize(size int64) ([]fingerprint.InfoHash, error) {
+	return s.b.TorrentsWithFileSize(size)
+}
+
+// LastCheckpoint returns the tree size of this sensor's checkpoint stored
+// last and when it was stored; the time is zero for a checkpoint stored
+// before times were kept, and size is -1 when there is none.
+func (s *Store) LastCheckpoint() (size int64, at time.Time, err error) { return s.b.LastCheckpoint() }
+
+// DisplayName is pathOrURL as messages show it: a database URL without
+// its password.
+func DisplayName(pathOrURL string) string {
+	if isURL(pathOrURL) {
+		return redactURL(pathOrURL)
+	}
+	return pathOrURL
 }

@@ -9,14 +9,14 @@ import (
 	"strconv"
 
 	"github.com/leakhunt/leakhunt/evidence"
-	"github.com/leakhunt/leakhunt/fingerprint"
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// peerKey orders peers by torrent, then address.
-func peerKey(ih fingerprint.InfoHash, ip string, port int) []byte {
-	return []byte(ih.String() + "\x00" + ip + "\x00" + strconv.Itoa(port))
+// peerKey orders peers by subject (a torrent's infohash, or "ed2k:" and
+// an ed2k hash: [evidence.Observation.Subject]), then address.
+func peerKey(subject string, ip string, port int) []byte {
+	return []byte(subject + "\x00" + ip + "\x00" + strconv.Itoa(port))
 }
 
 // AppendEvidence is [Store.AppendObservations] with the blobs the
@@ -206,13 +206,15 @@ func (s *boltStore) Peers(minLevel evidence.Level) ([]evidence.Peer, error) {
 	return out, err
 }
 
-// PeerObservations lists the log indexes of one peer's observations.
-func (s *boltStore) PeerObservations(infohash fingerprint.InfoHash, ip string, port int) ([]int64, error) {
+// SubjectObservations lists the log indexes of the observations of one
+// peer of one subject ([evidence.Peer.Subject]): a torrent, or an ed2k
+// file.
+func (s *boltStore) SubjectObservations(subject string, ip string, port int) ([]int64, error) {
 	if err := s.flushForRead(); err != nil {
 		return nil, err
 	}
 	var out []int64
-	prefix := append(peerKey(infohash, ip, port), 0)
+	prefix := append(peerKey(subject, ip, port), 0)
 	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketPeerObs).Cursor()
 		for k, v := c.Seek(prefix); k != nil && len(k) == len(prefix)+8 && string(k[:len(prefix)]) == string(prefix); k, v = c.Next() {
@@ -228,9 +230,13 @@ func (s *boltStore) PeerObservations(infohash fingerprint.InfoHash, ip string, p
 	return out, err
 }
 
-// PutCheckpoint stores a signed checkpoint (a note) for a tree size.
+// PutCheckpoint stores a signed checkpoint (a note) for a tree size, and
+// when it was stored ([Store.LastCheckpoint]).
 func (s *boltStore) PutCheckpoint(size int64, signed []byte) error {
 	return s.update(func(tx *bolt.Tx) error {
+		if err := putLastCheckpoint(tx, size); err != nil {
+			return err
+		}
 		return tx.Bucket(bucketCheckpoints).Put(u64(uint64(size)), bytes.Clone(signed))
 	})
 }
@@ -262,13 +268,14 @@ func eachCheckpoint(sizes []int64, notes [][]byte, fn func(size int64, signed []
 	return nil
 }
 
-// PeersOf lists the peer summaries of one torrent.
-func (s *boltStore) PeersOf(infohash fingerprint.InfoHash) ([]evidence.Peer, error) {
+// PeersOfSubject lists the peer summaries of one subject
+// ([evidence.Peer.Subject]): a torrent, or an ed2k file.
+func (s *boltStore) PeersOfSubject(subject string) ([]evidence.Peer, error) {
 	if err := s.flushForRead(); err != nil {
 		return nil, err
 	}
 	var out []evidence.Peer
-	prefix := []byte(infohash.String() + "\x00")
+	prefix := []byte(subject + "\x00")
 	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketPeers).Cursor()
 		for k, v := c.Seek(prefix); k != nil && len(k) > len(prefix) && string(k[:len(prefix)]) == string(prefix); k, v = c.Next() {

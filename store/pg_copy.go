@@ -192,7 +192,7 @@ func (s *pgStore) importLog(records []Record) error {
 		}
 		var peer []byte
 		if obs[i].NamesPeer() {
-			peer = peerKey(obs[i].InfoHash, obs[i].IP, obs[i].Port)
+			peer = peerKey(obs[i].Subject(), obs[i].IP, obs[i].Port)
 		}
 		rows[i] = []any{s.sensorID, r.N, r.Leaf, packed, peer}
 	}

@@ -46,8 +46,21 @@ func (s *pgStore) PutTorrent(t Torrent) (isNew bool, err error) {
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO torrents (infohash, value) VALUES ($1, $2)
-			ON CONFLICT (infohash) DO UPDATE SET value = EXCLUDED.value`, key, nv)
+		if _, err := tx.Exec(ctx, `INSERT INTO torrents (infohash, value) VALUES ($1, $2)
+			ON CONFLICT (infohash) DO UPDATE SET value = EXCLUDED.value`, key, nv); err != nil {
+			return err
+		}
+		var sizes []int64
+		for _, n := range t.FileSizes {
+			if n > 0 {
+				sizes = append(sizes, n)
+			}
+		}
+		if len(sizes) == 0 {
+			return nil
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO torrent_by_size (size, infohash) SELECT n, $2 FROM unnest($1::int8[]) AS n
+			ON CONFLICT DO NOTHING`, sizes, t.InfoHash[:])
 		return err
 	})
 	return isNew, err
@@ -359,4 +372,23 @@ func (s *pgStore) leaseWatch(ih fingerprint.InfoHash, ttl time.Duration) (grante
 		return err
 	})
 	return granted, err
+}
+
+func (s *pgStore) TorrentsWithFileSize(size int64) ([]fingerprint.InfoHash, error) {
+	var out []fingerprint.InfoHash
+	err := s.do(func(ctx context.Context) error {
+		rows, err := s.pool.Query(ctx, `SELECT infohash FROM torrent_by_size WHERE size = $1 ORDER BY infohash`, size)
+		if err != nil {
+			return err
+		}
+		keys, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+		out = out[:0]
+		for _, k := range keys {
+			if len(k) == len(fingerprint.InfoHash{}) {
+				out = append(out, fingerprint.InfoHash(k))
+			}
+		}
+		return err
+	})
+	return out, err
 }

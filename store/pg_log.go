@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/leakhunt/leakhunt/evidence"
-	"github.com/leakhunt/leakhunt/fingerprint"
 )
 
 // Each sensor's evidence log in PostgreSQL: log_records holds record n's
@@ -183,7 +183,7 @@ func writeRecords(ctx context.Context, tx pgx.Tx, sensor int32, first int64, obs
 		}
 		var peer []byte
 		if obs[i].NamesPeer() {
-			peer = peerKey(obs[i].InfoHash, obs[i].IP, obs[i].Port)
+			peer = peerKey(obs[i].Subject(), obs[i].IP, obs[i].Port)
 		}
 		rows[i] = []any{sensor, n, leaf, packed, peer}
 	}
@@ -244,7 +244,7 @@ func foldPG(ctx context.Context, tx pgx.Tx, obs []evidence.Observation) error {
 	byKey := map[string][]int{}
 	for i := range obs {
 		if obs[i].NamesPeer() {
-			k := string(peerKey(obs[i].InfoHash, obs[i].IP, obs[i].Port))
+			k := string(peerKey(obs[i].Subject(), obs[i].IP, obs[i].Port))
 			byKey[k] = append(byKey[k], i)
 		}
 	}
@@ -288,7 +288,7 @@ func foldPG(ctx context.Context, tx pgx.Tx, obs []evidence.Observation) error {
 		if vals[i], err = encode(&p); err != nil {
 			return err
 		}
-		ihs[i], levels[i] = obs[byKey[key][0]].InfoHash.String(), int16(p.Level)
+		ihs[i], levels[i] = obs[byKey[key][0]].Subject(), int16(p.Level)
 	}
 	_, err = tx.Exec(ctx, `INSERT INTO peers (k, infohash, level, value)
 		SELECT * FROM unnest($1::bytea[], $2::text[], $3::int2[], $4::bytea[])
@@ -396,17 +396,17 @@ func (s *pgStore) Peers(minLevel evidence.Level) ([]evidence.Peer, error) {
 	return pgList[evidence.Peer](s, `SELECT value FROM peers WHERE level >= $1 ORDER BY k`, int16(minLevel))
 }
 
-func (s *pgStore) PeersOf(infohash fingerprint.InfoHash) ([]evidence.Peer, error) {
+func (s *pgStore) PeersOfSubject(subject string) ([]evidence.Peer, error) {
 	if err := s.foldBehind(); err != nil {
 		return nil, fmt.Errorf("peer summaries: %w", err)
 	}
-	return pgList[evidence.Peer](s, `SELECT value FROM peers WHERE infohash = $1 ORDER BY k`, infohash.String())
+	return pgList[evidence.Peer](s, `SELECT value FROM peers WHERE infohash = $1 ORDER BY k`, subject)
 }
 
-func (s *pgStore) PeerObservations(infohash fingerprint.InfoHash, ip string, port int) (out []int64, err error) {
+func (s *pgStore) SubjectObservations(subject string, ip string, port int) (out []int64, err error) {
 	err = s.do(func(ctx context.Context) error {
 		rows, err := s.pool.Query(ctx, `SELECT n FROM log_records WHERE peer = $1 AND sensor = $2 ORDER BY n`,
-			peerKey(infohash, ip, port), s.sensorID)
+			peerKey(subject, ip, port), s.sensorID)
 		if err != nil {
 			return err
 		}
@@ -421,8 +421,8 @@ func (s *pgStore) PutCheckpoint(size int64, signed []byte) error {
 		return ErrOtherSensor
 	}
 	return s.do(func(ctx context.Context) error {
-		_, err := s.pool.Exec(ctx, `INSERT INTO checkpoints (sensor, size, signed) VALUES ($1, $2, $3)
-			ON CONFLICT (sensor, size) DO UPDATE SET signed = EXCLUDED.signed`, s.sensorID, size, signed)
+		_, err := s.pool.Exec(ctx, `INSERT INTO checkpoints (sensor, size, signed, stored) VALUES ($1, $2, $3, now())
+			ON CONFLICT (sensor, size) DO UPDATE SET signed = EXCLUDED.signed, stored = EXCLUDED.stored`, s.sensorID, size, signed)
 		return err
 	})
 }
@@ -493,4 +493,35 @@ func (s *pgStore) AddSigningKey(k evidence.SigningKey, note evidence.Observation
 
 func (s *pgStore) SigningKeys() ([]evidence.SigningKey, error) {
 	return pgList[evidence.SigningKey](s, `SELECT value FROM signing_keys WHERE sensor = $1 ORDER BY seq`, s.sensorID)
+}
+
+func (s *pgStore) PeerSummaries() (peers []evidence.Peer, through int64, err error) {
+	if err := s.foldBehind(); err != nil {
+		return nil, 0, fmt.Errorf("peer summaries: %w", err)
+	}
+	if err := s.do(func(ctx context.Context) error {
+		return s.pool.QueryRow(ctx, `SELECT peers_through FROM sensors WHERE id = $1`, s.sensorID).Scan(&through)
+	}); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return nil, 0, err
+	}
+	peers, err = pgList[evidence.Peer](s, `SELECT value FROM peers ORDER BY k`)
+	return peers, through, err
+}
+
+func (s *pgStore) LastCheckpoint() (size int64, at time.Time, err error) {
+	size = -1
+	err = s.do(func(ctx context.Context) error {
+		var stored *time.Time
+		err := s.pool.QueryRow(ctx, `SELECT size, stored FROM checkpoints WHERE sensor = $1
+			ORDER BY stored DESC NULLS LAST, size DESC LIMIT 1`, s.sensorID).Scan(&size, &stored)
+		if errors.Is(err, pgx.ErrNoRows) {
+			size = -1
+			return nil
+		}
+		if stored != nil {
+			at = stored.UTC()
+		}
+		return err
+	})
+	return size, at, err
 }

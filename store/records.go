@@ -37,6 +37,11 @@ type Torrent struct {
 	InfoBytes []byte `json:"-"`
 	// Trackers are the announce URLs the torrent named (if known).
 	Trackers []string `json:"trackers,omitempty"`
+	// FileSizes are the lengths of the torrent's files, indexed by
+	// [Store.PutTorrent] so that a document catalogued later finds the
+	// torrents it could be in ([Store.TorrentsWithFileSize]); not kept
+	// with the record.
+	FileSizes []int64 `json:"-"`
 }
 
 // Match is a [fingerprint.Match] as stored: where it was found and when.

@@ -28,26 +28,27 @@ const valueVersion = 1
 
 var (
 	bucketMeta        = []byte("meta")
-	bucketDocs        = []byte("documents")    // id(8) → Document
-	bucketDocBySize   = []byte("doc_by_size")  // size(8) id(8) → nil
-	bucketDocByHash   = []byte("doc_by_hash")  // kind ":" value 0x00 id(8) → nil
-	bucketTorrents    = []byte("torrents")     // infohash hex → Torrent
-	bucketMatches     = []byte("matches")      // infohash 0x00 document 0x00 file → Match
-	bucketWatch       = []byte("watchlist")    // infohash hex → WatchEntry
-	bucketSeen        = []byte("seen")         // infohash(20) → unix seconds(8)
-	bucketSightings   = []byte("sightings")    // seq(8) → Sighting
-	bucketState       = []byte("state")        // key → bytes (crawl positions, DHT nodes, caches)
-	bucketObs         = []byte("observations") // log index(8) → leaf (the observation's canonical JSON)
-	bucketLogHashes   = []byte("log_hashes")   // tlog stored-hash index(8) → hash(32)
-	bucketPeers       = []byte("peers")        // peer key → Peer
-	bucketPeerObs     = []byte("peer_obs")     // peer key 0x00 log index(8) → nil
-	bucketCheckpoints = []byte("checkpoints")  // tree size(8) → signed checkpoint note
-	bucketDocSums     = []byte("doc_sums")     // id(8) → sha256 of the documents value
-	bucketKeys        = []byte("keys")         // seq(8) → SigningKey
-	bucketBlobs       = []byte("blobs")        // sha256(32) → bytes named by observations (transcripts, match bases)
+	bucketDocs        = []byte("documents")       // id(8) → Document
+	bucketDocBySize   = []byte("doc_by_size")     // size(8) id(8) → nil
+	bucketDocByHash   = []byte("doc_by_hash")     // kind ":" value 0x00 id(8) → nil
+	bucketTorrents    = []byte("torrents")        // infohash hex → Torrent
+	bucketMatches     = []byte("matches")         // infohash 0x00 document 0x00 file → Match
+	bucketWatch       = []byte("watchlist")       // infohash hex → WatchEntry
+	bucketSeen        = []byte("seen")            // infohash(20) → unix seconds(8)
+	bucketSightings   = []byte("sightings")       // seq(8) → Sighting
+	bucketState       = []byte("state")           // key → bytes (crawl positions, DHT nodes, caches)
+	bucketObs         = []byte("observations")    // log index(8) → leaf (the observation's canonical JSON)
+	bucketLogHashes   = []byte("log_hashes")      // tlog stored-hash index(8) → hash(32)
+	bucketPeers       = []byte("peers")           // peer key → Peer
+	bucketPeerObs     = []byte("peer_obs")        // peer key 0x00 log index(8) → nil
+	bucketCheckpoints = []byte("checkpoints")     // tree size(8) → signed checkpoint note
+	bucketDocSums     = []byte("doc_sums")        // id(8) → sha256 of the documents value
+	bucketKeys        = []byte("keys")            // seq(8) → SigningKey
+	bucketBlobs       = []byte("blobs")           // sha256(32) → bytes named by observations (transcripts, match bases)
+	bucketTorBySize   = []byte("torrent_by_size") // file size(8) infohash(20) → nil
 	allBuckets        = [][]byte{bucketMeta, bucketDocs, bucketDocBySize, bucketDocByHash, bucketTorrents,
 		bucketMatches, bucketWatch, bucketSeen, bucketSightings, bucketState, bucketObs, bucketLogHashes,
-		bucketPeers, bucketPeerObs, bucketCheckpoints, bucketDocSums, bucketKeys, bucketBlobs}
+		bucketPeers, bucketPeerObs, bucketCheckpoints, bucketDocSums, bucketKeys, bucketBlobs, bucketTorBySize}
 
 	keySchema  = []byte("schema")
 	keyLogSize = []byte("log_size")

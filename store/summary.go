@@ -53,7 +53,7 @@ func (s *boltStore) foldOne(o *evidence.Observation, n int64) error {
 	if !o.NamesPeer() {
 		return nil
 	}
-	key := string(peerKey(o.InfoHash, o.IP, o.Port))
+	key := string(peerKey(o.Subject(), o.IP, o.Port))
 	pp := s.pending[key]
 	if pp == nil {
 		pp = &pendingPeer{}

@@ -31,6 +31,9 @@ func (s *boltStore) PutTorrent(t Torrent) (isNew bool, err error) {
 		if err != nil {
 			return err
 		}
+		if err := indexFileSizes(tx, t.InfoHash, t.FileSizes); err != nil {
+			return err
+		}
 		return b.Put([]byte(t.InfoHash.String()), v)
 	})
 	return isNew, err

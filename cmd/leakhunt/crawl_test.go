@@ -54,9 +54,16 @@ func TestCrawlWeb(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
-	_, errOut, code := cli(t, "crawl", "web", "--db", db, "--allow-local", "-q", "--duration", "60s", srv.URL+"/list")
+	out, errOut, code := cli(t, "crawl", "web", "--db", db, "--allow-local", "-q", "--duration", "60s", srv.URL+"/list")
 	if code != 0 {
 		t.Fatalf("crawl web: exit %d: %s", code, errOut)
+	}
+	// crawl web says what it found on stdout: the proven torrent and link,
+	// each with the page it was listed on.
+	for _, want := range []string{"matches recorded: 2 (2 proven", "proven\t", "v1-pieces", "ed2k", "seen: web " + srv.URL + "/list"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("crawl web stdout lacks %q:\n%s", want, out)
+		}
 	}
 	s, err := store.Open(db, nil)
 	if err != nil {
@@ -78,6 +85,12 @@ func TestCrawlWeb(t *testing.T) {
 	if b, _ := json.Marshal(got); len(got) != len(want) || got["tuition_fees_2026.csv"] != want["tuition_fees_2026.csv"] || got["incident_memo.txt"] != want["incident_memo.txt"] {
 		t.Fatalf("matches %s, want %v", b, want)
 	}
+	s.Close()
+	checkMatchesCommand(t, db, srv.URL+"/list")
+	if s, err = store.Open(db, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
 	sightings, err := s.Sightings(fingerprint.InfoHash{})
 	if err != nil || len(sightings) < 3 {
 		t.Fatalf("sightings %v %v", sightings, err)
@@ -85,6 +98,38 @@ func TestCrawlWeb(t *testing.T) {
 	for _, sg := range sightings {
 		if sg.URL != srv.URL+"/list" {
 			t.Errorf("sighting %+v does not name the page", sg)
+		}
+	}
+}
+
+// checkMatchesCommand: `leakhunt matches` lists the crawl's two proven
+// matches with the page they were seen on, as text and as JSON.
+func checkMatchesCommand(t *testing.T, db, page string) {
+	t.Helper()
+	out, errOut, code := cli(t, "matches", "--db", db)
+	if code != 0 || strings.Count(out, "proven\t") != 2 || !strings.Contains(out, "seen: web "+page) {
+		t.Fatalf("matches: exit %d\n%s\n%s", code, out, errOut)
+	}
+	out, errOut, code = cli(t, "matches", "--json", "--db", db)
+	if code != 0 {
+		t.Fatalf("matches --json: exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("matches --json printed %d lines, want 2:\n%s", len(lines), out)
+	}
+	for _, l := range lines {
+		var m struct {
+			Verdict string `json:"verdict"`
+			Seen    []struct {
+				Source, URL string
+			} `json:"seen"`
+		}
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatal(err)
+		}
+		if m.Verdict != "proven" || len(m.Seen) == 0 || m.Seen[0].URL != page {
+			t.Errorf("matches --json: %s", l)
 		}
 	}
 }

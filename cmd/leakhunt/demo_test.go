@@ -104,4 +104,20 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(stdout.String(), "PROVEN") {
 		t.Errorf("demo printed no findings:\n%s", stdout.String())
 	}
+	// Against the demo's copies of the documents, every piece the letters
+	// rest on is computed again and every verified block compared.
+	vout, verr, code := cli(t, "verify", "--documents", filepath.Join(out, "documents"), res.reportDir)
+	if code != 0 || !strings.Contains(vout, "documents: ") {
+		t.Fatalf("verify --documents: exit %d\n%s%s", code, vout, verr)
+	}
+	t.Log(strings.TrimSpace(vout))
+	dc, probs, err := report.VerifyDocuments(res.reportDir, filepath.Join(out, "documents"))
+	if err != nil || len(probs) > 0 || dc.Given != dc.Documents || dc.Documents == 0 || dc.Pieces == 0 || dc.Blocks == 0 {
+		t.Errorf("VerifyDocuments = %+v, %v, %v", dc, probs, err)
+	}
+	// Without the copies, every document is named as missing.
+	vout, _, code = cli(t, "verify", "--documents", t.TempDir(), res.reportDir)
+	if code != 1 || !strings.Contains(vout, "is not among the copies") {
+		t.Errorf("verify --documents EMPTY: exit %d\n%s", code, vout)
+	}
 }

@@ -3,7 +3,9 @@
 //
 //	leakhunt catalog add --case NAME FILE...   catalogue the leaked files
 //	leakhunt match INPUT...                    prove torrents or links carry them
-//	leakhunt hunt                              crawl, match, probe, store evidence
+//	leakhunt hunt [--http 127.0.0.1:8080]      crawl, match, probe, store evidence
+//	leakhunt serve                             the dashboard over a store, no hunt
+//	leakhunt matches                           proven matches and leads, where seen
 //	leakhunt peers --min-level L2              who serves what, graded
 //	leakhunt report --out DIR                  letters, exports, evidence bundle
 //	leakhunt key                               the signing key's fingerprint, to publish
@@ -18,6 +20,9 @@
 // LEAKHUNT_DB) is a bbolt file, or a postgres:// URL for a store several
 // hunters share, each as its own --sensor with its own key and log; an
 // unreachable server or a refused login is exit 2.
+//
+// A hunt (or serve) listens on a control socket beside the store; peers,
+// matches, report, catalog and verify go through it while it runs.
 //
 // Results go to stdout; every message for people goes to stderr through
 // one printer, prefixed "leakhunt:" (and "leakhunt: warning:" for

@@ -140,6 +140,16 @@ func (c *common) bar(e *env, total int64, what string, bytes bool) *progressbar.
 	)
 }
 
+// printJSONLines prints each value as one line of JSON (see printJSON).
+func printJSONLines[T any](e *env, vs []T) error {
+	for _, v := range vs {
+		if err := e.printJSON(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // printJSON prints v as one line of JSON on stdout, with the characters
 // that could hide or reorder text escaped (see display.JSON).
 func (e *env) printJSON(v any) error {

@@ -15,6 +15,7 @@ import (
 	"github.com/leakhunt/leakhunt/crawler/web"
 	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/hunt"
+	"github.com/leakhunt/leakhunt/internal/dashboard"
 	"github.com/leakhunt/leakhunt/internal/peerdial"
 	"github.com/leakhunt/leakhunt/store"
 )
@@ -60,9 +61,17 @@ type huntFlags struct {
 	encryption    string
 	dht           bool
 	predict       bool
+	networks      string
+	kadNodes      listFlag
+	nodesDat      listFlag
+	kadListen     string
 	keyFlags
-	watch  bool      // not a flag: crawl turns the watch stage off
-	stderr io.Writer // not a flag: where warnings about the flags go
+	dash dashFlags // registered by hunt only
+	// findings (not a flag) prints on stdout, at the end, what the run
+	// found: crawl web.
+	findings bool
+	watch    bool      // not a flag: crawl turns the watch stage off
+	stderr   io.Writer // not a flag: where warnings about the flags go
 }
 
 func (h *huntFlags) register(fl *flag.FlagSet) {
@@ -76,7 +85,7 @@ func (h *huntFlags) register(fl *flag.FlagSet) {
 	fl.Var(&h.web, "web", "index page or feed `URL` to crawl (repeatable)")
 	fl.StringVar(&h.torznab, "torznab", "", "Torznab endpoint `URL` (Jackett, Prowlarr)")
 	fl.StringVar(&h.torznabKey, "torznab-key", "", "Torznab API `key`")
-	fl.Var(&h.keywords, "keyword", "extra Torznab search `words` besides the catalog's document names (repeatable)")
+	fl.Var(&h.keywords, "keyword", "extra Torznab and Kad search `words` besides the catalog's document names (repeatable)")
 	fl.StringVar(&h.profile, "profile", "", "site profiles `file` (JSON CSS selectors) for index pages")
 	fl.IntVar(&h.maxPages, "max-pages", 20, "most pages followed from one start URL")
 	fl.IntVar(&h.fetches, "fetches", 64, "concurrent metadata fetches")
@@ -92,7 +101,44 @@ func (h *huntFlags) register(fl *flag.FlagSet) {
 	fl.BoolVar(&h.allowLocal, "allow-local", false, "allow loopback and private addresses (local test swarms: no public DHT router or NTP server is contacted unless named)")
 	fl.Float64Var(&h.rate, "rate", 500, "DHT packets per second")
 	fl.StringVar(&h.encryption, "encryption", "auto", "peer connection encryption (MSE/PE): `auto` (plaintext, then encrypted when a peer closes a plaintext handshake), prefer, require or off")
+	fl.StringVar(&h.networks, "networks", "bittorrent,ed2k", "networks to hunt on: `bittorrent,ed2k` (the eMule network: ed2k links' sources and, with Kad contacts, Kad searches)")
+	fl.Var(&h.kadNodes, "kad-node", "Kad node `ip:udp-port` to join Kad from (repeatable)")
+	fl.Var(&h.nodesDat, "nodes-dat", "eMule nodes.dat `file` to join Kad from (repeatable; later hunts reuse the routing table kept in the store)")
+	fl.StringVar(&h.kadListen, "kad-listen", "0.0.0.0:0", "UDP `address` of our Kad client (IPv4)")
 	h.keyFlags.register(fl)
+}
+
+// applyNetworks sets the networks of --networks, --kad-node and
+// --nodes-dat in opt.
+func (h *huntFlags) applyNetworks(s *store.Store, opt *hunt.Options) error {
+	bt := false
+	for _, n := range strings.Split(h.networks, ",") {
+		switch strings.TrimSpace(strings.ToLower(n)) {
+		case "bittorrent":
+			bt = true
+		case "ed2k", "emule":
+			opt.ED2K = true
+		case "":
+		default:
+			return usagef("--networks: unknown network %q (bittorrent, ed2k)", n)
+		}
+	}
+	if !bt && !opt.ED2K {
+		return usagef("--networks: name at least one of bittorrent, ed2k")
+	}
+	if !bt {
+		opt.DHT, opt.Predict = false, false
+	}
+	for _, p := range h.nodesDat {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return usagef("--nodes-dat: %v", err)
+		}
+		opt.NodesDat = append(opt.NodesDat, b)
+	}
+	opt.KadNodes, opt.KadListen = h.kadNodes, h.kadListen
+	opt.Kad = opt.ED2K && (len(opt.NodesDat) > 0 || len(opt.KadNodes) > 0 || hunt.KadTableKept(s))
+	return nil
 }
 
 // bound applies --duration to ctx.
@@ -183,7 +229,10 @@ func (h *huntFlags) options(s *store.Store, log *slog.Logger) (hunt.Options, err
 			return opt, usagef("profile: %v", err)
 		}
 	}
-	if h.dht {
+	if err := h.applyNetworks(s, &opt); err != nil {
+		return opt, err
+	}
+	if opt.DHT {
 		if h.listen == "" && h.listen6 == "" {
 			return opt, usagef("no DHT node to start: give --listen or --listen6")
 		}
@@ -205,6 +254,7 @@ func runHunt(ctx context.Context, e *env, args []string) error {
 	fl, c := newFlags(e, "hunt", "[flags]\n\nCrawls the DHT and the web sources, matches everything seen against the catalog,\nand harvests and probes the peers of every match, storing graded evidence.")
 	h := huntFlags{watch: true}
 	h.register(fl)
+	h.dash.register(fl, "")
 	if err := parse(fl, args); err != nil {
 		return err
 	}
@@ -242,10 +292,25 @@ func huntWith(ctx context.Context, e *env, c *common, h *huntFlags, withDHT, wit
 	defer hu.Close()
 	ctx, cancel := h.bound(ctx)
 	defer cancel()
+	dcfg := dashboard.Config{Store: s, Hunt: hu.Pipeline, Sources: hu.SourceNames(), Keys: func() (*evidence.Keys, error) { return opt.Keys, nil }}
+	if hu.DHT != nil {
+		dcfg.DHT = hu.DHT
+	}
+	dash, err := startDashboard(ctx, e, c, h.dash, dcfg)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
 	stop := liveView(ctx, e, c, 30*time.Second, hu.Status)
 	err = hu.Run(ctx)
 	stop()
-	return h.ended(err)
+	if derr := dash.stop(); err == nil && ctx.Err() == nil {
+		err = derr
+	}
+	if err = h.ended(err); err == nil && h.findings {
+		err = printCrawlFindings(e, s, hu.Stats(), start)
+	}
+	return err
 }
 
 func runCrawlDHT(ctx context.Context, e *env, args []string) error {
@@ -269,6 +334,7 @@ func runCrawlWeb(ctx context.Context, e *env, args []string) error {
 		fl.Usage()
 		return usagef("crawl web: give at least one URL, or --torznab")
 	}
+	h.findings = true
 	return huntWith(ctx, e, c, h, false, true)
 }
 

@@ -119,6 +119,7 @@ func commands() []command {
 			{name: "rm", aliases: []string{"remove"}, summary: "remove documents from the catalog", run: runCatalogRm},
 		}},
 		{name: "match", summary: "check .torrent files, magnet and ed2k links against the catalog", run: runMatch},
+		{name: "matches", summary: "list the stored matches and leads with where each was seen", run: runMatches},
 		{name: "crawl", summary: "run sources only (dht, web), storing infohashes, metadata and matches", subs: []command{
 			{name: "dht", summary: "sample infohashes from the DHT, fetch their metadata and match it", run: runCrawlDHT},
 			{name: "web", summary: "crawl index pages, feeds and Torznab once, and match what they list", run: runCrawlWeb},
@@ -127,6 +128,7 @@ func commands() []command {
 		{name: "hunt", summary: "crawl, match, watch matches, probe peers and store evidence", run: runHunt},
 		{name: "peers", summary: "list observed peers with their evidence level", run: runPeers},
 		{name: "report", summary: "write letters, CSV/JSON exports and a verifiable evidence bundle", run: runReport},
+		{name: "serve", summary: "serve the web dashboard, API and metrics over a store no hunt is running on", run: runServe},
 		{name: "verify", summary: "check the evidence log of a store, or a report bundle, offline", run: runVerify},
 		{name: "store", summary: "move a case between stores (bbolt and PostgreSQL)", subs: []command{
 			{name: "copy", aliases: []string{"cp"}, summary: "copy a case FROM a store TO another, every log record and checkpoint byte for byte", run: runStoreCopy},

@@ -52,3 +52,17 @@ func hostSensorName() string {
 	}
 	return h
 }
+
+// localBase is the path local files of the store given by --db are named
+// after (the dashboard's access token): the bbolt file, or for a shared
+// store the sensor's key path.
+func (c *common) localBase() string {
+	if !store.IsURL(c.db) {
+		return c.db
+	}
+	opt := c.sensor.options(c.db, &store.Options{})
+	if opt.KeyPath != "" {
+		return opt.KeyPath
+	}
+	return "leakhunt-" + opt.Sensor
+}

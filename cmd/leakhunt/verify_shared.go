@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/store"
 )
 
 // verifySharedStore checks a PostgreSQL store: its catalogue, and the log
@@ -70,4 +71,19 @@ func verifySharedStore(e *env, url, want string) error {
 		fmt.Fprintln(e.stdout, shown(l))
 	}
 	return nil
+}
+
+// openChecked opens a store read-only and checks the database's own
+// consistency, returning what is wrong.
+func openChecked(pathOrURL string) (*store.Store, []string, error) {
+	s, err := store.Open(pathOrURL, &store.Options{ReadOnly: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	damage, err := s.Check()
+	if err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	return s, damage, nil
 }

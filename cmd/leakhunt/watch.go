@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/leakhunt/leakhunt/hunt"
@@ -11,7 +12,7 @@ import (
 )
 
 func runWatch(ctx context.Context, e *env, args []string) error {
-	fl, c := newFlags(e, "watch", "[flags] INFOHASH|MAGNET|TORRENT\n\nHarvests the peers of one torrent (DHT, trackers, PEX) and probes each, every\n--probe-interval, until --duration or Ctrl-C (--rounds N stops after N rounds).")
+	fl, c := newFlags(e, "watch", "[flags] INFOHASH|MAGNET|TORRENT|ED2K-LINK\n\nHarvests the peers of one torrent (DHT, trackers, PEX) and probes each, every\n--probe-interval, until --duration or Ctrl-C (--rounds N stops after N rounds).\nAn ed2k link (ed2k://|file|NAME|SIZE|HASH|/, with |sources,IP:PORT,...|/ for\nits sources) has its sources probed over ed2k when a catalogued document has\nits hash; a link whose hash is not catalogued is a lead and is never probed.")
 	h := huntFlags{watch: true}
 	h.register(fl)
 	rounds := fl.Int("rounds", 0, "stop after this many rounds (0: until --duration or interrupted)")
@@ -35,6 +36,9 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if strings.HasPrefix(strings.ToLower(fl.Arg(0)), "ed2k:") {
+		return watchED2K(ctx, e, s, rec, &h, fl.Arg(0), *rounds, log)
+	}
 
 	ih, peers, err := hunt.WatchInput(rec, fl.Arg(0))
 	if errors.Is(err, hunt.ErrWatchInput) {
@@ -49,7 +53,7 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opt.Predict = false
+	opt.Predict, opt.Kad = false, false
 	p, err := hunt.Assemble(s, rec, opt)
 	if err != nil {
 		return err
@@ -76,12 +80,17 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 	round := 0
 	err = p.Watch(ctx, ih, *rounds, func(r hunt.Round) {
 		round++
-		refused := ""
-		if r.Refused > 0 {
-			refused = fmt.Sprintf(" (%d more refused: loopback, private or reserved; --allow-local allows the first two)", r.Refused)
-		}
 		fmt.Fprintf(e.stdout, "%s round %d: %d addresses harvested%s, %d probed: L1 %d, L2 %d, L3 %d, L4 %d, L5 %d\n",
-			time.Now().UTC().Format(time.RFC3339), round, r.Harvested, refused, r.Probed, r.Levels[1], r.Levels[2], r.Levels[3], r.Levels[4], r.Levels[5])
+			time.Now().UTC().Format(time.RFC3339), round, r.Harvested, refusedNote(r), r.Probed, r.Levels[1], r.Levels[2], r.Levels[3], r.Levels[4], r.Levels[5])
 	})
 	return h.ended(err)
+}
+
+// refusedNote says, after a round's count of addresses, how many more the
+// address policy refused.
+func refusedNote(r hunt.Round) string {
+	if r.Refused == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d more refused: loopback, private or reserved; --allow-local allows the first two)", r.Refused)
 }

@@ -151,9 +151,18 @@ func (s *Set) Stats() Stats {
 		st := n.Stats()
 		t.NodesInTable += st.NodesInTable
 		t.NodesTracked += st.NodesTracked
+		t.QueriesSent += st.QueriesSent
+		t.Replies += st.Replies
+		t.Timeouts += st.Timeouts
+		t.ErrorReplies += st.ErrorReplies
+		t.Bep51Nodes += st.Bep51Nodes
+		t.NoBep51Nodes += st.NoBep51Nodes
 		t.SamplesReceived += st.SamplesReceived
 		t.GetPeersHeard += st.GetPeersHeard
 		t.AnnouncesHeard += st.AnnouncesHeard
+		t.InfohashesEmitted += st.InfohashesEmitted
+		t.Dropped += st.Dropped
+		t.NodesDropped += st.NodesDropped
 	}
 	return t
 }

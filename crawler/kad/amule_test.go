@@ -54,14 +54,6 @@ func (n amuleNode) contact() kad.Contact {
 	return kad.Contact{ID: n.ID, Addr: netip.AddrPortFrom(n.Addr, n.UDP), TCPPort: n.TCP, Version: 8}
 }
 
-// near returns an ID sharing the first four bytes of target, and random
-// bytes after.
-func near(target kad.ID) kad.ID {
-	id := kad.RandomID()
-	copy(id[:4], target[:4])
-	return id
-}
-
 // TestAMuleKad runs two aMule 2.3.3 daemons in a network namespace with
 // addresses in 100.64.0.0/10 (aMule refuses loopback and LAN contacts for
 // Kad), and the client in the same namespace: the client bootstraps from a
@@ -87,8 +79,8 @@ func TestAMuleKad(t *testing.T) {
 	}
 	hash, _ := hex.DecodeString(fp.ED2K)
 	s := amuleSetup{
-		Sharer:  amuleNode{ID: near(kad.ID(hash)), Addr: netip.MustParseAddr("100.64.1.2"), TCP: 4662, UDP: 4672, UserHash: ed2k.NewUserHash()},
-		Indexer: amuleNode{ID: near(kad.KeywordID("tuition")), Addr: netip.MustParseAddr("100.64.2.2"), TCP: 4662, UDP: 4672, UserHash: ed2k.NewUserHash()},
+		Sharer:  amuleNode{ID: emulefixture.NearID(kad.ID(hash)), Addr: netip.MustParseAddr("100.64.1.2"), TCP: 4662, UDP: 4672, UserHash: ed2k.NewUserHash()},
+		Indexer: amuleNode{ID: emulefixture.NearID(kad.KeywordID("tuition")), Addr: netip.MustParseAddr("100.64.2.2"), TCP: 4662, UDP: 4672, UserHash: ed2k.NewUserHash()},
 		Client:  netip.MustParseAddr("100.64.3.2"),
 		Hash:    [16]byte(hash), Size: fp.Size, Name: "tuition_fees_2026.csv", Path: path,
 	}

@@ -110,7 +110,10 @@ func saveSession(t *testing.T, res ed2k.Result) {
 func realConfig() ed2k.Config {
 	cfg := ed2k.DefaultConfig()
 	cfg.UserHash = userHash
-	cfg.Timeout = 20 * time.Second
+	// aMule grants upload slots from its own timer loop, which falls far
+	// behind on a loaded machine (a -race run of every package at once).
+	cfg.Timeout = 60 * time.Second
+	cfg.UploadTimeout = 50 * time.Second
 	// Wider than the default: aMule notices a disconnect in its own timer
 	// loop, late on a loaded machine, and a reconnect it sees as too soon
 	// goes unanswered.

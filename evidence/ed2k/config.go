@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/netip"
+	"syscall"
 	"time"
 )
 
@@ -23,6 +24,10 @@ type Config struct {
 	Port uint16
 	// LocalAddr, when valid, is the local IP probes are made from.
 	LocalAddr netip.Addr
+	// Control, when set, is called by the dialer with the address about to
+	// be connected (net.Dialer.Control): an address policy refuses there,
+	// at connect time, whatever named the address.
+	Control func(network, address string, c syscall.RawConn) error
 	// Timeout bounds one whole probe.
 	Timeout time.Duration
 	// DialTimeout bounds the TCP connect.

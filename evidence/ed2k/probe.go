@@ -175,7 +175,7 @@ func checkTarget(t Target) error {
 func (p *session) dial(ctx context.Context, addr netip.AddrPort) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.DialTimeout)
 	defer cancel()
-	d := net.Dialer{}
+	d := net.Dialer{Control: p.cfg.Control}
 	if p.cfg.LocalAddr.IsValid() {
 		d.LocalAddr = net.TCPAddrFromAddrPort(netip.AddrPortFrom(p.cfg.LocalAddr, 0))
 	}

@@ -90,11 +90,13 @@ func (p pattern) ReadAt(b []byte, off int64) (int, error) {
 func fastConfig() ed2k.Config {
 	cfg := ed2k.DefaultConfig()
 	cfg.UserHash = userHash
-	cfg.Timeout = 10 * time.Second
+	cfg.Timeout = 15 * time.Second
 	cfg.HelloTimeout = 2 * time.Second
 	cfg.FileTimeout = 2 * time.Second
 	cfg.UploadTimeout = 2 * time.Second
-	cfg.BlockTimeout = 3 * time.Second
+	// Long enough for a block inflated under -race on a loaded machine;
+	// no hostile peer of these tests is expected to stall in this phase.
+	cfg.BlockTimeout = 8 * time.Second
 	return cfg
 }
 

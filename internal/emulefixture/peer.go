@@ -94,6 +94,9 @@ func StartPeer(o PeerOptions) (*Peer, error) {
 	if o.UserHash == ([16]byte{}) {
 		o.UserHash = ed2k.NewUserHash()
 	}
+	if o.Behaviour == PeerZipBomb {
+		zipBomb() // built now, not while a prober waits for the block
+	}
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("fixture ed2k peer: %w", err)

@@ -1,0 +1,334 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/fingerprint"
+)
+
+// DocumentCheck counts what [VerifyDocuments] compared with the copies of
+// the documents it was given.
+type DocumentCheck struct {
+	// Documents is how many documents the bundle's match bases name, and
+	// Given how many of them were found (by SHA-256) among the copies.
+	Documents, Given int
+	// Pieces is how many piece hashes of the bundled info dictionaries
+	// were computed again from the copies (pieces wholly inside a
+	// document): the match re-run offline.
+	Pieces int
+	// Blocks is how many blocks of verified pieces, as the transcripts
+	// record them received, were compared with the copies; BlockBytes
+	// their size. Outside counts blocks of verified pieces that lie partly
+	// outside the document (their other bytes belong to another file, so
+	// their SHA-256 cannot be computed from the copy).
+	Blocks, Outside int
+	BlockBytes      int64
+}
+
+// maxDocumentCopies bounds the files read from a documents folder.
+const maxDocumentCopies = 100_000
+
+// VerifyDocuments checks a bundle against copies of the documents it
+// names (the files in docsDir, found by SHA-256): for each match basis,
+// every piece of the torrent that lies wholly inside the document hashes
+// (SHA-1) to the info dictionary's piece hash, and for each kept
+// transcript, every block of a piece its record counts as verified that
+// lies wholly inside the document has the SHA-256 of the copy's bytes at
+// that place. This shows without the store, and without the peer's data
+// (transcripts keep only its SHA-256), that the verified bytes were the
+// document's. Run it after [VerifyBundle], which proves the records.
+func VerifyDocuments(bundleDir, docsDir string) (DocumentCheck, []Problem, error) {
+	var c DocumentCheck
+	var probs []Problem
+	add := func(path, format string, args ...any) {
+		probs = append(probs, Problem{path, fmt.Sprintf(format, args...)})
+	}
+	recs, bases, err := readBundleBases(bundleDir)
+	if err != nil {
+		return c, nil, err
+	}
+	sizes := map[int64]bool{}
+	for _, b := range bases {
+		sizes[b.DocumentSize] = true
+	}
+	copies, err := findCopies(docsDir, sizes)
+	if err != nil {
+		return c, nil, err
+	}
+	docs := map[string]bool{}
+	sums := make([]string, 0, len(bases))
+	for sum := range bases {
+		sums = append(sums, sum)
+	}
+	slices.Sort(sums)
+	for _, sum := range sums {
+		b := bases[sum]
+		if !docs[b.Document] {
+			docs[b.Document] = true
+			if copies[b.Document] != "" {
+				c.Given++
+			}
+		}
+		path := copies[b.Document]
+		if path == "" {
+			add(basisDir+sum+".json", "document %s (%d bytes) is not among the copies in %s", b.Document, b.DocumentSize, docsDir)
+			continue
+		}
+		n, err := checkPiecesFromCopy(bundleDir, b, path)
+		if err != nil {
+			add(basisDir+sum+".json", "%v", err)
+		}
+		c.Pieces += n
+	}
+	c.Documents = len(docs)
+	if err := checkBlocksFromCopies(bundleDir, recs, bases, copies, &c, add); err != nil {
+		return c, probs, err
+	}
+	return c, probs, nil
+}
+
+// docRecord is what a bundled record says about the document it served.
+type docRecord struct {
+	basis    string
+	verified []int
+}
+
+// readBundleBases reads every record of the bundle's proofs that names a
+// match basis, and the bases they name.
+func readBundleBases(dir string) (map[int64]docRecord, map[string]evidence.MatchBasis, error) {
+	mb, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	if err != nil {
+		return nil, nil, err
+	}
+	manifest, err := ParseManifest(strings.NewReader(string(mb)))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %v", ManifestName, err)
+	}
+	recs, bases := map[int64]docRecord{}, map[string]evidence.MatchBasis{}
+	for rel := range manifest {
+		if !strings.HasPrefix(rel, "proofs/") || !strings.HasSuffix(rel, ".jsonl") {
+			continue
+		}
+		if err := eachJSONLine(filepath.Join(dir, filepath.FromSlash(rel)), 64<<20, func(line []byte) error {
+			var pl proofLine
+			var k leafKey
+			if err := json.Unmarshal(line, &pl); err != nil {
+				return err
+			}
+			leaf, err := base64.StdEncoding.DecodeString(pl.Leaf)
+			if err != nil {
+				return err
+			}
+			if err := json.Unmarshal(leaf, &k); err != nil || k.Basis == "" {
+				return err
+			}
+			recs[pl.Index] = docRecord{k.Basis, k.PiecesVerified}
+			if _, ok := bases[k.Basis]; ok {
+				return nil
+			}
+			raw, err := os.ReadFile(filepath.Join(dir, basisDir+k.Basis+".json"))
+			if err != nil {
+				return fmt.Errorf("match basis %s: %v", k.Basis, err)
+			}
+			var b evidence.MatchBasis
+			if err := json.Unmarshal(raw, &b); err != nil {
+				return fmt.Errorf("match basis %s: %v", k.Basis, err)
+			}
+			if b.PieceLength <= 0 || b.FileOffset < 0 || b.FileLength != b.DocumentSize {
+				return fmt.Errorf("match basis %s: bad piece length or file range", k.Basis)
+			}
+			bases[k.Basis] = b
+			return nil
+		}); err != nil {
+			return nil, nil, fmt.Errorf("%s: %v (run verify without --documents first)", rel, err)
+		}
+	}
+	return recs, bases, nil
+}
+
+// eachJSONLine calls f with each line of a file, lines up to max bytes.
+func eachJSONLine(path string, max int, f func([]byte) error) error {
+	fh, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	sc := bufio.NewScanner(fh)
+	sc.Buffer(make([]byte, 0, 64<<10), max)
+	for line := 1; sc.Scan(); line++ {
+		if err := f(sc.Bytes()); err != nil {
+			return fmt.Errorf("line %d: %w", line, err)
+		}
+	}
+	return sc.Err()
+}
+
+// findCopies hashes the regular files under dir whose size is one of
+// sizes, and returns their paths by SHA-256 (hex).
+func findCopies(dir string, sizes map[int64]bool) (map[string]string, error) {
+	out, seen := map[string]string{}, 0
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		if seen++; seen > maxDocumentCopies {
+			return fmt.Errorf("more than %d files in %s", maxDocumentCopies, dir)
+		}
+		info, err := d.Info()
+		if err != nil || !sizes[info.Size()] {
+			return err
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		h := sha256.New()
+		if _, err := io.Copy(h, f); err != nil {
+			return err
+		}
+		out[hex.EncodeToString(h.Sum(nil))] = path
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("documents: %w", err)
+	}
+	return out, nil
+}
+
+// checkPiecesFromCopy hashes every piece of b's torrent that lies wholly
+// inside the document, from the copy at path, and compares it with the
+// bundled info dictionary's piece hash. It returns how many it compared.
+func checkPiecesFromCopy(bundleDir string, b evidence.MatchBasis, path string) (int, error) {
+	info, err := os.ReadFile(filepath.Join(bundleDir, infoDir+b.InfoHash.String()+".bencode"))
+	if err != nil {
+		return 0, err
+	}
+	tor, err := fingerprint.ParseInfo(info)
+	if err != nil {
+		return 0, fmt.Errorf("info dictionary of %s: %v", b.InfoHash, err)
+	}
+	if tor.PieceLength != b.PieceLength {
+		return 0, fmt.Errorf("info dictionary of %s: piece length differs from the match basis's", b.InfoHash)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	end := b.FileOffset + b.FileLength
+	first := int((b.FileOffset + b.PieceLength - 1) / b.PieceLength)
+	buf := make([]byte, b.PieceLength)
+	n := 0
+	for i := first; i < len(tor.Pieces); i++ {
+		start, stop := int64(i)*b.PieceLength, min(int64(i+1)*b.PieceLength, tor.TotalLength)
+		if stop > end {
+			break
+		}
+		p := buf[:stop-start]
+		if _, err := f.ReadAt(p, start-b.FileOffset); err != nil {
+			return n, fmt.Errorf("copy %s: %v", path, err)
+		}
+		if sha1.Sum(p) != tor.Pieces[i] {
+			return n, fmt.Errorf("piece %d of %s computed from the copy %s differs from the info dictionary's hash", i, b.InfoHash, path)
+		}
+		n++
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("no piece of %s lies wholly inside the document: nothing to compute from the copy", b.InfoHash)
+	}
+	return n, nil
+}
+
+// checkBlocksFromCopies compares the blocks of verified pieces recorded
+// in the bundle's transcripts with the copies.
+func checkBlocksFromCopies(dir string, recs map[int64]docRecord, bases map[string]evidence.MatchBasis, copies map[string]string,
+	c *DocumentCheck, add func(string, string, ...any)) error {
+	entries, err := os.ReadDir(filepath.Join(dir, transcriptsDir))
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		rel := transcriptsDir + e.Name()
+		err := eachJSONLine(filepath.Join(dir, filepath.FromSlash(rel)), 2*evidence.MaxTranscript, func(line []byte) error {
+			var tl transcriptLine
+			if err := json.Unmarshal(line, &tl); err != nil {
+				return err
+			}
+			r, ok := recs[tl.Index]
+			if !ok || copies[bases[r.basis].Document] == "" {
+				return nil
+			}
+			tr, err := base64.StdEncoding.DecodeString(tl.Transcript)
+			if err != nil {
+				return err
+			}
+			return checkTranscriptBlocks(tr, bases[r.basis], r.verified, copies[bases[r.basis].Document], c, func(format string, a ...any) {
+				add(rel, "record %d: "+format, append([]any{tl.Index}, a...)...)
+			})
+		})
+		if err != nil {
+			add(rel, "%v", err)
+		}
+	}
+	return nil
+}
+
+// checkTranscriptBlocks compares each received block of a verified piece
+// in one transcript with the copy at path.
+func checkTranscriptBlocks(tr []byte, b evidence.MatchBasis, verified []int, path string, c *DocumentCheck, fail func(string, ...any)) error {
+	recs, err := evidence.ParseTranscript(tr)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for _, r := range recs {
+		if r.Kind != evidence.TranscriptPiece || len(r.Bytes) != 13+sha256.Size {
+			continue
+		}
+		hdr, sum := r.Bytes[:13], r.Bytes[13:]
+		n := int64(binary.BigEndian.Uint32(hdr[0:4])) - 9
+		index := int(binary.BigEndian.Uint32(hdr[5:9]))
+		start := int64(index)*b.PieceLength + int64(binary.BigEndian.Uint32(hdr[9:13]))
+		if !slices.Contains(verified, index) || n <= 0 || n > b.PieceLength {
+			continue
+		}
+		if start < b.FileOffset || start+n > b.FileOffset+b.FileLength {
+			c.Outside++
+			continue
+		}
+		p := make([]byte, n)
+		if _, err := f.ReadAt(p, start-b.FileOffset); err != nil {
+			return fmt.Errorf("copy %s: %v", path, err)
+		}
+		if got := sha256.Sum256(p); !bytes.Equal(got[:], sum) {
+			fail("block of verified piece %d at byte %d (%d bytes) was not the document's bytes at that place", index, start-b.FileOffset, n)
+			continue
+		}
+		c.Blocks++
+		c.BlockBytes += n
+	}
+	return nil
+}
