@@ -102,8 +102,10 @@ type Options struct {
 	// Sensor names this hunter in a shared (PostgreSQL) store, where each
 	// sensor has its own log and signing key; every observation it
 	// appends there names it. Required for PostgreSQL (see
-	// [CheckSensorName]); a bbolt store is one sensor and only reports
-	// the name.
+	// [CheckSensorName]), except with ReadOnly: a reader of the whole
+	// store with no log of its own, that reads each sensor's through
+	// [Store.ForSensor]. A bbolt store is one sensor; given a name, it
+	// records it in the observations it appends.
 	Sensor string
 	// SensorAddr is the sensor's public address as the operator knows it
 	// (the address peers see), recorded with each observation it appends
