@@ -7,7 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leakhunt/leakhunt/evidence"
 	"github.com/leakhunt/leakhunt/hunt"
+	"github.com/leakhunt/leakhunt/internal/dashboard"
 	"github.com/leakhunt/leakhunt/store"
 )
 
@@ -37,7 +39,7 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if strings.HasPrefix(strings.ToLower(fl.Arg(0)), "ed2k:") {
-		return watchED2K(ctx, e, s, rec, &h, fl.Arg(0), *rounds, log)
+		return watchED2K(ctx, e, c, s, rec, &h, fl.Arg(0), *rounds, log)
 	}
 
 	ih, peers, err := hunt.WatchInput(rec, fl.Arg(0))
@@ -59,6 +61,11 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer p.Close()
+	stopControl, err := watchControl(ctx, e, c, s, opt.Keys)
+	if err != nil {
+		return err
+	}
+	defer stopControl()
 	ctx, cancel := h.bound(ctx)
 	defer cancel()
 	ms, err := p.Resolve(ctx, ih, peers)
@@ -84,6 +91,19 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 			time.Now().UTC().Format(time.RFC3339), round, r.Harvested, refusedNote(r), r.Probed, r.Levels[1], r.Levels[2], r.Levels[3], r.Levels[4], r.Levels[5])
 	})
 	return h.ended(err)
+}
+
+// watchControl answers peers, matches, report, catalog and verify through
+// the control socket beside the store while a watch runs. A document
+// catalogued meanwhile is stored; the watch goes on with the torrent or
+// file it was given.
+func watchControl(ctx context.Context, e *env, c *common, s *store.Store, keys *evidence.Keys) (stop func(), err error) {
+	run, err := startDashboard(ctx, e, c, dashFlags{}, dashboard.Config{Store: s, Mode: "watch",
+		Keys: func() (*evidence.Keys, error) { return keys, nil }})
+	if err != nil {
+		return nil, err
+	}
+	return func() { run.stop() }, nil
 }
 
 // refusedNote says, after a round's count of addresses, how many more the

@@ -17,7 +17,7 @@ import (
 // watchED2K is `watch ED2K-LINK`: the link's match is recorded, and when a
 // catalogued document has its hash, the link's sources (and the file's
 // peers seen before) are probed over ed2k every round.
-func watchED2K(ctx context.Context, e *env, s *store.Store, rec *hunt.Recorder, h *huntFlags, arg string, rounds int, log *slog.Logger) error {
+func watchED2K(ctx context.Context, e *env, c *common, s *store.Store, rec *hunt.Recorder, h *huntFlags, arg string, rounds int, log *slog.Logger) error {
 	link, err := fingerprint.ParseLink(arg)
 	if err != nil {
 		return usagef("watch: %v", err)
@@ -47,6 +47,11 @@ func watchED2K(ctx context.Context, e *env, s *store.Store, rec *hunt.Recorder, 
 		return err
 	}
 	defer p.Close()
+	stopControl, err := watchControl(ctx, e, c, s, opt.Keys)
+	if err != nil {
+		return err
+	}
+	defer stopControl()
 	ctx, cancel := h.bound(ctx)
 	defer cancel()
 	round := 0

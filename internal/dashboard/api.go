@@ -21,9 +21,13 @@ func withKind(r *http.Request, k routeKind) context.Context {
 }
 
 func (s *Server) apiHello(w http.ResponseWriter, r *http.Request) {
-	mode := "serve"
-	if s.cfg.Hunt != nil {
+	mode := s.cfg.Mode
+	switch {
+	case mode != "":
+	case s.cfg.Hunt != nil:
 		mode = "hunt"
+	default:
+		mode = "serve"
 	}
 	writeJSON(w, http.StatusOK, Hello{Mode: mode, PID: os.Getpid(), Store: s.cfg.Store.Path(), Version: s.cfg.Version})
 }

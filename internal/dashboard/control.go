@@ -100,7 +100,7 @@ type Client struct {
 
 // Hello is the answer of /api/hello.
 type Hello struct {
-	// Mode is "hunt" or "serve".
+	// Mode is "hunt", "watch" or "serve".
 	Mode    string `json:"mode"`
 	PID     int    `json:"pid"`
 	Store   string `json:"store"`

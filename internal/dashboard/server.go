@@ -44,6 +44,9 @@ type Config struct {
 	// Hunt is the pipeline running over the store; nil for a store
 	// served alone (`leakhunt serve`).
 	Hunt Hunt
+	// Mode names the process holding the store in [Hello]: "hunt",
+	// "watch" or "serve". Empty means hunt with a Hunt, serve without.
+	Mode string
 	// DHT is the hunt's DHT node set, nil without one.
 	DHT DHT
 	// Sources names the hunt's sources, for the overview.
