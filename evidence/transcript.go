@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	pp "github.com/anacrolix/torrent/peer_protocol"
+	"github.com/leakhunt/leakhunt/internal/display"
 	"github.com/leakhunt/leakhunt/internal/peerwire"
 )
 
@@ -71,15 +72,7 @@ const maxRenderedBitfield = 16
 // lines (0: all) and then says how many are left.
 func RenderTranscript(b []byte, max int) ([]string, error) {
 	recs, err := ParseTranscript(b)
-	var out []string
-	for i, r := range recs {
-		if max > 0 && i == max {
-			out = append(out, fmt.Sprintf("... %d more records", len(recs)-max))
-			break
-		}
-		out = append(out, renderRecord(r))
-	}
-	return out, err
+	return display.Lines(len(recs), max, func(i int) string { return renderRecord(recs[i]) }), err
 }
 
 func renderRecord(r TranscriptRecord) string {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/leakhunt/leakhunt/internal/display"
 )
 
 // MaxTranscript bounds the bytes of one encoded transcript that
@@ -73,15 +75,7 @@ func ParseTranscript(b []byte) ([]Record, error) {
 // replaced its payload. It returns the lines rendered before any error.
 func RenderTranscript(b []byte, max int) ([]string, error) {
 	recs, err := ParseTranscript(b)
-	out := make([]string, 0, len(recs))
-	for i, r := range recs {
-		if max > 0 && i == max {
-			out = append(out, fmt.Sprintf("... %d more records", len(recs)-max))
-			break
-		}
-		out = append(out, renderRecord(r))
-	}
-	return out, err
+	return display.Lines(len(recs), max, func(i int) string { return renderRecord(recs[i]) }), err
 }
 
 func renderRecord(r Record) string {

@@ -174,3 +174,21 @@ func jsonUnsafe(b []byte) bool {
 	}
 	return false
 }
+
+// Lines renders n records with line(i), at most max of them (0: all),
+// and then one line saying how many more there are, so that a transcript
+// shown to people is cut the same way everywhere.
+func Lines(n, max int, line func(i int) string) []string {
+	shown := n
+	if max > 0 && n > max {
+		shown = max
+	}
+	out := make([]string, 0, shown+1)
+	for i := range shown {
+		out = append(out, line(i))
+	}
+	if shown < n {
+		out = append(out, fmt.Sprintf("... %d more records", n-shown))
+	}
+	return out
+}

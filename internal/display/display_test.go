@@ -180,3 +180,24 @@ func FuzzString(f *testing.F) {
 		}
 	})
 }
+
+func TestLines(t *testing.T) {
+	line := func(i int) string { return string(rune('a' + i)) }
+	tests := []struct {
+		n, max int
+		want   string
+	}{
+		{0, 0, ""},
+		{3, 0, "a|b|c"},
+		{3, 3, "a|b|c"},
+		{3, 2, "a|b|... 1 more records"},
+		{5, 1, "a|... 4 more records"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.n, "/", tt.max), func(t *testing.T) {
+			if got := strings.Join(Lines(tt.n, tt.max, line), "|"); got != tt.want {
+				t.Errorf("Lines(%d, %d) = %q, want %q", tt.n, tt.max, got, tt.want)
+			}
+		})
+	}
+}
