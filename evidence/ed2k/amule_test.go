@@ -150,6 +150,7 @@ func TestAMule(t *testing.T) {
 		// no sign to wait on.
 		time.Sleep(cfg.PeerSpacing)
 	})
+	retried := false
 	for _, c := range []struct {
 		name       string
 		compressed bool
@@ -157,6 +158,15 @@ func TestAMule(t *testing.T) {
 		t.Run("served "+c.name, func(t *testing.T) {
 			d := amuleDoc(t, c.name)
 			res, err := prober.Probe(context.Background(), d.target(), amule.ED2KAddr())
+			if err != nil && uploadSlotLost(res) && !retried {
+				// aMule hands out upload slots from its own timer loop; on
+				// a machine loaded by a -race run of every package it can
+				// drop or time out the request. One more request stays
+				// within its budget (three in ten minutes; see above).
+				t.Logf("aMule gave no upload slot (%v); asking once more", err)
+				retried = true
+				res, err = prober.Probe(context.Background(), d.target(), amule.ED2KAddr())
+			}
 			if err != nil {
 				t.Fatalf("%v (reason %q)", err, res.Reason)
 			}
@@ -183,4 +193,11 @@ func TestAMule(t *testing.T) {
 			t.Fatalf("no file: %v %+v", err, summary(res))
 		}
 	})
+}
+
+// uploadSlotLost tells whether a probe ended waiting for aMule's upload
+// slot (timed out or dropped), after the file status was answered.
+func uploadSlotLost(res ed2k.Result) bool {
+	return res.Level == ed2k.L3Claims &&
+		(res.Reason == "timeout waiting for an upload slot" || res.Reason == "read failed waiting for an upload slot")
 }
