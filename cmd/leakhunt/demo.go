@@ -120,7 +120,7 @@ func huntScenario(ctx context.Context, e *env, c *common, out string, timeout ti
 		return nil, fmt.Errorf("write report: %w", err)
 	}
 	res.reportDir = sum.Dir
-	fmt.Fprintf(e.stdout, "\nreport: %s (%d peers named, %d letters; records covered by the signed checkpoint: %d)\n", sum.Dir, sum.Peers, sum.Letters, sum.Records)
+	fmt.Fprintf(e.stdout, "\nreport: %s (peers named: %d, letters: %d; records covered by the signed checkpoint: %d)\n", sum.Dir, sum.Peers, sum.Letters, sum.Records)
 	fmt.Fprintf(e.stdout, "check it offline: leakhunt verify %s\n", sum.Dir)
 	return res, nil
 }
