@@ -81,7 +81,20 @@ func TestWatchED2K(t *testing.T) {
 		}
 	})
 
-	stdout, stderr, code := cli(t, "watch", "--db", db, "--allow-local", "--rounds", "1", link)
+	args := []string{"watch", "--db", db, "--allow-local", "--rounds", "1", link}
+	stdout, stderr, code := cli(t, args...)
+	rounds := int64(1)
+	if code == 0 && strings.Contains(stdout, "2 probed: L1 1, L2 0, L3 1, L4 0") {
+		// aMule answered the hello and then nothing within the probe's
+		// timeouts: on a machine loaded by a -race run of every package
+		// its timer loop falls far behind. One more round, after the
+		// spacing aMule needs between two connections of one client
+		// (ed2k.Config.PeerSpacing); it gives no sign to wait on.
+		t.Logf("aMule did not answer in time:\n%s%sone more round", stdout, stderr)
+		time.Sleep(5 * time.Second)
+		stdout, stderr, code = cli(t, args...)
+		rounds++
+	}
 	if code != 0 || !strings.Contains(stdout, "2 probed: L1 0, L2 0, L3 1, L4 1") {
 		peers, _, _ := cli(t, "peers", "--db", db, "--json", "--min-level", "L1")
 		t.Fatalf("watch: exit %d\n%s%s\npeers:\n%s", code, stdout, stderr, peers)
@@ -115,8 +128,8 @@ func TestWatchED2K(t *testing.T) {
 	if !strings.Contains(string(csv), amule.ED2KAddr().Addr().String()) || strings.Contains(string(csv), fmt.Sprint(liar.Addr().Port())) {
 		t.Errorf("peers.csv at L4 should name aMule alone:\n%s", csv)
 	}
-	if liar.Stats().UploadRequests != 1 {
-		t.Errorf("the liar was asked for %d uploads, want 1", liar.Stats().UploadRequests)
+	if liar.Stats().UploadRequests != rounds {
+		t.Errorf("the liar was asked for %d uploads in %d rounds, want one a round", liar.Stats().UploadRequests, rounds)
 	}
 }
 
