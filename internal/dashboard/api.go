@@ -152,23 +152,22 @@ type TimelineEntry struct {
 	evidence.Observation
 }
 
-// peerSubject reads what a peer was observed sharing from a query: ed2k=
-// (an ed2k file) or infohash= (a torrent), as [evidence.Peer.Subject]
-// names it.
-func peerSubject(q url.Values) (string, error) {
+// peerSubject reads what a peer was observed sharing from a query, ed2k=
+// (an ed2k file) or infohash= (a torrent), as a Peer holding only that:
+// its [evidence.Peer.Subject] names it.
+func peerSubject(q url.Values) (*evidence.Peer, error) {
 	if q.Has("ed2k") {
 		h, err := fingerprint.ParseED2KHash(q.Get("ed2k"))
 		if err != nil {
-			return "", fmt.Errorf("ed2k=: %v", err)
+			return nil, fmt.Errorf("ed2k=: %v", err)
 		}
-		p := evidence.Peer{Network: evidence.NetworkED2K, ED2K: h}
-		return p.Subject(), nil
+		return &evidence.Peer{Network: evidence.NetworkED2K, ED2K: h}, nil
 	}
 	ih, err := fingerprint.ParseInfoHash(q.Get("infohash"))
 	if err != nil {
-		return "", fmt.Errorf("infohash=: %v", err)
+		return nil, fmt.Errorf("infohash=: %v", err)
 	}
-	return ih.String(), nil
+	return &evidence.Peer{InfoHash: ih}, nil
 }
 
 // maxTimeline bounds the observations a timeline lists.
@@ -193,11 +192,11 @@ func (s *Server) timeline(r *http.Request) (*Timeline, int, error) {
 	if err != nil {
 		return nil, http.StatusInternalServerError, err
 	}
-	row := sn.find(peerKey{subject, f.IP.String(), port})
+	row := sn.find(subjectKey(subject.Network, subject.InfoHash, subject.ED2K, f.IP.String(), port))
 	if row == nil {
 		return nil, http.StatusNotFound, errors.New("no such peer")
 	}
-	idx, err := s.cfg.Store.SubjectObservations(subject, row.IP, port)
+	idx, err := s.cfg.Store.SubjectObservations(subject.Subject(), row.IP, port)
 	if err != nil {
 		return nil, http.StatusInternalServerError, err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/fingerprint"
 	"github.com/leakhunt/leakhunt/report"
 	"github.com/leakhunt/leakhunt/store"
 )
@@ -30,13 +31,26 @@ type PeerRow struct {
 // peerKey is a peer as the store summarizes it: what it was observed
 // sharing ([evidence.Peer.Subject]: a torrent, or an ed2k file) and its
 // address.
+// It holds the subject's hash itself (the infohash on BitTorrent, the ed2k
+// hash on the eMule network, the other zero), not its text, so that
+// building and comparing keys allocates nothing.
 type peerKey struct {
-	subject string
-	ip      string
-	port    int
+	ih   fingerprint.InfoHash
+	ed2k fingerprint.ED2KHash
+	ip   string
+	port int
 }
 
-func keyOf(p *evidence.Peer) peerKey { return peerKey{p.Subject(), p.IP, p.Port} }
+// subjectKey is the key of a peer of a network: the same rule as
+// [evidence.Peer.Subject].
+func subjectKey(network string, ih fingerprint.InfoHash, h fingerprint.ED2KHash, ip string, port int) peerKey {
+	if network == evidence.NetworkED2K {
+		return peerKey{ed2k: h, ip: ip, port: port}
+	}
+	return peerKey{ih: ih, ip: ip, port: port}
+}
+
+func keyOf(p *evidence.Peer) peerKey { return subjectKey(p.Network, p.InfoHash, p.ED2K, p.IP, p.Port) }
 
 // peerSnapshot is the peers at one log size, sorted for display: highest
 // level first, then most recently seen. It is never changed once built.
@@ -177,7 +191,7 @@ func (x *peerIndex) fold(size int64) (int, error) {
 		if !o.NamesPeer() {
 			return nil
 		}
-		k := peerKey{o.Subject(), o.IP, o.Port}
+		k := subjectKey(o.Network, o.InfoHash, o.ED2K, o.IP, o.Port)
 		r := changed[k]
 		if r == nil {
 			// Copy on the first change in this walk: snapshots keep
