@@ -33,9 +33,10 @@ type DocumentCheck struct {
 	Pieces int
 	// Blocks is how many blocks of verified pieces, as the transcripts
 	// record them received, were compared with the copies; BlockBytes
-	// their size. Outside counts blocks of verified pieces that lie partly
-	// outside the document (their other bytes belong to another file, so
-	// their SHA-256 cannot be computed from the copy).
+	// their size. Outside counts blocks of verified pieces that do not lie
+	// wholly inside the document (an edge piece's blocks: their other bytes
+	// belong to another file, so their SHA-256 cannot be computed from the
+	// copy).
 	Blocks, Outside int
 	BlockBytes      int64
 }

@@ -91,7 +91,7 @@ func verifyDocuments(e *env, bundle, docs string) error {
 	fmt.Fprintf(e.stdout, "documents: %d of the %d documents the bundle names found in %s; %d piece hash(es) computed again from them; "+
 		"%d received block(s) of verified pieces (%d bytes) compared with them", c.Given, c.Documents, shown(docs), c.Pieces, c.Blocks, c.BlockBytes)
 	if c.Outside > 0 {
-		fmt.Fprintf(e.stdout, " (%d more lie partly outside a document and were not compared)", c.Outside)
+		fmt.Fprintf(e.stdout, " (%d more do not lie wholly inside a document and were not compared)", c.Outside)
 	}
 	fmt.Fprintln(e.stdout)
 	if len(probs) > 0 {
