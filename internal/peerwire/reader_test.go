@@ -137,9 +137,7 @@ func TestReaderBudget(t *testing.T) {
 }
 
 func TestReaderReusesItsBuffer(t *testing.T) {
-	if racedetect.Enabled {
-		t.Skip("allocation counts change under -race; this test runs in the plain (non-race) pass")
-	}
+	racedetect.SkipAllocs(t)
 	var in []byte
 	for i := range 100 {
 		in = append(in, pp.Message{Type: pp.Piece, Index: pp.Integer(i), Piece: make([]byte, 16<<10)}.MustMarshalBinary()...)
@@ -158,9 +156,7 @@ func TestReaderReusesItsBuffer(t *testing.T) {
 }
 
 func TestAppendMessageAllocatesOnce(t *testing.T) {
-	if racedetect.Enabled {
-		t.Skip("allocation counts change under -race; this test runs in the plain (non-race) pass")
-	}
+	racedetect.SkipAllocs(t)
 	data := make([]byte, 16<<10)
 	if n := testing.AllocsPerRun(10, func() { _ = AppendMessage(nil, byte(pp.Extended), []byte{3}, []byte("d8:msg_typei1ee"), data) }); n != 1 {
 		t.Errorf("%v allocations", n)

@@ -131,9 +131,7 @@ func TestSumKeepsState(t *testing.T) {
 }
 
 func TestNoAllocations(t *testing.T) {
-	if racedetect.Enabled {
-		t.Skip("allocation counts change under -race; this test runs in the plain (non-race) pass")
-	}
+	racedetect.SkipAllocs(t)
 	data := pseudoRandom(7, 4096+13)
 	h := New()
 	out := make([]byte, 0, Size)

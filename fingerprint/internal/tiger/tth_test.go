@@ -158,9 +158,7 @@ func TestTreeIncremental(t *testing.T) {
 }
 
 func TestTreeNoAllocations(t *testing.T) {
-	if racedetect.Enabled {
-		t.Skip("allocation counts change under -race; this test runs in the plain (non-race) pass")
-	}
+	racedetect.SkipAllocs(t)
 	data := pseudoRandom(15, 20*LeafSize+17)
 	tr := NewTree()
 	out := make([]byte, 0, Size)
