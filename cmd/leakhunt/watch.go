@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -50,24 +51,11 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
-	h.stderr = e.stderr
-	opt, err := h.options(s, log)
+	p, ctx, done, err := assembleWatch(ctx, e, c, s, rec, &h, log, nil)
 	if err != nil {
 		return err
 	}
-	opt.Predict, opt.Kad = false, false
-	p, err := hunt.Assemble(s, rec, opt)
-	if err != nil {
-		return err
-	}
-	defer p.Close()
-	stopControl, err := watchControl(ctx, e, c, s, opt.Keys)
-	if err != nil {
-		return err
-	}
-	defer stopControl()
-	ctx, cancel := h.bound(ctx)
-	defer cancel()
+	defer done()
 	ms, err := p.Resolve(ctx, ih, peers)
 	if err != nil {
 		return err
@@ -91,6 +79,32 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 			time.Now().UTC().Format(time.RFC3339), round, r.Harvested, refusedNote(r), r.Probed, r.Levels[1], r.Levels[2], r.Levels[3], r.Levels[4], r.Levels[5])
 	})
 	return h.ended(err)
+}
+
+// assembleWatch builds the hunt a watch runs (no predicted infohashes, no
+// Kad; adjust, when not nil, changes the rest), opens the control socket
+// and bounds ctx by --duration. done releases all three.
+func assembleWatch(ctx context.Context, e *env, c *common, s *store.Store, rec *hunt.Recorder, h *huntFlags, log *slog.Logger,
+	adjust func(*hunt.Options)) (p *hunt.Hunt, bounded context.Context, done func(), err error) {
+	h.stderr = e.stderr
+	opt, err := h.options(s, log)
+	if err != nil {
+		return nil, ctx, nil, err
+	}
+	opt.Predict, opt.Kad = false, false
+	if adjust != nil {
+		adjust(&opt)
+	}
+	if p, err = hunt.Assemble(s, rec, opt); err != nil {
+		return nil, ctx, nil, err
+	}
+	stopControl, err := watchControl(ctx, e, c, s, opt.Keys)
+	if err != nil {
+		p.Close()
+		return nil, ctx, nil, err
+	}
+	bounded, cancel := h.bound(ctx)
+	return p, bounded, func() { cancel(); stopControl(); p.Close() }, nil
 }
 
 // watchControl answers peers, matches, report, catalog and verify through

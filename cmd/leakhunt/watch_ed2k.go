@@ -35,25 +35,12 @@ func watchED2K(ctx context.Context, e *env, c *common, s *store.Store, rec *hunt
 			sources = append(sources, hunt.ED2KSource{Addr: ap, Source: evidence.SourceLink, Detail: "watch"})
 		}
 	}
-	h.stderr = e.stderr
 	h.dht = false // ed2k sources come from the link and earlier rounds
-	opt, err := h.options(s, log)
+	p, ctx, done, err := assembleWatch(ctx, e, c, s, rec, h, log, func(opt *hunt.Options) { opt.ED2K = true })
 	if err != nil {
 		return err
 	}
-	opt.Predict, opt.ED2K, opt.Kad = false, true, false
-	p, err := hunt.Assemble(s, rec, opt)
-	if err != nil {
-		return err
-	}
-	defer p.Close()
-	stopControl, err := watchControl(ctx, e, c, s, opt.Keys)
-	if err != nil {
-		return err
-	}
-	defer stopControl()
-	ctx, cancel := h.bound(ctx)
-	defer cancel()
+	defer done()
 	round := 0
 	err = p.WatchED2K(ctx, hash, sources, rounds, func(r hunt.Round) {
 		round++
