@@ -122,12 +122,7 @@ func VerifyBundle(dir string, opt VerifyOptions) ([]Problem, error) {
 	}
 	// The checkpoint, every record's proof and the previous checkpoint.
 	recs := &bundleRecords{levels: map[string]evidence.Level{}, ours: map[string]bool{}, transcripts: map[int64]string{}, ed2k: map[int64]bool{},
-		bases: map[string]basisCheck{}, read: func(rel string) ([]byte, error) {
-			if _, ok := manifest[rel]; !ok {
-				return nil, fs.ErrNotExist
-			}
-			return os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
-		}}
+		bases: map[string]basisCheck{}, read: manifestReader(dir, manifest)}
 	levels, ours := recs.levels, recs.ours
 	cpb, err := os.ReadFile(filepath.Join(dir, "checkpoint"))
 	if err != nil {
@@ -165,6 +160,16 @@ func VerifyBundle(dir string, opt VerifyOptions) ([]Problem, error) {
 		checkCSV(dir, "peers.csv", levels, add)
 	}
 	return probs, nil
+}
+
+// manifestReader reads the bundle files MANIFEST lists, and no other.
+func manifestReader(dir string, manifest map[string]string) func(rel string) ([]byte, error) {
+	return func(rel string) ([]byte, error) {
+		if _, ok := manifest[rel]; !ok {
+			return nil, fs.ErrNotExist
+		}
+		return os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
+	}
 }
 
 // checkKey reads key.pub, checks it against the expected fingerprint pin,

@@ -121,6 +121,7 @@ func readBundleBases(dir string) (map[int64]docRecord, map[string]evidence.Match
 		return nil, nil, fmt.Errorf("%s: %v", ManifestName, err)
 	}
 	recs, bases := map[int64]docRecord{}, map[string]evidence.MatchBasis{}
+	read := manifestReader(dir, manifest)
 	for rel := range manifest {
 		if !strings.HasPrefix(rel, "proofs/") || !strings.HasSuffix(rel, ".jsonl") {
 			continue
@@ -142,18 +143,11 @@ func readBundleBases(dir string) (map[int64]docRecord, map[string]evidence.Match
 			if _, ok := bases[k.Basis]; ok {
 				return nil
 			}
-			raw, err := os.ReadFile(filepath.Join(dir, basisDir+k.Basis+".json"))
-			if err != nil {
-				return fmt.Errorf("match basis %s: %v", k.Basis, err)
+			bc := checkBasis(read, k.Basis) // as VerifyBundle checks it
+			if bc.err != nil {
+				return bc.err
 			}
-			var b evidence.MatchBasis
-			if err := json.Unmarshal(raw, &b); err != nil {
-				return fmt.Errorf("match basis %s: %v", k.Basis, err)
-			}
-			if b.PieceLength <= 0 || b.FileOffset < 0 || b.FileLength != b.DocumentSize {
-				return fmt.Errorf("match basis %s: bad piece length or file range", k.Basis)
-			}
-			bases[k.Basis] = b
+			bases[k.Basis] = bc.b
 			return nil
 		}); err != nil {
 			return nil, nil, fmt.Errorf("%s: %v (run verify without --documents first)", rel, err)
