@@ -61,6 +61,28 @@ func ParseTranscript(b []byte) ([]TranscriptRecord, error) {
 	return out, nil
 }
 
+// TranscriptPieceData is a whole piece message of a transcript: where its
+// data lies and the SHA-256 that replaced it.
+type TranscriptPieceData struct {
+	Index, Begin uint32
+	// Length is the data's length as the message header gives it.
+	Length int64
+	SHA256 [32]byte
+}
+
+// Piece reads a piece record with a whole message header; ok is false for
+// another kind of record or a message cut short.
+func (r TranscriptRecord) Piece() (p TranscriptPieceData, ok bool) {
+	b := r.Bytes
+	if r.Kind != TranscriptPiece || len(b) != 13+32 {
+		return p, false
+	}
+	p.Index, p.Begin = binary.BigEndian.Uint32(b[5:9]), binary.BigEndian.Uint32(b[9:13])
+	p.Length = int64(binary.BigEndian.Uint32(b[0:4])) - 9
+	copy(p.SHA256[:], b[13:])
+	return p, true
+}
+
 // maxRenderedBitfield is how many claimed pieces a rendered bitfield
 // names before it only counts them.
 const maxRenderedBitfield = 16
@@ -87,12 +109,10 @@ func renderRecord(r TranscriptRecord) string {
 	case r.Kind == TranscriptOmitted:
 		return fmt.Sprintf("   (%d more bytes of records not kept: the transcript reached its size limit)", binary.BigEndian.Uint64(b))
 	case r.Kind == TranscriptPiece:
-		hdr, sum := b[:len(b)-32], b[len(b)-32:]
-		if len(hdr) == 13 {
-			return fmt.Sprintf("%s piece index %d begin %d, %d bytes of data with SHA-256 %x", dir,
-				binary.BigEndian.Uint32(hdr[5:9]), binary.BigEndian.Uint32(hdr[9:13]), binary.BigEndian.Uint32(hdr[0:4])-9, sum)
+		if p, ok := r.Piece(); ok {
+			return fmt.Sprintf("%s piece index %d begin %d, %d bytes of data with SHA-256 %x", dir, p.Index, p.Begin, p.Length, p.SHA256)
 		}
-		return fmt.Sprintf("%s piece message cut short after %d header bytes, data read with SHA-256 %x", dir, len(hdr), sum)
+		return fmt.Sprintf("%s piece message cut short after %d header bytes, data read with SHA-256 %x", dir, len(b)-32, b[len(b)-32:])
 	case len(b) == peerwire.HandshakeLen && string(b[1:20]) == peerwire.Protocol[1:]:
 		return fmt.Sprintf("%s handshake: reserved %x, infohash %x, peer id %s", dir, b[20:28], b[28:48], quoteBytes(b[48:68]))
 	case len(b) < 4:

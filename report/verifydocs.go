@@ -2,11 +2,9 @@ package report
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -300,13 +298,12 @@ func checkTranscriptBlocks(tr []byte, b evidence.MatchBasis, verified []int, pat
 	}
 	defer f.Close()
 	for _, r := range recs {
-		if r.Kind != evidence.TranscriptPiece || len(r.Bytes) != 13+sha256.Size {
+		pc, ok := r.Piece()
+		if !ok {
 			continue
 		}
-		hdr, sum := r.Bytes[:13], r.Bytes[13:]
-		n := int64(binary.BigEndian.Uint32(hdr[0:4])) - 9
-		index := int(binary.BigEndian.Uint32(hdr[5:9]))
-		start := int64(index)*b.PieceLength + int64(binary.BigEndian.Uint32(hdr[9:13]))
+		n, index := pc.Length, int(pc.Index)
+		start := int64(index)*b.PieceLength + int64(pc.Begin)
 		if !slices.Contains(verified, index) || n <= 0 || n > b.PieceLength {
 			continue
 		}
@@ -318,7 +315,7 @@ func checkTranscriptBlocks(tr []byte, b evidence.MatchBasis, verified []int, pat
 		if _, err := f.ReadAt(p, start-b.FileOffset); err != nil {
 			return fmt.Errorf("copy %s: %v", path, err)
 		}
-		if got := sha256.Sum256(p); !bytes.Equal(got[:], sum) {
+		if sha256.Sum256(p) != pc.SHA256 {
 			fail("block of verified piece %d at byte %d (%d bytes) was not the document's bytes at that place", index, start-b.FileOffset, n)
 			continue
 		}
