@@ -70,21 +70,29 @@ func TestHuntKad(t *testing.T) {
 		}
 		return -1
 	}
+	// Source searches and keyword searches run side by side, so the probes
+	// can finish before the keyword answer is recorded: wait for both.
+	var sightings []crawler.Sighting
+	kadSighting := func() bool {
+		sightings, _ = s.Sightings(fingerprint.InfoHash{})
+		for _, sg := range sightings {
+			if sg.Source == crawler.SourceKad && sg.Name == "tuition_fees_2026.csv" {
+				return true
+			}
+		}
+		return false
+	}
 	reached := interop.Until(ctx, func() bool {
 		return level(peers[emulefixture.PeerHonest]) == evidence.L4Served && level(peers[emulefixture.PeerLiar]) == evidence.L3Claims
 	})
-	sightings, _ := s.Sightings(fingerprint.InfoHash{})
+	sighted := interop.Until(ctx, kadSighting)
 	cancel()
 	<-done
 	hu.Close()
 	if !reached {
 		t.Fatalf("honest peer at %v, liar at %v", level(peers[emulefixture.PeerHonest]), level(peers[emulefixture.PeerLiar]))
 	}
-	kadSighting := false
-	for _, sg := range sightings {
-		kadSighting = kadSighting || (sg.Source == crawler.SourceKad && sg.Name == "tuition_fees_2026.csv")
-	}
-	if !kadSighting {
+	if !sighted {
 		t.Errorf("no Kad keyword sighting among %+v", sightings)
 	}
 	ms, _ := s.Matches()
