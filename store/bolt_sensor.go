@@ -45,7 +45,7 @@ func (s *boltStore) leaseWatch(fingerprint.InfoHash, time.Duration) (bool, error
 // buckets.
 var copyTables = map[string][]byte{
 	tableTorrents: bucketTorrents, tableMatches: bucketMatches, tableWatch: bucketWatch, tableSeen: bucketSeen,
-	tableSightings: bucketSightings, tableState: bucketState, tableBlobs: bucketBlobs,
+	tableSightings: bucketSightings, tableState: bucketState, tableBlobs: bucketBlobs, tableBySize: bucketTorBySize,
 }
 
 func (s *boltStore) exportRows(table string, fn func(key, val []byte) error) error {

@@ -15,9 +15,10 @@ const (
 	tableSightings = "sightings"
 	tableState     = "state"
 	tableBlobs     = "blobs"
+	tableBySize    = "torrent_by_size" // file size(8) infohash(20) → nothing
 )
 
-var copyOrder = []string{tableBlobs, tableTorrents, tableMatches, tableWatch, tableSeen, tableSightings, tableState}
+var copyOrder = []string{tableBlobs, tableTorrents, tableBySize, tableMatches, tableWatch, tableSeen, tableSightings, tableState}
 
 // keyRow is one entry of a key history as stored (encoded SigningKey).
 type keyRow struct{ raw []byte }
@@ -71,9 +72,9 @@ func storedHashBase(n int64) int64 { return tlog.StoredHashIndex(0, n) }
 type CopyProgress func(what string, done int64)
 
 // CopyStore copies a case from one store to another (bbolt to PostgreSQL
-// or back): the catalogue with its documents' bytes, torrents, matches,
-// the watchlist, the seen set, sightings, crawl state, blobs, and the
-// evidence log of from's own sensor (see [Store.ForSensor]) with its key
+// or back): the catalogue with its documents' bytes, torrents with their
+// file-size index, matches, the watchlist, the seen set, sightings, crawl
+// state, blobs, and the evidence log of from's own sensor (see [Store.ForSensor]) with its key
 // history and checkpoints. Log leaves, stored hashes and signed
 // checkpoints are moved byte for byte, so every signature made before the
 // copy still verifies. The destination's log for that sensor must be

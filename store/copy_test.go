@@ -22,7 +22,7 @@ func fillCase(t *testing.T, s *Store) {
 	addFile(t, s, "first leaked document")
 	addFile(t, s, "second leaked document!")
 	ih := fingerprint.InfoHash{0xab}
-	if _, err := s.PutTorrent(Torrent{InfoHash: ih, Name: "leak", Source: "dht-sample", InfoBytes: []byte("d1:xe")}); err != nil {
+	if _, err := s.PutTorrent(Torrent{InfoHash: ih, Name: "leak", Source: "dht-sample", InfoBytes: []byte("d1:xe"), FileSizes: []int64{4096, 0, 77}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.PutMatch(Match{Match: fingerprint.Match{InfoHash: ih, Document: "d", File: "f", Method: "v1-pieces"}}); err != nil {
@@ -64,6 +64,7 @@ type caseDump struct {
 	Docs        []Document
 	DocBytes    map[string][]byte
 	Torrent     Torrent
+	BySize      [][]fingerprint.InfoHash // TorrentsWithFileSize(4096) and (77)
 	Matches     []Match
 	Watch       []WatchEntry
 	Sightings   []crawler.Sighting
@@ -104,6 +105,11 @@ func dumpCase(t *testing.T, s *Store) caseDump {
 	}
 	d.Torrent, err = s.Torrent(fingerprint.InfoHash{0xab})
 	must(err)
+	for _, size := range []int64{4096, 77} {
+		ihs, err := s.TorrentsWithFileSize(size)
+		must(err)
+		d.BySize = append(d.BySize, ihs)
+	}
 	d.Matches, err = s.Matches()
 	must(err)
 	d.Watch, err = s.Watchlist()
@@ -122,6 +128,9 @@ func TestCopyRoundTrip(t *testing.T) {
 	src := openTemp(t)
 	fillCase(t, src)
 	want := dumpCase(t, src)
+	if len(want.BySize) != 2 || len(want.BySize[0]) != 1 || len(want.BySize[1]) != 1 {
+		t.Fatalf("the source's file-size index: %v", want.BySize)
+	}
 	pg := openPGTemp(t, u, "copied")
 	if err := CopyStore(src, pg, nil); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/leakhunt/leakhunt/crawler"
 	"github.com/leakhunt/leakhunt/evidence"
+	"github.com/leakhunt/leakhunt/fingerprint"
 )
 
 // Sensors, and moving a case in and out of PostgreSQL ([CopyStore]).
@@ -67,6 +68,7 @@ func (s *pgStore) shared() bool { return true }
 var pgTables = map[string][2]string{
 	tableTorrents: {"infohash", "value"}, tableMatches: {"k", "value"}, tableWatch: {"infohash", "value"},
 	tableSeen: {"infohash", "at"}, tableSightings: {"seq", "value"}, tableState: {"k", "value"}, tableBlobs: {"sha256", "data"},
+	tableBySize: {"size", "infohash"},
 }
 
 func (s *pgStore) exportRows(table string, fn func(key, val []byte) error) error {
@@ -102,14 +104,19 @@ func keyExpr(table, col string) string {
 		return "convert_to(" + col + ", 'UTF8')"
 	case tableSightings:
 		return "int8send(" + col + ")"
+	case tableBySize:
+		return "int8send(size) || infohash"
 	}
 	return col
 }
 
 // valExpr is a table's value as bytes in the bbolt layout.
 func valExpr(table, col string) string {
-	if table == tableSeen {
+	switch table {
+	case tableSeen:
 		return "int8send(" + col + ")"
+	case tableBySize:
+		return "''::bytea"
 	}
 	return col
 }
@@ -153,6 +160,12 @@ func importRow(ctx context.Context, tx pgx.Tx, table string, k, v []byte) error 
 		_, err = tx.Exec(ctx, `INSERT INTO state (k, value) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET value = EXCLUDED.value`, k, v)
 	case tableBlobs:
 		_, err = tx.Exec(ctx, `INSERT INTO blobs (sha256, data) VALUES ($1, $2) ON CONFLICT DO NOTHING`, k, v)
+	case tableBySize:
+		if len(k) != 8+len(fingerprint.InfoHash{}) {
+			return fmt.Errorf("%w: file-size index key of %d bytes", ErrCorrupt, len(k))
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO torrent_by_size (size, infohash) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+			int64(binary.BigEndian.Uint64(k)), k[8:])
 	}
 	return err
 }
