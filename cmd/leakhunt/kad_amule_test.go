@@ -69,7 +69,7 @@ func TestHuntAMuleKad(t *testing.T) {
 		t.Skipf("cannot create a network namespace: %v", err)
 	}
 	defer ns.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	for i, n := range []kad.Contact{s.Sharer, s.Indexer} {
 		other := []kad.Contact{s.Indexer, s.Sharer}[i]
@@ -91,7 +91,7 @@ func TestHuntAMuleKad(t *testing.T) {
 		}()
 	}
 	setup, _ := json.Marshal(s)
-	cmd := ns.Command(os.Args[0], "-test.run=^TestHuntAMuleKadInside$", "-test.v", "-test.count=1", "-test.timeout=45s")
+	cmd := ns.Command(os.Args[0], "-test.run=^TestHuntAMuleKadInside$", "-test.v", "-test.count=1", "-test.timeout=100s")
 	cmd.Env = append(os.Environ(), huntKadEnv+"="+string(setup))
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "--- PASS: TestHuntAMuleKadInside") {
@@ -144,14 +144,26 @@ func TestHuntAMuleKadInside(t *testing.T) {
 	}}}}); err != nil {
 		t.Fatal(err)
 	}
-	c := startChild(t, "hunt", "--db", s.DB, "-v", "--allow-local", "--networks", "ed2k", "--nodes-dat", s.Nodes,
-		"--kad-listen", netip.AddrPortFrom(s.Client, 0).String())
-	c.waitFor(t, "ed2k probe done", 1, 40*time.Second)
-	if err := c.cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
+	hunt := func() (aMuleLate bool) {
+		c := startChild(t, "hunt", "--db", s.DB, "-v", "--allow-local", "--networks", "ed2k", "--nodes-dat", s.Nodes,
+			"--kad-listen", netip.AddrPortFrom(s.Client, 0).String())
+		c.waitFor(t, "ed2k probe done", 1, 40*time.Second)
+		if err := c.cmd.Process.Signal(os.Interrupt); err != nil {
+			t.Fatal(err)
+		}
+		<-c.done
+		if err := c.cmd.Wait(); c.cmd.ProcessState.ExitCode() != exitInterrupted {
+			t.Fatalf("hunt ended with %v", err)
+		}
+		return c.count(`reason="timeout waiting for`) > 0
 	}
-	<-c.done
-	if err := c.cmd.Wait(); c.cmd.ProcessState.ExitCode() != exitInterrupted {
-		t.Fatalf("hunt ended with %v", err)
+	if hunt() {
+		// aMule's timer loop falls behind on a loaded machine and stops
+		// answering after the hello; one more hunt (one more upload
+		// request, within aMule's budget of three in ten minutes) after
+		// the prober's spacing. Said in the output, never hidden.
+		t.Log("aMule stopped answering the probe; hunting once more")
+		time.Sleep(ed2k.DefaultConfig().PeerSpacing)
+		hunt()
 	}
 }

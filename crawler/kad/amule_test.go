@@ -91,7 +91,7 @@ func TestAMuleKad(t *testing.T) {
 	}
 	defer ns.Close()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	start := time.Now()
 	var daemons []*emulefixture.AMule
@@ -123,7 +123,7 @@ func TestAMuleKad(t *testing.T) {
 	t.Logf("two amuleds up in %v", time.Since(start).Round(time.Millisecond))
 
 	setup, _ := json.Marshal(s)
-	args := []string{"-test.run=^TestAMuleKadInside$", "-test.v", "-test.count=1", "-test.timeout=45s"}
+	args := []string{"-test.run=^TestAMuleKadInside$", "-test.v", "-test.count=1", "-test.timeout=100s"}
 	if *update {
 		args = append(args, "-update")
 	}
@@ -155,7 +155,7 @@ func TestAMuleKadInside(t *testing.T) {
 	if err := json.Unmarshal([]byte(env), &s); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 
 	// Publish, from the sharer's address, the sharer as a source of the
@@ -265,6 +265,15 @@ func TestAMuleKadInside(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := prober.Probe(ctx, ed2k.Target{Hash: s.Hash, Size: s.Size, Doc: f}, srcs[0].Addr())
+	if err != nil && strings.HasPrefix(res.Reason, "timeout waiting for") {
+		// aMule's timer loop falls behind on a loaded machine and stops
+		// answering after the hello; one more probe after the Prober's
+		// spacing stays within aMule's budget of three upload requests in
+		// ten minutes. Said in the output, so a retry is never hidden.
+		t.Logf("aMule stopped answering (%v, reason %q); probing once more", err, res.Reason)
+		time.Sleep(pcfg.PeerSpacing)
+		res, err = prober.Probe(ctx, ed2k.Target{Hash: s.Hash, Size: s.Size, Doc: f}, srcs[0].Addr())
+	}
 	if err != nil || res.Level != ed2k.L4Served || res.Client.UserHash != srcs[0].UserHash {
 		t.Fatalf("probe of the source: %v, %v, user hash %x", err, res.Level, res.Client.UserHash)
 	}
