@@ -125,36 +125,65 @@ func (c *countingWriter) Write(b []byte) (int, error) {
 }
 
 // writeAnnex writes one peer's annex and its letter rows (see rows.go)
-// to rows; it returns how many rows.
+// to rows; it returns how many rows. The records come log by log: the
+// reporting sensor's, then each other sensor's the report covers.
 func (r *run) writeAnnex(rows io.Writer, p *peerOut) (int, error) {
 	k := p.agg.key
-	all, err := r.s.SubjectObservations(k.subject(), k.IP, k.Port)
-	if err != nil {
-		return 0, err
-	}
-	idx := all[:0]
-	for _, n := range all {
-		if n < r.cp.Size {
-			idx = append(idx, n)
+	logs := make([][]int64, 1+len(r.sensors))
+	total := 0
+	for log := range logs {
+		view, size := r.s, r.cp.Size
+		if log != ownLog {
+			view, size = r.sensors[log-1].view, r.sensors[log-1].cp.Size
 		}
+		all, err := view.SubjectObservations(k.subject(), k.IP, k.Port)
+		if err != nil {
+			return 0, err
+		}
+		idx := all[:0]
+		for _, n := range all {
+			if n < size {
+				idx = append(idx, n)
+			}
+		}
+		logs[log] = idx
+		total += len(idx)
 	}
-	if len(idx) != p.agg.Observations {
-		return 0, fmt.Errorf("the store's peer index lists %d records, the log holds %d: %w (run 'leakhunt verify')", len(idx), p.agg.Observations, store.ErrCorrupt)
+	if total != p.agg.Observations {
+		return 0, fmt.Errorf("the store's peer index lists %d records, the logs hold %d: %w (run 'leakhunt verify')", total, p.agg.Observations, store.ErrCorrupt)
 	}
 	aw, err := r.b.create(p.annexPath())
 	if err != nil {
 		return 0, err
 	}
 	defer aw.abort()
-	tw := &lazyFile{b: r.b, rel: p.transcriptsPath()}
-	defer tw.abort()
 	r.annexHeader(aw, p)
 	nrows := 0
+	for log, idx := range logs {
+		if nrows, err = r.annexLog(aw, rows, p, log, idx, nrows); err != nil {
+			return nrows, err
+		}
+	}
+	p.bundled = int64(total)
+	return nrows, aw.Close()
+}
+
+// annexLog writes the records idx of one log (see [recRef]) of a peer to
+// its annex, their letter rows (numbered after nrows) to rows, and their
+// transcripts to the log's transcripts file; it returns the row count.
+func (r *run) annexLog(aw, rows io.Writer, p *peerOut, log int, idx []int64, nrows int) (int, error) {
+	k := p.agg.key
+	view, tpath := r.s, p.transcriptsPath()
+	if log != ownLog {
+		view, tpath = r.sensors[log-1].view, r.sensors[log-1].dir()+p.transcriptsPath()
+	}
+	tw := &lazyFile{b: r.b, rel: tpath}
+	defer tw.abort()
 	var line []byte
 	obs := make([]evidence.Observation, annexBatch)
 	for start := 0; start < len(idx); start += annexBatch {
 		batch := idx[start:min(start+annexBatch, len(idx))]
-		leaves, err := r.s.Leaves(batch)
+		leaves, err := view.Leaves(batch)
 		if err != nil {
 			return nrows, err
 		}
@@ -164,7 +193,7 @@ func (r *run) writeAnnex(rows io.Writer, p *peerOut) (int, error) {
 			o := &obs[i]
 			*o = evidence.Observation{}
 			if err := evidence.DecodeLeaf(leaves[i], o); err != nil || o.Subject() != k.subject() || o.IP != k.IP || o.Port != k.Port {
-				return nrows, fmt.Errorf("log record %d does not belong to this peer: %w", n, store.ErrCorrupt)
+				return nrows, fmt.Errorf("log record %d%s does not belong to this peer: %w", n, r.logSuffix(log), store.ErrCorrupt)
 			}
 			if r.isRow(o) && o.TranscriptSHA256 != "" {
 				sums = append(sums, o.TranscriptSHA256)
@@ -179,30 +208,56 @@ func (r *run) writeAnnex(rows io.Writer, p *peerOut) (int, error) {
 		}
 		for i, n := range batch {
 			o := &obs[i]
-			r.annexRecord(aw, n, leaves[i], o)
+			r.annexRecord(aw, log, n, leaves[i], o)
 			if !r.isRow(o) {
 				continue
 			}
 			if tr, ok := transcripts[o.TranscriptSHA256]; ok {
-				r.annexTranscript(aw, tr, o.Net())
+				r.annexTranscript(aw, tr, o.Net(), tpath)
 				if err := tw.writeLine(appendTranscriptLine(line[:0], n, tr)); err != nil {
 					return nrows, err
 				}
 			}
 			bound, known, ok := clockWithin(o.Clock, r.opt.MaxClockError)
 			nrows++
-			row := r.letterRow(nrows, n, o, bound, known, ok)
+			row := r.letterRow(nrows, recRef{log, n}, o, bound, known, ok)
 			line = appendRow(line[:0], &row)
 			if _, err := rows.Write(line); err != nil {
 				return nrows, err
 			}
 		}
 	}
-	p.bundled = int64(len(idx))
-	if err := tw.close(); err != nil {
-		return nrows, err
+	return nrows, tw.close()
+}
+
+// logName names a log in letters and annexes: in a shared store, the
+// sensor whose log it is; a bbolt store's one log goes unnamed.
+func (r *run) logName(log int) string {
+	switch {
+	case log != ownLog:
+		return r.sensors[log-1].name
+	case r.s.Shared():
+		return r.s.Sensor().Name
 	}
-	return nrows, aw.Close()
+	return ""
+}
+
+// logSuffix names a log after a record index in an error: nothing for
+// the reporting sensor's.
+func (r *run) logSuffix(log int) string {
+	if log == ownLog {
+		return ""
+	}
+	return " of sensor " + field(r.sensors[log-1].name)
+}
+
+// proofsFile is the bundle file with the inclusion proofs of a log's
+// records.
+func (r *run) proofsFile(log int) string {
+	if log == ownLog {
+		return ProofsName
+	}
+	return r.sensors[log-1].dir() + "records.jsonl"
 }
 
 // isRow reports whether a record is a communication the letters list: at
@@ -217,17 +272,18 @@ func (r *run) isRow(o *evidence.Observation) bool {
 // the whole transcript is in the peer's transcripts file.
 const maxRenderedTranscript = 200
 
-// annexTranscript writes a record's redacted transcript, rendered.
-func (r *run) annexTranscript(w io.Writer, tr []byte, network string) {
-	title := "Wire transcript (redacted: piece data replaced by its SHA-256; the bytes are in " + transcriptsDir + ")"
+// annexTranscript writes a record's redacted transcript, rendered; where
+// is the bundle file with its bytes.
+func (r *run) annexTranscript(w io.Writer, tr []byte, network, where string) {
+	title := "Wire transcript (redacted: piece data replaced by its SHA-256; the bytes are in " + where + ")"
 	if r.opt.Lang == "ja" {
-		title = "通信記録（ピースのデータはSHA-256に置換。バイト列は" + transcriptsDir + "に収録）"
+		title = "通信記録（ピースのデータはSHA-256に置換。バイト列は" + where + "に収録）"
 	}
 	render := evidence.RenderTranscript
 	if network == evidence.NetworkED2K {
-		title = "Wire transcript (redacted: file data replaced by its SHA-256; the bytes are in " + transcriptsDir + ")"
+		title = "Wire transcript (redacted: file data replaced by its SHA-256; the bytes are in " + where + ")"
 		if r.opt.Lang == "ja" {
-			title = "通信記録（ファイルのデータはSHA-256に置換。バイト列は" + transcriptsDir + "に収録）"
+			title = "通信記録（ファイルのデータはSHA-256に置換。バイト列は" + where + "に収録）"
 		}
 		render = ed2k.RenderTranscript
 	}
@@ -256,11 +312,11 @@ func docBytes(lang string, o *evidence.Observation) string {
 	return "bytes not recorded"
 }
 
-// letterRow is record n as a row of a letter.
-func (r *run) letterRow(i int, n int64, o *evidence.Observation, bound time.Duration, known, ok bool) LetterRow {
+// letterRow is record ref as a row of a letter.
+func (r *run) letterRow(i int, ref recRef, o *evidence.Observation, bound time.Duration, known, ok bool) LetterRow {
 	lang := r.opt.Lang
 	u, l := r.fmtTime(o.Time)
-	row := LetterRow{N: i, Record: n, TimeUTC: u, TimeLocal: l, IP: field(o.IP), Port: o.Port, Local: field(o.ListenAddr),
+	row := LetterRow{N: i, Record: ref.n, Log: r.logName(ref.log), TimeUTC: u, TimeLocal: l, IP: field(o.IP), Port: o.Port, Local: field(o.ListenAddr),
 		Transport: field(o.Transport) + netSuffix(lang, o.Net()), InfoHash: field(o.InfoHash.String()), Level: levelName(lang, o.Level),
 		Pieces: PieceList(lang, o.PiecesVerified, 32), Failed: PieceList(lang, o.PiecesFailed, 32),
 		DocBytes: docBytes(lang, o), ClockOK: ok, ClockLimit: r.opt.MaxClockError.String()}
@@ -437,7 +493,7 @@ var recordLabels = map[string][]string{
 		"document sha256", "pieces claimed", "pieces verified", "document bytes verified", "pieces failed", "error", "detail",
 		"our local address", "our address as the peer saw it", "software", "transcript sha256",
 		"leaf hash (base64, SHA-256 of 0x00 and the leaf)", "leaf (%d bytes as recorded; characters that could hide text are shown as \\u escapes)",
-		"inclusion proof: the line of record %d in " + ProofsName,
+		"inclusion proof: the line of record %d in %s",
 		"transports tried", "stopped because", "ended (UTC)", "match basis sha256 (" + basisDir + ")",
 		"P2P network", "ed2k hash", "parts claimed", "block requested", "block verified",
 		"sensor (the hunter that made it, and its public address as its operator gave it)"},
@@ -445,7 +501,7 @@ var recordLabels = map[string][]string{
 		"文書のSHA-256", "保有通知ピース", "検証済みピース", "検証した文書のバイト数", "不一致ピース", "エラー", "詳細",
 		"当方のローカルアドレス", "相手から見た当方のアドレス", "ソフトウェア", "通信記録のSHA-256",
 		"葉ハッシュ（base64、0x00と葉のSHA-256）", "葉（記録どおりの%dバイト。文字を隠しうる文字は\\uエスケープで表示）",
-		"包含証明：" + ProofsName + "の記録%dの行",
+		"包含証明：%[2]sの記録%[1]dの行",
 		"試した通信方式", "停止の理由", "終了時刻（UTC）", "照合の根拠のSHA-256（" + basisDir + "）",
 		"P2Pネットワーク", "ed2kハッシュ値", "保有通知パート", "要求したブロック", "検証済みブロック",
 		"センサー（観測した探索機と、その運用者が示した公開アドレス）"},
@@ -463,15 +519,22 @@ func sensorText(o *evidence.Observation) string {
 	return field(o.Sensor) + " (" + field(o.SensorAddr) + ")"
 }
 
-// annexRecord writes one record: its decoded fields and its leaf.
-func (r *run) annexRecord(w io.Writer, n int64, leaf []byte, o *evidence.Observation) {
+// annexRecord writes one record of a log (see [recRef]): its decoded
+// fields and its leaf.
+func (r *run) annexRecord(w io.Writer, log int, n int64, leaf []byte, o *evidence.Observation) {
 	lang := r.opt.Lang
 	lb := recordLabels[lang]
 	t := annexText[lang]
-	if lang == "ja" {
+	name := r.logName(log)
+	switch {
+	case name == "" && lang == "ja":
 		fmt.Fprintf(w, "\n記録 %d\n", n)
-	} else {
+	case name == "":
 		fmt.Fprintf(w, "\nRecord %d\n", n)
+	case lang == "ja":
+		fmt.Fprintf(w, "\n記録 %d（センサー%sのログ）\n", n, field(name))
+	default:
+		fmt.Fprintf(w, "\nRecord %d of sensor %s's log\n", n, field(name))
 	}
 	kv := func(i int, v string) {
 		if v != "" {
@@ -538,7 +601,7 @@ func (r *run) annexRecord(w io.Writer, n int64, leaf []byte, o *evidence.Observa
 	rh := tlog.RecordHash(leaf)
 	kv(21, base64.StdEncoding.EncodeToString(rh[:]))
 	fmt.Fprintf(w, "  "+lb[22]+":\n    %s\n", len(leaf), display.JSON(leaf))
-	fmt.Fprintf(w, "  "+lb[23]+"\n", n)
+	fmt.Fprintf(w, "  "+lb[23]+"\n", n, r.proofsFile(log))
 }
 
 // clockText describes the clock measurement a record relied on.
@@ -658,13 +721,13 @@ func (r *run) readme() string {
   checkpoint, key.pub   署名付きチェックポイントと公開鍵
   previous-checkpoint, consistency-proof  前回のチェックポイントと、そこからの一貫性証明（ある場合）
   MANIFEST, MANIFEST.sig  他の全ファイルのSHA-256と、その署名
-
+%s
 方法
 %s
 検証方法
 %s`, r.cp.Size, r.cp.Size, r.rootHash(), r.keys.Verifier.Name(), r.keys.Fingerprint, r.opt.MinLevel, len(r.peers), len(r.groups),
 			map[string]string{KindTakedown: "送信防止措置依頼書", KindDisclosure: "発信者情報開示請求書"}[r.opt.Kind],
-			r.bundleMethod(lang), r.bundleChecking(lang))
+			r.sensorsText(lang), r.bundleMethod(lang), r.bundleChecking(lang))
 	}
 	return fmt.Sprintf(`leakhunt evidence bundle
 ========================
@@ -683,13 +746,34 @@ Contents
   previous-checkpoint, consistency-proof  the checkpoint signed before, and the proof that this
                         log extends it (when there was one)
   MANIFEST, MANIFEST.sig  sha256 of every other file, and its signature
-
+%s
 Method
 %s
 Checking
 %s`, r.cp.Size, r.cp.Size, r.rootHash(), r.keys.Verifier.Name(), r.keys.Fingerprint, len(r.peers), r.opt.MinLevel, len(r.groups),
 		map[string]string{KindTakedown: "takedown notice", KindDisclosure: "disclosure request"}[r.opt.Kind],
-		r.bundleMethod(lang), r.bundleChecking(lang))
+		r.sensorsText(lang), r.bundleMethod(lang), r.bundleChecking(lang))
+}
+
+// sensorsText describes, in the bundle's README, the other sensors' logs
+// the report covers; empty when there are none.
+func (r *run) sensorsText(lang string) string {
+	if len(r.sensors) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	if lang == "ja" {
+		fmt.Fprintf(&b, "\n他のセンサーのログ（各センサーが署名した最新のチェックポイントまで。書面と別紙の行は、記録したセンサーとそのログ番号を示す）\n")
+		for _, sl := range r.sensors {
+			fmt.Fprintf(&b, "  %s  センサー%s：ログ記録%d件（checkpoint、key.pub、records.jsonl。行に通信記録があればtranscripts/）\n", sl.dir(), field(sl.name), sl.cp.Size)
+		}
+		return b.String()
+	}
+	fmt.Fprintf(&b, "\nOther sensors' logs (each up to the latest checkpoint that sensor signed; letter rows and annex\nrecords name the sensor that made them and their index in its log)\n")
+	for _, sl := range r.sensors {
+		fmt.Fprintf(&b, "  %s  sensor %s: %d log records (checkpoint, key.pub, records.jsonl; transcripts/ when its rows have them)\n", sl.dir(), field(sl.name), sl.cp.Size)
+	}
+	return b.String()
 }
 
 // quoteIf is quoteField, or "" (the line is left out) for an empty value.

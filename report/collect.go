@@ -45,7 +45,7 @@ type peerAgg struct {
 	// rule as the store's).
 	evidence.Peer
 	levelCount [evidence.NumLevels]int
-	proving    []int64 // first indexes at the current top level
+	proving    []recRef // first records at the current top level
 	provingN   int
 	// Rows are the communications a letter lists: records at or above
 	// the report's level (and, with RequireClock, with a clock within the
@@ -63,14 +63,26 @@ type peerAgg struct {
 	offsetsKnown       int
 }
 
-// collection is the result of one walk over the log.
+// recRef names one record: its index in a log, and the log (ownLog, or
+// 1+ the index of another sensor's log in run.sensors).
+type recRef struct {
+	log int
+	n   int64
+}
+
+// ownLog is the reporting sensor's log in a recRef.
+const ownLog = 0
+
+// collection is the result of one walk over each log: the reporting
+// sensor's, then every other sensor's of a shared store up to its latest
+// signed checkpoint. A peer's aggregate spans every log.
 type collection struct {
 	peers map[peerKey]*peerAgg
 	order []*peerAgg
-	// recPeer is, per log record, the ordinal of its peer (noPeer for key
-	// and clock records): 4 bytes a record, so that the proofs can be
-	// written in log order without decoding the records again.
-	recPeer []uint32
+	// recPeer is, per log and per record, the ordinal of its peer (noPeer
+	// for key and clock records): 4 bytes a record, so that the proofs can
+	// be written in log order without decoding the records again.
+	recPeer [][]uint32
 	// perDay counts observations per UTC day: all, and at or above the
 	// report's level.
 	perDay   map[string]*[2]int
@@ -91,14 +103,22 @@ func clockWithin(m *evidence.ClockMeasurement, max time.Duration) (bound time.Du
 	return b, known, known && b <= max
 }
 
-// collect walks log records [0, size) once: it checks each with v (hashes,
-// key records, checkpoints) and builds the per-peer aggregates. A page of
-// records is decoded (by two goroutines) while the page before it is
-// checked and added, in log order. progress, if set, is called after every
-// page with the count read.
-func collect(s *store.Store, size int64, opt *Options, v *evidence.LogVerifier, progress func(done, total int64)) (*collection, error) {
-	c := &collection{peers: map[peerKey]*peerAgg{}, perDay: map[string]*[2]int{}, recPeer: make([]uint32, 0, size),
+func newCollection(opt *Options) *collection {
+	return &collection{peers: map[peerKey]*peerAgg{}, perDay: map[string]*[2]int{},
 		minLevel: opt.MinLevel, maxClock: opt.MaxClockError, strict: opt.RequireClock}
+}
+
+// collect walks the records [0, size) of log (s's log) once: it checks
+// each with v (hashes, key records, checkpoints) and adds the records
+// [0, keep) to the per-peer aggregates. A page of records is decoded (by
+// two goroutines) while the page before it is checked and added, in log
+// order. progress, if set, is called after every page with the count read.
+func (c *collection) collect(s *store.Store, log int, size, keep int64, v *evidence.LogVerifier, progress func(done, total int64)) error {
+	for len(c.recPeer) <= log {
+		c.recPeer = append(c.recPeer, nil)
+	}
+	c.recPeer[log] = make([]uint32, 0, keep)
+	read := int64(0)
 	// A page being decoded, and the one before it being added.
 	type page struct {
 		recs []store.Record
@@ -120,10 +140,13 @@ func collect(s *store.Store, size int64, opt *Options, v *evidence.LogVerifier, 
 				stopped = true // the verifier has the problem
 				return nil
 			}
-			c.add(r.N, &p.obs[i])
+			read++
+			if r.N < keep {
+				c.add(recRef{log, r.N}, &p.obs[i])
+			}
 		}
 		if progress != nil {
-			progress(c.total, size)
+			progress(read, size)
 		}
 		return nil
 	}
@@ -165,9 +188,9 @@ func collect(s *store.Store, size int64, opt *Options, v *evidence.LogVerifier, 
 		err = addPage(prev)
 	}
 	if err != nil && err != errStopWalk {
-		return nil, err
+		return err
 	}
-	return c, nil
+	return nil
 }
 
 type stopWalk struct{}
@@ -176,10 +199,10 @@ func (stopWalk) Error() string { return "stop" }
 
 var errStopWalk error = stopWalk{}
 
-func (c *collection) add(n int64, o *evidence.Observation) {
+func (c *collection) add(ref recRef, o *evidence.Observation) {
 	c.total++
 	if !o.NamesPeer() {
-		c.recPeer = append(c.recPeer, noPeer)
+		c.recPeer[ref.log] = append(c.recPeer[ref.log], noPeer)
 		return
 	}
 	k := peerKey{InfoHash: o.InfoHash, IP: o.IP, Port: o.Port, Network: o.Network, ED2K: o.ED2K}
@@ -190,17 +213,17 @@ func (c *collection) add(n int64, o *evidence.Observation) {
 		c.peers[k] = p
 		c.order = append(c.order, p)
 	}
-	c.recPeer = append(c.recPeer, p.ord)
+	c.recPeer[ref.log] = append(c.recPeer[ref.log], p.ord)
 	t := o.Time.UTC()
 	lvl := min(max(o.Level, evidence.L0Listed), evidence.L5FullCopy)
 	p.levelCount[lvl]++
 	switch {
 	case lvl > p.Level:
-		p.proving = append(p.proving[:0], n)
+		p.proving = append(p.proving[:0], ref)
 		p.provingN = 1
 	case lvl == p.Level:
 		if len(p.proving) < maxProving {
-			p.proving = append(p.proving, n)
+			p.proving = append(p.proving, ref)
 		}
 		p.provingN++
 	}

@@ -29,7 +29,10 @@
 // The output directory carries MANIFEST (sha256 of every other file) and
 // its signature, checkpoint (the signed note), key.pub, the previous
 // checkpoint with a consistency proof from it, proofs/ (one JSON line per
-// record: index, leaf, proof hashes), annex/, letters/ and the exports. It
+// record: index, leaf, proof hashes), annex/, letters/ and the exports;
+// from a store several sensors share, sensors/NAME/ carries another
+// sensor's records up to its own latest signed checkpoint, which count in
+// the letters and annexes as the reporting sensor's do (see sensors.go). It
 // is written to a temporary directory and renamed into place only when
 // complete. [VerifyBundle] checks all of it offline, optionally pinned to
 // one signer's key fingerprint.

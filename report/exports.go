@@ -111,16 +111,19 @@ type jsonPeer struct {
 	Observations   int                     `json:"observations"`
 	LevelCounts    [evidence.NumLevels]int `json:"observations_by_level"`
 	ProvingRecords []int64                 `json:"proving_records"`
-	Communications int                     `json:"communications_listed"`
-	PiecesVerified []int                   `json:"pieces_verified,omitempty"`
-	PiecesFailed   []int                   `json:"pieces_failed,omitempty"`
-	PeerID         string                  `json:"peer_id,omitempty"`
-	Client         string                  `json:"client,omitempty"`
-	Attribution    Attribution             `json:"attribution"`
-	Contact        Contact                 `json:"abuse_contact"`
-	Letter         string                  `json:"letter"`
-	Annex          string                  `json:"annex"`
-	Proofs         string                  `json:"proofs"`
+	// ProvingSensorRecords are proving records of other sensors' logs,
+	// by sensor (their proofs are in sensors/NAME/records.jsonl).
+	ProvingSensorRecords map[string][]int64 `json:"proving_sensor_records,omitempty"`
+	Communications       int                `json:"communications_listed"`
+	PiecesVerified       []int              `json:"pieces_verified,omitempty"`
+	PiecesFailed         []int              `json:"pieces_failed,omitempty"`
+	PeerID               string             `json:"peer_id,omitempty"`
+	Client               string             `json:"client,omitempty"`
+	Attribution          Attribution        `json:"attribution"`
+	Contact              Contact            `json:"abuse_contact"`
+	Letter               string             `json:"letter"`
+	Annex                string             `json:"annex"`
+	Proofs               string             `json:"proofs"`
 }
 
 type jsonLetter struct {
@@ -183,9 +186,20 @@ func (r *run) writeJSON() error {
 		jp := jsonPeer{Peer: p.id(), IP: a.key.IP, Port: a.key.Port, Network: a.Net(), InfoHash: a.key.InfoHash, ED2K: a.key.ED2K,
 			BlockVerified: a.BlockVerified, TorrentName: p.torrent,
 			Files: p.files, Document: a.Document, DocumentName: p.docName, Level: a.Level, FirstSeen: a.FirstSeen,
-			LastSeen: a.LastSeen, Observations: a.Observations, LevelCounts: a.levelCount, ProvingRecords: a.proving,
+			LastSeen: a.LastSeen, Observations: a.Observations, LevelCounts: a.levelCount, ProvingRecords: []int64{},
 			Communications: p.rowCount, PiecesVerified: a.PiecesVerified, PiecesFailed: a.PiecesFailed, PeerID: a.PeerID, Client: a.Client, Attribution: p.attr, Contact: p.contact,
 			Letter: p.group.letterPath(), Annex: p.annexPath(), Proofs: p.proofPath()}
+		for _, ref := range a.proving {
+			if ref.log == ownLog {
+				jp.ProvingRecords = append(jp.ProvingRecords, ref.n)
+				continue
+			}
+			if jp.ProvingSensorRecords == nil {
+				jp.ProvingSensorRecords = map[string][]int64{}
+			}
+			name := r.sensors[ref.log-1].name
+			jp.ProvingSensorRecords[name] = append(jp.ProvingSensorRecords[name], ref.n)
+		}
 		if err := put(jp); err != nil {
 			return err
 		}

@@ -159,9 +159,12 @@ type LetterHost struct {
 // LetterRow is one communication with a host: what an ISP needs to find
 // the subscriber (address, port and time) and what it proved.
 type LetterRow struct {
-	// N counts the host's rows from 1; Record is the log index.
+	// N counts the host's rows from 1; Record is the log index, in the
+	// log of the sensor Log names (in a shared store; empty in a bbolt
+	// store, which has one log).
 	N      int
 	Record int64
+	Log    string
 	// Times to the millisecond, in UTC and in the letter's zone.
 	TimeUTC   string
 	TimeLocal string

@@ -179,7 +179,7 @@ func (r *run) writeProofs() (int64, error) {
 	var written int64
 	var line []byte
 	emit := func(rec store.Record, proof []tlog.Hash) error {
-		p := r.coll.order[r.coll.recPeer[rec.N]].out
+		p := r.coll.order[r.coll.recPeer[ownLog][rec.N]].out
 		line = appendProofLine(line[:0], p.id(), rec.N, rec.Leaf, proof)
 		written++
 		_, err := w.Write(line)
@@ -190,7 +190,7 @@ func (r *run) writeProofs() (int64, error) {
 			if rec.N >= r.cp.Size {
 				return errStopWalk
 			}
-			ord := r.coll.recPeer[rec.N]
+			ord := r.coll.recPeer[ownLog][rec.N]
 			want := ord != noPeer && r.coll.order[ord].out != nil
 			if err := pv.add(rec, want, emit); err != nil {
 				return err

@@ -135,6 +135,7 @@ type run struct {
 	prev     *previousCheckpoint
 	keys     *evidence.Keys
 	coll     *collection
+	sensors  []*sensorLog // the other sensors' logs the report covers
 	peers    []*peerOut
 	groups   []*group
 	loc      *time.Location
@@ -345,7 +346,9 @@ func (r *run) seal(sum *Summary) error {
 }
 
 // verifyAndCollect walks the log once: it verifies every record, stored
-// hash, key record and checkpoint, and builds the per-peer aggregates.
+// hash, key record and checkpoint, and builds the per-peer aggregates;
+// then it does the same with the log of every other sensor of a shared
+// store (see sensors.go).
 func (r *run) verifyAndCollect() error {
 	// The verifier's size: a running hunt may append meanwhile, and the
 	// report covers (and signs) the tree it verified.
@@ -354,7 +357,8 @@ func (r *run) verifyAndCollect() error {
 		return err
 	}
 	size := v.Size()
-	if r.coll, err = collect(r.s, size, &r.opt, v, r.opt.OnProgress); err != nil {
+	r.coll = newCollection(&r.opt)
+	if err := r.coll.collect(r.s, ownLog, size, size, v, r.opt.OnProgress); err != nil {
 		return err
 	}
 	problems, root := v.Finish()
@@ -363,7 +367,7 @@ func (r *run) verifyAndCollect() error {
 	}
 	r.cp = evidence.Checkpoint{Size: size, Hash: root}
 	r.log.Info("evidence log verified", "records", size)
-	return nil
+	return r.collectSensors()
 }
 
 // signCheckpoint signs the verified tree, keeping the previous checkpoint

@@ -17,7 +17,7 @@ import (
 // rowStrings are a row's string fields, in spool order.
 func rowStrings(r *LetterRow) []*string {
 	return []*string{&r.TimeUTC, &r.TimeLocal, &r.IP, &r.SeenAs, &r.Local, &r.Transport, &r.InfoHash, &r.Level,
-		&r.Pieces, &r.Failed, &r.DocBytes, &r.ClockBound, &r.ClockLimit, &r.ClockNote, &r.Law, &r.Sensor}
+		&r.Pieces, &r.Failed, &r.DocBytes, &r.ClockBound, &r.ClockLimit, &r.ClockNote, &r.Law, &r.Sensor, &r.Log}
 }
 
 // appendRow appends the spool encoding of r.

@@ -11,42 +11,117 @@ import (
 	"github.com/leakhunt/leakhunt/store"
 )
 
-// A report from a store several sensors share bundles, besides the
+// A report from a store several sensors share covers, besides the
 // reporting sensor's own log, the log of every other sensor as that
-// sensor signed it: under sensors/NAME/, its latest signed checkpoint
-// (checkpoint, as stored), the public key that signed it (key.pub), and
-// each of its records up to that checkpoint with an inclusion proof
-// (records.jsonl, lines as in proofs/records.jsonl, with no annex). The
-// reporting sensor cannot sign for another: records made after another
-// sensor's latest checkpoint are left out, and a sensor that never
-// signed one has no section.
+// sensor signed it: its records up to its latest signed checkpoint are
+// verified before anything is signed, count in the peers' levels, and are
+// rows of the letters and records of the annexes, each naming its sensor
+// and its index in that sensor's log. The bundle carries them under
+// sensors/NAME/: that checkpoint (checkpoint, as stored), the public key
+// that signed it (key.pub), every record up to it with an inclusion proof
+// (records.jsonl, lines as in proofs/records.jsonl, naming the annex of
+// a reported peer), and the transcripts of its letter rows
+// (transcripts/). The reporting sensor cannot sign for another: records
+// made after another sensor's latest checkpoint are left out, and a
+// sensor that never signed one has no section.
 
 // sensorsDir holds the other sensors' sections.
 const sensorsDir = "sensors/"
 
-// writeSensors writes the section of every other sensor with a signed
-// checkpoint, and returns their names and record counts.
-func (r *run) writeSensors() ([]SensorSection, error) {
+// sensorLog is another sensor's log as a report covers it: up to its
+// latest signed checkpoint.
+type sensorLog struct {
+	name   string
+	view   *store.Store
+	cp     evidence.Checkpoint
+	signed []byte
+	key    string // the verifier key that signed cp
+}
+
+// dir is the sensor's section of the bundle.
+func (sl *sensorLog) dir() string { return sensorsDir + sl.name + "/" }
+
+// collectSensors verifies, in a shared store, the whole log of every
+// other sensor that signed a checkpoint (its hashes, key records and
+// checkpoints, as the reporting sensor's own), and adds its records up to
+// its latest checkpoint to the peers' aggregates.
+func (r *run) collectSensors() error {
 	if !r.s.Shared() {
-		return nil, nil
+		return nil
 	}
 	all, err := r.s.Sensors()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	own := r.s.Sensor().Name
-	var out []SensorSection
 	for _, sn := range all {
 		if sn.Name == own {
 			continue
 		}
 		view, err := r.s.ForSensor(sn.Name)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		sec, err := r.writeSensor(view, sn.Name)
+		sl, err := latestCheckpoint(view, sn.Name)
 		if err != nil {
-			return nil, fmt.Errorf("sensor %q: %w", sn.Name, err)
+			return fmt.Errorf("sensor %q: %w", sn.Name, err)
+		}
+		if sl == nil {
+			continue
+		}
+		v, err := evidence.NewLogVerifier(view, sl.key)
+		if err != nil {
+			return fmt.Errorf("sensor %q: %w", sn.Name, err)
+		}
+		r.sensors = append(r.sensors, sl)
+		if err := r.coll.collect(view, len(r.sensors), v.Size(), sl.cp.Size, v, nil); err != nil {
+			return fmt.Errorf("sensor %q: %w", sn.Name, err)
+		}
+		if problems, _ := v.Finish(); len(problems) > 0 {
+			for i := range problems {
+				problems[i].Where = "sensor " + field(sn.Name) + ": " + problems[i].Where
+			}
+			return &StoreProblems{problems}
+		}
+		r.log.Info("sensor log verified", "sensor", sn.Name, "records", v.Size(), "reported", sl.cp.Size)
+	}
+	return nil
+}
+
+// latestCheckpoint is a sensor's latest signed checkpoint, opened with the
+// key of its history that signed it; nil when it never signed one.
+func latestCheckpoint(view *store.Store, name string) (*sensorLog, error) {
+	var signed []byte
+	if err := view.Checkpoints(func(_ int64, s []byte) error { signed = s; return nil }); err != nil {
+		return nil, err
+	}
+	if signed == nil {
+		return nil, nil
+	}
+	keys, err := view.SigningKeys()
+	if err != nil {
+		return nil, err
+	}
+	sl := &sensorLog{name: name, view: view, signed: signed}
+	for _, k := range keys {
+		if c, err := evidence.OpenCheckpoint(signed, k.VerifierKey); err == nil {
+			sl.cp, sl.key = c, k.VerifierKey
+		}
+	}
+	if sl.key == "" {
+		return nil, fmt.Errorf("its latest checkpoint is signed by none of its keys: %w (run 'leakhunt verify')", store.ErrCorrupt)
+	}
+	return sl, nil
+}
+
+// writeSensors writes the section of every other sensor the report
+// covers, and returns their names and record counts.
+func (r *run) writeSensors() ([]SensorSection, error) {
+	var out []SensorSection
+	for i, sl := range r.sensors {
+		sec, err := r.writeSensor(sl, 1+i)
+		if err != nil {
+			return nil, fmt.Errorf("sensor %q: %w", sl.name, err)
 		}
 		if sec.Records > 0 {
 			out = append(out, sec)
@@ -61,35 +136,16 @@ type SensorSection struct {
 	Records int64
 }
 
-// writeSensor writes one sensor's section from its latest checkpoint.
-func (r *run) writeSensor(view *store.Store, name string) (SensorSection, error) {
-	sec := SensorSection{Name: name}
-	var signed []byte
-	if err := view.Checkpoints(func(_ int64, s []byte) error { signed = s; return nil }); err != nil {
+// writeSensor writes one sensor's section from its latest checkpoint:
+// every record up to it, each naming the annex of its peer when the peer
+// is named in the report.
+func (r *run) writeSensor(sl *sensorLog, log int) (SensorSection, error) {
+	sec := SensorSection{Name: sl.name}
+	dir := sl.dir()
+	if err := r.b.writeFile(dir+"checkpoint", sl.signed); err != nil {
 		return sec, err
 	}
-	if signed == nil {
-		return sec, nil
-	}
-	keys, err := view.SigningKeys()
-	if err != nil {
-		return sec, err
-	}
-	var cp evidence.Checkpoint
-	vkey := ""
-	for _, k := range keys {
-		if c, err := evidence.OpenCheckpoint(signed, k.VerifierKey); err == nil {
-			cp, vkey = c, k.VerifierKey
-		}
-	}
-	if vkey == "" {
-		return sec, fmt.Errorf("its latest checkpoint is signed by none of its keys: %w (run 'leakhunt verify')", store.ErrCorrupt)
-	}
-	dir := sensorsDir + name + "/"
-	if err := r.b.writeFile(dir+"checkpoint", signed); err != nil {
-		return sec, err
-	}
-	if err := r.b.writeFile(dir+"key.pub", []byte(vkey+"\n")); err != nil {
+	if err := r.b.writeFile(dir+"key.pub", []byte(sl.key+"\n")); err != nil {
 		return sec, err
 	}
 	w, err := r.b.create(dir + "records.jsonl")
@@ -97,7 +153,7 @@ func (r *run) writeSensor(view *store.Store, name string) (SensorSection, error)
 		return sec, err
 	}
 	defer w.abort()
-	pv := newProver(view, cp.Size)
+	pv := newProver(sl.view, sl.cp.Size)
 	var line []byte
 	emit := func(rec store.Record, proof []tlog.Hash) error {
 		// A record naming a match basis brings it (and its info
@@ -109,14 +165,18 @@ func (r *run) writeSensor(view *store.Store, name string) (SensorSection, error)
 		if o.Basis != "" {
 			r.addBasis(o.Basis, o.InfoHash)
 		}
-		line = appendProofLine(line[:0], "", rec.N, rec.Leaf, proof)
+		peer := ""
+		if ord := r.coll.recPeer[log][rec.N]; ord != noPeer && r.coll.order[ord].out != nil {
+			peer = r.coll.order[ord].out.id()
+		}
+		line = appendProofLine(line[:0], peer, rec.N, rec.Leaf, proof)
 		sec.Records++
 		_, err := w.Write(line)
 		return err
 	}
-	err = view.ForEachRecordBatch(0, func(batch []store.Record) error {
+	err = sl.view.ForEachRecordBatch(0, func(batch []store.Record) error {
 		for _, rec := range batch {
-			if rec.N >= cp.Size {
+			if rec.N >= sl.cp.Size {
 				return errStopWalk
 			}
 			if err := pv.add(rec, true, emit); err != nil {
@@ -132,15 +192,18 @@ func (r *run) writeSensor(view *store.Store, name string) (SensorSection, error)
 }
 
 // checkSensors checks each other sensor's section: its checkpoint with
-// its key, and every record's inclusion proof against that checkpoint.
-func checkSensors(dir string, listed []string, read func(string) ([]byte, error), add func(string, string, ...any)) {
+// its key, every record's inclusion proof against that checkpoint, and
+// its transcripts against its records. The levels and our addresses its
+// records prove go into main's, which the letters and peers.csv are
+// checked against.
+func checkSensors(dir string, listed []string, main *bundleRecords, add func(string, string, ...any)) {
 	for _, rel := range listed {
 		if !strings.HasPrefix(rel, sensorsDir) || !strings.HasSuffix(rel, "/records.jsonl") {
 			continue
 		}
 		sec := strings.TrimSuffix(rel, "records.jsonl")
-		key, kerr := read(sec + "key.pub")
-		cpb, cerr := read(sec + "checkpoint")
+		key, kerr := main.read(sec + "key.pub")
+		cpb, cerr := main.read(sec + "checkpoint")
 		if err := errors.Join(kerr, cerr); err != nil {
 			add(rel, "its sensor's key.pub and checkpoint must come with it: %v", err)
 			continue
@@ -150,8 +213,13 @@ func checkSensors(dir string, listed []string, read func(string) ([]byte, error)
 			add(sec+"checkpoint", "%v", err)
 			continue
 		}
-		recs := &bundleRecords{levels: map[string]evidence.Level{}, ours: map[string]bool{}, transcripts: map[int64]string{},
-			bases: map[string]basisCheck{}, read: read}
+		recs := &bundleRecords{levels: main.levels, ours: main.ours, transcripts: map[int64]string{}, ed2k: map[int64]bool{},
+			bases: main.bases, read: main.read}
 		checkProofs(dir, rel, cp, recs, add)
+		for _, t := range listed {
+			if strings.HasPrefix(t, sec+transcriptsDir) {
+				checkTranscripts(dir, t, recs, add)
+			}
+		}
 	}
 }

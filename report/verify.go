@@ -143,7 +143,7 @@ func VerifyBundle(dir string, opt VerifyOptions) ([]Problem, error) {
 		}
 	}
 	// Other sensors' logs, each against its own signed checkpoint.
-	checkSensors(dir, listed, recs.read, add)
+	checkSensors(dir, listed, recs, add)
 	// Transcripts are the ones their records name.
 	for _, rel := range listed {
 		if strings.HasPrefix(rel, transcriptsDir) {

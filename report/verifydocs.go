@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -46,9 +47,9 @@ const maxDocumentCopies = 100_000
 // names (the files in docsDir, found by SHA-256): for each match basis,
 // every piece of the torrent that lies wholly inside the document hashes
 // (SHA-1) to the info dictionary's piece hash, and for each kept
-// transcript, every block of a piece its record counts as verified that
-// lies wholly inside the document has the SHA-256 of the copy's bytes at
-// that place. This shows without the store, and without the peer's data
+// transcript (the reporting sensor's and every other sensor's section),
+// every block of a piece its record counts as verified that lies wholly
+// inside the document has the SHA-256 of the copy's bytes at that place. This shows without the store, and without the peer's data
 // (transcripts keep only its SHA-256), that the verified bytes were the
 // document's. Run it after [VerifyBundle], which proves the records.
 func VerifyDocuments(bundleDir, docsDir string) (DocumentCheck, []Problem, error) {
@@ -107,9 +108,27 @@ type docRecord struct {
 	verified []int
 }
 
-// readBundleBases reads every record of the bundle's proofs that names a
-// match basis, and the bases they name.
-func readBundleBases(dir string) (map[int64]docRecord, map[string]evidence.MatchBasis, error) {
+// logSection is the part of a bundle one log's records are in: "" for the
+// reporting sensor's (proofs/, transcripts/), sensors/NAME/ for another
+// sensor's (its records.jsonl and transcripts/).
+type logSection = string
+
+// sectionOf is the section a proofs file belongs to, or false for a file
+// that holds no proofs.
+func sectionOf(rel string) (logSection, bool) {
+	switch {
+	case strings.HasPrefix(rel, "proofs/") && strings.HasSuffix(rel, ".jsonl"):
+		return "", true
+	case strings.HasPrefix(rel, sensorsDir) && strings.HasSuffix(rel, "/records.jsonl") && strings.Count(rel, "/") == 2:
+		return strings.TrimSuffix(rel, "records.jsonl"), true
+	}
+	return "", false
+}
+
+// readBundleBases reads every record of the bundle's proofs (the
+// reporting sensor's and every other sensor's section) that names a match
+// basis, by section and index, and the bases they name.
+func readBundleBases(dir string) (map[logSection]map[int64]docRecord, map[string]evidence.MatchBasis, error) {
 	mb, err := os.ReadFile(filepath.Join(dir, ManifestName))
 	if err != nil {
 		return nil, nil, err
@@ -118,11 +137,15 @@ func readBundleBases(dir string) (map[int64]docRecord, map[string]evidence.Match
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %v", ManifestName, err)
 	}
-	recs, bases := map[int64]docRecord{}, map[string]evidence.MatchBasis{}
+	recs, bases := map[logSection]map[int64]docRecord{}, map[string]evidence.MatchBasis{}
 	read := manifestReader(dir, manifest)
 	for rel := range manifest {
-		if !strings.HasPrefix(rel, "proofs/") || !strings.HasSuffix(rel, ".jsonl") {
+		sec, ok := sectionOf(rel)
+		if !ok {
 			continue
+		}
+		if recs[sec] == nil {
+			recs[sec] = map[int64]docRecord{}
 		}
 		if err := eachJSONLine(filepath.Join(dir, filepath.FromSlash(rel)), 64<<20, func(line []byte) error {
 			var pl proofLine
@@ -137,7 +160,7 @@ func readBundleBases(dir string) (map[int64]docRecord, map[string]evidence.Match
 			if err := json.Unmarshal(leaf, &k); err != nil || k.Basis == "" {
 				return err
 			}
-			recs[pl.Index] = docRecord{k.Basis, k.PiecesVerified}
+			recs[sec][pl.Index] = docRecord{k.Basis, k.PiecesVerified}
 			if _, ok := bases[k.Basis]; ok {
 				return nil
 			}
@@ -249,10 +272,23 @@ func checkPiecesFromCopy(bundleDir string, b evidence.MatchBasis, path string) (
 }
 
 // checkBlocksFromCopies compares the blocks of verified pieces recorded
-// in the bundle's transcripts with the copies.
-func checkBlocksFromCopies(dir string, recs map[int64]docRecord, bases map[string]evidence.MatchBasis, copies map[string]string,
+// in the transcripts of every section of the bundle with the copies.
+func checkBlocksFromCopies(dir string, recs map[logSection]map[int64]docRecord, bases map[string]evidence.MatchBasis, copies map[string]string,
 	c *DocumentCheck, add func(string, string, ...any)) error {
-	entries, err := os.ReadDir(filepath.Join(dir, transcriptsDir))
+	secs := slices.Sorted(maps.Keys(recs))
+	for _, sec := range secs {
+		if err := checkSectionBlocks(dir, sec, recs[sec], bases, copies, c, add); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkSectionBlocks is [checkBlocksFromCopies] for one section's
+// transcripts, whose records are recs.
+func checkSectionBlocks(dir string, sec logSection, recs map[int64]docRecord, bases map[string]evidence.MatchBasis, copies map[string]string,
+	c *DocumentCheck, add func(string, string, ...any)) error {
+	entries, err := os.ReadDir(filepath.Join(dir, filepath.FromSlash(sec+transcriptsDir)))
 	if os.IsNotExist(err) {
 		return nil
 	}
@@ -260,7 +296,7 @@ func checkBlocksFromCopies(dir string, recs map[int64]docRecord, bases map[strin
 		return err
 	}
 	for _, e := range entries {
-		rel := transcriptsDir + e.Name()
+		rel := sec + transcriptsDir + e.Name()
 		err := eachJSONLine(filepath.Join(dir, filepath.FromSlash(rel)), 2*evidence.MaxTranscript, func(line []byte) error {
 			var tl transcriptLine
 			if err := json.Unmarshal(line, &tl); err != nil {

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -170,6 +172,14 @@ func TestThreeSensorsOneDatabase(t *testing.T) {
 	if stdout, stderr, code := cli(t, "verify", out); code != 0 {
 		t.Fatalf("verify the report: exit %d\n%s%s", code, stdout, stderr)
 	}
+	checkReportCoversSensors(t, watcher, leaks, out)
+	// The bytes every sensor verified were the documents' (the blocks in
+	// each section's transcripts, compared with the leaked files).
+	if stdout, stderr, code := cli(t, "verify", "--documents", leaksDir(t), out); code != 0 {
+		t.Fatalf("verify --documents: exit %d\n%s%s", code, stdout, stderr)
+	} else {
+		t.Logf("verify --documents: %s", strings.TrimSpace(stdout))
+	}
 	// A changed record of another sensor is found.
 	p := filepath.Join(out, "sensors", "s1", "records.jsonl")
 	b, err := os.ReadFile(p)
@@ -181,6 +191,58 @@ func TestThreeSensorsOneDatabase(t *testing.T) {
 	// Both MANIFEST and the record's own proof say so.
 	if stdout, _, code := cli(t, "verify", out); code != 1 || strings.Count(stdout, "FAIL sensors/s1/records.jsonl") < 2 {
 		t.Fatalf("verify a bundle with another sensor's record changed: exit %d\n%s", code, stdout)
+	}
+}
+
+// checkReportCoversSensors checks that a report of s0 names at L4 every
+// host of the leaks that a record at L4 in the logs it covers proves: s0's
+// whole log, and each other sensor's up to its latest signed checkpoint
+// (s2, killed, may have records after its last one); and no other host.
+func checkReportCoversSensors(t *testing.T, s *store.Store, leaks []fingerprint.InfoHash, out string) {
+	t.Helper()
+	want := map[string]bool{}
+	for _, name := range []string{"s0", "s1", "s2"} {
+		view, err := s.ForSensor(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		covered := int64(-1)
+		if name != "s0" {
+			covered = 0
+			if err := view.Checkpoints(func(size int64, _ []byte) error { covered = max(covered, size); return nil }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, ih := range leaks {
+			peers, err := s.PeersOf(ih)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range peers {
+				idx, err := view.SubjectObservations(ih.String(), p.IP, p.Port)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, n := range idx {
+					o, err := view.Observation(n)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if o.Level >= evidence.L4Served && (covered < 0 || n < covered) {
+						want[fmt.Sprintf("%s %s:%d", ih, p.IP, p.Port)] = true
+					}
+				}
+			}
+		}
+	}
+	got := map[string]bool{}
+	for _, p := range bundlePeers(t, out) {
+		if p.Level >= evidence.L4Served {
+			got[fmt.Sprintf("%s %s:%d", p.InfoHash, p.IP, p.Port)] = true
+		}
+	}
+	if len(want) == 0 || !maps.Equal(got, want) {
+		t.Errorf("the report names at L4 %v; the logs it covers prove %v", slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
 	}
 }
 
