@@ -75,6 +75,17 @@ func (f *fakeProber) Probe(ctx context.Context, t evidence.Target, ap netip.Addr
 func fixture(t *testing.T) (*store.Store, *Recorder, fingerprint.InfoHash, []byte) {
 	t.Helper()
 	dir := t.TempDir()
+	s, err := store.Open(filepath.Join(dir, "p.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return fixtureIn(t, s, dir)
+}
+
+// fixtureIn is fixture with the store s, the document written in dir.
+func fixtureIn(t *testing.T, s *store.Store, dir string) (*store.Store, *Recorder, fingerprint.InfoHash, []byte) {
+	t.Helper()
 	doc := filepath.Join(dir, "leak.csv")
 	b := make([]byte, 100_000)
 	for i := range b {
@@ -83,11 +94,6 @@ func fixture(t *testing.T) (*store.Store, *Recorder, fingerprint.InfoHash, []byt
 	if err := os.WriteFile(doc, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err := store.Open(filepath.Join(dir, "p.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
 	fp, err := fingerprint.File(doc, nil)
 	if err != nil {
 		t.Fatal(err)
