@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -153,5 +154,54 @@ func TestCopyRoundTrip(t *testing.T) {
 	}
 	if err := CopyStore(src, pg, nil); err == nil {
 		t.Fatal("a second copy into a sensor with a log was accepted")
+	}
+}
+
+// TestCopyMergesCases copies two cases hunted apart (two bbolt files, each
+// with a document of its own under catalogue number 1, and a log) into one
+// PostgreSQL database as two sensors: both catalogues, both logs and the
+// torrents of both arrive; the second document gets a free number.
+func TestCopyMergesCases(t *testing.T) {
+	u := newPGDatabase(t)
+	var want []string
+	for i, sensor := range []string{"tokyo", "osaka"} {
+		src := openTemp(t)
+		d := addFile(t, src, "leaked document of "+sensor)
+		want = append(want, d.SHA256)
+		if _, err := src.PutTorrent(Torrent{InfoHash: fingerprint.InfoHash{byte(i + 1)}, Name: sensor, FileSizes: []int64{int64(100 + i)}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := src.AppendObservations([]evidence.Observation{obs(i), obs(i + 1)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := CopyStore(src, openPGTemp(t, u, sensor), nil); err != nil {
+			t.Fatalf("copy %s's case in: %v", sensor, err)
+		}
+	}
+	pg := openPGTemp(t, u, "tokyo")
+	docs, err := pg.Documents()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	ids := map[uint64]bool{}
+	for _, d := range docs {
+		got = append(got, d.SHA256)
+		ids[d.ID] = true
+	}
+	if slices.Sort(got); !slices.Equal(got, slices.Sorted(slices.Values(want))) || len(ids) != 2 {
+		t.Errorf("documents after the merge: %+v, want %v under two numbers", docs, want)
+	}
+	for i, sensor := range []string{"tokyo", "osaka"} {
+		view, err := pg.ForSensor(sensor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := view.LogSize(); err != nil || n != 2 {
+			t.Errorf("%s's log: %d records, %v", sensor, n, err)
+		}
+		if ihs, err := pg.TorrentsWithFileSize(int64(100 + i)); err != nil || len(ihs) != 1 {
+			t.Errorf("%s's torrent by file size: %v, %v", sensor, ihs, err)
+		}
 	}
 }

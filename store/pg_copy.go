@@ -175,6 +175,21 @@ func (s *pgStore) importDocument(d Document, src string) error {
 		if err := copyChunksIn(ctx, tx, d.SHA256, src); err != nil {
 			return err
 		}
+		// A case copied into a database that holds another (sensors that
+		// hunted apart, merged into one case) may find its catalogue
+		// number taken by another document: it gets the next free one.
+		// Everything else names documents by SHA-256.
+		var taken bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM documents WHERE id = $1)`, int64(d.ID)).Scan(&taken); err != nil {
+			return err
+		}
+		if taken {
+			var id int64
+			if err := tx.QueryRow(ctx, `SELECT nextval('document_ids')`).Scan(&id); err != nil {
+				return err
+			}
+			d.ID = uint64(id)
+		}
 		if err := insertDocument(ctx, tx, &d); err != nil {
 			return fmt.Errorf("import document %d: %w", d.ID, err)
 		}
