@@ -42,6 +42,7 @@ type pgStore struct {
 	own      *pgStore // the store this view was made from; nil for the store itself
 	logs     *pgLogCache
 	unfolded *atomic.Int64 // records appended since the last fold
+	pending  *pgPending    // the own sensor's leaves not folded yet
 }
 
 // pgLogCache remembers the stored hashes the next appends to the
@@ -82,7 +83,8 @@ func openPG(rawURL string, opt *Options) (*pgStore, error) {
 		return nil, fmt.Errorf("open store %s: %w", safe, err)
 	}
 	s := &pgStore{pool: pool, url: safe, keyPath: opt.KeyPath, cacheDir: opt.CacheDir, retryFor: opt.RetryFor,
-		sensorName: opt.Sensor, sensorAddr: opt.SensorAddr, logs: &pgLogCache{size: -1}, unfolded: new(atomic.Int64)}
+		sensorName: opt.Sensor, sensorAddr: opt.SensorAddr, logs: &pgLogCache{size: -1}, unfolded: new(atomic.Int64),
+		pending: &pgPending{}}
 	if s.retryFor <= 0 {
 		s.retryFor = 2 * time.Minute
 	}

@@ -15,7 +15,9 @@ import (
 // row writes than folding every batch. Any process may fold any sensor's
 // records, one fold at a time in the database (the fold lock); readers of summaries fold
 // first, so they see every committed observation of every sensor, and a
-// crash between an append and its fold loses nothing.
+// crash between an append and its fold loses nothing. A process folds its
+// own sensor's latest records from the leaves it appended (pgPending)
+// rather than reading them back.
 
 // foldEvery is how many records a sensor appends before it folds.
 const foldEvery = 50_000
@@ -59,6 +61,13 @@ func (s *pgStore) foldBehind() error {
 // foldPage folds up to foldPage records of sensor id in one transaction
 // and reports whether its summaries are then current.
 func (s *pgStore) foldPage(id int32) (done bool, err error) {
+	pending := s.pendingFor(id)
+	var folded int64
+	defer func() {
+		if err == nil {
+			pending.folded(folded)
+		}
+	}()
 	err = s.tx(func(ctx context.Context, tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(pgFoldLock)); err != nil {
 			return err
@@ -69,17 +78,12 @@ func (s *pgStore) foldPage(id int32) (done bool, err error) {
 		}
 		end := min(size, through+foldPage)
 		done = end == size
+		folded = end
 		if end <= through {
 			return nil
 		}
-		rows, err := tx.Query(ctx, `SELECT n, leaf FROM log_records WHERE sensor = $1 AND n >= $2 AND n < $3 ORDER BY n`, id, through, end)
-		if err != nil {
-			return err
-		}
 		obs := make([]evidence.Observation, 0, end-through)
-		var n int64
-		var leaf []byte
-		if _, err := pgx.ForEachRow(rows, []any{&n, &leaf}, func() error {
+		decode := func(n int64, leaf []byte) error {
 			if n != through+int64(len(obs)) {
 				return fmt.Errorf("%w: sensor %d: log record %d missing", ErrCorrupt, id, through+int64(len(obs)))
 			}
@@ -89,8 +93,23 @@ func (s *pgStore) foldPage(id int32) (done bool, err error) {
 			}
 			obs = append(obs, o)
 			return nil
-		}); err != nil {
-			return err
+		}
+		if leaves, ok := pending.span(through, end); ok {
+			for i, leaf := range leaves {
+				if err := decode(through+int64(i), leaf); err != nil {
+					return err
+				}
+			}
+		} else {
+			rows, err := tx.Query(ctx, `SELECT n, leaf FROM log_records WHERE sensor = $1 AND n >= $2 AND n < $3 ORDER BY n`, id, through, end)
+			if err != nil {
+				return err
+			}
+			var n int64
+			var leaf []byte
+			if _, err := pgx.ForEachRow(rows, []any{&n, &leaf}, func() error { return decode(n, leaf) }); err != nil {
+				return err
+			}
 		}
 		if int64(len(obs)) != end-through {
 			return fmt.Errorf("%w: sensor %d: records %d to %d missing", ErrCorrupt, id, through+int64(len(obs)), end)
@@ -102,4 +121,17 @@ func (s *pgStore) foldPage(id int32) (done bool, err error) {
 		return err
 	})
 	return done, err
+}
+
+// pendingFor is the leaves this process holds of sensor id's log not
+// folded yet: those of its own sensor; nil for another's.
+func (s *pgStore) pendingFor(id int32) *pgPending {
+	own := s
+	if s.own != nil {
+		own = s.own
+	}
+	if own.sensorID != id {
+		return nil
+	}
+	return own.pending
 }

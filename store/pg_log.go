@@ -73,6 +73,7 @@ func (s *pgStore) AppendEvidence(obs []evidence.Observation, blobs [][]byte) (fi
 	if err != nil {
 		return 0, fmt.Errorf("append to the evidence log of sensor %q: %w", s.sensorName, err)
 	}
+	s.pending.add(first, leaves)
 	if s.unfolded.Add(int64(len(obs))) >= foldEvery {
 		s.unfolded.Store(0)
 		if err := s.foldBehind(); err != nil {
