@@ -81,32 +81,47 @@ func TestWatchRealClients(t *testing.T) {
 	}
 	f.Close()
 
-	start := time.Now()
-	stdout, stderr, code := cli(t, "watch", "--db", db, "--allow-local", "--dht=false", "--rounds", "1", torrentPath)
-	round := time.Since(start)
-	if code != 0 {
-		t.Fatalf("watch: exit %d\n%s%s", code, stdout, stderr)
-	}
-	t.Logf("watch round against %d clients: %v\n%s", len(peers), round.Round(10*time.Millisecond), stdout)
-	if round > 60*time.Second {
-		t.Errorf("the watch round took %v", round)
-	}
-
-	stdout, stderr, code = cli(t, "peers", "--db", db, "--json", "--min-level", "L1")
-	if code != 0 {
-		t.Fatalf("peers: %s", stderr)
-	}
-	rows := map[netip.AddrPort]peerRow{}
-	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
-		var r peerRow
-		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			t.Fatalf("peers --json line %q: %v", line, err)
+	watchRound := func() map[netip.AddrPort]peerRow {
+		t.Helper()
+		start := time.Now()
+		stdout, stderr, code := cli(t, "watch", "--db", db, "--allow-local", "--dht=false", "--rounds", "1", torrentPath)
+		round := time.Since(start)
+		if code != 0 {
+			t.Fatalf("watch: exit %d\n%s%s", code, stdout, stderr)
 		}
-		ap, err := netip.ParseAddrPort(r.IP + ":" + strconv.Itoa(r.Port))
-		if err != nil {
-			t.Fatal(err)
+		t.Logf("watch round against %d clients: %v\n%s", len(peers), round.Round(10*time.Millisecond), stdout)
+		if round > 60*time.Second {
+			t.Errorf("the watch round took %v", round)
 		}
-		rows[ap] = r
+		stdout, stderr, code = cli(t, "peers", "--db", db, "--json", "--min-level", "L1")
+		if code != 0 {
+			t.Fatalf("peers: %s", stderr)
+		}
+		rows := map[netip.AddrPort]peerRow{}
+		for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+			var r peerRow
+			if err := json.Unmarshal([]byte(line), &r); err != nil {
+				t.Fatalf("peers --json line %q: %v", line, err)
+			}
+			ap, err := netip.ParseAddrPort(r.IP + ":" + strconv.Itoa(r.Port))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows[ap] = r
+		}
+		return rows
+	}
+	rows := watchRound()
+	for _, p := range peers {
+		if r := rows[p.Addr]; r.Level == "L1" && r.Reason == "handshake-closed" {
+			// libtorrent on a loaded machine at times closes the encrypted
+			// uTP handshake that follows our plaintext one; the product
+			// probes it again the next round, and so does the test, once,
+			// saying so.
+			t.Logf("%s closed the handshake (tried %v); one more round", p.Name, r.Tried)
+			rows = watchRound()
+			break
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
