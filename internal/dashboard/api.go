@@ -140,7 +140,8 @@ func (s *Server) apiPeers(w http.ResponseWriter, r *http.Request) {
 type Timeline struct {
 	Peer PeerRow `json:"peer"`
 	// Observations are the peer's records, oldest first, each with its
-	// log index; at most maxTimeline (the latest).
+	// log index (in a store several sensors share, in the log of the
+	// sensor the record names); at most maxTimeline (the latest).
 	Observations []TimelineEntry `json:"observations"`
 	// Omitted counts older records not listed.
 	Omitted int `json:"omitted,omitempty"`
@@ -173,7 +174,8 @@ func peerSubject(q url.Values) (*evidence.Peer, error) {
 // maxTimeline bounds the observations a timeline lists.
 const maxTimeline = 2000
 
-// timeline reads one peer's observations.
+// timeline reads one peer's observations: in a store several sensors
+// share, every sensor's.
 func (s *Server) timeline(r *http.Request) (*Timeline, int, error) {
 	q := r.URL.Query()
 	subject, err := peerSubject(q)
@@ -196,26 +198,40 @@ func (s *Server) timeline(r *http.Request) (*Timeline, int, error) {
 	if row == nil {
 		return nil, http.StatusNotFound, errors.New("no such peer")
 	}
-	idx, err := s.cfg.Store.SubjectObservations(subject.Subject(), row.IP, port)
-	if err != nil {
-		return nil, http.StatusInternalServerError, err
-	}
-	slices.Sort(idx)
 	t := &Timeline{Peer: *row}
-	if len(idx) > maxTimeline {
-		t.Omitted, idx = len(idx)-maxTimeline, idx[len(idx)-maxTimeline:]
-	}
-	leaves, err := s.cfg.Store.Leaves(idx)
+	logs, err := s.sensorLogs()
 	if err != nil {
 		return nil, http.StatusInternalServerError, err
 	}
-	for i, leaf := range leaves {
-		var o evidence.Observation
-		if err := evidence.DecodeLeaf(leaf, &o); err != nil {
-			return nil, http.StatusInternalServerError, fmt.Errorf("log record %d: %w", idx[i], err)
+	total := 0
+	for _, view := range logs {
+		idx, err := view.SubjectObservations(subject.Subject(), row.IP, port)
+		if err != nil {
+			return nil, http.StatusInternalServerError, err
 		}
-		t.Observations = append(t.Observations, TimelineEntry{Index: idx[i], Observation: o})
+		slices.Sort(idx)
+		total += len(idx)
+		// The latest of each log: the latest of all are among them.
+		idx = idx[max(0, len(idx)-maxTimeline):]
+		leaves, err := view.Leaves(idx)
+		if err != nil {
+			return nil, http.StatusInternalServerError, err
+		}
+		for i, leaf := range leaves {
+			var o evidence.Observation
+			if err := evidence.DecodeLeaf(leaf, &o); err != nil {
+				return nil, http.StatusInternalServerError, fmt.Errorf("log record %d: %w", idx[i], err)
+			}
+			t.Observations = append(t.Observations, TimelineEntry{Index: idx[i], Observation: o})
+		}
 	}
+	// In time order across the sensors' logs (each entry names its
+	// sensor, whose log its index is in), the latest maxTimeline.
+	slices.SortStableFunc(t.Observations, func(a, b TimelineEntry) int { return a.Time.Compare(b.Time) })
+	if len(t.Observations) > maxTimeline {
+		t.Observations = t.Observations[len(t.Observations)-maxTimeline:]
+	}
+	t.Omitted = total - len(t.Observations)
 	return t, http.StatusOK, nil
 }
 
@@ -331,4 +347,29 @@ func since(t time.Time) string {
 		return "never"
 	}
 	return time.Since(t).Truncate(time.Second).String() + " ago"
+}
+
+// sensorLogs are the stores whose logs hold observations: the store's
+// own, and in a store several sensors share, every other sensor's view.
+func (s *Server) sensorLogs() ([]*store.Store, error) {
+	st := s.cfg.Store
+	logs := []*store.Store{st}
+	if !st.Shared() {
+		return logs, nil
+	}
+	all, err := st.Sensors()
+	if err != nil {
+		return nil, err
+	}
+	for _, sn := range all {
+		if sn.Name == st.Sensor().Name {
+			continue
+		}
+		view, err := st.ForSensor(sn.Name)
+		if err != nil {
+			return nil, err
+		}
+		logs = append(logs, view)
+	}
+	return logs, nil
 }
