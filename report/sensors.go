@@ -46,22 +46,12 @@ func (sl *sensorLog) dir() string { return sensorsDir + sl.name + "/" }
 // checkpoints, as the reporting sensor's own), and adds its records up to
 // its latest checkpoint to the peers' aggregates.
 func (r *run) collectSensors() error {
-	if !r.s.Shared() {
-		return nil
-	}
-	all, err := r.s.Sensors()
+	views, err := r.s.OtherSensors()
 	if err != nil {
 		return err
 	}
-	own := r.s.Sensor().Name
-	for _, sn := range all {
-		if sn.Name == own {
-			continue
-		}
-		view, err := r.s.ForSensor(sn.Name)
-		if err != nil {
-			return err
-		}
+	for _, view := range views {
+		sn := view.Sensor()
 		sl, err := latestCheckpoint(view, sn.Name)
 		if err != nil {
 			return fmt.Errorf("sensor %q: %w", sn.Name, err)

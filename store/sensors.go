@@ -88,6 +88,31 @@ func (s *Store) ForSensor(name string) (*Store, error) {
 	return &Store{b: b}, nil
 }
 
+// OtherSensors returns a view ([Store.ForSensor]) of every other sensor
+// with a log in a store several sensors share, by name; none for a bbolt
+// store.
+func (s *Store) OtherSensors() ([]*Store, error) {
+	if !s.Shared() {
+		return nil, nil
+	}
+	all, err := s.Sensors()
+	if err != nil {
+		return nil, err
+	}
+	var out []*Store
+	for _, sn := range all {
+		if sn.Name == s.Sensor().Name {
+			continue
+		}
+		view, err := s.ForSensor(sn.Name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, view)
+	}
+	return out, nil
+}
+
 // ClaimFetch claims the metadata fetch of an infohash for this sensor for
 // ttl: it reports false when the infohash is already in the seen set or
 // another sensor holds a live claim on it. A claim of a sensor that died

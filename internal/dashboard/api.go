@@ -352,24 +352,6 @@ func since(t time.Time) string {
 // sensorLogs are the stores whose logs hold observations: the store's
 // own, and in a store several sensors share, every other sensor's view.
 func (s *Server) sensorLogs() ([]*store.Store, error) {
-	st := s.cfg.Store
-	logs := []*store.Store{st}
-	if !st.Shared() {
-		return logs, nil
-	}
-	all, err := st.Sensors()
-	if err != nil {
-		return nil, err
-	}
-	for _, sn := range all {
-		if sn.Name == st.Sensor().Name {
-			continue
-		}
-		view, err := st.ForSensor(sn.Name)
-		if err != nil {
-			return nil, err
-		}
-		logs = append(logs, view)
-	}
-	return logs, nil
+	others, err := s.cfg.Store.OtherSensors()
+	return append([]*store.Store{s.cfg.Store}, others...), err
 }
