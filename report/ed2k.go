@@ -289,8 +289,13 @@ func (r *run) bundleMethod(lang string) string {
 
 // bundleChecking is the CHECKING of the bundle's README.
 func (r *run) bundleChecking(lang string) string {
+	text, step := checkingText(lang), 7
 	if r.hasNetwork(evidence.NetworkED2K) {
-		return checkingText(lang) + ed2kCheckingText(lang)
+		text += ed2kCheckingText(lang)
+		step++
 	}
-	return checkingText(lang)
+	if len(r.sensors) > 0 {
+		text += sensorsCheckingText(lang, step)
+	}
+	return text
 }

@@ -104,6 +104,23 @@ func latestCheckpoint(view *store.Store, name string) (*sensorLog, error) {
 	return sl, nil
 }
 
+// sensorsCheckingText is the bundle README's step for the other sensors'
+// sections, numbered step.
+func sensorsCheckingText(lang string, step int) string {
+	if lang == "ja" {
+		return fmt.Sprintf(`%d. sensors/名前/は他のセンサーの記録です。そのcheckpointは同じ場所のkey.pub（そのセンサー自身の鍵。
+   鍵指紋はそのセンサーの運用者に確認してください）で署名されています。records.jsonlの各記録は3.のとおり
+   そのチェックポイントに対して証明され、transcripts/は5.のとおりその記録に一致しなければなりません。
+   書面と別紙の行は、記録したセンサーとそのログの記録番号を示します。
+`, step)
+	}
+	return fmt.Sprintf(`%d. sensors/NAME/ holds another sensor's records. Its checkpoint is signed by the key.pub beside
+   it (that sensor's own key: check its fingerprint with that sensor's operator); each record in its
+   records.jsonl is proven against that checkpoint as in 3, and its transcripts/ must match its
+   records as in 5. Letter rows and annex records name the sensor and the index in its log.
+`, step)
+}
+
 // writeSensors writes the section of every other sensor the report
 // covers, and returns their names and record counts.
 func (r *run) writeSensors() ([]SensorSection, error) {

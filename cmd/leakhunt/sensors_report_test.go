@@ -84,7 +84,8 @@ func TestReportCoversEverySensor(t *testing.T) {
 			t.Errorf("the letters do not say %q:\n%s", want, text)
 		}
 	}
-	if b, err := os.ReadFile(filepath.Join(out, "README.txt")); err != nil || !strings.Contains(string(b), "sensors/osaka-2/  sensor osaka-2: 3 log records") {
+	if b, err := os.ReadFile(filepath.Join(out, "README.txt")); err != nil || !strings.Contains(string(b), "sensors/osaka-2/  sensor osaka-2: 3 log records") ||
+		!strings.Contains(string(b), "7. sensors/NAME/ holds another sensor's records") {
 		t.Errorf("README.txt does not describe osaka-2's section (%v):\n%s", err, b)
 	}
 	if strings.Contains(text, "85.10.1.8") {
