@@ -2,11 +2,14 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -125,32 +128,36 @@ func (c *countingWriter) Write(b []byte) (int, error) {
 }
 
 // writeAnnex writes one peer's annex and its letter rows (see rows.go)
-// to rows; it returns how many rows. The records come log by log: the
-// reporting sensor's, then each other sensor's the report covers.
+// to rows; it returns how many rows. The records come in log order; when
+// more than one sensor's log holds the peer's records, in time order
+// across them (equal times in log order, the reporting sensor's first).
 func (r *run) writeAnnex(rows io.Writer, p *peerOut) (int, error) {
 	k := p.agg.key
-	logs := make([][]int64, 1+len(r.sensors))
-	total := 0
-	for log := range logs {
-		view, size := r.s, r.cp.Size
-		if log != ownLog {
-			view, size = r.sensors[log-1].view, r.sensors[log-1].cp.Size
-		}
+	var refs []recRef
+	logsUsed := 0
+	for log := 0; log <= len(r.sensors); log++ {
+		view, size := r.logView(log)
 		all, err := view.SubjectObservations(k.subject(), k.IP, k.Port)
 		if err != nil {
 			return 0, err
 		}
-		idx := all[:0]
+		before := len(refs)
 		for _, n := range all {
 			if n < size {
-				idx = append(idx, n)
+				refs = append(refs, recRef{log, n})
 			}
 		}
-		logs[log] = idx
-		total += len(idx)
+		if len(refs) > before {
+			logsUsed++
+		}
 	}
-	if total != p.agg.Observations {
-		return 0, fmt.Errorf("the store's peer index lists %d records, the logs hold %d: %w (run 'leakhunt verify')", total, p.agg.Observations, store.ErrCorrupt)
+	if len(refs) != p.agg.Observations {
+		return 0, fmt.Errorf("the store's peer index lists %d records, the logs hold %d: %w (run 'leakhunt verify')", len(refs), p.agg.Observations, store.ErrCorrupt)
+	}
+	if logsUsed > 1 {
+		if err := r.sortByTime(refs); err != nil {
+			return 0, err
+		}
 	}
 	aw, err := r.b.create(p.annexPath())
 	if err != nil {
@@ -158,42 +165,28 @@ func (r *run) writeAnnex(rows io.Writer, p *peerOut) (int, error) {
 	}
 	defer aw.abort()
 	r.annexHeader(aw, p)
-	nrows := 0
-	for log, idx := range logs {
-		if nrows, err = r.annexLog(aw, rows, p, log, idx, nrows); err != nil {
-			return nrows, err
+	tws := map[int]*lazyFile{}
+	defer func() {
+		for _, tw := range tws {
+			tw.abort()
 		}
-	}
-	p.bundled = int64(total)
-	return nrows, aw.Close()
-}
-
-// annexLog writes the records idx of one log (see [recRef]) of a peer to
-// its annex, their letter rows (numbered after nrows) to rows, and their
-// transcripts to the log's transcripts file; it returns the row count.
-func (r *run) annexLog(aw, rows io.Writer, p *peerOut, log int, idx []int64, nrows int) (int, error) {
-	k := p.agg.key
-	view, tpath := r.s, p.transcriptsPath()
-	if log != ownLog {
-		view, tpath = r.sensors[log-1].view, r.sensors[log-1].dir()+p.transcriptsPath()
-	}
-	tw := &lazyFile{b: r.b, rel: tpath}
-	defer tw.abort()
+	}()
+	nrows := 0
 	var line []byte
 	obs := make([]evidence.Observation, annexBatch)
-	for start := 0; start < len(idx); start += annexBatch {
-		batch := idx[start:min(start+annexBatch, len(idx))]
-		leaves, err := view.Leaves(batch)
+	for start := 0; start < len(refs); start += annexBatch {
+		batch := refs[start:min(start+annexBatch, len(refs))]
+		leaves, err := r.leavesOf(batch)
 		if err != nil {
 			return nrows, err
 		}
 		// The redacted transcripts of the rows, read in one transaction.
 		var sums []string
-		for i, n := range batch {
+		for i, ref := range batch {
 			o := &obs[i]
 			*o = evidence.Observation{}
 			if err := evidence.DecodeLeaf(leaves[i], o); err != nil || o.Subject() != k.subject() || o.IP != k.IP || o.Port != k.Port {
-				return nrows, fmt.Errorf("log record %d%s does not belong to this peer: %w", n, r.logSuffix(log), store.ErrCorrupt)
+				return nrows, fmt.Errorf("log record %d%s does not belong to this peer: %w", ref.n, r.logSuffix(ref.log), store.ErrCorrupt)
 			}
 			if r.isRow(o) && o.TranscriptSHA256 != "" {
 				sums = append(sums, o.TranscriptSHA256)
@@ -206,28 +199,103 @@ func (r *run) annexLog(aw, rows io.Writer, p *peerOut, log int, idx []int64, nro
 		if err != nil {
 			return nrows, err
 		}
-		for i, n := range batch {
+		for i, ref := range batch {
 			o := &obs[i]
-			r.annexRecord(aw, log, n, leaves[i], o)
+			r.annexRecord(aw, ref.log, ref.n, leaves[i], o)
 			if !r.isRow(o) {
 				continue
 			}
 			if tr, ok := transcripts[o.TranscriptSHA256]; ok {
-				r.annexTranscript(aw, tr, o.Net(), tpath)
-				if err := tw.writeLine(appendTranscriptLine(line[:0], n, tr)); err != nil {
+				tw := tws[ref.log]
+				if tw == nil {
+					tw = &lazyFile{b: r.b, rel: r.transcriptsPath(ref.log, p)}
+					tws[ref.log] = tw
+				}
+				r.annexTranscript(aw, tr, o.Net(), tw.rel)
+				if err := tw.writeLine(appendTranscriptLine(line[:0], ref.n, tr)); err != nil {
 					return nrows, err
 				}
 			}
 			bound, known, ok := clockWithin(o.Clock, r.opt.MaxClockError)
 			nrows++
-			row := r.letterRow(nrows, recRef{log, n}, o, bound, known, ok)
+			row := r.letterRow(nrows, ref, o, bound, known, ok)
 			line = appendRow(line[:0], &row)
 			if _, err := rows.Write(line); err != nil {
 				return nrows, err
 			}
 		}
 	}
-	return nrows, tw.close()
+	for _, tw := range tws {
+		if err := tw.close(); err != nil {
+			return nrows, err
+		}
+	}
+	p.bundled = int64(len(refs))
+	return nrows, aw.Close()
+}
+
+// logView is a log (see [recRef]) and the size the report covers of it.
+func (r *run) logView(log int) (*store.Store, int64) {
+	if log == ownLog {
+		return r.s, r.cp.Size
+	}
+	return r.sensors[log-1].view, r.sensors[log-1].cp.Size
+}
+
+// transcriptsPath is the bundle file with a peer's transcripts of a log.
+func (r *run) transcriptsPath(log int, p *peerOut) string {
+	if log == ownLog {
+		return p.transcriptsPath()
+	}
+	return r.sensors[log-1].dir() + p.transcriptsPath()
+}
+
+// leavesOf reads the leaves of refs, each from its log.
+func (r *run) leavesOf(refs []recRef) ([][]byte, error) {
+	out := make([][]byte, len(refs))
+	byLog := map[int][]int{} // log → positions in refs
+	for i, ref := range refs {
+		byLog[ref.log] = append(byLog[ref.log], i)
+	}
+	for log, pos := range byLog {
+		ns := make([]int64, len(pos))
+		for j, i := range pos {
+			ns[j] = refs[i].n
+		}
+		view, _ := r.logView(log)
+		leaves, err := view.Leaves(ns)
+		if err != nil {
+			return nil, err
+		}
+		for j, i := range pos {
+			out[i] = leaves[j]
+		}
+	}
+	return out, nil
+}
+
+// sortByTime orders refs by their records' times, equal times in log
+// order (stable; refs come in log order).
+func (r *run) sortByTime(refs []recRef) error {
+	times := make(map[recRef]int64, len(refs))
+	for start := 0; start < len(refs); start += annexBatch {
+		batch := refs[start:min(start+annexBatch, len(refs))]
+		leaves, err := r.leavesOf(batch)
+		if err != nil {
+			return err
+		}
+		for i, ref := range batch {
+			var o struct {
+				Time time.Time `json:"time"`
+			}
+			if err := json.Unmarshal(leaves[i], &o); err != nil {
+				return fmt.Errorf("log record %d%s: %w: run 'leakhunt verify'", ref.n, r.logSuffix(ref.log), store.ErrCorrupt)
+			}
+			times[ref] = o.Time.UnixNano()
+		}
+	}
+	slices.SortStableFunc(refs, func(a, b recRef) int { return cmp.Compare(times[a], times[b]) })
+	return nil
 }
 
 // logName names a log in letters and annexes: in a shared store, the

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -55,7 +56,8 @@ func TestReportCoversEverySensor(t *testing.T) {
 		}
 		return stdout
 	}
-	record("tokyo-1", "203.0.113.5", at(0, evidence.L2Connected, "85.10.1.5"), at(1, evidence.L4Served, "85.10.1.6", 1))
+	record("tokyo-1", "203.0.113.5", at(0, evidence.L2Connected, "85.10.1.5"), at(1, evidence.L4Served, "85.10.1.6", 1),
+		at(5, evidence.L4Served, "85.10.1.5", 4))
 	record("osaka-2", "198.51.100.7", at(2, evidence.L4Served, "85.10.1.5", 3), at(3, evidence.L4Served, "85.10.1.7", 2))
 	report("osaka-2", filepath.Join(dir, "osaka")) // osaka-2 signs a checkpoint over its two records
 	record("osaka-2", "198.51.100.7", at(4, evidence.L4Served, "85.10.1.8", 4))
@@ -88,6 +90,9 @@ func TestReportCoversEverySensor(t *testing.T) {
 		!strings.Contains(string(b), "7. sensors/NAME/ holds another sensor's records") {
 		t.Errorf("README.txt does not describe osaka-2's section (%v):\n%s", err, b)
 	}
+	if i, j := strings.Index(text, "log record #0 of sensor osaka-2"), strings.Index(text, "log record #2 of sensor tokyo-1"); i < 0 || j < i {
+		t.Errorf("85.10.1.5's rows are not in time order (osaka-2's at 14:32 first, then tokyo-1's at 14:35):\n%s", text)
+	}
 	if strings.Contains(text, "85.10.1.8") {
 		t.Errorf("the letters name a host from a record made after osaka-2's latest checkpoint:\n%s", text)
 	}
@@ -99,14 +104,15 @@ func TestReportCoversEverySensor(t *testing.T) {
 			continue
 		}
 		found = true
-		if p.Level != evidence.L4Served || p.Observed != 2 || len(p.Own) != 0 || len(p.Others["osaka-2"]) != 1 || p.Others["osaka-2"][0] != 0 {
-			t.Errorf("85.10.1.5 in evidence.json: %+v, want L4 from osaka-2's record 0, 2 records", p)
+		if p.Level != evidence.L4Served || p.Observed != 3 || !slices.Equal(p.Own, []int64{2}) || !slices.Equal(p.Others["osaka-2"], []int64{0}) {
+			t.Errorf("85.10.1.5 in evidence.json: %+v, want L4 from tokyo-1's record 2 and osaka-2's record 0, 3 records", p)
 		}
 		annex, err := os.ReadFile(filepath.Join(out, p.Annex))
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, re := range []string{`Record 0 of sensor tokyo-1's log`, `Record 0 of sensor osaka-2's log`,
+		// In time order across the two logs.
+		for _, re := range []string{`(?s)Record 0 of sensor tokyo-1's log.*Record 0 of sensor osaka-2's log.*Record 2 of sensor tokyo-1's log`,
 			`the line of record 0 in sensors/osaka-2/records\.jsonl`, `the line of record 0 in proofs/records\.jsonl`} {
 			if !regexp.MustCompile(re).Match(annex) {
 				t.Errorf("the annex of 85.10.1.5 does not match %q:\n%s", re, annex)
