@@ -86,7 +86,6 @@ type collection struct {
 	// perDay counts observations per UTC day: all, and at or above the
 	// report's level.
 	perDay   map[string]*[2]int
-	total    int64
 	minLevel evidence.Level
 	maxClock time.Duration
 	strict   bool
@@ -200,7 +199,6 @@ func (stopWalk) Error() string { return "stop" }
 var errStopWalk error = stopWalk{}
 
 func (c *collection) add(ref recRef, o *evidence.Observation) {
-	c.total++
 	if !o.NamesPeer() {
 		c.recPeer[ref.log] = append(c.recPeer[ref.log], noPeer)
 		return
