@@ -40,7 +40,7 @@ type copyBackend interface {
 }
 
 // copyPage is how many rows one read of an exported table holds.
-const copyPage = 4096
+var copyPage = 4096 // a variable so that tests can page by a few rows
 
 // pageRows calls fn for every row that page returns, a page at a time:
 // page returns up to copyPage rows with keys after after (from the first

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"path/filepath"
 	"reflect"
@@ -202,6 +203,61 @@ func TestCopyMergesCases(t *testing.T) {
 		}
 		if ihs, err := pg.TorrentsWithFileSize(int64(100 + i)); err != nil || len(ihs) != 1 {
 			t.Errorf("%s's torrent by file size: %v, %v", sensor, ihs, err)
+		}
+	}
+}
+
+// TestCopyPages copies a case whose tables span many pages (pages of two
+// rows here) into PostgreSQL and back: every torrent, file-size index
+// entry, watch entry and sighting arrives once.
+func TestCopyPages(t *testing.T) {
+	defer func(n int) { copyPage = n }(copyPage)
+	copyPage = 2
+	u := newPGDatabase(t)
+	src := openTemp(t)
+	const n = 9
+	var ihs []fingerprint.InfoHash
+	for i := range n {
+		ih := fingerprint.InfoHash{0xee, byte(i)}
+		ihs = append(ihs, ih)
+		if _, err := src.PutTorrent(Torrent{InfoHash: ih, Name: fmt.Sprint(i), FileSizes: []int64{int64(1000 + i%3), int64(1 << (40 + i))}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := src.Watch(WatchEntry{InfoHash: ih, Reason: "user"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := src.AddSightings([]crawler.Sighting{{InfoHash: ih, Source: crawler.SourceWeb, URL: fmt.Sprint("http://index.example/", i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pg := openPGTemp(t, u, "paged")
+	if err := CopyStore(src, pg, nil); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Open(filepath.Join(t.TempDir(), "back.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer back.Close()
+	if err := CopyStore(pg, back, nil); err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range map[string]*Store{"postgres": pg, "bbolt again": back} {
+		for _, ih := range ihs {
+			if _, err := s.Torrent(ih); err != nil {
+				t.Errorf("%s: torrent %s: %v", name, ih, err)
+			}
+		}
+		for size, want := range map[int64]int{1000: 3, 1001: 3, 1002: 3, 1 << 40: 1, 1 << 48: 1} {
+			if got, err := s.TorrentsWithFileSize(size); err != nil || len(got) != want {
+				t.Errorf("%s: %d torrents with a file of %d bytes (%v), want %d", name, len(got), size, err, want)
+			}
+		}
+		if w, err := s.Watchlist(); err != nil || len(w) != n {
+			t.Errorf("%s: %d watch entries (%v), want %d", name, len(w), err, n)
+		}
+		if sg, err := s.Sightings(fingerprint.InfoHash{}); err != nil || len(sg) != n {
+			t.Errorf("%s: %d sightings (%v), want %d", name, len(sg), err, n)
 		}
 	}
 }

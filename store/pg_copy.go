@@ -79,9 +79,13 @@ func (s *pgStore) exportRows(table string, fn func(key, val []byte) error) error
 	return pageRows(func(after []byte) (rows [][2][]byte, err error) {
 		err = s.do(func(ctx context.Context) error {
 			rows = rows[:0]
-			// Keys as the bbolt store keys them, paged in key order.
-			q := fmt.Sprintf(`SELECT %s, %s FROM %s WHERE $1::bytea IS NULL OR %s > $1 ORDER BY %s LIMIT %d`,
-				keyExpr(table, cols[0]), valExpr(table, cols[1]), table, keyExpr(table, cols[0]), keyExpr(table, cols[0]), copyPage)
+			// Keys as the bbolt store keys them, paged in the order of the
+			// table's primary key, so that each page is an index scan
+			// (ordering by the bbolt key sorted the whole table for every
+			// page: quadratic in its size).
+			later, order := pageKey(table, cols[0])
+			q := fmt.Sprintf(`SELECT %s, %s FROM %s WHERE $1::bytea IS NULL OR %s ORDER BY %s LIMIT %d`,
+				keyExpr(table, cols[0]), valExpr(table, cols[1]), table, later, order, copyPage)
 			r, err := s.pool.Query(ctx, q, after)
 			if err != nil {
 				return err
@@ -95,6 +99,22 @@ func (s *pgStore) exportRows(table string, fn func(key, val []byte) error) error
 		})
 		return rows, err
 	}, fn)
+}
+
+// pageKey is, for paging a table by its primary key, the condition that
+// a row comes after the one whose bbolt key is $1, and the order.
+func pageKey(table, col string) (after, order string) {
+	// A bigint from the 8 big-endian bytes int8send wrote.
+	int8 := func(b string) string { return "('x' || encode(" + b + ", 'hex'))::bit(64)::bigint" }
+	switch table {
+	case tableTorrents, tableWatch:
+		return col + " > convert_from($1, 'UTF8')", col
+	case tableSightings:
+		return col + " > " + int8("$1"), col
+	case tableBySize:
+		return "(size, infohash) > (" + int8("substring($1 from 1 for 8)") + ", substring($1 from 9))", "size, infohash"
+	}
+	return col + " > $1", col
 }
 
 // keyExpr is a table's key as bytes in the bbolt layout.
