@@ -133,18 +133,7 @@ func TestCopyRoundTrip(t *testing.T) {
 	if len(want.BySize) != 2 || len(want.BySize[0]) != 1 || len(want.BySize[1]) != 1 {
 		t.Fatalf("the source's file-size index: %v", want.BySize)
 	}
-	pg := openPGTemp(t, u, "copied")
-	if err := CopyStore(src, pg, nil); err != nil {
-		t.Fatal(err)
-	}
-	back, err := Open(filepath.Join(t.TempDir(), "back.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer back.Close()
-	if err := CopyStore(pg, back, nil); err != nil {
-		t.Fatal(err)
-	}
+	pg, back := roundTrip(t, src, openPGTemp(t, u, "copied"))
 	for name, s := range map[string]*Store{"postgres": pg, "bbolt again": back} {
 		got := dumpCase(t, s)
 		g, _ := json.Marshal(got)
@@ -230,18 +219,7 @@ func TestCopyPages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	pg := openPGTemp(t, u, "paged")
-	if err := CopyStore(src, pg, nil); err != nil {
-		t.Fatal(err)
-	}
-	back, err := Open(filepath.Join(t.TempDir(), "back.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer back.Close()
-	if err := CopyStore(pg, back, nil); err != nil {
-		t.Fatal(err)
-	}
+	pg, back := roundTrip(t, src, openPGTemp(t, u, "paged"))
 	for name, s := range map[string]*Store{"postgres": pg, "bbolt again": back} {
 		for _, ih := range ihs {
 			if _, err := s.Torrent(ih); err != nil {
@@ -260,4 +238,22 @@ func TestCopyPages(t *testing.T) {
 			t.Errorf("%s: %d sightings (%v), want %d", name, len(sg), err, n)
 		}
 	}
+}
+
+// roundTrip copies src into pg, then pg into a new bbolt file, and returns
+// both copies.
+func roundTrip(t *testing.T, src, pg *Store) (*Store, *Store) {
+	t.Helper()
+	if err := CopyStore(src, pg, nil); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Open(filepath.Join(t.TempDir(), "back.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { back.Close() })
+	if err := CopyStore(pg, back, nil); err != nil {
+		t.Fatal(err)
+	}
+	return pg, back
 }
