@@ -46,7 +46,7 @@ func TestProbeCraftedPeers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 			defer cancel()
 			tt.cfg.Data = data
 			addr, stop, err := localswarm.StartLiar(ctx, fx.infoBytes, tt.cfg)
@@ -92,7 +92,7 @@ func TestProbeTorrentDiffersFromDocument(t *testing.T) {
 	infoBytes := bencode.MustMarshal(info)
 	tg := targetOf(t, infoBytes, "doc.bin", doc)
 	last := tg.lastPiece()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	addr, stop, err := localswarm.StartLiar(ctx, infoBytes, localswarm.LiarConfig{Claims: []int{last}, Serve: localswarm.ServeHonest, Data: stream})
 	if err != nil {

@@ -145,7 +145,7 @@ func startSeederWith(t testing.TB, fx fixture, cfg *torrent.ClientConfig) *torre
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	if err := tor.VerifyDataContext(ctx); err != nil {
 		t.Fatal(err)
@@ -179,7 +179,9 @@ func seederAddr(t testing.TB, cl *torrent.Client, transport string, v6 bool) net
 // testConfig is a probe Config for loopback tests: short waits, no clock.
 func testConfig() Config {
 	cfg := DefaultConfig()
-	cfg.Timeout = 20 * time.Second
+	// As DefaultConfig: in a loaded -race run an in-process seeder can
+	// take tens of seconds to answer a request. No test waits for it.
+	cfg.Timeout = 60 * time.Second
 	cfg.DialTimeout = 5 * time.Second
 	cfg.ClaimWait = 5 * time.Second
 	cfg.Version = "test"

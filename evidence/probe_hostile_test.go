@@ -293,7 +293,7 @@ func TestProbeHostilePeers(t *testing.T) {
 func TestProbeLiarStaysL3(t *testing.T) {
 	fx := newFixture(t, 16<<10, 5<<10, 64<<10, 0)
 	for _, bitfield := range []bool{false, true} {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 		addr, stop, err := localswarm.StartLiar(ctx, fx.infoBytes, localswarm.LiarConfig{Bitfield: bitfield})
 		if err != nil {
 			t.Fatal(err)

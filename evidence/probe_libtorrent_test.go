@@ -27,7 +27,7 @@ func TestProbeLibtorrentSeeder(t *testing.T) {
 	p := NewProber(cfg)
 	for _, transport := range []string{TransportUTP, TransportTCP} {
 		t.Run(transport, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 			defer cancel()
 			res, err := p.Probe(ctx, tg, peer.Addr, transport)
 			if err != nil {

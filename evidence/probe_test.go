@@ -66,7 +66,7 @@ func TestProbeHonestSeeder(t *testing.T) {
 			cfg := testConfig()
 			cfg.FullCopy = tc.fullCopy
 			p := NewProber(cfg)
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 			defer cancel()
 			res, err := p.Probe(ctx, fx.target, addr, tc.transport)
 			if err != nil {
@@ -122,7 +122,7 @@ func TestProbeClosedPortStaysL1(t *testing.T) {
 	cfg := testConfig()
 	cfg.DialTimeout = time.Second // uTP gets no ICMP: the dial times out
 	p := NewProber(cfg)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	for _, transport := range []string{TransportTCP, TransportUTP} {
 		res, err := p.Probe(ctx, fx.target, addr, transport)
@@ -169,7 +169,7 @@ func TestProbeMaxLevel(t *testing.T) {
 	for _, max := range []Level{0, L2Connected, L3Claims} {
 		cfg := testConfig()
 		cfg.MaxLevel = max
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 		res, err := NewProber(cfg).Probe(ctx, fx.target, addr, TransportTCP)
 		cancel()
 		if err != nil {
