@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
@@ -277,7 +276,11 @@ func (r *run) leavesOf(refs []recRef) ([][]byte, error) {
 // sortByTime orders refs by their records' times, equal times in log
 // order (stable; refs come in log order).
 func (r *run) sortByTime(refs []recRef) error {
-	times := make(map[recRef]int64, len(refs))
+	type timed struct {
+		ref recRef
+		t   int64
+	}
+	keyed := make([]timed, 0, len(refs))
 	for start := 0; start < len(refs); start += annexBatch {
 		batch := refs[start:min(start+annexBatch, len(refs))]
 		leaves, err := r.leavesOf(batch)
@@ -285,16 +288,17 @@ func (r *run) sortByTime(refs []recRef) error {
 			return err
 		}
 		for i, ref := range batch {
-			var o struct {
-				Time time.Time `json:"time"`
-			}
-			if err := json.Unmarshal(leaves[i], &o); err != nil {
+			var o evidence.Observation
+			if err := evidence.DecodeLeaf(leaves[i], &o); err != nil {
 				return fmt.Errorf("log record %d%s: %w: run 'leakhunt verify'", ref.n, r.logSuffix(ref.log), store.ErrCorrupt)
 			}
-			times[ref] = o.Time.UnixNano()
+			keyed = append(keyed, timed{ref, o.Time.UnixNano()})
 		}
 	}
-	slices.SortStableFunc(refs, func(a, b recRef) int { return cmp.Compare(times[a], times[b]) })
+	slices.SortStableFunc(keyed, func(a, b timed) int { return cmp.Compare(a.t, b.t) })
+	for i, k := range keyed {
+		refs[i] = k.ref
+	}
 	return nil
 }
 
