@@ -131,3 +131,41 @@ func BenchmarkPGExportPages(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*rows)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// BenchmarkPGFold folds 49,000 observations of 10,000 hosts (appended in
+// batches of 1,000, below the fold-every threshold) into PostgreSQL's peer
+// summaries: from the leaves the appending process holds (held) and read
+// back from the database (read-back), reporting seconds per fold.
+func BenchmarkPGFold(b *testing.B) {
+	for _, held := range []bool{true, false} {
+		name := map[bool]string{true: "held", false: "read-back"}[held]
+		b.Run(name, func(b *testing.B) {
+			var total time.Duration
+			for range b.N {
+				s := openPGTemp(b, newPGDatabase(b), "fold")
+				if !held {
+					s.b.(*pgStore).pending = nil
+				}
+				batch := make([]evidence.Observation, 1000)
+				for j := range batch {
+					batch[j] = obs(j)
+				}
+				for i := range 49 {
+					for j := range batch {
+						h := (i*len(batch) + j) % 10_000
+						batch[j].IP = fmt.Sprintf("10.0.%d.%d", h/256, h%256)
+					}
+					if _, err := s.AppendObservations(batch); err != nil {
+						b.Fatal(err)
+					}
+				}
+				start := time.Now()
+				if _, err := s.Peers(0); err != nil {
+					b.Fatal(err)
+				}
+				total += time.Since(start)
+			}
+			b.ReportMetric(total.Seconds()/float64(b.N), "s/fold")
+		})
+	}
+}
