@@ -435,7 +435,7 @@ type annexLabels struct {
 var annexText = map[string]annexLabels{
 	"en": {
 		title:      "DISCLOSURE ANNEX",
-		intro:      "This annex lists every observation of one peer recorded in the evidence log, exactly as\nrecorded. Each record's inclusion proof, its line in proofs/records.jsonl, shows that it is part of\nthe signed log. Section METHOD says how the observations were made; section CHECKING says how to\nconfirm them without trusting the sender.\n",
+		intro:      "This annex lists every observation of one peer recorded in the evidence log, exactly as\nrecorded. Each record's inclusion proof, its line in proofs/records.jsonl (for a record of another\nsensor, in that sensor's sensors/NAME/records.jsonl), shows that it is part of the signed log of\nthe sensor that made it. Section METHOD says how the observations were made; section CHECKING says how to\nconfirm them without trusting the sender.\n",
 		checkpoint: "SIGNED CHECKPOINT",
 		method:     "METHOD",
 		checking:   "CHECKING",
@@ -450,7 +450,7 @@ var annexText = map[string]annexLabels{
 	},
 	"ja": {
 		title:      "開示資料（別紙）",
-		intro:      "本別紙は、証拠ログに記録された1つのピアのすべての観測を、記録どおりに掲載するものです。各記録の\n包含証明（proofs/records.jsonlの当該行）により、署名済みログの一部であることを確認できます。観測の\n方法は「方法」に、送付者を信頼せずに確認する手順は「検証方法」に記載しています。\n",
+		intro:      "本別紙は、証拠ログに記録された1つのピアのすべての観測を、記録どおりに掲載するものです。各記録の\n包含証明（proofs/records.jsonlの当該行。他のセンサーの記録はsensors/名前/records.jsonlの当該行）により、\n記録したセンサーの署名済みログの一部であることを確認できます。観測の\n方法は「方法」に、送付者を信頼せずに確認する手順は「検証方法」に記載しています。\n",
 		checkpoint: "署名付きチェックポイント",
 		method:     "方法",
 		checking:   "検証方法",
@@ -525,10 +525,7 @@ func (r *run) annexHeader(w io.Writer, p *peerOut) {
 	kv(t.root, r.rootHash())
 	kv(t.signer, r.keys.Verifier.Name()+" (key.pub, checkpoint)")
 	kv(t.fingerprint, r.keys.Fingerprint)
-	checking := checkingText(lang)
-	if a.key.Network == evidence.NetworkED2K {
-		checking += ed2kCheckingText(lang)
-	}
+	checking := r.checking(lang, a.key.Network == evidence.NetworkED2K)
 	fmt.Fprintf(w, "\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n", t.method, strings.Repeat("-", len(t.method)),
 		methodTextNet(lang, a.key.Network, r.opt.Version, r.opt.MaxClockError),
 		t.checking, strings.Repeat("-", len(t.checking)), checking, t.records, strings.Repeat("-", len(t.records)))

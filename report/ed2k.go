@@ -289,8 +289,15 @@ func (r *run) bundleMethod(lang string) string {
 
 // bundleChecking is the CHECKING of the bundle's README.
 func (r *run) bundleChecking(lang string) string {
+	return r.checking(lang, r.hasNetwork(evidence.NetworkED2K))
+}
+
+// checking is the CHECKING text: the steps for every record, then those
+// for eMule records (when ed2k), then those for other sensors' sections
+// (when the report covers any).
+func (r *run) checking(lang string, ed2k bool) string {
 	text, step := checkingText(lang), 7
-	if r.hasNetwork(evidence.NetworkED2K) {
+	if ed2k {
 		text += ed2kCheckingText(lang)
 		step++
 	}

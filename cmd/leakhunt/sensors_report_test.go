@@ -113,7 +113,8 @@ func TestReportCoversEverySensor(t *testing.T) {
 		}
 		// In time order across the two logs.
 		for _, re := range []string{`(?s)Record 0 of sensor tokyo-1's log.*Record 0 of sensor osaka-2's log.*Record 2 of sensor tokyo-1's log`,
-			`the line of record 0 in sensors/osaka-2/records\.jsonl`, `the line of record 0 in proofs/records\.jsonl`} {
+			`the line of record 0 in sensors/osaka-2/records\.jsonl`, `the line of record 0 in proofs/records\.jsonl`,
+			`(?s)for a record of another\s+sensor, in that sensor's sensors/NAME/records\.jsonl`, `7\. sensors/NAME/ holds another sensor's records`} {
 			if !regexp.MustCompile(re).Match(annex) {
 				t.Errorf("the annex of 85.10.1.5 does not match %q:\n%s", re, annex)
 			}
