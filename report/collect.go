@@ -51,6 +51,7 @@ type peerAgg struct {
 	// the report's level (and, with RequireClock, with a clock within the
 	// limit). rowLevel is the highest level among them.
 	rows          int
+	rowLogs       map[int]bool // other sensors' logs (see recRef) with rows
 	rowLevel      evidence.Level
 	rowFirst      time.Time
 	rowLast       time.Time
@@ -229,6 +230,12 @@ func (c *collection) add(ref recRef, o *evidence.Observation) {
 	if _, _, ok := clockWithin(o.Clock, c.maxClock); lvl >= c.minLevel && (ok || !c.strict) {
 		p.rows++
 		p.rowLevel = max(p.rowLevel, lvl)
+		if ref.log != ownLog {
+			if p.rowLogs == nil {
+				p.rowLogs = map[int]bool{}
+			}
+			p.rowLogs[ref.log] = true
+		}
 		if p.rowFirst.IsZero() || t.Before(p.rowFirst) {
 			p.rowFirst = t
 		}

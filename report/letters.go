@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"iter"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -103,6 +104,18 @@ type LetterData struct {
 	RowCount, ClockMarked int
 	MaxClockError         string
 	RequireClock          bool
+	// OtherSensors are the other sensors of a shared store whose records
+	// are rows of this letter, each committed by its own checkpoint and key.
+	OtherSensors []LetterSensor
+}
+
+// LetterSensor is another sensor whose records a letter lists.
+type LetterSensor struct {
+	Name string
+	// KeyFingerprint is the fingerprint of the key that signed its
+	// checkpoint; TreeSize how many of its records that checkpoint covers.
+	KeyFingerprint string
+	TreeSize       int64
 }
 
 // LetterISP is the addressee.
@@ -227,6 +240,17 @@ func (r *run) letterData(g *group) LetterData {
 		TreeSize: r.cp.Size, RootHash: r.rootHash(), KeyName: r.keys.Verifier.Name(), KeyFingerprint: r.keys.Fingerprint,
 		TimeZone: r.loc.String(), LetterID: strings.TrimSuffix(strings.TrimPrefix(g.letterPath(), "letters/"), ".txt"),
 		ShowLocal: r.loc != time.UTC, MaxClockError: r.opt.MaxClockError.String(), RequireClock: r.opt.RequireClock,
+	}
+	logs := map[int]bool{}
+	for _, p := range g.peers {
+		for log := range p.agg.rowLogs {
+			logs[log] = true
+		}
+	}
+	for _, log := range slices.Sorted(maps.Keys(logs)) {
+		sl := r.sensors[log-1]
+		fp, _ := evidence.KeyFingerprint(sl.key) // opened the checkpoint, so well formed
+		d.OtherSensors = append(d.OtherSensors, LetterSensor{Name: field(sl.name), KeyFingerprint: fp, TreeSize: sl.cp.Size})
 	}
 	if r.opt.Kind == KindDisclosure {
 		for _, k := range disclosureReasonOrder {

@@ -81,6 +81,7 @@ func TestReportCoversEverySensor(t *testing.T) {
 		"85.10.1.5", "85.10.1.6", "85.10.1.7", // .5 at L4 by osaka-2's record alone
 		"sensor: osaka-2 (198.51.100.7)", "sensor: tokyo-1 (203.0.113.5)",
 		"log record #0 of sensor osaka-2", "log record #1 of sensor osaka-2", "log record #1 of sensor tokyo-1",
+		"Rows of sensor osaka-2 are records of that sensor's own log", "commits to its first 3 records", "under sensors/osaka-2/",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the letters do not say %q:\n%s", want, text)
@@ -141,7 +142,7 @@ func TestReportCoversEverySensor(t *testing.T) {
 		all.Write(b)
 	}
 	for _, want := range []string{"センサーosaka-2のログ記録 #1", "センサーtokyo-1のログ記録 #1", "記録 1（センサーosaka-2のログ）",
-		"sensors/osaka-2/records.jsonlの記録1の行"} {
+		"sensors/osaka-2/records.jsonlの記録1の行", "センサーosaka-2の行は、そのセンサー自身のログの記録です"} {
 		if !strings.Contains(all.String(), want) {
 			t.Errorf("the Japanese letters and annexes do not say %q", want)
 		}
