@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"net"
 	"net/netip"
 	"strings"
@@ -169,9 +170,20 @@ func TestProbeMaxLevel(t *testing.T) {
 	for _, max := range []Level{0, L2Connected, L3Claims} {
 		cfg := testConfig()
 		cfg.MaxLevel = max
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		res, err := NewProber(cfg).Probe(ctx, fx.target, addr, TransportTCP)
-		cancel()
+		probe := func() (ProbeResult, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+			defer cancel()
+			return NewProber(cfg).Probe(ctx, fx.target, addr, TransportTCP)
+		}
+		res, err := probe()
+		if err != nil && errors.Is(err, context.DeadlineExceeded) && strings.Contains(err.Error(), "downloading piece") {
+			// Seen twice in about fifteen full CI runs: the in-process
+			// seeder never answered a block request it had claimed, cause
+			// not found. A hunt probes such a peer again next round; so
+			// does the test, once, saying so.
+			t.Logf("MaxLevel %d: %v; probing once more", max, err)
+			res, err = probe()
+		}
 		if err != nil {
 			t.Fatalf("MaxLevel %d: %v", max, err)
 		}
